@@ -1,0 +1,64 @@
+//! What the store derives from a record to answer queries.
+//!
+//! Queries filter on these columns and never on the hashed body, so they are
+//! a pure function of the body here, and `flightrec verify` recomputes them
+//! to prove the two have not drifted apart.
+
+use super::types::Body;
+use serde_json::Value;
+
+/// The filter columns of a record that live in its body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexColumns {
+    pub session_id: Option<String>,
+    pub agent_id: Option<String>,
+    /// The actor's email when it has one, else its id.
+    pub actor: Option<String>,
+    pub actor_type: Option<&'static str>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    /// `verb`, or `tool` when no verb was given.
+    pub verb: Option<String>,
+    pub provider: Option<String>,
+    pub governance_status: Option<&'static str>,
+}
+
+impl IndexColumns {
+    pub fn of(body: &Body) -> IndexColumns {
+        IndexColumns {
+            session_id: body.session_id.clone(),
+            agent_id: body.agent_id.clone(),
+            actor: body
+                .actor
+                .as_ref()
+                .map(|a| a.email.clone().unwrap_or_else(|| a.id.clone())),
+            actor_type: body.actor.as_ref().map(|a| a.actor_type.as_str()),
+            resource_type: body.resource.as_ref().map(|r| r.resource_type.clone()),
+            resource_id: body.resource.as_ref().map(|r| r.id.clone()),
+            verb: body.verb.clone().or_else(|| body.tool.clone()),
+            provider: body.provider.clone(),
+            governance_status: body.governance.as_ref().map(|g| g.status.as_str()),
+        }
+    }
+}
+
+/// The text free-text search (`q`) matches: the event type and every string
+/// value anywhere in the body, space-separated.
+pub fn search_text(event_type: &str, body: &Value) -> String {
+    let mut out = String::with_capacity(256);
+    out.push_str(event_type);
+    collect_strings(body, &mut out);
+    out
+}
+
+fn collect_strings(value: &Value, out: &mut String) {
+    match value {
+        Value::String(s) => {
+            out.push(' ');
+            out.push_str(s);
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
+        Value::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
+        Value::Number(_) | Value::Bool(_) | Value::Null => {}
+    }
+}

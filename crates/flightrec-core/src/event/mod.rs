@@ -1,0 +1,42 @@
+//! The canonical event (DESIGN §3): its fields, how incoming JSON in any of
+//! the accepted shapes becomes one, and what the store derives from it.
+//!
+//! An [`Event`] is what ingest has validated and normalised but not yet
+//! sequenced: it has no `seq` and no tenant. The [`crate::record`] module
+//! turns it into a hashed record once the sequencer gives it a place.
+
+mod derived;
+mod limits;
+mod parse;
+mod time;
+mod types;
+
+pub use derived::{IndexColumns, search_text};
+pub use limits::Limits;
+pub use parse::{FieldError, ValidationError, parse_event};
+pub use time::{format_time, parse_time};
+pub use types::{
+    Actor, ActorType, Body, ErrorInfo, Event, Governance, GovernanceStatus, Redaction, Resource,
+    RiskLevel, Status,
+};
+
+/// The event types flightrec knows; any other `type` is accepted as well.
+pub const KNOWN_TYPES: &[&str] = &[
+    "start",
+    "thinking",
+    "tool_call",
+    "tool_result",
+    "read_file",
+    "edit_file",
+    "file_edit",
+    "write_file",
+    "delete_file",
+    "user_input",
+    "llm_call",
+    "guardrail_check",
+    "pause",
+    "resume",
+    "error",
+    "complete",
+    "cancel",
+];

@@ -1,0 +1,73 @@
+//! The one textual form of a timestamp.
+//!
+//! Every stored time is UTC with exactly six fractional digits, so that the
+//! text sorts the way the instants do and a header hashes the same however
+//! the client wrote its time.
+
+use chrono::{DateTime, Datelike, SecondsFormat, TimeZone, Utc};
+
+/// Formats `t` as `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+pub fn format_time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Parses an RFC 3339 time (any offset, any precision) and normalises it to
+/// UTC, truncated to microseconds. Years outside 1970..=9999 are refused, so
+/// the text form stays fixed-width.
+pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    let parsed = DateTime::parse_from_rfc3339(s.trim())
+        .map_err(|e| format!("is not an RFC 3339 time ({e}), e.g. 2026-01-31T12:00:00Z"))?;
+    normalise(parsed.with_timezone(&Utc))
+}
+
+/// Interprets a number as Unix epoch milliseconds.
+pub fn time_from_epoch_millis(ms: f64) -> Result<DateTime<Utc>, String> {
+    if !ms.is_finite() {
+        return Err("is not a finite number of milliseconds".into());
+    }
+    let micros = (ms * 1000.0).trunc();
+    if micros.abs() > 1e17 {
+        return Err("is out of range".into());
+    }
+    let t = Utc
+        .timestamp_micros(micros as i64)
+        .single()
+        .ok_or("is out of range")?;
+    normalise(t)
+}
+
+fn normalise(t: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    if !(1970..=9999).contains(&t.year()) {
+        return Err("must be between the years 1970 and 9999".into());
+    }
+    let micros = t.timestamp_micros();
+    Ok(Utc.timestamp_micros(micros).single().expect("in range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_offsets_and_precision() {
+        let t = parse_time("2026-03-01T10:00:00.123456789+02:00").unwrap();
+        assert_eq!(format_time(&t), "2026-03-01T08:00:00.123456Z");
+        let t = parse_time("2026-03-01T10:00:00Z").unwrap();
+        assert_eq!(format_time(&t), "2026-03-01T10:00:00.000000Z");
+    }
+
+    #[test]
+    fn refuses_what_is_not_rfc3339() {
+        for bad in ["yesterday", "2026-13-01T00:00:00Z", "2026-03-01", "1969-12-31T23:59:59Z"] {
+            assert!(parse_time(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn epoch_millis() {
+        let t = time_from_epoch_millis(1_767_225_600_000.0).unwrap();
+        assert_eq!(format_time(&t), "2026-01-01T00:00:00.000000Z");
+        assert!(time_from_epoch_millis(f64::NAN).is_err());
+        assert!(time_from_epoch_millis(-1.0e15).is_err());
+    }
+}

@@ -1,0 +1,20 @@
+//! flightrec's pure logic.
+//!
+//! Everything here is a function of its inputs: no files, no network, no SQL,
+//! no async runtime. The store and the server build on it; an outside auditor
+//! can use it alone to check a log.
+//!
+//! - [`event`]: the canonical event, its aliases, validation and limits.
+//! - [`jcs`]: RFC 8785 canonical JSON, the byte form every hash is taken over.
+//! - [`record`]: the header/body split, `body_hash` and the Merkle leaf.
+//! - [`log`]: RFC 9162 tree hashing and proofs, C2SP tiles, checkpoints and
+//!   signed notes.
+//! - [`clock`]: the injected clock, so timestamps are testable.
+//!
+//! Not here: storage, transport, configuration, secrets at rest.
+
+pub mod clock;
+pub mod event;
+pub mod jcs;
+pub mod log;
+pub mod record;

@@ -1,0 +1,368 @@
+//! The suite every backend passes.
+//!
+//! A backend's tests call each check with a fresh, empty store (see
+//! `tests/sqlite.rs`); [`all`] lists them so none is forgotten.
+
+use crate::*;
+use flightrec_core::event::{Limits, parse_event, parse_time};
+use flightrec_core::record::{Receipt, SealedEvent};
+use serde_json::{Value, json};
+
+/// Every check, by name.
+pub fn all<S: Store>() -> Vec<(&'static str, fn(&S))> {
+    vec![
+        ("append_assigns_gapless_seqs", append_assigns_gapless_seqs::<S>),
+        ("receipts_carry_the_leaf_hash", receipts_carry_the_leaf_hash::<S>),
+        ("retry_with_same_id_writes_nothing", retry_with_same_id_writes_nothing::<S>),
+        ("tenants_have_separate_logs", tenants_have_separate_logs::<S>),
+        ("every_filter_narrows", every_filter_narrows::<S>),
+        ("paging_walks_every_record_once", paging_walks_every_record_once::<S>),
+        ("free_text_search", free_text_search::<S>),
+        ("run_summaries", run_summaries::<S>),
+        ("run_records_in_run_order", run_records_in_run_order::<S>),
+        ("tenants_users_and_keys", tenants_users_and_keys::<S>),
+    ]
+}
+
+/// A sealed event from JSON, received at `2026-11-22T10:00:00Z`.
+pub fn sealed(v: Value) -> SealedEvent {
+    let at = parse_time("2026-11-22T10:00:00Z").unwrap();
+    let mut counter = 0u64;
+    let event = parse_event(v, at, &Limits::default(), || {
+        counter += 1;
+        format!("gen-{}-{}", rand::random::<u64>(), counter)
+    })
+    .expect("a valid test event");
+    SealedEvent::seal(&event)
+}
+
+/// Appends one batch and unwraps its receipts.
+pub fn append<S: Store>(store: &S, tenant: &str, events: Vec<Value>) -> Vec<Receipt> {
+    let batch = AppendBatch {
+        tenant: tenant.into(),
+        events: events.into_iter().map(sealed).collect(),
+    };
+    store
+        .append(vec![batch])
+        .expect("append")
+        .pop()
+        .unwrap()
+        .expect("batch accepted")
+}
+
+fn all_records<S: Store>(store: &S, tenant: &str, filter: EventFilter) -> Vec<String> {
+    let page = store
+        .records(
+            tenant,
+            &EventQuery {
+                filter,
+                limit: 1000,
+                before_seq: None,
+            },
+        )
+        .unwrap();
+    page.items.into_iter().map(|r| r.header.id).collect()
+}
+
+pub fn append_assigns_gapless_seqs<S: Store>(store: &S) {
+    let first = append(store, "t1", vec![json!({"type": "start"}), json!({"type": "thinking"})]);
+    let second = append(store, "t1", vec![json!({"type": "complete"})]);
+    let seqs: Vec<u64> = first.iter().chain(&second).map(|r| r.seq).collect();
+    assert_eq!(seqs, [0, 1, 2]);
+    assert_eq!(store.log_size("t1").unwrap(), 3);
+    // Several batches in one call are each atomic and sequenced in order.
+    let outcomes = store
+        .append(vec![
+            AppendBatch {
+                tenant: "t1".into(),
+                events: vec![sealed(json!({"type": "a"}))],
+            },
+            AppendBatch {
+                tenant: "t1".into(),
+                events: vec![sealed(json!({"type": "b"})), sealed(json!({"type": "c"}))],
+            },
+        ])
+        .unwrap();
+    let seqs: Vec<u64> = outcomes
+        .into_iter()
+        .flat_map(|o| o.unwrap())
+        .map(|r| r.seq)
+        .collect();
+    assert_eq!(seqs, [3, 4, 5]);
+}
+
+pub fn receipts_carry_the_leaf_hash<S: Store>(store: &S) {
+    let receipts = append(store, "t", vec![json!({"id": "e1", "type": "start", "run_id": "r"})]);
+    let record = store.record("t", "e1").unwrap().expect("stored");
+    assert_eq!(record.header.seq, receipts[0].seq);
+    assert_eq!(record.header.leaf_hash().to_string(), receipts[0].leaf_hash);
+    // The stored body is exactly what body_hash covers.
+    let body = record.body.as_deref().unwrap();
+    let salt = record.salt.unwrap();
+    assert_eq!(
+        flightrec_core::record::body_hash(&salt, body.as_bytes()),
+        record.header.body_hash
+    );
+}
+
+pub fn retry_with_same_id_writes_nothing<S: Store>(store: &S) {
+    let first = append(store, "t", vec![json!({"id": "same", "type": "start"})]);
+    let retry = append(
+        store,
+        "t",
+        vec![json!({"id": "same", "type": "something else"}), json!({"id": "new", "type": "x"})],
+    );
+    assert_eq!(retry[0], first[0], "a retry gets the first receipt");
+    assert_eq!(retry[1].seq, 1, "no seq is spent on the duplicate");
+    // Duplicates inside one batch too.
+    let dup = append(
+        store,
+        "t",
+        vec![json!({"id": "twice", "type": "x"}), json!({"id": "twice", "type": "y"})],
+    );
+    assert_eq!(dup[0], dup[1]);
+    assert_eq!(store.log_size("t").unwrap(), 3);
+    assert_eq!(store.record("t", "same").unwrap().unwrap().header.event_type, "start");
+}
+
+pub fn tenants_have_separate_logs<S: Store>(store: &S) {
+    append(store, "a", vec![json!({"id": "x", "type": "start"})]);
+    let b = append(store, "b", vec![json!({"id": "x", "type": "start"})]);
+    assert_eq!(b[0].seq, 0, "each tenant's log starts at 0");
+    assert!(store.record("c", "x").unwrap().is_none());
+    assert_eq!(all_records(store, "a", EventFilter::default()), ["x"]);
+}
+
+pub fn every_filter_narrows<S: Store>(store: &S) {
+    append(
+        store,
+        "t",
+        vec![
+            json!({"id": "target", "type": "tool_call", "run_id": "r1", "agent_id": "ag",
+                   "session_id": "s1", "actor": {"type": "agent", "id": "bot", "email": "bot@x.io"},
+                   "resource": {"type": "file", "id": "f1"}, "verb": "fs:write", "provider": "fs",
+                   "status": "warn", "governance": {"status": "blocked"},
+                   "time": "2026-11-20T12:00:00Z"}),
+            json!({"id": "other", "type": "thinking", "time": "2026-11-21T12:00:00Z",
+                   "actor": {"type": "human", "id": "u1"}, "tool": "bash"}),
+        ],
+    );
+    let only_target = |f: EventFilter| {
+        assert_eq!(all_records(store, "t", f.clone()), ["target"], "{f:?}");
+    };
+    let s = |v: &str| Some(v.to_owned());
+    only_target(EventFilter { event_type: s("tool_call"), ..Default::default() });
+    only_target(EventFilter { run_id: s("r1"), ..Default::default() });
+    only_target(EventFilter { agent_id: s("ag"), ..Default::default() });
+    only_target(EventFilter { session_id: s("s1"), ..Default::default() });
+    only_target(EventFilter { actor: s("bot@x.io"), ..Default::default() });
+    only_target(EventFilter { actor_type: s("agent"), ..Default::default() });
+    only_target(EventFilter { resource_type: s("file"), ..Default::default() });
+    only_target(EventFilter { resource_id: s("f1"), ..Default::default() });
+    only_target(EventFilter { verb: s("fs:write"), ..Default::default() });
+    only_target(EventFilter { provider: s("fs"), ..Default::default() });
+    only_target(EventFilter { status: s("warn"), ..Default::default() });
+    only_target(EventFilter { governance_status: s("blocked"), ..Default::default() });
+    only_target(EventFilter { until: s("2026-11-21T00:00:00.000000Z"), ..Default::default() });
+    let since = EventFilter { since: s("2026-11-21T00:00:00.000000Z"), ..Default::default() };
+    assert_eq!(all_records(store, "t", since), ["other"]);
+    let by_tool = EventFilter { verb: s("bash"), ..Default::default() };
+    assert_eq!(all_records(store, "t", by_tool), ["other"], "verb matches tool");
+    let by_id = EventFilter { actor: s("u1"), ..Default::default() };
+    assert_eq!(all_records(store, "t", by_id), ["other"], "actor matches id without email");
+    let nothing = EventFilter { run_id: s("r1"), actor_type: s("human"), ..Default::default() };
+    assert!(all_records(store, "t", nothing).is_empty(), "filters combine with AND");
+}
+
+pub fn paging_walks_every_record_once<S: Store>(store: &S) {
+    let events = (0..25).map(|i| json!({"id": format!("e{i}"), "type": "x"})).collect();
+    append(store, "t", events);
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store
+            .records(
+                "t",
+                &EventQuery {
+                    filter: EventFilter::default(),
+                    limit: 10,
+                    before_seq: before,
+                },
+            )
+            .unwrap();
+        before = page.items.last().map(|r| r.header.seq);
+        seen.extend(page.items.iter().map(|r| r.header.seq));
+        if !page.more {
+            break;
+        }
+    }
+    let expected: Vec<u64> = (0..25).rev().collect();
+    assert_eq!(seen, expected, "newest first, each once");
+}
+
+pub fn free_text_search<S: Store>(store: &S) {
+    append(
+        store,
+        "t",
+        vec![
+            json!({"id": "hit", "type": "thinking", "content": "the refund for order 1234 looks wrong"}),
+            json!({"id": "miss", "type": "thinking", "content": "all good"}),
+            json!({"id": "nested", "type": "tool_call", "input": {"deep": ["Refund queue"]}}),
+        ],
+    );
+    while store.index_search(2).unwrap() > 0 {}
+    let q = |text: &str| {
+        let mut ids = all_records(
+            store,
+            "t",
+            EventFilter { q: Some(text.into()), ..Default::default() },
+        );
+        ids.sort();
+        ids
+    };
+    assert_eq!(q("refund"), ["hit", "nested"], "case-insensitive, nested values");
+    assert_eq!(q("refund 1234"), ["hit"], "every word must occur");
+    assert!(q("\"unbalanced OR (").is_empty(), "syntax characters are plain text");
+    // Search never crosses tenants.
+    append(store, "other", vec![json!({"type": "thinking", "content": "refund"})]);
+    while store.index_search(100).unwrap() > 0 {}
+    assert_eq!(q("refund"), ["hit", "nested"]);
+}
+
+pub fn run_summaries<S: Store>(store: &S) {
+    append(
+        store,
+        "t",
+        vec![
+            json!({"type": "start", "run_id": "r", "agent_id": "coder", "time": "2026-11-22T09:00:00Z"}),
+            json!({"type": "tool_call", "run_id": "r", "status": "fail", "time": "2026-11-22T09:00:05Z"}),
+            json!({"type": "pause", "run_id": "r", "time": "2026-11-22T09:00:06Z"}),
+        ],
+    );
+    let run = store.run("t", "r").unwrap().unwrap();
+    assert_eq!(run.event_count, 3);
+    assert_eq!(run.fail_count, 1);
+    assert_eq!(run.status, RunStatus::Paused);
+    assert_eq!(run.agent_id.as_deref(), Some("coder"));
+    assert_eq!(run.first_time, "2026-11-22T09:00:00.000000Z");
+    // A late-arriving event that happened earlier does not move the status back.
+    append(
+        store,
+        "t",
+        vec![json!({"type": "resume", "run_id": "r", "time": "2026-11-22T09:00:01Z"})],
+    );
+    assert_eq!(store.run("t", "r").unwrap().unwrap().status, RunStatus::Paused);
+    append(
+        store,
+        "t",
+        vec![json!({"type": "complete", "run_id": "r", "time": "2026-11-22T09:01:00Z"})],
+    );
+    let run = store.run("t", "r").unwrap().unwrap();
+    assert_eq!(run.status, RunStatus::Completed);
+    assert_eq!(run.event_count, 5);
+    assert_eq!(run.last_time, "2026-11-22T09:01:00.000000Z");
+
+    append(store, "t", vec![json!({"type": "x", "run_id": "newer", "time": "2026-11-22T10:00:00Z"})]);
+    let page = store.runs("t", &RunQuery { limit: 1, ..Default::default() }).unwrap();
+    assert_eq!(page.items[0].run_id, "newer");
+    assert_eq!(page.items[0].status, RunStatus::Running);
+    assert!(page.more);
+    let last = &page.items[0];
+    let next = store
+        .runs(
+            "t",
+            &RunQuery {
+                limit: 10,
+                after: Some((last.last_time.clone(), last.run_id.clone())),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(next.items.len(), 1);
+    assert_eq!(next.items[0].run_id, "r");
+    assert!(!next.more);
+    let failed = RunQuery { limit: 10, status: Some(RunStatus::Completed), ..Default::default() };
+    assert_eq!(store.runs("t", &failed).unwrap().items.len(), 1);
+    assert!(store.run("other-tenant", "r").unwrap().is_none());
+}
+
+pub fn run_records_in_run_order<S: Store>(store: &S) {
+    append(
+        store,
+        "t",
+        vec![
+            json!({"id": "late", "type": "b", "run_id": "r", "time": "2026-11-22T09:00:02Z"}),
+            json!({"id": "early", "type": "a", "run_id": "r", "time": "2026-11-22T09:00:01Z"}),
+            json!({"id": "tie", "type": "a", "run_id": "r", "time": "2026-11-22T09:00:02Z"}),
+            json!({"id": "elsewhere", "type": "a", "run_id": "s", "time": "2026-11-22T09:00:01Z"}),
+        ],
+    );
+    let ids = |q: RunRecordsQuery| -> Vec<String> {
+        store
+            .run_records("t", "r", &q)
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|r| r.header.id)
+            .collect()
+    };
+    let all = RunRecordsQuery { limit: 100, ..Default::default() };
+    assert_eq!(ids(all.clone()), ["early", "late", "tie"], "by time, then seq");
+    assert_eq!(
+        ids(RunRecordsQuery { types: vec!["a".into()], ..all.clone() }),
+        ["early", "tie"]
+    );
+    assert_eq!(
+        ids(RunRecordsQuery { from: Some("2026-11-22T09:00:02.000000Z".into()), ..all.clone() }),
+        ["late", "tie"]
+    );
+    assert_eq!(
+        ids(RunRecordsQuery { to: Some("2026-11-22T09:00:01.000000Z".into()), ..all.clone() }),
+        ["early"]
+    );
+    let first = store.run_records("t", "r", &RunRecordsQuery { limit: 2, ..all.clone() }).unwrap();
+    assert!(first.more);
+    let last = first.items.last().unwrap();
+    let rest = RunRecordsQuery { after: Some((last.header.time.clone(), last.header.seq)), ..all };
+    assert_eq!(ids(rest), ["tie"]);
+}
+
+pub fn tenants_users_and_keys<S: Store>(store: &S) {
+    let tenant = Tenant {
+        id: "acme".into(),
+        name: "Acme".into(),
+        created_at: "2026-11-22T10:00:00.000000Z".into(),
+    };
+    store.create_tenant(&tenant).unwrap();
+    assert!(matches!(store.create_tenant(&tenant), Err(StoreError::Conflict(_))));
+    assert_eq!(store.tenant("acme").unwrap(), Some(tenant.clone()));
+    assert_eq!(store.tenant_by_name("Acme").unwrap(), Some(tenant.clone()));
+    assert_eq!(store.tenants().unwrap(), [tenant.clone()]);
+
+    let user = User {
+        id: "u1".into(),
+        tenant: "acme".into(),
+        email: "owner@acme.test".into(),
+        name: None,
+        role: "owner".into(),
+        created_at: tenant.created_at.clone(),
+    };
+    store.create_user(&user, Some("$argon2id$v=19$...")).unwrap();
+    assert!(matches!(store.create_user(&user, None), Err(StoreError::Conflict(_))));
+
+    let key = ApiKey {
+        id: "k1".into(),
+        tenant: "acme".into(),
+        name: "ci".into(),
+        prefix: "fr_abcd".into(),
+        scopes: vec!["ingest".into(), "read".into()],
+        created_at: tenant.created_at.clone(),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    store.create_api_key(&key, &[9; 32]).unwrap();
+    assert_eq!(store.api_key_by_secret_hash(&[9; 32]).unwrap(), Some(key.clone()));
+    assert_eq!(store.api_key_by_secret_hash(&[8; 32]).unwrap(), None);
+    assert_eq!(store.api_keys("acme").unwrap(), [key]);
+    assert!(store.api_keys("other").unwrap().is_empty());
+}

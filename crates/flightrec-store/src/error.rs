@@ -1,0 +1,66 @@
+use std::path::PathBuf;
+
+/// What can go wrong in a store. Messages say what to do where there is
+/// something to do; none of them carries a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "no flightrec store at {path}: run `flightrec serve --data-dir {path}` once to create one, or point --data-dir at an existing store"
+    )]
+    NotFound { path: PathBuf },
+
+    #[error(
+        "{path} is not empty and holds no flightrec store; choose an empty or new directory for --data-dir"
+    )]
+    NotAStore { path: PathBuf },
+
+    #[error(
+        "the store at {path} has schema version {found}, newer than this flightrec understands ({supported}); run a newer flightrec"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+
+    #[error("the disk holding the store is full; nothing was written (free space and retry)")]
+    Full,
+
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+
+    #[error("{0} already exists")]
+    Conflict(String),
+
+    #[error("the store is inconsistent: {0}")]
+    Corrupt(String),
+
+    #[error("store I/O error: {0}")]
+    Io(#[from] std::io::Error),
+
+    #[error("store error: {0}")]
+    Sqlite(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DiskFull) => StoreError::Full,
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                StoreError::Unavailable("the database is locked by another process".into())
+            }
+            Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly | ErrorCode::SystemIoFailure) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ => StoreError::Sqlite(e),
+        }
+    }
+}
+
+impl StoreError {
+    /// True when retrying later may succeed and nothing was written.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Full | StoreError::Unavailable(_))
+    }
+}

@@ -1,0 +1,176 @@
+//! The values that cross the store's interface.
+
+use flightrec_core::record::{Receipt, SealedEvent};
+
+/// Events for one tenant's log, appended all or nothing.
+#[derive(Debug, Clone)]
+pub struct AppendBatch {
+    pub tenant: String,
+    pub events: Vec<SealedEvent>,
+}
+
+/// What became of one [`AppendBatch`]: a receipt per event, in order.
+pub type BatchOutcome = Result<Vec<Receipt>, crate::StoreError>;
+
+/// One page of a listing; `more` says whether another page follows the last
+/// item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub more: bool,
+}
+
+/// The filters of `GET /v1/events`. All given filters must match.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventFilter {
+    pub event_type: Option<String>,
+    pub run_id: Option<String>,
+    pub agent_id: Option<String>,
+    pub session_id: Option<String>,
+    /// Matches the actor's email, or its id when it has no email.
+    pub actor: Option<String>,
+    pub actor_type: Option<String>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    /// Matches `verb`, or `tool` when the event has no verb.
+    pub verb: Option<String>,
+    pub provider: Option<String>,
+    pub status: Option<String>,
+    pub governance_status: Option<String>,
+    /// Event `time` at or after this normalised time.
+    pub since: Option<String>,
+    /// Event `time` before this normalised time.
+    pub until: Option<String>,
+    /// Free text; every word must occur.
+    pub q: Option<String>,
+}
+
+/// A page of events, newest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventQuery {
+    pub filter: EventFilter,
+    pub limit: usize,
+    /// Only events with a smaller `seq` (the previous page's last).
+    pub before_seq: Option<u64>,
+}
+
+/// A run's lifecycle, from its `start`/`pause`/`resume`/`complete`/`cancel`/
+/// `error` events (the latest in run order wins).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    Running,
+    Paused,
+    Completed,
+    Cancelled,
+    Failed,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Paused => "paused",
+            RunStatus::Completed => "completed",
+            RunStatus::Cancelled => "cancelled",
+            RunStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RunStatus> {
+        [
+            RunStatus::Running,
+            RunStatus::Paused,
+            RunStatus::Completed,
+            RunStatus::Cancelled,
+            RunStatus::Failed,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+
+    /// The status an event of this type and outcome moves a run to, if it is
+    /// a lifecycle event.
+    pub fn after(event_type: &str, status: flightrec_core::event::Status) -> Option<RunStatus> {
+        use flightrec_core::event::Status;
+        Some(match event_type {
+            "start" | "resume" => RunStatus::Running,
+            "pause" => RunStatus::Paused,
+            "complete" if status == Status::Fail => RunStatus::Failed,
+            "complete" => RunStatus::Completed,
+            "cancel" => RunStatus::Cancelled,
+            "error" => RunStatus::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// What `GET /v1/runs` shows of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub first_time: String,
+    pub last_time: String,
+    pub event_count: u64,
+    pub fail_count: u64,
+    pub warn_count: u64,
+    pub status: RunStatus,
+    /// The agent of the run's first event that named one.
+    pub agent_id: Option<String>,
+}
+
+/// A page of runs, most recently active first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunQuery {
+    pub limit: usize,
+    pub status: Option<RunStatus>,
+    pub agent_id: Option<String>,
+    /// Only runs after this one in the listing: its (`last_time`, `run_id`).
+    pub after: Option<(String, String)>,
+}
+
+/// A run's events in run order (`time`, then `seq`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunRecordsQuery {
+    /// `time` at or after.
+    pub from: Option<String>,
+    /// `time` at or before.
+    pub to: Option<String>,
+    /// Only these types; empty means all.
+    pub types: Vec<String>,
+    pub limit: usize,
+    /// Only events after this (`time`, `seq`).
+    pub after: Option<(String, u64)>,
+}
+
+/// An organisation whose records are kept apart from every other's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+}
+
+/// A person who can sign in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub tenant: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub role: String,
+    pub created_at: String,
+}
+
+/// An API key as stored: its secret exists only as a hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: String,
+    pub tenant: String,
+    pub name: String,
+    /// The first characters of the secret, to recognise it in a list.
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}

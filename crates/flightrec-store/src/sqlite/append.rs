@@ -1,0 +1,287 @@
+//! The append transaction: sequencing, idempotency and the run summaries.
+
+use super::SqliteStore;
+use crate::model::{AppendBatch, BatchOutcome, RunStatus};
+use crate::StoreError;
+use flightrec_core::record::{Receipt, SealedEvent};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use std::collections::HashMap;
+
+impl SqliteStore {
+    pub(super) fn append_batches(
+        &self,
+        batches: Vec<AppendBatch>,
+    ) -> Result<Vec<BatchOutcome>, StoreError> {
+        self.write(|conn| {
+            let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut logs: HashMap<String, TenantLog> = HashMap::new();
+            let mut outcomes = Vec::with_capacity(batches.len());
+            for batch in &batches {
+                if !logs.contains_key(&batch.tenant) {
+                    let log = TenantLog::load(&tx, &batch.tenant)?;
+                    logs.insert(batch.tenant.clone(), log);
+                }
+                let log = logs.get_mut(&batch.tenant).expect("loaded above");
+                outcomes.push(append_one(&mut tx, log, batch)?);
+            }
+            for (tenant, log) in &logs {
+                log.write_runs(&tx, tenant)?;
+            }
+            tx.commit()?;
+            Ok(outcomes)
+        })
+    }
+}
+
+/// Appends one batch inside a savepoint, so that a batch that fails leaves
+/// no trace and the others in the transaction go on. Errors that mean the
+/// whole transaction is lost (disk full, I/O) are returned as the call's.
+fn append_one(
+    tx: &mut Transaction<'_>,
+    log: &mut TenantLog,
+    batch: &AppendBatch,
+) -> Result<BatchOutcome, StoreError> {
+    let mut staged = log.clone();
+    let sp = tx.savepoint()?;
+    match append_events(&sp, &mut staged, batch) {
+        Ok(receipts) => {
+            sp.commit()?;
+            *log = staged;
+            Ok(Ok(receipts))
+        }
+        Err(e) if e.is_transient() => Err(e),
+        Err(e) => {
+            drop(sp); // rolls back to the savepoint
+            tracing::error!(tenant = %batch.tenant, error = %e, "a batch was refused by the store");
+            Ok(Err(e))
+        }
+    }
+}
+
+fn append_events(
+    tx: &Connection,
+    log: &mut TenantLog,
+    batch: &AppendBatch,
+) -> Result<Vec<Receipt>, StoreError> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO records (tenant, seq, id, time, received_at, type, run_id, span_id, \
+         parent_span_id, status, body_hash, leaf_hash, body, salt, session_id, agent_id, actor, \
+         actor_type, resource_type, resource_id, verb, provider, governance_status) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+         ?18, ?19, ?20, ?21, ?22, ?23)",
+    )?;
+    let mut receipts = Vec::with_capacity(batch.events.len());
+    for event in &batch.events {
+        if let Some(first) = log.seen.get(&event.id) {
+            receipts.push(first.clone());
+            continue;
+        }
+        let seq = log.next_seq;
+        let header = event.header(&batch.tenant, seq);
+        let leaf = header.leaf_hash();
+        let ix = &event.index;
+        let inserted = insert.execute(params![
+            batch.tenant,
+            seq as i64,
+            event.id,
+            event.time,
+            event.received_at,
+            event.event_type,
+            event.run_id,
+            event.span_id,
+            event.parent_span_id,
+            event.status.as_str(),
+            event.body_hash,
+            leaf.as_bytes().as_slice(),
+            event.body,
+            event.salt.as_slice(),
+            ix.session_id,
+            ix.agent_id,
+            ix.actor,
+            ix.actor_type,
+            ix.resource_type,
+            ix.resource_id,
+            ix.verb,
+            ix.provider,
+            ix.governance_status,
+        ]);
+        let receipt = match inserted {
+            Ok(_) => {
+                log.next_seq += 1;
+                log.note_run(event, seq);
+                Receipt {
+                    id: event.id.clone(),
+                    seq,
+                    leaf_hash: leaf.to_string(),
+                }
+            }
+            // The id is already in the log: an idempotent retry.
+            Err(e) if is_unique_violation(&e) => existing_receipt(tx, &batch.tenant, &event.id)?
+                .ok_or(StoreError::Sqlite(e))?,
+            Err(e) => return Err(e.into()),
+        };
+        log.seen.insert(event.id.clone(), receipt.clone());
+        receipts.push(receipt);
+    }
+    Ok(receipts)
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+    )
+}
+
+fn existing_receipt(
+    tx: &Connection,
+    tenant: &str,
+    id: &str,
+) -> Result<Option<Receipt>, StoreError> {
+    let found = tx
+        .prepare_cached("SELECT seq, leaf_hash FROM records WHERE tenant = ?1 AND id = ?2")?
+        .query_row(params![tenant, id], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })
+        .optional()?;
+    Ok(found.map(|(seq, leaf)| Receipt {
+        id: id.to_owned(),
+        seq: seq as u64,
+        leaf_hash: hex::encode(leaf),
+    }))
+}
+
+/// What the transaction knows of one tenant's log: read from the store when
+/// the tenant is first touched, never carried over from an earlier call, so
+/// that any process holding the write lock may append.
+#[derive(Clone)]
+struct TenantLog {
+    next_seq: u64,
+    /// Receipts given in this call, for duplicates within it.
+    seen: HashMap<String, Receipt>,
+    runs: HashMap<String, RunDelta>,
+}
+
+/// What this call adds to one run's summary.
+#[derive(Clone)]
+struct RunDelta {
+    first_time: String,
+    last_time: String,
+    events: u64,
+    fails: u64,
+    warns: u64,
+    /// The latest lifecycle event in run order: (time, seq, status).
+    lifecycle: Option<(String, u64, RunStatus)>,
+    agent_id: Option<String>,
+}
+
+impl TenantLog {
+    fn load(tx: &Transaction<'_>, tenant: &str) -> Result<TenantLog, StoreError> {
+        let last: Option<i64> = tx
+            .prepare_cached("SELECT max(seq) FROM records WHERE tenant = ?1")?
+            .query_row([tenant], |r| r.get(0))?;
+        Ok(TenantLog {
+            next_seq: last.map_or(0, |s| s as u64 + 1),
+            seen: HashMap::new(),
+            runs: HashMap::new(),
+        })
+    }
+
+    fn note_run(&mut self, event: &SealedEvent, seq: u64) {
+        use flightrec_core::event::Status;
+        let Some(run_id) = &event.run_id else { return };
+        let delta = self.runs.entry(run_id.clone()).or_insert_with(|| RunDelta {
+            first_time: event.time.clone(),
+            last_time: event.time.clone(),
+            events: 0,
+            fails: 0,
+            warns: 0,
+            lifecycle: None,
+            agent_id: None,
+        });
+        if event.time < delta.first_time {
+            delta.first_time = event.time.clone();
+        }
+        if event.time > delta.last_time {
+            delta.last_time = event.time.clone();
+        }
+        delta.events += 1;
+        match event.status {
+            Status::Fail => delta.fails += 1,
+            Status::Warn => delta.warns += 1,
+            Status::Ok => {}
+        }
+        if delta.agent_id.is_none() {
+            delta.agent_id = event.index.agent_id.clone();
+        }
+        if let Some(status) = RunStatus::after(&event.event_type, event.status) {
+            let later = delta
+                .lifecycle
+                .as_ref()
+                .is_none_or(|(t, s, _)| (&event.time, seq) > (t, *s));
+            if later {
+                delta.lifecycle = Some((event.time.clone(), seq, status));
+            }
+        }
+    }
+
+    fn write_runs(&self, tx: &Transaction<'_>, tenant: &str) -> Result<(), StoreError> {
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO runs (tenant, run_id, first_time, last_time, event_count, fail_count, \
+             warn_count, status, status_time, status_seq, agent_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, coalesce(?8, 'running'), ?9, ?10, ?11) \
+             ON CONFLICT (tenant, run_id) DO UPDATE SET \
+               first_time = min(first_time, excluded.first_time), \
+               last_time = max(last_time, excluded.last_time), \
+               event_count = event_count + excluded.event_count, \
+               fail_count = fail_count + excluded.fail_count, \
+               warn_count = warn_count + excluded.warn_count, \
+               status = CASE WHEN ?12 THEN excluded.status ELSE status END, \
+               status_time = CASE WHEN ?12 THEN excluded.status_time ELSE status_time END, \
+               status_seq = CASE WHEN ?12 THEN excluded.status_seq ELSE status_seq END, \
+               agent_id = coalesce(agent_id, excluded.agent_id)",
+        )?;
+        for (run_id, d) in &self.runs {
+            let (status, status_time, status_seq) = match &d.lifecycle {
+                Some((t, s, st)) => (Some(st.as_str()), Some(t.as_str()), Some(*s as i64)),
+                None => (None, None, None),
+            };
+            // Rows this call added come after every stored row in `seq`, so a
+            // new lifecycle event wins unless the stored one is later in time.
+            let newer = match (status_time, self.stored_lifecycle(tx, tenant, run_id)?) {
+                (None, _) => false,
+                (Some(_), None) => true,
+                (Some(t), Some(stored)) => t >= stored.as_str(),
+            };
+            upsert.execute(params![
+                tenant,
+                run_id,
+                d.first_time,
+                d.last_time,
+                d.events as i64,
+                d.fails as i64,
+                d.warns as i64,
+                status,
+                status_time,
+                status_seq,
+                d.agent_id,
+                newer,
+            ])?;
+        }
+        Ok(())
+    }
+
+    fn stored_lifecycle(
+        &self,
+        tx: &Transaction<'_>,
+        tenant: &str,
+        run_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(tx
+            .prepare_cached("SELECT status_time FROM runs WHERE tenant = ?1 AND run_id = ?2")?
+            .query_row(params![tenant, run_id], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
+    }
+}

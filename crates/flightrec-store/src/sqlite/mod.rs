@@ -1,0 +1,302 @@
+//! The embedded backend: one SQLite database in the data directory.
+//!
+//! One writer connection does every write, so appends never wait on a lock
+//! held by another writer; reads use a small pool of read-only connections,
+//! which WAL lets run alongside the writer.
+
+mod access;
+mod append;
+mod query;
+mod rows;
+mod schema;
+mod search;
+
+use crate::StoreError;
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// The database file inside a data directory.
+pub const DB_FILE: &str = "flightrec.db";
+
+/// What "committed" means for an append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// fsync at every commit: acknowledged records survive power loss.
+    #[default]
+    Fsync,
+    /// Leave flushing to the OS: acknowledged records survive a crash of
+    /// flightrec, but not of the machine.
+    Os,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SqliteOptions {
+    pub durability: Durability,
+    /// Caps the database at this many pages; for fault tests that need a
+    /// full disk without filling one.
+    pub max_page_count: Option<u64>,
+}
+
+/// The SQLite store.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens the store in `dir`, creating it if `dir` is missing or empty.
+    /// A non-empty `dir` without a store is refused, never written to.
+    pub fn open_or_create(dir: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
+        if dir.join(DB_FILE).exists() {
+            Self::open(dir, options)
+        } else {
+            Self::create(dir, options)
+        }
+    }
+
+    /// Creates a new store in `dir`, which must be missing or empty.
+    pub fn create(dir: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
+        if dir.exists() {
+            if std::fs::read_dir(dir)?.next().is_some() {
+                return Err(StoreError::NotAStore { path: dir.into() });
+            }
+        } else {
+            create_private_dir(dir)?;
+        }
+        let path = dir.join(DB_FILE);
+        let mut conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.pragma_update(None, "application_id", schema::APPLICATION_ID)?;
+        configure(&conn, &options)?;
+        schema::migrate(&mut conn, 0)?;
+        tracing::info!(path = %path.display(), "created a new store");
+        Ok(Self::with_writer(path, conn))
+    }
+
+    /// Opens the existing store in `dir`; never creates one. An older schema
+    /// is migrated forward, a newer one refused.
+    pub fn open(dir: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
+        let path = dir.join(DB_FILE);
+        if !path.exists() {
+            return Err(StoreError::NotFound { path: dir.into() });
+        }
+        let mut conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let app_id: i64 = conn
+            .pragma_query_value(None, "application_id", |r| r.get(0))
+            .map_err(|_| StoreError::NotAStore { path: dir.into() })?;
+        if app_id != schema::APPLICATION_ID {
+            return Err(StoreError::NotAStore { path: dir.into() });
+        }
+        configure(&conn, &options)?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > schema::CURRENT_VERSION {
+            return Err(StoreError::TooNew {
+                path: dir.into(),
+                found: version,
+                supported: schema::CURRENT_VERSION,
+            });
+        }
+        if version < schema::CURRENT_VERSION {
+            tracing::warn!(
+                from = version,
+                to = schema::CURRENT_VERSION,
+                "migrating the store's schema"
+            );
+            schema::migrate(&mut conn, version)?;
+        }
+        Ok(Self::with_writer(path, conn))
+    }
+
+    fn with_writer(path: PathBuf, writer: Connection) -> Self {
+        SqliteStore {
+            path,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        // A writer that panicked mid-transaction has rolled back on drop; the
+        // connection itself is still sound.
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut conn)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let pooled = self
+            .readers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => self.open_reader()?,
+        };
+        let result = f(&conn);
+        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < 16 {
+            pool.push(conn);
+        }
+        result
+    }
+
+    fn open_reader(&self) -> Result<Connection, StoreError> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "temp_store", "memory")?;
+        conn.pragma_update(None, "mmap_size", 256i64 * 1024 * 1024)?;
+        search::register_functions(&conn)?;
+        Ok(conn)
+    }
+}
+
+fn configure(conn: &Connection, options: &SqliteOptions) -> Result<(), StoreError> {
+    conn.busy_timeout(Duration::from_secs(5))?;
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "wal", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Unavailable(format!(
+            "the database refused WAL mode (got {mode}); is it on a network filesystem?"
+        )));
+    }
+    let sync = match options.durability {
+        Durability::Fsync => "full",
+        Durability::Os => "normal",
+    };
+    conn.pragma_update(None, "synchronous", sync)?;
+    conn.pragma_update(None, "foreign_keys", "on")?;
+    conn.pragma_update(None, "temp_store", "memory")?;
+    conn.pragma_update(None, "cache_size", -64_000i64)?;
+    if let Some(pages) = options.max_page_count {
+        conn.pragma_update(None, "max_page_count", pages as i64)?;
+    }
+    search::register_functions(conn)?;
+    Ok(())
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+impl crate::RecordStore for SqliteStore {
+    fn append(
+        &self,
+        batches: Vec<crate::AppendBatch>,
+    ) -> Result<Vec<crate::BatchOutcome>, StoreError> {
+        self.append_batches(batches)
+    }
+
+    fn record(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<flightrec_core::record::StoredRecord>, StoreError> {
+        self.query_record(tenant, id)
+    }
+
+    fn records(
+        &self,
+        tenant: &str,
+        query: &crate::EventQuery,
+    ) -> Result<crate::Page<flightrec_core::record::StoredRecord>, StoreError> {
+        self.query_records(tenant, query)
+    }
+
+    fn runs(
+        &self,
+        tenant: &str,
+        query: &crate::RunQuery,
+    ) -> Result<crate::Page<crate::RunSummary>, StoreError> {
+        self.query_runs(tenant, query)
+    }
+
+    fn run(&self, tenant: &str, run_id: &str) -> Result<Option<crate::RunSummary>, StoreError> {
+        self.query_run(tenant, run_id)
+    }
+
+    fn run_records(
+        &self,
+        tenant: &str,
+        run_id: &str,
+        query: &crate::RunRecordsQuery,
+    ) -> Result<crate::Page<flightrec_core::record::StoredRecord>, StoreError> {
+        self.query_run_records(tenant, run_id, query)
+    }
+
+    fn log_size(&self, tenant: &str) -> Result<u64, StoreError> {
+        self.query_log_size(tenant)
+    }
+
+    fn index_search(&self, max: usize) -> Result<usize, StoreError> {
+        self.write(|conn| search::index_pending(conn, max))
+    }
+}
+
+impl crate::AccessStore for SqliteStore {
+    fn create_tenant(&self, tenant: &crate::Tenant) -> Result<(), StoreError> {
+        self.insert_tenant(tenant)
+    }
+
+    fn tenant(&self, id: &str) -> Result<Option<crate::Tenant>, StoreError> {
+        Ok(self.select_tenants("id = ?1", Some(id))?.pop())
+    }
+
+    fn tenant_by_name(&self, name: &str) -> Result<Option<crate::Tenant>, StoreError> {
+        Ok(self.select_tenants("name = ?1", Some(name))?.pop())
+    }
+
+    fn tenants(&self) -> Result<Vec<crate::Tenant>, StoreError> {
+        self.select_tenants("1", None)
+    }
+
+    fn create_user(&self, user: &crate::User, password_hash: Option<&str>) -> Result<(), StoreError> {
+        self.insert_user(user, password_hash)
+    }
+
+    fn create_api_key(&self, key: &crate::ApiKey, secret_hash: &[u8; 32]) -> Result<(), StoreError> {
+        self.insert_api_key(key, secret_hash)
+    }
+
+    fn api_key_by_secret_hash(
+        &self,
+        secret_hash: &[u8; 32],
+    ) -> Result<Option<crate::ApiKey>, StoreError> {
+        self.select_api_key_by_hash(secret_hash)
+    }
+
+    fn api_keys(&self, tenant: &str) -> Result<Vec<crate::ApiKey>, StoreError> {
+        self.select_api_keys(tenant)
+    }
+}

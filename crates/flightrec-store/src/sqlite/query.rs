@@ -1,0 +1,214 @@
+//! Reads: events by filter, runs, a run's events.
+
+use super::SqliteStore;
+use super::rows::{QUALIFIED_RECORD_COLUMNS, RECORD_COLUMNS, record_from_row};
+use super::search::match_expression;
+use crate::StoreError;
+use crate::model::*;
+use flightrec_core::record::StoredRecord;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+
+/// A WHERE clause under construction, with its parameters.
+#[derive(Default)]
+struct Conditions {
+    sql: Vec<String>,
+    params: Vec<Value>,
+}
+
+impl Conditions {
+    fn new(tenant: &str) -> Self {
+        let mut c = Conditions::default();
+        c.push("records.tenant = ?", tenant.to_owned());
+        c
+    }
+
+    fn push(&mut self, sql: &str, value: impl Into<Value>) {
+        self.params.push(value.into());
+        self.sql.push(sql.replace('?', &format!("?{}", self.params.len())));
+    }
+
+    fn push_opt(&mut self, sql: &str, value: &Option<String>) {
+        if let Some(v) = value {
+            self.push(sql, v.clone());
+        }
+    }
+
+    fn clause(&self) -> String {
+        self.sql.join(" AND ")
+    }
+}
+
+impl SqliteStore {
+    pub(super) fn query_records(
+        &self,
+        tenant: &str,
+        query: &EventQuery,
+    ) -> Result<Page<StoredRecord>, StoreError> {
+        let f = &query.filter;
+        let mut c = Conditions::new(tenant);
+        c.push_opt("records.type = ?", &f.event_type);
+        c.push_opt("records.run_id = ?", &f.run_id);
+        c.push_opt("records.agent_id = ?", &f.agent_id);
+        c.push_opt("records.session_id = ?", &f.session_id);
+        c.push_opt("records.actor = ?", &f.actor);
+        c.push_opt("records.actor_type = ?", &f.actor_type);
+        c.push_opt("records.resource_type = ?", &f.resource_type);
+        c.push_opt("records.resource_id = ?", &f.resource_id);
+        c.push_opt("records.verb = ?", &f.verb);
+        c.push_opt("records.provider = ?", &f.provider);
+        c.push_opt("records.status = ?", &f.status);
+        c.push_opt("records.governance_status = ?", &f.governance_status);
+        c.push_opt("records.time >= ?", &f.since);
+        c.push_opt("records.time < ?", &f.until);
+        if let Some(seq) = query.before_seq {
+            c.push("records.seq < ?", seq as i64);
+        }
+        if let Some(expr) = f.q.as_deref().and_then(match_expression) {
+            c.push(
+                "records.rowid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)",
+                expr,
+            );
+        }
+        let sql = format!(
+            "SELECT {QUALIFIED_RECORD_COLUMNS} FROM records WHERE {} ORDER BY records.seq DESC LIMIT {}",
+            c.clause(),
+            query.limit + 1
+        );
+        self.read(|conn| page(conn, &sql, c.params, query.limit, record_from_row))
+    }
+
+    pub(super) fn query_runs(
+        &self,
+        tenant: &str,
+        query: &RunQuery,
+    ) -> Result<Page<RunSummary>, StoreError> {
+        let mut c = Conditions::default();
+        c.push("tenant = ?", tenant.to_owned());
+        if let Some(status) = query.status {
+            c.push("status = ?", status.as_str().to_owned());
+        }
+        c.push_opt("agent_id = ?", &query.agent_id);
+        if let Some((time, run_id)) = &query.after {
+            c.params.push(time.clone().into());
+            c.params.push(run_id.clone().into());
+            let n = c.params.len();
+            c.sql
+                .push(format!("(last_time, run_id) < (?{}, ?{n})", n - 1));
+        }
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE {} ORDER BY last_time DESC, run_id DESC LIMIT {}",
+            c.clause(),
+            query.limit + 1
+        );
+        self.read(|conn| page(conn, &sql, c.params, query.limit, run_from_row))
+    }
+
+    pub(super) fn query_run(
+        &self,
+        tenant: &str,
+        run_id: &str,
+    ) -> Result<Option<RunSummary>, StoreError> {
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached(&format!(
+                    "SELECT {RUN_COLUMNS} FROM runs WHERE tenant = ?1 AND run_id = ?2"
+                ))?
+                .query_row(params![tenant, run_id], run_from_row)
+                .optional()?)
+        })
+    }
+
+    pub(super) fn query_run_records(
+        &self,
+        tenant: &str,
+        run_id: &str,
+        query: &RunRecordsQuery,
+    ) -> Result<Page<StoredRecord>, StoreError> {
+        let mut c = Conditions::new(tenant);
+        c.push("records.run_id = ?", run_id.to_owned());
+        c.push_opt("records.time >= ?", &query.from);
+        c.push_opt("records.time <= ?", &query.to);
+        if !query.types.is_empty() {
+            let first = c.params.len() + 1;
+            let marks: Vec<String> = (first..first + query.types.len())
+                .map(|i| format!("?{i}"))
+                .collect();
+            c.params
+                .extend(query.types.iter().map(|t| Value::from(t.clone())));
+            c.sql.push(format!("records.type IN ({})", marks.join(", ")));
+        }
+        if let Some((time, seq)) = &query.after {
+            c.params.push(time.clone().into());
+            c.params.push((*seq as i64).into());
+            let n = c.params.len();
+            c.sql
+                .push(format!("(records.time, records.seq) > (?{}, ?{n})", n - 1));
+        }
+        let sql = format!(
+            "SELECT {QUALIFIED_RECORD_COLUMNS} FROM records WHERE {} \
+             ORDER BY records.time, records.seq LIMIT {}",
+            c.clause(),
+            query.limit + 1
+        );
+        self.read(|conn| page(conn, &sql, c.params, query.limit, record_from_row))
+    }
+
+    pub(super) fn query_record(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<StoredRecord>, StoreError> {
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached(&format!(
+                    "SELECT {RECORD_COLUMNS} FROM records WHERE tenant = ?1 AND id = ?2"
+                ))?
+                .query_row(params![tenant, id], record_from_row)
+                .optional()?)
+        })
+    }
+
+    pub(super) fn query_log_size(&self, tenant: &str) -> Result<u64, StoreError> {
+        self.read(|conn| {
+            let last: Option<i64> = conn
+                .prepare_cached("SELECT max(seq) FROM records WHERE tenant = ?1")?
+                .query_row([tenant], |r| r.get(0))?;
+            Ok(last.map_or(0, |s| s as u64 + 1))
+        })
+    }
+}
+
+/// Runs `sql` (which asks for `limit + 1` rows) and cuts the page.
+fn page<T>(
+    conn: &Connection,
+    sql: &str,
+    params: Vec<Value>,
+    limit: usize,
+    map: fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Page<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut items: Vec<T> = stmt
+        .query_map(params_from_iter(params), map)?
+        .collect::<Result<_, _>>()?;
+    let more = items.len() > limit;
+    items.truncate(limit);
+    Ok(Page { items, more })
+}
+
+const RUN_COLUMNS: &str =
+    "run_id, first_time, last_time, event_count, fail_count, warn_count, status, agent_id";
+
+fn run_from_row(row: &Row<'_>) -> rusqlite::Result<RunSummary> {
+    let status: String = row.get(6)?;
+    Ok(RunSummary {
+        run_id: row.get(0)?,
+        first_time: row.get(1)?,
+        last_time: row.get(2)?,
+        event_count: row.get::<_, i64>(3)? as u64,
+        fail_count: row.get::<_, i64>(4)? as u64,
+        warn_count: row.get::<_, i64>(5)? as u64,
+        status: RunStatus::parse(&status).unwrap_or(RunStatus::Running),
+        agent_id: row.get(7)?,
+    })
+}

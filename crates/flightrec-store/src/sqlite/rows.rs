@@ -1,0 +1,55 @@
+//! Reading records out of rows.
+
+use flightrec_core::event::Status;
+use flightrec_core::record::{Header, SALT_LEN, StoredRecord};
+use rusqlite::Row;
+use rusqlite::types::Type;
+
+/// The columns [`record_from_row`] reads, in its order.
+pub const RECORD_COLUMNS: &str = "tenant, seq, id, time, received_at, type, run_id, span_id, \
+     parent_span_id, status, body_hash, body, salt";
+
+/// The same columns qualified by the `records` table, for joins.
+pub const QUALIFIED_RECORD_COLUMNS: &str = "records.tenant, records.seq, records.id, records.time, \
+     records.received_at, records.type, records.run_id, records.span_id, records.parent_span_id, \
+     records.status, records.body_hash, records.body, records.salt";
+
+pub fn record_from_row(row: &Row<'_>) -> rusqlite::Result<StoredRecord> {
+    let status: String = row.get(9)?;
+    let status = Status::parse(&status).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            9,
+            Type::Text,
+            format!("unknown status {status:?}").into(),
+        )
+    })?;
+    let salt: Option<Vec<u8>> = row.get(12)?;
+    let salt = salt
+        .map(|s| {
+            <[u8; SALT_LEN]>::try_from(s.as_slice()).map_err(|_| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    12,
+                    Type::Blob,
+                    format!("salt of {} bytes", s.len()).into(),
+                )
+            })
+        })
+        .transpose()?;
+    Ok(StoredRecord {
+        header: Header {
+            tenant: row.get(0)?,
+            seq: row.get::<_, i64>(1)? as u64,
+            id: row.get(2)?,
+            time: row.get(3)?,
+            received_at: row.get(4)?,
+            event_type: row.get(5)?,
+            run_id: row.get(6)?,
+            span_id: row.get(7)?,
+            parent_span_id: row.get(8)?,
+            status,
+            body_hash: row.get(10)?,
+        },
+        body: row.get(11)?,
+        salt,
+    })
+}

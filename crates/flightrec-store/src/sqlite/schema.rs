@@ -1,0 +1,161 @@
+//! The SQLite schema and its versioned migrations.
+//!
+//! `PRAGMA application_id` marks a file as a flightrec store and
+//! `PRAGMA user_version` holds the schema version, so opening can tell a
+//! flightrec store from any other SQLite file and an old schema from a new.
+
+use rusqlite::Connection;
+
+/// "FRec" as a big-endian integer.
+pub const APPLICATION_ID: i64 = 0x4652_6563;
+
+/// Each migration takes the schema from its index to its index + 1.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this build writes.
+pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Applies every migration after `from`, each in its own transaction.
+pub fn migrate(conn: &mut Connection, from: i64) -> rusqlite::Result<()> {
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+const V1: &str = r#"
+CREATE TABLE store_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE tenants (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE users (
+    tenant        TEXT NOT NULL REFERENCES tenants (id),
+    id            TEXT NOT NULL,
+    email         TEXT NOT NULL UNIQUE,
+    name          TEXT,
+    role          TEXT NOT NULL,
+    password_hash TEXT,
+    created_at    TEXT NOT NULL,
+    PRIMARY KEY (tenant, id)
+) STRICT;
+
+CREATE TABLE api_keys (
+    tenant       TEXT NOT NULL REFERENCES tenants (id),
+    id           TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    prefix       TEXT NOT NULL,
+    secret_hash  BLOB NOT NULL UNIQUE,
+    scopes       TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    last_used_at TEXT,
+    revoked_at   TEXT,
+    PRIMARY KEY (tenant, id)
+) STRICT;
+
+-- One row per record. The header columns (tenant .. body_hash) are hashed
+-- into the Merkle leaf; body and salt are what body_hash covers; the columns
+-- after them are derived from the body for queries and checked by verify.
+CREATE TABLE records (
+    rowid             INTEGER PRIMARY KEY,
+    tenant            TEXT NOT NULL,
+    seq               INTEGER NOT NULL,
+    id                TEXT NOT NULL,
+    time              TEXT NOT NULL,
+    received_at       TEXT NOT NULL,
+    type              TEXT NOT NULL,
+    run_id            TEXT,
+    span_id           TEXT,
+    parent_span_id    TEXT,
+    status            TEXT NOT NULL,
+    body_hash         TEXT NOT NULL,
+    leaf_hash         BLOB NOT NULL,
+    body              TEXT,
+    salt              BLOB,
+    session_id        TEXT,
+    agent_id          TEXT,
+    actor             TEXT,
+    actor_type        TEXT,
+    resource_type     TEXT,
+    resource_id       TEXT,
+    verb              TEXT,
+    provider          TEXT,
+    governance_status TEXT,
+    UNIQUE (tenant, seq),
+    UNIQUE (tenant, id)
+) STRICT;
+
+CREATE INDEX records_type ON records (tenant, type, seq);
+CREATE INDEX records_status ON records (tenant, status, seq);
+CREATE INDEX records_time ON records (tenant, time);
+CREATE INDEX records_run ON records (tenant, run_id, time, seq) WHERE run_id IS NOT NULL;
+CREATE INDEX records_agent ON records (tenant, agent_id, seq) WHERE agent_id IS NOT NULL;
+CREATE INDEX records_session ON records (tenant, session_id, seq) WHERE session_id IS NOT NULL;
+CREATE INDEX records_actor ON records (tenant, actor, seq) WHERE actor IS NOT NULL;
+CREATE INDEX records_actor_type ON records (tenant, actor_type, seq) WHERE actor_type IS NOT NULL;
+CREATE INDEX records_resource ON records (tenant, resource_type, resource_id, seq) WHERE resource_type IS NOT NULL;
+CREATE INDEX records_verb ON records (tenant, verb, seq) WHERE verb IS NOT NULL;
+CREATE INDEX records_provider ON records (tenant, provider, seq) WHERE provider IS NOT NULL;
+CREATE INDEX records_governance ON records (tenant, governance_status, seq) WHERE governance_status IS NOT NULL;
+
+-- Append-only: no record is deleted, and the only change ever allowed is
+-- the erasure of a body (body and salt cleared, everything else as it was).
+CREATE TRIGGER records_no_delete BEFORE DELETE ON records
+BEGIN
+    SELECT RAISE(ABORT, 'flightrec records are append-only');
+END;
+
+CREATE TRIGGER records_only_erase BEFORE UPDATE ON records
+WHEN NOT (
+    NEW.body IS NULL AND NEW.salt IS NULL
+    AND NEW.rowid IS OLD.rowid AND NEW.tenant IS OLD.tenant AND NEW.seq IS OLD.seq
+    AND NEW.id IS OLD.id AND NEW.time IS OLD.time AND NEW.received_at IS OLD.received_at
+    AND NEW.type IS OLD.type AND NEW.run_id IS OLD.run_id AND NEW.span_id IS OLD.span_id
+    AND NEW.parent_span_id IS OLD.parent_span_id AND NEW.status IS OLD.status
+    AND NEW.body_hash IS OLD.body_hash AND NEW.leaf_hash IS OLD.leaf_hash
+)
+BEGIN
+    SELECT RAISE(ABORT, 'flightrec records are append-only');
+END;
+
+-- A summary per run, kept up to date by every append (derived, so mutable).
+CREATE TABLE runs (
+    tenant      TEXT NOT NULL,
+    run_id      TEXT NOT NULL,
+    first_time  TEXT NOT NULL,
+    last_time   TEXT NOT NULL,
+    event_count INTEGER NOT NULL,
+    fail_count  INTEGER NOT NULL,
+    warn_count  INTEGER NOT NULL,
+    status      TEXT NOT NULL,
+    status_time TEXT,
+    status_seq  INTEGER,
+    agent_id    TEXT,
+    PRIMARY KEY (tenant, run_id)
+) STRICT;
+
+CREATE INDEX runs_recent ON runs (tenant, last_time, run_id);
+
+-- Free-text search over a view that derives each record's text from its
+-- body, so the index can always be checked against the records themselves.
+CREATE VIEW records_search AS
+    SELECT rowid, flightrec_search_text(type, body) AS text FROM records;
+
+CREATE VIRTUAL TABLE records_fts USING fts5 (
+    text,
+    content = 'records_search',
+    content_rowid = 'rowid',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+
+INSERT INTO store_meta (key, value) VALUES ('search_indexed_rowid', '0');
+"#;

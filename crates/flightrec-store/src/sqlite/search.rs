@@ -1,0 +1,97 @@
+//! Free-text search: FTS5 over the text each record's body yields.
+//!
+//! Indexing happens after the append commits, in bounded chunks, so the hot
+//! path never pays for it; `index_search` is called by the server whenever
+//! the writer is idle (at most a few hundred milliseconds behind).
+
+use crate::StoreError;
+use flightrec_core::event::search_text;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Registers `flightrec_search_text(type, body)`, the function the
+/// `records_search` view derives its text with.
+pub fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        "flightrec_search_text",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let event_type: String = ctx.get(0)?;
+            let body: Option<String> = ctx.get(1)?;
+            Ok(text_of(&event_type, body.as_deref()))
+        },
+    )
+}
+
+/// The search text of a record with this type and (canonical) body.
+pub fn text_of(event_type: &str, body: Option<&str>) -> String {
+    let value = body
+        .and_then(|b| serde_json::from_str(b).ok())
+        .unwrap_or(serde_json::Value::Null);
+    search_text(event_type, &value)
+}
+
+/// Indexes up to `max` records not yet indexed, in one transaction.
+pub fn index_pending(conn: &mut Connection, max: usize) -> Result<usize, StoreError> {
+    let tx = conn.transaction()?;
+    let done: i64 = tx
+        .query_row(
+            "SELECT value FROM store_meta WHERE key = 'search_indexed_rowid'",
+            [],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut last = done;
+    let mut count = 0;
+    {
+        let mut select = tx.prepare_cached(
+            "SELECT rowid, type, body FROM records WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+        )?;
+        let mut insert =
+            tx.prepare_cached("INSERT INTO records_fts (rowid, text) VALUES (?1, ?2)")?;
+        let mut rows = select.query(params![done, max as i64])?;
+        while let Some(row) = rows.next()? {
+            let rowid: i64 = row.get(0)?;
+            let event_type: String = row.get(1)?;
+            let body: Option<String> = row.get(2)?;
+            insert.execute(params![rowid, text_of(&event_type, body.as_deref())])?;
+            last = rowid;
+            count += 1;
+        }
+    }
+    if count > 0 {
+        tx.execute(
+            "UPDATE store_meta SET value = ?1 WHERE key = 'search_indexed_rowid'",
+            [last.to_string()],
+        )?;
+        tx.commit()?;
+    }
+    Ok(count)
+}
+
+/// Turns what a person typed into an FTS5 query: every word must occur, and
+/// nothing in it is read as FTS5 syntax.
+pub fn match_expression(q: &str) -> Option<String> {
+    let terms: Vec<String> = q
+        .split_whitespace()
+        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::match_expression;
+
+    #[test]
+    fn user_text_is_quoted_word_by_word() {
+        assert_eq!(match_expression("  "), None);
+        assert_eq!(
+            match_expression("refund AND \"x"),
+            Some(r#""refund" "AND" """x""#.into())
+        );
+    }
+}

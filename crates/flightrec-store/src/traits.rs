@@ -1,0 +1,80 @@
+//! The contract every backend keeps.
+
+use crate::model::*;
+use crate::StoreError;
+use flightrec_core::record::StoredRecord;
+
+/// The tenants' append-only logs and the queries over them.
+///
+/// Every method may block on I/O: call it from a thread that may block.
+pub trait RecordStore: Send + Sync + 'static {
+    /// Appends every batch in one transaction and returns once that
+    /// transaction is durable (with [`crate::Durability::Fsync`], on disk).
+    ///
+    /// Each batch is atomic on its own: its events all get consecutive
+    /// `seq`s in its tenant's log, or none does and its outcome is an error,
+    /// while the other batches still go through. An event whose `id` is
+    /// already in its tenant's log (or earlier in the same call) is not
+    /// written again: its receipt is the first one's.
+    ///
+    /// An `Err` from the call itself means nothing was written.
+    fn append(&self, batches: Vec<AppendBatch>) -> Result<Vec<BatchOutcome>, StoreError>;
+
+    /// One record by its event `id`.
+    fn record(&self, tenant: &str, id: &str) -> Result<Option<StoredRecord>, StoreError>;
+
+    /// Records matching a filter, newest (highest `seq`) first.
+    fn records(&self, tenant: &str, query: &EventQuery)
+    -> Result<Page<StoredRecord>, StoreError>;
+
+    /// Runs, most recently active first.
+    fn runs(&self, tenant: &str, query: &RunQuery) -> Result<Page<RunSummary>, StoreError>;
+
+    /// One run's summary.
+    fn run(&self, tenant: &str, run_id: &str) -> Result<Option<RunSummary>, StoreError>;
+
+    /// One run's records in run order.
+    fn run_records(
+        &self,
+        tenant: &str,
+        run_id: &str,
+        query: &RunRecordsQuery,
+    ) -> Result<Page<StoredRecord>, StoreError>;
+
+    /// How many records the tenant's log holds.
+    fn log_size(&self, tenant: &str) -> Result<u64, StoreError>;
+
+    /// Brings free-text search up to date with up to `max` more records;
+    /// returns how many it indexed. Search may lag appends until this runs.
+    fn index_search(&self, max: usize) -> Result<usize, StoreError>;
+}
+
+/// Tenants, people and API keys.
+pub trait AccessStore: Send + Sync + 'static {
+    /// Creates a tenant; its id and name must be new.
+    fn create_tenant(&self, tenant: &Tenant) -> Result<(), StoreError>;
+
+    fn tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError>;
+
+    fn tenant_by_name(&self, name: &str) -> Result<Option<Tenant>, StoreError>;
+
+    fn tenants(&self) -> Result<Vec<Tenant>, StoreError>;
+
+    /// Creates a user; the email must be new across all tenants.
+    /// `password_hash` is a PHC string, never a password.
+    fn create_user(&self, user: &User, password_hash: Option<&str>) -> Result<(), StoreError>;
+
+    /// Stores a key; only the SHA-256 of its secret is kept.
+    fn create_api_key(&self, key: &ApiKey, secret_hash: &[u8; 32]) -> Result<(), StoreError>;
+
+    /// The key whose secret hashes to `secret_hash`, revoked or not.
+    fn api_key_by_secret_hash(&self, secret_hash: &[u8; 32])
+    -> Result<Option<ApiKey>, StoreError>;
+
+    fn api_keys(&self, tenant: &str) -> Result<Vec<ApiKey>, StoreError>;
+}
+
+/// A whole backend.
+pub trait Store: RecordStore + AccessStore {}
+
+impl<T: RecordStore + AccessStore> Store for T {}
