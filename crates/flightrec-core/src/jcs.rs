@@ -150,8 +150,14 @@ mod tests {
             (-0.0, "0"),
             (f64::from_bits(0x0000000000000001), "5e-324"),
             (f64::from_bits(0x8000000000000001), "-5e-324"),
-            (f64::from_bits(0x7fefffffffffffff), "1.7976931348623157e+308"),
-            (f64::from_bits(0xffefffffffffffff), "-1.7976931348623157e+308"),
+            (
+                f64::from_bits(0x7fefffffffffffff),
+                "1.7976931348623157e+308",
+            ),
+            (
+                f64::from_bits(0xffefffffffffffff),
+                "-1.7976931348623157e+308",
+            ),
             (f64::from_bits(0x4340000000000000), "9007199254740992"),
             (f64::from_bits(0xc340000000000000), "-9007199254740992"),
             (f64::from_bits(0x4430000000000000), "295147905179352830000"),
@@ -168,11 +174,16 @@ mod tests {
             (f64::from_bits(0x41b3de4355555555), "333333333.3333333"),
             (f64::from_bits(0x41b3de4355555556), "333333333.3333334"),
             (f64::from_bits(0x41b3de4355555557), "333333333.33333343"),
-            (f64::from_bits(0xbecbf647612f3696), "-0.0000033333333333333333"),
+            (
+                f64::from_bits(0xbecbf647612f3696),
+                "-0.0000033333333333333333",
+            ),
             (f64::from_bits(0x43143ff3c1cb0959), "1424953923781206.2"),
         ];
         for (value, expected) in cases {
-            let v = serde_json::Number::from_f64(*value).map(Value::Number).unwrap();
+            let v = serde_json::Number::from_f64(*value)
+                .map(Value::Number)
+                .unwrap();
             assert_eq!(to_string(&v), *expected, "bits {:016x}", value.to_bits());
         }
     }

@@ -10,6 +10,7 @@
 //! - [`log`]: RFC 9162 tree hashing and proofs, C2SP tiles, checkpoints and
 //!   signed notes.
 //! - [`clock`]: the injected clock, so timestamps are testable.
+//! - [`secret`]: a string type that cannot print its secret.
 //!
 //! Not here: storage, transport, configuration, secrets at rest.
 
@@ -18,3 +19,4 @@ pub mod event;
 pub mod jcs;
 pub mod log;
 pub mod record;
+pub mod secret;

@@ -297,10 +297,8 @@ mod tests {
 
     #[test]
     fn header_json_leaves_out_absent_fields_and_is_canonical() {
-        let sealed = SealedEvent::seal_with_salt(
-            &event(json!({"type": "start", "run_id": "r1"})),
-            [7; 32],
-        );
+        let sealed =
+            SealedEvent::seal_with_salt(&event(json!({"type": "start", "run_id": "r1"})), [7; 32]);
         let header = sealed.header("default", 3);
         let text = String::from_utf8(header.leaf_input()).unwrap();
         assert_eq!(

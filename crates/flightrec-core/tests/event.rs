@@ -60,14 +60,17 @@ fn execution_shape_is_accepted_unchanged() {
     }))
     .unwrap();
     assert_eq!(e.id, "exec-42");
-    assert_eq!(e.event_type, "tool_call", "a verb without a type is a tool_call");
+    assert_eq!(
+        e.event_type, "tool_call",
+        "a verb without a type is a tool_call"
+    );
     assert_eq!(e.body.risk_level, Some(RiskLevel::High));
     assert_eq!(
         e.body.governance.as_ref().unwrap().status,
         GovernanceStatus::Approved
     );
     assert!(e.body.dry_run);
-    assert_eq!(e.body.duration_ms, Some(183.5));
+    assert_eq!(e.body.duration_ms.unwrap().as_f64(), Some(183.5));
     assert_eq!(e.time, parse_time("2026-11-22T08:59:58.5Z").unwrap());
 }
 
@@ -96,8 +99,10 @@ fn unknown_types_are_accepted_and_unknown_fields_kept_in_metadata() {
 
 #[test]
 fn actor_known_by_email_gets_it_as_id() {
-    let e = parse(json!({"type": "key.created", "actor": {"type": "human", "email": "ana@example.com"}}))
-        .unwrap();
+    let e = parse(
+        json!({"type": "key.created", "actor": {"type": "human", "email": "ana@example.com"}}),
+    )
+    .unwrap();
     let actor = e.body.actor.unwrap();
     assert_eq!(actor.actor_type, ActorType::Human);
     assert_eq!(actor.id, "ana@example.com");

@@ -5,6 +5,8 @@
 mod log_suite {
     pub mod reference;
 
+    mod interop;
+    mod mutants;
     mod tiled;
     mod vectors;
 }

@@ -1,1 +1,73 @@
+//! flightrec's HTTP server.
+//!
+//! [`app`] builds the router over an [`AppState`]; [`serve`] runs it on a
+//! listener until a shutdown signal. Requests are validated at the edge
+//! ([`ingest`]), sequenced and committed in groups ([`sequencer`]), and
+//! every error leaves as the JSON shape of DESIGN §7 ([`error`]).
+//!
+//! Not here: SQL (that is `flightrec-store`), or parsing the command line.
 
+pub mod auth;
+pub mod bootstrap;
+mod cursor;
+pub mod demo;
+pub mod error;
+mod ingest;
+mod params;
+mod routes;
+pub mod sequencer;
+mod state;
+
+pub use state::AppState;
+
+use axum::Router;
+use axum::response::{IntoResponse, Response};
+use error::ApiError;
+use flightrec_core::record::Receipt;
+use flightrec_store::AppendBatch;
+use std::future::Future;
+use tokio::net::TcpListener;
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    routes::router()
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
+        .with_state(state)
+}
+
+/// Serves `app(state)` on `listener` until `shutdown` resolves, then lets
+/// requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Records the demo (DESIGN's `serve --demo`) through the same pipeline as
+/// the API; loading it again changes nothing.
+pub async fn load_demo(state: &AppState, tenant: &str) -> Result<Vec<Receipt>, ApiError> {
+    let values = demo::demo_events(state.clock().now());
+    let events = ingest::seal_events(state, values, true)?;
+    state
+        .sequencer()
+        .append(AppendBatch {
+            tenant: tenant.to_owned(),
+            events,
+        })
+        .await
+}
+
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    ApiError::internal("a request handler panicked", &what).into_response()
+}

@@ -11,12 +11,27 @@ use serde_json::{Value, json};
 /// Every check, by name.
 pub fn all<S: Store>() -> Vec<(&'static str, fn(&S))> {
     vec![
-        ("append_assigns_gapless_seqs", append_assigns_gapless_seqs::<S>),
-        ("receipts_carry_the_leaf_hash", receipts_carry_the_leaf_hash::<S>),
-        ("retry_with_same_id_writes_nothing", retry_with_same_id_writes_nothing::<S>),
-        ("tenants_have_separate_logs", tenants_have_separate_logs::<S>),
+        (
+            "append_assigns_gapless_seqs",
+            append_assigns_gapless_seqs::<S>,
+        ),
+        (
+            "receipts_carry_the_leaf_hash",
+            receipts_carry_the_leaf_hash::<S>,
+        ),
+        (
+            "retry_with_same_id_writes_nothing",
+            retry_with_same_id_writes_nothing::<S>,
+        ),
+        (
+            "tenants_have_separate_logs",
+            tenants_have_separate_logs::<S>,
+        ),
         ("every_filter_narrows", every_filter_narrows::<S>),
-        ("paging_walks_every_record_once", paging_walks_every_record_once::<S>),
+        (
+            "paging_walks_every_record_once",
+            paging_walks_every_record_once::<S>,
+        ),
         ("free_text_search", free_text_search::<S>),
         ("run_summaries", run_summaries::<S>),
         ("run_records_in_run_order", run_records_in_run_order::<S>),
@@ -65,7 +80,11 @@ fn all_records<S: Store>(store: &S, tenant: &str, filter: EventFilter) -> Vec<St
 }
 
 pub fn append_assigns_gapless_seqs<S: Store>(store: &S) {
-    let first = append(store, "t1", vec![json!({"type": "start"}), json!({"type": "thinking"})]);
+    let first = append(
+        store,
+        "t1",
+        vec![json!({"type": "start"}), json!({"type": "thinking"})],
+    );
     let second = append(store, "t1", vec![json!({"type": "complete"})]);
     let seqs: Vec<u64> = first.iter().chain(&second).map(|r| r.seq).collect();
     assert_eq!(seqs, [0, 1, 2]);
@@ -92,7 +111,11 @@ pub fn append_assigns_gapless_seqs<S: Store>(store: &S) {
 }
 
 pub fn receipts_carry_the_leaf_hash<S: Store>(store: &S) {
-    let receipts = append(store, "t", vec![json!({"id": "e1", "type": "start", "run_id": "r"})]);
+    let receipts = append(
+        store,
+        "t",
+        vec![json!({"id": "e1", "type": "start", "run_id": "r"})],
+    );
     let record = store.record("t", "e1").unwrap().expect("stored");
     assert_eq!(record.header.seq, receipts[0].seq);
     assert_eq!(record.header.leaf_hash().to_string(), receipts[0].leaf_hash);
@@ -110,7 +133,10 @@ pub fn retry_with_same_id_writes_nothing<S: Store>(store: &S) {
     let retry = append(
         store,
         "t",
-        vec![json!({"id": "same", "type": "something else"}), json!({"id": "new", "type": "x"})],
+        vec![
+            json!({"id": "same", "type": "something else"}),
+            json!({"id": "new", "type": "x"}),
+        ],
     );
     assert_eq!(retry[0], first[0], "a retry gets the first receipt");
     assert_eq!(retry[1].seq, 1, "no seq is spent on the duplicate");
@@ -118,11 +144,22 @@ pub fn retry_with_same_id_writes_nothing<S: Store>(store: &S) {
     let dup = append(
         store,
         "t",
-        vec![json!({"id": "twice", "type": "x"}), json!({"id": "twice", "type": "y"})],
+        vec![
+            json!({"id": "twice", "type": "x"}),
+            json!({"id": "twice", "type": "y"}),
+        ],
     );
     assert_eq!(dup[0], dup[1]);
     assert_eq!(store.log_size("t").unwrap(), 3);
-    assert_eq!(store.record("t", "same").unwrap().unwrap().header.event_type, "start");
+    assert_eq!(
+        store
+            .record("t", "same")
+            .unwrap()
+            .unwrap()
+            .header
+            .event_type,
+        "start"
+    );
 }
 
 pub fn tenants_have_separate_logs<S: Store>(store: &S) {
@@ -151,31 +188,96 @@ pub fn every_filter_narrows<S: Store>(store: &S) {
         assert_eq!(all_records(store, "t", f.clone()), ["target"], "{f:?}");
     };
     let s = |v: &str| Some(v.to_owned());
-    only_target(EventFilter { event_type: s("tool_call"), ..Default::default() });
-    only_target(EventFilter { run_id: s("r1"), ..Default::default() });
-    only_target(EventFilter { agent_id: s("ag"), ..Default::default() });
-    only_target(EventFilter { session_id: s("s1"), ..Default::default() });
-    only_target(EventFilter { actor: s("bot@x.io"), ..Default::default() });
-    only_target(EventFilter { actor_type: s("agent"), ..Default::default() });
-    only_target(EventFilter { resource_type: s("file"), ..Default::default() });
-    only_target(EventFilter { resource_id: s("f1"), ..Default::default() });
-    only_target(EventFilter { verb: s("fs:write"), ..Default::default() });
-    only_target(EventFilter { provider: s("fs"), ..Default::default() });
-    only_target(EventFilter { status: s("warn"), ..Default::default() });
-    only_target(EventFilter { governance_status: s("blocked"), ..Default::default() });
-    only_target(EventFilter { until: s("2026-11-21T00:00:00.000000Z"), ..Default::default() });
-    let since = EventFilter { since: s("2026-11-21T00:00:00.000000Z"), ..Default::default() };
+    only_target(EventFilter {
+        event_type: s("tool_call"),
+        ..Default::default()
+    });
+    only_target(EventFilter {
+        run_id: s("r1"),
+        ..Default::default()
+    });
+    only_target(EventFilter {
+        agent_id: s("ag"),
+        ..Default::default()
+    });
+    only_target(EventFilter {
+        session_id: s("s1"),
+        ..Default::default()
+    });
+    only_target(EventFilter {
+        actor: s("bot@x.io"),
+        ..Default::default()
+    });
+    only_target(EventFilter {
+        actor_type: s("agent"),
+        ..Default::default()
+    });
+    only_target(EventFilter {
+        resource_type: s("file"),
+        ..Default::default()
+    });
+    only_target(EventFilter {
+        resource_id: s("f1"),
+        ..Default::default()
+    });
+    only_target(EventFilter {
+        verb: s("fs:write"),
+        ..Default::default()
+    });
+    only_target(EventFilter {
+        provider: s("fs"),
+        ..Default::default()
+    });
+    only_target(EventFilter {
+        status: s("warn"),
+        ..Default::default()
+    });
+    only_target(EventFilter {
+        governance_status: s("blocked"),
+        ..Default::default()
+    });
+    only_target(EventFilter {
+        until: s("2026-11-21T00:00:00.000000Z"),
+        ..Default::default()
+    });
+    let since = EventFilter {
+        since: s("2026-11-21T00:00:00.000000Z"),
+        ..Default::default()
+    };
     assert_eq!(all_records(store, "t", since), ["other"]);
-    let by_tool = EventFilter { verb: s("bash"), ..Default::default() };
-    assert_eq!(all_records(store, "t", by_tool), ["other"], "verb matches tool");
-    let by_id = EventFilter { actor: s("u1"), ..Default::default() };
-    assert_eq!(all_records(store, "t", by_id), ["other"], "actor matches id without email");
-    let nothing = EventFilter { run_id: s("r1"), actor_type: s("human"), ..Default::default() };
-    assert!(all_records(store, "t", nothing).is_empty(), "filters combine with AND");
+    let by_tool = EventFilter {
+        verb: s("bash"),
+        ..Default::default()
+    };
+    assert_eq!(
+        all_records(store, "t", by_tool),
+        ["other"],
+        "verb matches tool"
+    );
+    let by_id = EventFilter {
+        actor: s("u1"),
+        ..Default::default()
+    };
+    assert_eq!(
+        all_records(store, "t", by_id),
+        ["other"],
+        "actor matches id without email"
+    );
+    let nothing = EventFilter {
+        run_id: s("r1"),
+        actor_type: s("human"),
+        ..Default::default()
+    };
+    assert!(
+        all_records(store, "t", nothing).is_empty(),
+        "filters combine with AND"
+    );
 }
 
 pub fn paging_walks_every_record_once<S: Store>(store: &S) {
-    let events = (0..25).map(|i| json!({"id": format!("e{i}"), "type": "x"})).collect();
+    let events = (0..25)
+        .map(|i| json!({"id": format!("e{i}"), "type": "x"}))
+        .collect();
     append(store, "t", events);
     let mut seen = Vec::new();
     let mut before = None;
@@ -215,16 +317,30 @@ pub fn free_text_search<S: Store>(store: &S) {
         let mut ids = all_records(
             store,
             "t",
-            EventFilter { q: Some(text.into()), ..Default::default() },
+            EventFilter {
+                q: Some(text.into()),
+                ..Default::default()
+            },
         );
         ids.sort();
         ids
     };
-    assert_eq!(q("refund"), ["hit", "nested"], "case-insensitive, nested values");
+    assert_eq!(
+        q("refund"),
+        ["hit", "nested"],
+        "case-insensitive, nested values"
+    );
     assert_eq!(q("refund 1234"), ["hit"], "every word must occur");
-    assert!(q("\"unbalanced OR (").is_empty(), "syntax characters are plain text");
+    assert!(
+        q("\"unbalanced OR (").is_empty(),
+        "syntax characters are plain text"
+    );
     // Search never crosses tenants.
-    append(store, "other", vec![json!({"type": "thinking", "content": "refund"})]);
+    append(
+        store,
+        "other",
+        vec![json!({"type": "thinking", "content": "refund"})],
+    );
     while store.index_search(100).unwrap() > 0 {}
     assert_eq!(q("refund"), ["hit", "nested"]);
 }
@@ -251,7 +367,10 @@ pub fn run_summaries<S: Store>(store: &S) {
         "t",
         vec![json!({"type": "resume", "run_id": "r", "time": "2026-11-22T09:00:01Z"})],
     );
-    assert_eq!(store.run("t", "r").unwrap().unwrap().status, RunStatus::Paused);
+    assert_eq!(
+        store.run("t", "r").unwrap().unwrap().status,
+        RunStatus::Paused
+    );
     append(
         store,
         "t",
@@ -262,8 +381,20 @@ pub fn run_summaries<S: Store>(store: &S) {
     assert_eq!(run.event_count, 5);
     assert_eq!(run.last_time, "2026-11-22T09:01:00.000000Z");
 
-    append(store, "t", vec![json!({"type": "x", "run_id": "newer", "time": "2026-11-22T10:00:00Z"})]);
-    let page = store.runs("t", &RunQuery { limit: 1, ..Default::default() }).unwrap();
+    append(
+        store,
+        "t",
+        vec![json!({"type": "x", "run_id": "newer", "time": "2026-11-22T10:00:00Z"})],
+    );
+    let page = store
+        .runs(
+            "t",
+            &RunQuery {
+                limit: 1,
+                ..Default::default()
+            },
+        )
+        .unwrap();
     assert_eq!(page.items[0].run_id, "newer");
     assert_eq!(page.items[0].status, RunStatus::Running);
     assert!(page.more);
@@ -281,7 +412,11 @@ pub fn run_summaries<S: Store>(store: &S) {
     assert_eq!(next.items.len(), 1);
     assert_eq!(next.items[0].run_id, "r");
     assert!(!next.more);
-    let failed = RunQuery { limit: 10, status: Some(RunStatus::Completed), ..Default::default() };
+    let failed = RunQuery {
+        limit: 10,
+        status: Some(RunStatus::Completed),
+        ..Default::default()
+    };
     assert_eq!(store.runs("t", &failed).unwrap().items.len(), 1);
     assert!(store.run("other-tenant", "r").unwrap().is_none());
 }
@@ -306,24 +441,52 @@ pub fn run_records_in_run_order<S: Store>(store: &S) {
             .map(|r| r.header.id)
             .collect()
     };
-    let all = RunRecordsQuery { limit: 100, ..Default::default() };
-    assert_eq!(ids(all.clone()), ["early", "late", "tie"], "by time, then seq");
+    let all = RunRecordsQuery {
+        limit: 100,
+        ..Default::default()
+    };
     assert_eq!(
-        ids(RunRecordsQuery { types: vec!["a".into()], ..all.clone() }),
+        ids(all.clone()),
+        ["early", "late", "tie"],
+        "by time, then seq"
+    );
+    assert_eq!(
+        ids(RunRecordsQuery {
+            types: vec!["a".into()],
+            ..all.clone()
+        }),
         ["early", "tie"]
     );
     assert_eq!(
-        ids(RunRecordsQuery { from: Some("2026-11-22T09:00:02.000000Z".into()), ..all.clone() }),
+        ids(RunRecordsQuery {
+            from: Some("2026-11-22T09:00:02.000000Z".into()),
+            ..all.clone()
+        }),
         ["late", "tie"]
     );
     assert_eq!(
-        ids(RunRecordsQuery { to: Some("2026-11-22T09:00:01.000000Z".into()), ..all.clone() }),
+        ids(RunRecordsQuery {
+            to: Some("2026-11-22T09:00:01.000000Z".into()),
+            ..all.clone()
+        }),
         ["early"]
     );
-    let first = store.run_records("t", "r", &RunRecordsQuery { limit: 2, ..all.clone() }).unwrap();
+    let first = store
+        .run_records(
+            "t",
+            "r",
+            &RunRecordsQuery {
+                limit: 2,
+                ..all.clone()
+            },
+        )
+        .unwrap();
     assert!(first.more);
     let last = first.items.last().unwrap();
-    let rest = RunRecordsQuery { after: Some((last.header.time.clone(), last.header.seq)), ..all };
+    let rest = RunRecordsQuery {
+        after: Some((last.header.time.clone(), last.header.seq)),
+        ..all
+    };
     assert_eq!(ids(rest), ["tie"]);
 }
 
@@ -334,7 +497,10 @@ pub fn tenants_users_and_keys<S: Store>(store: &S) {
         created_at: "2026-11-22T10:00:00.000000Z".into(),
     };
     store.create_tenant(&tenant).unwrap();
-    assert!(matches!(store.create_tenant(&tenant), Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        store.create_tenant(&tenant),
+        Err(StoreError::Conflict(_))
+    ));
     assert_eq!(store.tenant("acme").unwrap(), Some(tenant.clone()));
     assert_eq!(store.tenant_by_name("Acme").unwrap(), Some(tenant.clone()));
     assert_eq!(store.tenants().unwrap(), [tenant.clone()]);
@@ -347,8 +513,13 @@ pub fn tenants_users_and_keys<S: Store>(store: &S) {
         role: "owner".into(),
         created_at: tenant.created_at.clone(),
     };
-    store.create_user(&user, Some("$argon2id$v=19$...")).unwrap();
-    assert!(matches!(store.create_user(&user, None), Err(StoreError::Conflict(_))));
+    store
+        .create_user(&user, Some("$argon2id$v=19$..."))
+        .unwrap();
+    assert!(matches!(
+        store.create_user(&user, None),
+        Err(StoreError::Conflict(_))
+    ));
 
     let key = ApiKey {
         id: "k1".into(),
@@ -361,7 +532,10 @@ pub fn tenants_users_and_keys<S: Store>(store: &S) {
         revoked_at: None,
     };
     store.create_api_key(&key, &[9; 32]).unwrap();
-    assert_eq!(store.api_key_by_secret_hash(&[9; 32]).unwrap(), Some(key.clone()));
+    assert_eq!(
+        store.api_key_by_secret_hash(&[9; 32]).unwrap(),
+        Some(key.clone())
+    );
     assert_eq!(store.api_key_by_secret_hash(&[8; 32]).unwrap(), None);
     assert_eq!(store.api_keys("acme").unwrap(), [key]);
     assert!(store.api_keys("other").unwrap().is_empty());

@@ -1,7 +1,7 @@
 //! The contract every backend keeps.
 
-use crate::model::*;
 use crate::StoreError;
+use crate::model::*;
 use flightrec_core::record::StoredRecord;
 
 /// The tenants' append-only logs and the queries over them.
@@ -24,8 +24,7 @@ pub trait RecordStore: Send + Sync + 'static {
     fn record(&self, tenant: &str, id: &str) -> Result<Option<StoredRecord>, StoreError>;
 
     /// Records matching a filter, newest (highest `seq`) first.
-    fn records(&self, tenant: &str, query: &EventQuery)
-    -> Result<Page<StoredRecord>, StoreError>;
+    fn records(&self, tenant: &str, query: &EventQuery) -> Result<Page<StoredRecord>, StoreError>;
 
     /// Runs, most recently active first.
     fn runs(&self, tenant: &str, query: &RunQuery) -> Result<Page<RunSummary>, StoreError>;
@@ -68,8 +67,7 @@ pub trait AccessStore: Send + Sync + 'static {
     fn create_api_key(&self, key: &ApiKey, secret_hash: &[u8; 32]) -> Result<(), StoreError>;
 
     /// The key whose secret hashes to `secret_hash`, revoked or not.
-    fn api_key_by_secret_hash(&self, secret_hash: &[u8; 32])
-    -> Result<Option<ApiKey>, StoreError>;
+    fn api_key_by_secret_hash(&self, secret_hash: &[u8; 32]) -> Result<Option<ApiKey>, StoreError>;
 
     fn api_keys(&self, tenant: &str) -> Result<Vec<ApiKey>, StoreError>;
 }

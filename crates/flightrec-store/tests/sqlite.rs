@@ -26,7 +26,10 @@ fn open_never_creates() {
     let missing = dir.path().join("nothing-here");
     let err = SqliteStore::open(&missing, SqliteOptions::default()).unwrap_err();
     assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
-    assert!(err.to_string().contains("flightrec serve --data-dir"), "{err}");
+    assert!(
+        err.to_string().contains("flightrec serve --data-dir"),
+        "{err}"
+    );
     assert!(!missing.exists());
 }
 
@@ -36,7 +39,11 @@ fn a_directory_with_other_files_is_refused() {
     std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
     let err = SqliteStore::open_or_create(dir.path(), SqliteOptions::default()).unwrap_err();
     assert!(matches!(err, StoreError::NotAStore { .. }), "{err}");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "nothing written");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "nothing written"
+    );
 }
 
 #[test]
@@ -58,7 +65,10 @@ fn a_newer_schema_is_refused() {
     conn.pragma_update(None, "user_version", 999).unwrap();
     drop(conn);
     let err = SqliteStore::open(&data, SqliteOptions::default()).unwrap_err();
-    assert!(matches!(err, StoreError::TooNew { found: 999, .. }), "{err}");
+    assert!(
+        matches!(err, StoreError::TooNew { found: 999, .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -75,7 +85,11 @@ fn records_survive_reopening() {
 #[test]
 fn triggers_refuse_update_and_delete() {
     let (dir, store) = fresh();
-    append(&store, "t", vec![json!({"id": "a", "type": "start", "content": "x"})]);
+    append(
+        &store,
+        "t",
+        vec![json!({"id": "a", "type": "start", "content": "x"})],
+    );
     let conn = rusqlite::Connection::open(dir.path().join("data/flightrec.db")).unwrap();
     for sql in [
         "UPDATE records SET type = 'other'",

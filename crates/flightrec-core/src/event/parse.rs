@@ -128,7 +128,10 @@ pub fn parse_event(
         None if body.verb.is_some() || body.tool.is_some() => Some("tool_call".to_owned()),
         None => {
             if !f.errors.iter().any(|e| e.field == "type") {
-                f.error("type", "is required (or send `verb`/`tool` for a tool_call)");
+                f.error(
+                    "type",
+                    "is required (or send `verb`/`tool` for a tool_call)",
+                );
             }
             None
         }
@@ -345,10 +348,10 @@ impl Fields<'_> {
         parsed.map_err(|msg| self.error(name, msg)).ok()
     }
 
-    fn duration(&mut self) -> Option<f64> {
+    fn duration(&mut self) -> Option<serde_json::Number> {
         let v = self.take("duration_ms")?;
-        match v.as_f64() {
-            Some(ms) if ms.is_finite() && ms >= 0.0 => Some(ms),
+        match &v {
+            Value::Number(n) if n.as_f64().is_some_and(|ms| ms >= 0.0) => Some(n.clone()),
             _ => {
                 self.error(
                     "duration_ms",

@@ -36,6 +36,33 @@ pub fn time_from_epoch_millis(ms: f64) -> Result<DateTime<Utc>, String> {
     normalise(t)
 }
 
+/// Parses the start of a time window: an RFC 3339 time, or a span back from
+/// `now` such as `15m`, `1h`, `24h`, `7d` or `30d`. `all` means no bound.
+pub fn parse_window_start(s: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, String> {
+    let s = s.trim();
+    if s == "all" {
+        return Ok(None);
+    }
+    let span = s
+        .char_indices()
+        .last()
+        .filter(|(_, unit)| matches!(unit, 's' | 'm' | 'h' | 'd'))
+        .and_then(|(i, unit)| s[..i].parse::<u32>().ok().map(|n| (n, unit)));
+    if let Some((n, unit)) = span {
+        let seconds = i64::from(n)
+            * match unit {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                _ => 86_400,
+            };
+        return Ok(Some(now - chrono::Duration::seconds(seconds)));
+    }
+    parse_time(s)
+        .map(Some)
+        .map_err(|_| "is neither an RFC 3339 time nor a span like 1h, 24h, 7d, 30d or all".into())
+}
+
 fn normalise(t: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
     if !(1970..=9999).contains(&t.year()) {
         return Err("must be between the years 1970 and 9999".into());
@@ -58,9 +85,29 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_rfc3339() {
-        for bad in ["yesterday", "2026-13-01T00:00:00Z", "2026-03-01", "1969-12-31T23:59:59Z"] {
+        for bad in [
+            "yesterday",
+            "2026-13-01T00:00:00Z",
+            "2026-03-01",
+            "1969-12-31T23:59:59Z",
+        ] {
             assert!(parse_time(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn window_starts() {
+        let now = parse_time("2026-11-22T12:00:00Z").unwrap();
+        let at = |s: &str| parse_window_start(s, now).map(|t| t.map(|t| format_time(&t)));
+        assert_eq!(at("1h").unwrap().unwrap(), "2026-11-22T11:00:00.000000Z");
+        assert_eq!(at("7d").unwrap().unwrap(), "2026-11-15T12:00:00.000000Z");
+        assert_eq!(at("all").unwrap(), None);
+        assert_eq!(
+            at("2026-01-01T00:00:00Z").unwrap().unwrap(),
+            "2026-01-01T00:00:00.000000Z"
+        );
+        assert!(at("7w").is_err());
+        assert!(at("h").is_err());
     }
 
     #[test]

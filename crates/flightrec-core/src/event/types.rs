@@ -53,7 +53,7 @@ pub struct Body {
     #[serde(default)]
     pub idempotency_hit: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration_ms: Option<f64>,
+    pub duration_ms: Option<serde_json::Number>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -63,7 +63,12 @@ impl Checkpoint {
 
     /// The note text, every line ending in a newline.
     pub fn to_text(&self) -> String {
-        let mut text = format!("{}\n{}\n{}\n", self.origin, self.size, self.root.to_base64());
+        let mut text = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            self.root.to_base64()
+        );
         for line in &self.extensions {
             text.push_str(line);
             text.push('\n');
@@ -84,8 +89,8 @@ impl Checkpoint {
         let size_line = lines.next().ok_or_else(|| malformed("no tree size line"))?;
         let size = parse_size(size_line)?;
         let root_line = lines.next().ok_or_else(|| malformed("no root hash line"))?;
-        let root = Hash::from_base64(root_line)
-            .map_err(|e| malformed(&format!("root hash line: {e}")))?;
+        let root =
+            Hash::from_base64(root_line).map_err(|e| malformed(&format!("root hash line: {e}")))?;
         let mut extensions = Vec::new();
         for line in lines {
             check_line("extension line", line)?;
@@ -106,7 +111,9 @@ fn parse_size(line: &str) -> Result<u64, LogError> {
         && line.bytes().all(|b| b.is_ascii_digit())
         && (line == "0" || !line.starts_with('0'));
     if !canonical {
-        return Err(malformed(&format!("tree size {line:?} is not a decimal number without leading zeros")));
+        return Err(malformed(&format!(
+            "tree size {line:?} is not a decimal number without leading zeros"
+        )));
     }
     line.parse()
         .map_err(|_| malformed(&format!("tree size {line:?} does not fit in 64 bits")))
@@ -117,7 +124,9 @@ fn check_line(what: &str, line: &str) -> Result<(), LogError> {
         return Err(malformed(&format!("empty {what}")));
     }
     if line.chars().any(char::is_control) {
-        return Err(malformed(&format!("{what} {line:?} contains a control character")));
+        return Err(malformed(&format!(
+            "{what} {line:?} contains a control character"
+        )));
     }
     Ok(())
 }
@@ -134,11 +143,15 @@ mod tests {
 
     #[test]
     fn the_spec_example_parses() {
-        let text = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+        let text =
+            "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
         let cp = Checkpoint::parse(text).unwrap();
         assert_eq!(cp.origin(), "example.com/behind-the-sofa");
         assert_eq!(cp.size(), 20_852_163);
-        assert_eq!(cp.root().to_base64(), "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=");
+        assert_eq!(
+            cp.root().to_base64(),
+            "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I="
+        );
         assert_eq!(cp.to_text(), text);
     }
 

@@ -68,11 +68,9 @@ impl Hash {
     /// encodings (stray trailing bits, missing padding) are refused, so one
     /// hash has exactly one spelling.
     pub fn from_base64(text: &str) -> Result<Hash, LogError> {
-        let bytes = BASE64
-            .decode(text)
-            .map_err(|e| LogError::MalformedHash {
-                reason: format!("not base64: {e}"),
-            })?;
+        let bytes = BASE64.decode(text).map_err(|e| LogError::MalformedHash {
+            reason: format!("not base64: {e}"),
+        })?;
         Hash::from_slice(&bytes)
     }
 }

@@ -40,7 +40,10 @@ const SIGNATURE_PREFIX: &str = "\u{2014} ";
 /// and (our addition, as the note format forbids them anyway) no control
 /// character.
 pub fn is_valid_key_name(name: &str) -> bool {
-    !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+' || c.is_control())
+    !name.is_empty()
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c == '+' || c.is_control())
 }
 
 /// The recommended key id: the first 4 bytes, big-endian, of
@@ -75,7 +78,9 @@ impl Signer {
     /// The key with this 32-byte Ed25519 seed (RFC 8032 private key).
     pub fn from_seed(name: &str, seed: [u8; 32]) -> Result<Signer, LogError> {
         if !is_valid_key_name(name) {
-            return Err(LogError::InvalidKeyName { name: name.to_owned() });
+            return Err(LogError::InvalidKeyName {
+                name: name.to_owned(),
+            });
         }
         let key = SigningKey::from_bytes(&seed);
         Ok(Signer {
@@ -109,7 +114,12 @@ impl Signer {
     pub fn to_private_key_string(&self) -> String {
         let mut key = vec![ED25519_TYPE];
         key.extend_from_slice(self.key.as_bytes());
-        format!("PRIVATE+KEY+{}+{:08x}+{}", self.name, self.key_id, BASE64.encode(key))
+        format!(
+            "PRIVATE+KEY+{}+{:08x}+{}",
+            self.name,
+            self.key_id,
+            BASE64.encode(key)
+        )
     }
 
     pub fn name(&self) -> &str {
@@ -159,7 +169,9 @@ impl Verifier {
     /// The verifier for a raw 32-byte Ed25519 public key.
     pub fn from_public_key(name: &str, public_key: &[u8; 32]) -> Result<Verifier, LogError> {
         if !is_valid_key_name(name) {
-            return Err(LogError::InvalidKeyName { name: name.to_owned() });
+            return Err(LogError::InvalidKeyName {
+                name: name.to_owned(),
+            });
         }
         let key = VerifyingKey::from_bytes(public_key)
             .map_err(|_| bad_key("not a valid Ed25519 public key"))?;
@@ -233,22 +245,28 @@ impl FromStr for Verifier {
 /// Splits `<name>+<hex8>+<base64(0x01 ‖ key)>` and returns the name, the key
 /// id and the key bytes after the type byte.
 fn split_key_string(text: &str) -> Result<(&str, u32, Vec<u8>), LogError> {
-    let mut parts = text.split('+');
-    let (Some(name), Some(id), Some(key), None) = (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(bad_key("key string is not three '+'-separated parts after any prefix"));
+    // Base64 may itself contain '+', so only the first two '+' separate.
+    let mut parts = text.splitn(3, '+');
+    let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad_key("key string is not <name>+<key id>+<key>"));
     };
     if !is_valid_key_name(name) {
-        return Err(LogError::InvalidKeyName { name: name.to_owned() });
+        return Err(LogError::InvalidKeyName {
+            name: name.to_owned(),
+        });
     }
     if id.len() != 8 || !id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return Err(bad_key("key id is not 8 lowercase hex digits"));
     }
     let id = u32::from_str_radix(id, 16).map_err(|_| bad_key("key id is not hex"))?;
-    let bytes = BASE64.decode(key).map_err(|_| bad_key("key material is not base64"))?;
+    let bytes = BASE64
+        .decode(key)
+        .map_err(|_| bad_key("key material is not base64"))?;
     match bytes.split_first() {
         Some((&ED25519_TYPE, key)) => Ok((name, id, key.to_vec())),
-        Some((other, _)) => Err(bad_key(&format!("unsupported signature type 0x{other:02x}"))),
+        Some((other, _)) => Err(bad_key(&format!(
+            "unsupported signature type 0x{other:02x}"
+        ))),
         None => Err(bad_key("key material is empty")),
     }
 }
@@ -272,7 +290,9 @@ fn check_text(text: &str) -> Result<(), LogError> {
         return Err(bad_note("text does not end with a newline"));
     }
     if text.chars().any(|c| c < ' ' && c != '\n') {
-        return Err(bad_note("text contains a control character other than newline"));
+        return Err(bad_note(
+            "text contains a control character other than newline",
+        ));
     }
     Ok(())
 }
@@ -298,7 +318,9 @@ pub fn open(signed_note: &str, verifiers: &[Verifier]) -> Result<String, LogErro
         return Err(bad_note("note is too long"));
     }
     if signed_note.chars().any(|c| c < ' ' && c != '\n') {
-        return Err(bad_note("note contains a control character other than newline"));
+        return Err(bad_note(
+            "note contains a control character other than newline",
+        ));
     }
     // The text ends at the last blank line; signature lines follow it.
     let (before, signatures) = signed_note
@@ -366,7 +388,11 @@ pub fn sign_checkpoint(checkpoint: &Checkpoint, signer: &Signer) -> Result<Strin
 /// Opens a signed checkpoint: checks the signature as [`open`] does, parses
 /// the text strictly and checks it names the log we expect (`origin`), so a
 /// checkpoint from another log signed by a shared key is not taken for ours.
-pub fn open_checkpoint(signed_note: &str, origin: &str, verifiers: &[Verifier]) -> Result<Checkpoint, LogError> {
+pub fn open_checkpoint(
+    signed_note: &str,
+    origin: &str,
+    verifiers: &[Verifier],
+) -> Result<Checkpoint, LogError> {
     let text = open(signed_note, verifiers)?;
     let checkpoint = Checkpoint::parse(&text)?;
     if checkpoint.origin() != origin {
@@ -387,7 +413,16 @@ mod tests {
         for good in ["a", "example.com/log", "PeterNeumann", "ünïcode/名前"] {
             assert!(is_valid_key_name(good), "{good:?}");
         }
-        for bad in ["", "a b", "a+b", "a\nb", "a\u{a0}b", "a\u{2003}b", "a\tb", "a\u{1}b"] {
+        for bad in [
+            "",
+            "a b",
+            "a+b",
+            "a\nb",
+            "a\u{a0}b",
+            "a\u{2003}b",
+            "a\tb",
+            "a\u{1}b",
+        ] {
             assert!(!is_valid_key_name(bad), "{bad:?}");
         }
     }
@@ -411,7 +446,10 @@ mod tests {
     fn key_strings_round_trip() {
         let signer = Signer::from_seed("example.com/log", [9; 32]).unwrap();
         let again = Signer::parse_private_key(&signer.to_private_key_string()).unwrap();
-        assert_eq!(again.to_private_key_string(), signer.to_private_key_string());
+        assert_eq!(
+            again.to_private_key_string(),
+            signer.to_private_key_string()
+        );
         let vkey = signer.verifier().to_key_string();
         assert_eq!(Verifier::parse(&vkey).unwrap(), signer.verifier());
         assert_eq!(vkey.parse::<Verifier>().unwrap().to_string(), vkey);

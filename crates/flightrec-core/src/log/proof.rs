@@ -34,7 +34,11 @@ pub struct ConsistencyProof {
 
 /// Builds the inclusion proof of leaf `leaf_index` in the tree of `tree_size`
 /// leaves, which the reader's tiles must cover.
-pub fn inclusion_proof<R>(reader: &R, leaf_index: u64, tree_size: u64) -> Result<InclusionProof, R::Error>
+pub fn inclusion_proof<R>(
+    reader: &R,
+    leaf_index: u64,
+    tree_size: u64,
+) -> Result<InclusionProof, R::Error>
 where
     R: TileReader + ?Sized,
     R::Error: From<LogError>,
@@ -56,7 +60,11 @@ where
 /// Builds the consistency proof from the tree of `old_size` leaves to the
 /// tree of `new_size` leaves. Empty when the sizes are equal or `old_size`
 /// is 0.
-pub fn consistency_proof<R>(reader: &R, old_size: u64, new_size: u64) -> Result<ConsistencyProof, R::Error>
+pub fn consistency_proof<R>(
+    reader: &R,
+    old_size: u64,
+    new_size: u64,
+) -> Result<ConsistencyProof, R::Error>
 where
     R: TileReader + ?Sized,
     R::Error: From<LogError>,
@@ -131,7 +139,10 @@ where
 /// The root that `proof` and `leaf_hash` imply (RFC 9162 §2.1.3.2), or an
 /// error if the proof is malformed for its index and size. Only meaningful
 /// once compared with a trusted root; [`verify_inclusion`] does that.
-pub fn root_from_inclusion_proof(leaf_hash: Hash, proof: &InclusionProof) -> Result<Hash, LogError> {
+pub fn root_from_inclusion_proof(
+    leaf_hash: Hash,
+    proof: &InclusionProof,
+) -> Result<Hash, LogError> {
     let (index, size) = (proof.leaf_index, proof.tree_size);
     if index >= size {
         return Err(LogError::IndexOutOfRange { index, size });
@@ -178,7 +189,11 @@ pub fn root_from_inclusion_proof(leaf_hash: Hash, proof: &InclusionProof) -> Res
 
 /// Checks that the leaf with hash `leaf_hash` is at `proof.leaf_index` in the
 /// tree of `proof.tree_size` leaves whose root is `root`.
-pub fn verify_inclusion(leaf_hash: Hash, proof: &InclusionProof, root: Hash) -> Result<(), LogError> {
+pub fn verify_inclusion(
+    leaf_hash: Hash,
+    proof: &InclusionProof,
+    root: Hash,
+) -> Result<(), LogError> {
     if root_from_inclusion_proof(leaf_hash, proof)? == root {
         Ok(())
     } else {
@@ -192,7 +207,11 @@ pub fn verify_inclusion(leaf_hash: Hash, proof: &InclusionProof, root: Hash) -> 
 ///
 /// Equal sizes need an empty proof and equal roots; an old size of 0 needs an
 /// empty proof and the empty-tree root as `old_root`.
-pub fn verify_consistency(old_root: Hash, new_root: Hash, proof: &ConsistencyProof) -> Result<(), LogError> {
+pub fn verify_consistency(
+    old_root: Hash,
+    new_root: Hash,
+    proof: &ConsistencyProof,
+) -> Result<(), LogError> {
     let (old_size, new_size) = (proof.old_size, proof.new_size);
     let hashes = &proof.hashes;
     if old_size > new_size {
@@ -304,7 +323,13 @@ mod tests {
                 hashes: vec![h; len],
             };
             assert!(verify_inclusion(h, &p, h).is_err());
-            for (old_size, new_size) in [(1, u64::MAX), (u64::MAX - 1, u64::MAX), (1 << 63, u64::MAX), (u64::MAX, 1), (3, 3)] {
+            for (old_size, new_size) in [
+                (1, u64::MAX),
+                (u64::MAX - 1, u64::MAX),
+                (1 << 63, u64::MAX),
+                (u64::MAX, 1),
+                (3, 3),
+            ] {
                 let p = ConsistencyProof {
                     old_size,
                     new_size,

@@ -61,7 +61,11 @@ impl TileId {
 
     /// The C2SP path, e.g. `tile/0/x001/x234/067.p/5`.
     pub fn path(&self) -> String {
-        format!("tile/{}/{}", self.level, index_and_width(self.index, self.width))
+        format!(
+            "tile/{}/{}",
+            self.level,
+            index_and_width(self.index, self.width)
+        )
     }
 
     /// Parses a hash-tile path; entry-bundle paths are refused.
@@ -225,10 +229,7 @@ pub fn encode_tile(hashes: &[Hash]) -> Vec<u8> {
 pub fn decode_tile(bytes: &[u8]) -> Result<Vec<Hash>, LogError> {
     if bytes.is_empty() || bytes.len() % Hash::LEN != 0 || bytes.len() / Hash::LEN > 256 {
         return Err(LogError::MalformedTile {
-            reason: format!(
-                "{} bytes is not 1 to 256 hashes of 32 bytes",
-                bytes.len()
-            ),
+            reason: format!("{} bytes is not 1 to 256 hashes of 32 bytes", bytes.len()),
         });
     }
     Ok(bytes
@@ -244,7 +245,8 @@ where
 {
     let mut out = Vec::new();
     for entry in entries {
-        let len = u16::try_from(entry.len()).map_err(|_| LogError::EntryTooLong { len: entry.len() })?;
+        let len =
+            u16::try_from(entry.len()).map_err(|_| LogError::EntryTooLong { len: entry.len() })?;
         out.extend_from_slice(&len.to_be_bytes());
         out.extend_from_slice(entry);
     }
@@ -285,7 +287,11 @@ mod tests {
     use super::*;
 
     fn tile(level: u8, index: u64, width: u16) -> TileId {
-        TileId { level, index, width }
+        TileId {
+            level,
+            index,
+            width,
+        }
     }
 
     #[test]
@@ -294,8 +300,14 @@ mod tests {
         assert_eq!(tile(0, 1_234_067, 5).path(), "tile/0/x001/x234/067.p/5");
         assert_eq!(tile(2, 0, 1).path(), "tile/2/000.p/1");
         assert_eq!(tile(1, 1000, 256).path(), "tile/1/x001/000");
-        assert_eq!(tile(7, u64::MAX, 255).path(), "tile/7/x018/x446/x744/x073/x709/x551/615.p/255");
-        let bundle = EntryBundleId { index: 1234, width: 7 };
+        assert_eq!(
+            tile(7, u64::MAX, 255).path(),
+            "tile/7/x018/x446/x744/x073/x709/x551/615.p/255"
+        );
+        let bundle = EntryBundleId {
+            index: 1234,
+            width: 7,
+        };
         assert_eq!(bundle.path(), "tile/entries/x001/234.p/7");
     }
 

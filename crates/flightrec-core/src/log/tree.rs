@@ -46,7 +46,10 @@ pub fn merkle_tree_hash(leaves: &[Hash]) -> Hash {
         1 => leaves[0],
         n => {
             let k = largest_power_of_two_below(n as u64) as usize;
-            node_hash(&merkle_tree_hash(&leaves[..k]), &merkle_tree_hash(&leaves[k..]))
+            node_hash(
+                &merkle_tree_hash(&leaves[..k]),
+                &merkle_tree_hash(&leaves[k..]),
+            )
         }
     }
 }
@@ -71,7 +74,11 @@ where
     R::Error: From<LogError>,
 {
     let out_of_range = || LogError::SubtreeOutOfRange { level, index };
-    if level >= 64 || index.checked_shl(level).is_none_or(|first| first >> level != index) {
+    if level >= 64
+        || index
+            .checked_shl(level)
+            .is_none_or(|first| first >> level != index)
+    {
         return Err(out_of_range().into());
     }
     let tile_level = level / TILE_HEIGHT;
@@ -138,7 +145,10 @@ fn fold_complete(nodes: &[Hash]) -> Hash {
     debug_assert!(nodes.len().is_power_of_two());
     let mut row: Vec<Hash> = nodes.to_vec();
     while row.len() > 1 {
-        row = row.chunks_exact(2).map(|p| node_hash(&p[0], &p[1])).collect();
+        row = row
+            .chunks_exact(2)
+            .map(|p| node_hash(&p[0], &p[1]))
+            .collect();
     }
     row[0]
 }
@@ -261,7 +271,9 @@ impl RightEdge {
     /// If the tree already has `u64::MAX` leaves.
     pub fn push(&mut self, leaf: Hash) {
         let old_size = self.size;
-        self.size = old_size.checked_add(1).expect("Merkle tree is full (2^64 - 1 leaves)");
+        self.size = old_size
+            .checked_add(1)
+            .expect("Merkle tree is full (2^64 - 1 leaves)");
         self.append_to_tile(0, leaf);
         // Each trailing 1 bit of the old size is a complete subtree of that
         // height waiting for a right sibling: merge until a 0 bit.
@@ -281,7 +293,8 @@ impl RightEdge {
     /// Appends to the partial tile at `tile_level`, retiring it once full.
     fn append_to_tile(&mut self, tile_level: usize, hash: Hash) {
         if self.partial.len() <= tile_level {
-            self.partial.push(Vec::with_capacity(usize::from(TILE_WIDTH)));
+            self.partial
+                .push(Vec::with_capacity(usize::from(TILE_WIDTH)));
             // A tile level that did not exist at load time: index 0, empty.
             self.clean.push((0, 0));
         }
@@ -402,7 +415,10 @@ impl TileReader for MemoryTiles {
     type Error = LogError;
 
     fn read_tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<Hash>, LogError> {
-        let have = self.tiles.get(&(level, index)).map_or(&[][..], Vec::as_slice);
+        let have = self
+            .tiles
+            .get(&(level, index))
+            .map_or(&[][..], Vec::as_slice);
         let want = usize::from(width);
         if have.len() < want || want == 0 || want > usize::from(TILE_WIDTH) {
             return Err(LogError::ShortTile {
@@ -427,7 +443,15 @@ mod tests {
 
     #[test]
     fn split_point_is_rfc_9162s() {
-        for (n, k) in [(2u64, 1u64), (3, 2), (4, 2), (5, 4), (8, 4), (9, 8), (1 << 40, 1 << 39)] {
+        for (n, k) in [
+            (2u64, 1u64),
+            (3, 2),
+            (4, 2),
+            (5, 4),
+            (8, 4),
+            (9, 8),
+            (1 << 40, 1 << 39),
+        ] {
             assert_eq!(largest_power_of_two_below(n), k, "n = {n}");
         }
         assert_eq!(largest_power_of_two_below(u64::MAX), 1 << 63);
@@ -444,7 +468,10 @@ mod tests {
             subtree_hash(&tiles, 1, u64::MAX),
             Err(LogError::SubtreeOutOfRange { .. })
         ));
-        assert!(matches!(subtree_hash(&tiles, 3, 0), Err(LogError::ShortTile { .. })));
+        assert!(matches!(
+            subtree_hash(&tiles, 3, 0),
+            Err(LogError::ShortTile { .. })
+        ));
     }
 
     #[test]
@@ -456,8 +483,14 @@ mod tests {
                 Ok(vec![Hash::default()])
             }
         }
-        assert!(matches!(tree_root(&Liar, 300), Err(LogError::ShortTile { .. })));
-        assert!(matches!(RightEdge::load(&Liar, 300), Err(LogError::ShortTile { .. })));
+        assert!(matches!(
+            tree_root(&Liar, 300),
+            Err(LogError::ShortTile { .. })
+        ));
+        assert!(matches!(
+            RightEdge::load(&Liar, 300),
+            Err(LogError::ShortTile { .. })
+        ));
     }
 
     #[test]

@@ -32,7 +32,11 @@ impl Reference {
 
     /// Leaves made from distinct inputs, so no two leaf hashes are equal.
     pub fn numbered(n: usize) -> Reference {
-        Reference::new((0..n as u64).map(|i| leaf_hash(format!("leaf {i}").as_bytes())).collect())
+        Reference::new(
+            (0..n as u64)
+                .map(|i| leaf_hash(format!("leaf {i}").as_bytes()))
+                .collect(),
+        )
     }
 
     /// MTH(D[lo:hi]).
@@ -85,7 +89,11 @@ impl Reference {
     fn subproof(&self, m: usize, lo: usize, hi: usize, complete: bool) -> Vec<Hash> {
         let n = hi - lo;
         if m == n {
-            return if complete { Vec::new() } else { vec![self.mth(lo, hi)] };
+            return if complete {
+                Vec::new()
+            } else {
+                vec![self.mth(lo, hi)]
+            };
         }
         let k = split(n);
         if m <= k {

@@ -60,7 +60,11 @@ const CT_INCLUSION: [(u64, u64, &[&str]); 5] = [
             "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
         ],
     ),
-    (2, 3, &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"]),
+    (
+        2,
+        3,
+        &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"],
+    ),
     (
         1,
         5,
@@ -113,7 +117,10 @@ const CT_CONSISTENCY: [(u64, u64, &[&str]); 5] = [
 ];
 
 fn ct_leaf_hashes() -> Vec<Hash> {
-    CT_LEAVES.iter().map(|x| leaf_hash(&hex::decode(x).unwrap())).collect()
+    CT_LEAVES
+        .iter()
+        .map(|x| leaf_hash(&hex::decode(x).unwrap()))
+        .collect()
 }
 
 fn ct_tiles() -> MemoryTiles {
@@ -143,9 +150,17 @@ fn ct_reference_roots_for_sizes_1_to_8() {
     for (size, want) in (1..=8).zip(CT_ROOTS) {
         let want = h(want);
         edge.push(leaves[size - 1]);
-        assert_eq!(merkle_tree_hash(&leaves[..size]), want, "naive, size {size}");
+        assert_eq!(
+            merkle_tree_hash(&leaves[..size]),
+            want,
+            "naive, size {size}"
+        );
         assert_eq!(edge.root(), want, "right edge, size {size}");
-        assert_eq!(tree_root(&tiles, size as u64).unwrap(), want, "tiles, size {size}");
+        assert_eq!(
+            tree_root(&tiles, size as u64).unwrap(),
+            want,
+            "tiles, size {size}"
+        );
     }
     // The first root is the empty leaf's hash; the second, one node over two leaves.
     assert_eq!(leaves[0], h(CT_ROOTS[0]));
@@ -164,8 +179,12 @@ fn ct_reference_inclusion_proofs_are_built_and_verified() {
         };
         let got = inclusion_proof(&tiles, index, size).unwrap();
         assert_eq!(got, want, "leaf {index} in size {size}");
-        verify_inclusion(leaves[index as usize], &want, h(CT_ROOTS[size as usize - 1]))
-            .unwrap_or_else(|e| panic!("leaf {index} in size {size}: {e}"));
+        verify_inclusion(
+            leaves[index as usize],
+            &want,
+            h(CT_ROOTS[size as usize - 1]),
+        )
+        .unwrap_or_else(|e| panic!("leaf {index} in size {size}: {e}"));
     }
 }
 
@@ -197,12 +216,16 @@ fn c2sp_signed_note_example_opens() {
     assert_eq!(verifier.name(), "example.com/foo");
     assert_eq!(verifier.key_id(), 0x530d903a);
     assert_eq!(verifier.to_key_string(), C2SP_VKEY);
-    assert_eq!(open(C2SP_NOTE, &[verifier]).unwrap(), "This is an example message.\n");
+    assert_eq!(
+        open(C2SP_NOTE, &[verifier]).unwrap(),
+        "This is an example message.\n"
+    );
 }
 
 /// From the package documentation of golang.org/x/mod/sumdb/note (and the
 /// signed_note crate that ports it).
-const GO_SKEY: &str = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+const GO_SKEY: &str =
+    "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
 const GO_VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
 const GO_TEXT: &str = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
 const GO_SIGNATURE: &str = "\u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
@@ -239,8 +262,12 @@ fn go_note_example_with_a_second_signer_from_an_all_zero_seed() {
 #[test]
 fn c2sp_checkpoint_example_parses() {
     // From https://c2sp.org/tlog-checkpoint (no public key is published for it).
-    let text = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+    let text =
+        "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
     let cp = Checkpoint::parse(text).unwrap();
-    assert_eq!((cp.origin(), cp.size()), ("example.com/behind-the-sofa", 20_852_163));
+    assert_eq!(
+        (cp.origin(), cp.size()),
+        ("example.com/behind-the-sofa", 20_852_163)
+    );
     assert_eq!(cp.to_text(), text);
 }

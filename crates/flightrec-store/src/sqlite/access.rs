@@ -34,8 +34,9 @@ impl SqliteStore {
         value: Option<&str>,
     ) -> Result<Vec<Tenant>, StoreError> {
         self.read(|conn| {
-            let sql =
-                format!("SELECT id, name, created_at FROM tenants WHERE {condition} ORDER BY created_at, id");
+            let sql = format!(
+                "SELECT id, name, created_at FROM tenants WHERE {condition} ORDER BY created_at, id"
+            );
             let mut stmt = conn.prepare_cached(&sql)?;
             let map = |r: &Row<'_>| {
                 Ok(Tenant {
@@ -61,7 +62,15 @@ impl SqliteStore {
             conn.execute(
                 "INSERT INTO users (tenant, id, email, name, role, password_hash, created_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![u.tenant, u.id, u.email, u.name, u.role, password_hash, u.created_at],
+                params![
+                    u.tenant,
+                    u.id,
+                    u.email,
+                    u.name,
+                    u.role,
+                    password_hash,
+                    u.created_at
+                ],
             )
             .map_err(|e| conflict(e, || format!("a user with email {:?}", u.email)))?;
             Ok(())
@@ -118,8 +127,7 @@ impl SqliteStore {
     }
 }
 
-const KEY_COLUMNS: &str =
-    "id, tenant, name, prefix, scopes, created_at, last_used_at, revoked_at";
+const KEY_COLUMNS: &str = "id, tenant, name, prefix, scopes, created_at, last_used_at, revoked_at";
 
 fn key_from_row(r: &Row<'_>) -> rusqlite::Result<ApiKey> {
     let scopes: String = r.get(4)?;

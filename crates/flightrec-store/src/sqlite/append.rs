@@ -1,8 +1,8 @@
 //! The append transaction: sequencing, idempotency and the run summaries.
 
 use super::SqliteStore;
-use crate::model::{AppendBatch, BatchOutcome, RunStatus};
 use crate::StoreError;
+use crate::model::{AppendBatch, BatchOutcome, RunStatus};
 use flightrec_core::record::{Receipt, SealedEvent};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::collections::HashMap;
@@ -116,8 +116,9 @@ fn append_events(
                 }
             }
             // The id is already in the log: an idempotent retry.
-            Err(e) if is_unique_violation(&e) => existing_receipt(tx, &batch.tenant, &event.id)?
-                .ok_or(StoreError::Sqlite(e))?,
+            Err(e) if is_unique_violation(&e) => {
+                existing_receipt(tx, &batch.tenant, &event.id)?.ok_or(StoreError::Sqlite(e))?
+            }
             Err(e) => return Err(e.into()),
         };
         log.seen.insert(event.id.clone(), receipt.clone());

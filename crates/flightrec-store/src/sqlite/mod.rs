@@ -148,12 +148,11 @@ impl SqliteStore {
         f(&mut conn)
     }
 
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let pooled = self
-            .readers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop();
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match pooled {
             Some(c) => c,
             None => self.open_reader()?,
@@ -281,11 +280,19 @@ impl crate::AccessStore for SqliteStore {
         self.select_tenants("1", None)
     }
 
-    fn create_user(&self, user: &crate::User, password_hash: Option<&str>) -> Result<(), StoreError> {
+    fn create_user(
+        &self,
+        user: &crate::User,
+        password_hash: Option<&str>,
+    ) -> Result<(), StoreError> {
         self.insert_user(user, password_hash)
     }
 
-    fn create_api_key(&self, key: &crate::ApiKey, secret_hash: &[u8; 32]) -> Result<(), StoreError> {
+    fn create_api_key(
+        &self,
+        key: &crate::ApiKey,
+        secret_hash: &[u8; 32],
+    ) -> Result<(), StoreError> {
         self.insert_api_key(key, secret_hash)
     }
 

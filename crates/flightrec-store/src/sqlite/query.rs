@@ -25,7 +25,8 @@ impl Conditions {
 
     fn push(&mut self, sql: &str, value: impl Into<Value>) {
         self.params.push(value.into());
-        self.sql.push(sql.replace('?', &format!("?{}", self.params.len())));
+        self.sql
+            .push(sql.replace('?', &format!("?{}", self.params.len())));
     }
 
     fn push_opt(&mut self, sql: &str, value: &Option<String>) {
@@ -136,7 +137,8 @@ impl SqliteStore {
                 .collect();
             c.params
                 .extend(query.types.iter().map(|t| Value::from(t.clone())));
-            c.sql.push(format!("records.type IN ({})", marks.join(", ")));
+            c.sql
+                .push(format!("records.type IN ({})", marks.join(", ")));
         }
         if let Some((time, seq)) = &query.after {
             c.params.push(time.clone().into());

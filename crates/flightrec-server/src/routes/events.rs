@@ -1,0 +1,198 @@
+//! `/v1/events`: ingest and query.
+
+use crate::auth::{Principal, Scope};
+use crate::cursor;
+use crate::error::{ApiError, ApiResult};
+use crate::ingest::{read_json, seal_events};
+use crate::params::Params;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use flightrec_core::event::{
+    ActorType, GovernanceStatus, Status, format_time, parse_time, parse_window_start,
+};
+use flightrec_core::record::StoredRecord;
+use flightrec_store::{AppendBatch, EventFilter, EventQuery};
+use serde_json::{Value, json};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/events", post(post_event).get(list_events))
+        .route("/v1/events/batch", post(post_batch))
+        .route("/v1/events/{id}", get(get_event))
+}
+
+async fn post_event(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    principal.require(Scope::Ingest)?;
+    let value = read_json(body, state.limits().max_event_bytes * 2).await?;
+    let events = seal_events(&state, vec![value], false)?;
+    let receipts = state
+        .sequencer()
+        .append(AppendBatch {
+            tenant: principal.tenant,
+            events,
+        })
+        .await?;
+    let receipt = receipts.into_iter().next().expect("one receipt per event");
+    Ok((StatusCode::CREATED, Json(json!({"receipt": receipt}))))
+}
+
+async fn post_batch(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    principal.require(Scope::Ingest)?;
+    let limits = *state.limits();
+    let values = match read_json(body, limits.max_batch_bytes).await? {
+        Value::Array(items) => items,
+        Value::Object(mut m) if m.get("events").is_some_and(Value::is_array) => {
+            match m.remove("events") {
+                Some(Value::Array(items)) => items,
+                _ => unreachable!("checked to be an array"),
+            }
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_batch",
+                "a batch is a JSON array of events (or {\"events\": [...]})",
+            ));
+        }
+    };
+    if values.is_empty() {
+        return Err(ApiError::bad_request("invalid_batch", "the batch is empty"));
+    }
+    if values.len() > limits.max_batch_events {
+        return Err(ApiError::too_large(format!(
+            "the batch has {} events; the limit is {}",
+            values.len(),
+            limits.max_batch_events
+        )));
+    }
+    let events = seal_events(&state, values, true)?;
+    let receipts = state
+        .sequencer()
+        .append(AppendBatch {
+            tenant: principal.tenant,
+            events,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({"receipts": receipts}))))
+}
+
+async fn get_event(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<Value>> {
+    principal.require(Scope::Read)?;
+    Params::parse(query.as_deref())?.finish()?;
+    let tenant = principal.tenant.clone();
+    let lookup = id.clone();
+    let record = state
+        .blocking(move |store| store.record(&tenant, &lookup))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no event with id {id:?}")))?;
+    Ok(Json(event_json(&record)?))
+}
+
+async fn list_events(
+    State(state): State<AppState>,
+    principal: Principal,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<Value>> {
+    principal.require(Scope::Read)?;
+    let mut params = Params::parse(query.as_deref())?;
+    let filter = event_filter(&mut params, &state)?;
+    let limit = params.take_limit(50, 1000)?;
+    let before_seq = params
+        .take("cursor")
+        .map(|c| cursor::decode::<u64>("events", &c))
+        .transpose()?;
+    params.finish()?;
+    let tenant = principal.tenant.clone();
+    let query = EventQuery {
+        filter,
+        limit,
+        before_seq,
+    };
+    let page = state
+        .blocking(move |store| store.records(&tenant, &query))
+        .await?;
+    let next_cursor = page
+        .more
+        .then(|| {
+            page.items
+                .last()
+                .map(|r| cursor::encode("events", &r.header.seq))
+        })
+        .flatten();
+    let events = page
+        .items
+        .iter()
+        .map(event_json)
+        .collect::<ApiResult<Vec<Value>>>()?;
+    Ok(Json(json!({"events": events, "next_cursor": next_cursor})))
+}
+
+/// The filters of `GET /v1/events`, taken from the query string.
+pub fn event_filter(params: &mut Params, state: &AppState) -> ApiResult<EventFilter> {
+    let now = state.clock().now();
+    let one_of = |allowed: &'static str, ok: fn(&str) -> bool| {
+        move |v: &str| {
+            if ok(v) {
+                Ok(v.to_owned())
+            } else {
+                Err(format!("must be one of {allowed}, not {v:?}"))
+            }
+        }
+    };
+    Ok(EventFilter {
+        event_type: params.take("type"),
+        run_id: params.take("run_id"),
+        agent_id: params.take("agent_id"),
+        session_id: params.take("session_id"),
+        actor: params.take("actor"),
+        actor_type: params.take_parsed(
+            "actor_type",
+            one_of("human, agent, system", |v| ActorType::parse(v).is_some()),
+        )?,
+        resource_type: params.take("resource_type"),
+        resource_id: params.take("resource_id"),
+        verb: params.take("verb"),
+        provider: params.take("provider"),
+        status: params.take_parsed(
+            "status",
+            one_of("ok, fail, warn", |v| Status::parse(v).is_some()),
+        )?,
+        governance_status: params.take_parsed(
+            "governance_status",
+            one_of("approved, blocked, pending, dry_run, auto", |v| {
+                GovernanceStatus::parse(v).is_some()
+            }),
+        )?,
+        since: params
+            .take_parsed("since", |v| parse_window_start(v, now))?
+            .flatten()
+            .map(|t| format_time(&t)),
+        until: params
+            .take_parsed("until", parse_time)?
+            .map(|t| format_time(&t)),
+        q: params.take("q"),
+    })
+}
+
+/// A stored record as the API shows it.
+pub fn event_json(record: &StoredRecord) -> ApiResult<Value> {
+    record
+        .to_event_json()
+        .map_err(|e| ApiError::internal("a stored body does not parse", &e))
+}

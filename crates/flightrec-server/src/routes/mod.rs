@@ -1,0 +1,31 @@
+//! The HTTP API (DESIGN §7), one file per resource.
+
+pub mod events;
+pub mod health;
+pub mod runs;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Router;
+use axum::http::{StatusCode, Uri};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(health::router())
+        .merge(events::router())
+        .merge(runs::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::not_found(format!("no route for {}", uri.path()))
+}
+
+async fn method_not_allowed(uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} does not take this method", uri.path()),
+    )
+}

@@ -1,0 +1,169 @@
+//! Group commit: one writer thread turns many concurrent requests into one
+//! durable transaction.
+//!
+//! Requests queue their batches; the writer takes everything queued (up to a
+//! cap), appends it in one store transaction, and only then answers each
+//! request. Under load many requests share one fsync; alone, a request waits
+//! for just its own. Between commits the writer keeps free-text search
+//! caught up.
+
+use crate::error::ApiError;
+use flightrec_core::record::Receipt;
+use flightrec_store::{AppendBatch, Store, StoreError};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+/// The most events one transaction takes; more wait for the next one.
+const MAX_EVENTS_PER_COMMIT: usize = 20_000;
+/// Requests that may wait for the writer before new ones are turned away.
+const QUEUE_CAPACITY: usize = 8_192;
+/// How far search may fall behind while appends keep the writer busy.
+const SEARCH_LAG: Duration = Duration::from_millis(500);
+/// Records indexed per search step, so an append never waits long for one.
+const SEARCH_CHUNK: usize = 5_000;
+
+type Reply = oneshot::Sender<Result<Vec<Receipt>, ApiError>>;
+
+struct Job {
+    batch: AppendBatch,
+    reply: Reply,
+}
+
+/// The handle requests use to append.
+#[derive(Clone)]
+pub struct Sequencer {
+    queue: SyncSender<Job>,
+}
+
+impl Sequencer {
+    /// Starts the writer thread. It stops when every handle is dropped.
+    pub fn start(store: Arc<dyn Store>) -> Sequencer {
+        let (queue, jobs) = sync_channel(QUEUE_CAPACITY);
+        std::thread::Builder::new()
+            .name("flightrec-sequencer".into())
+            .spawn(move || Writer::new(store, jobs).run())
+            .expect("spawn the sequencer thread");
+        Sequencer { queue }
+    }
+
+    /// Appends a batch; resolves once it is durable.
+    pub async fn append(&self, batch: AppendBatch) -> Result<Vec<Receipt>, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        match self.queue.try_send(Job { batch, reply }) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                return Err(ApiError::unavailable(
+                    "the server is at capacity; nothing was written, retry shortly",
+                ));
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                return Err(ApiError::unavailable("the sequencer has stopped"));
+            }
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Err(ApiError::unavailable("the sequencer has stopped")))
+    }
+}
+
+struct Writer {
+    store: Arc<dyn Store>,
+    jobs: Receiver<Job>,
+    last_search_step: Instant,
+    search_behind: bool,
+}
+
+impl Writer {
+    fn new(store: Arc<dyn Store>, jobs: Receiver<Job>) -> Self {
+        Writer {
+            store,
+            jobs,
+            last_search_step: Instant::now(),
+            search_behind: true,
+        }
+    }
+
+    fn run(mut self) {
+        loop {
+            // While search is behind, look back often; when idle, rarely.
+            let wait = if self.search_behind { 20 } else { 250 };
+            match self.jobs.recv_timeout(Duration::from_millis(wait)) {
+                Ok(job) => {
+                    self.commit(job);
+                    if self.last_search_step.elapsed() >= SEARCH_LAG {
+                        self.search_step();
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => self.search_step(),
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+
+    fn commit(&mut self, first: Job) {
+        let mut jobs = vec![first];
+        let mut events = jobs[0].batch.events.len();
+        while events < MAX_EVENTS_PER_COMMIT {
+            match self.jobs.try_recv() {
+                Ok(job) => {
+                    events += job.batch.events.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let (batches, replies): (Vec<AppendBatch>, Vec<Reply>) =
+            jobs.into_iter().map(|j| (j.batch, j.reply)).unzip();
+        let started = Instant::now();
+        match self.store.append(batches) {
+            Ok(outcomes) => {
+                tracing::debug!(
+                    requests = replies.len(),
+                    events,
+                    took_ms = started.elapsed().as_secs_f64() * 1000.0,
+                    "committed"
+                );
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    let _ = reply.send(outcome.map_err(ApiError::from));
+                }
+                self.search_behind = true;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, requests = replies.len(), "append failed; nothing was written");
+                for reply in replies {
+                    let _ = reply.send(Err(failure(&e)));
+                }
+            }
+        }
+    }
+
+    fn search_step(&mut self) {
+        self.last_search_step = Instant::now();
+        match self.store.index_search(SEARCH_CHUNK) {
+            Ok(n) => self.search_behind = n > 0,
+            Err(e) => {
+                tracing::warn!(error = %e, "search indexing failed; will retry");
+                self.search_behind = true;
+            }
+        }
+    }
+}
+
+/// What a request hears when its whole transaction failed (already logged).
+fn failure(e: &StoreError) -> ApiError {
+    match e {
+        StoreError::Full => {
+            ApiError::unavailable("the store's disk is full; nothing was written, retry later")
+        }
+        e if e.is_transient() => {
+            ApiError::unavailable("the store is unavailable; nothing was written, retry later")
+        }
+        _ => ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; nothing was written and the server log has the details",
+        ),
+    }
+}

@@ -1,0 +1,59 @@
+//! What every request handler shares.
+
+use crate::error::{ApiError, ApiResult};
+use crate::sequencer::Sequencer;
+use flightrec_core::clock::Clock;
+use flightrec_core::event::Limits;
+use flightrec_store::{Store, StoreError};
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    sequencer: Sequencer,
+    clock: Arc<dyn Clock>,
+    limits: Limits,
+}
+
+impl AppState {
+    /// Starts the sequencer over `store`.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, limits: Limits) -> Self {
+        let sequencer = Sequencer::start(store.clone());
+        AppState {
+            inner: Arc::new(Inner {
+                store,
+                sequencer,
+                clock,
+                limits,
+            }),
+        }
+    }
+
+    pub fn sequencer(&self) -> &Sequencer {
+        &self.inner.sequencer
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.inner.clock.as_ref()
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    /// Runs a store call on a thread that may block.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> ApiResult<T> {
+        let store = self.inner.store.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| ApiError::internal("a store task panicked", &e))?
+            .map_err(ApiError::from)
+    }
+}

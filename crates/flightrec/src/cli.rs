@@ -1,0 +1,189 @@
+//! The command line (DESIGN §8).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "flightrec",
+    version,
+    about = "A tamper-evident flight recorder for AI agents",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server on the embedded store.
+    Serve(ServeArgs),
+    /// Search and read events.
+    #[command(subcommand)]
+    Events(EventsCommand),
+    /// List runs and read their events.
+    #[command(subcommand)]
+    Runs(RunsCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "FLIGHTREC_LISTEN", default_value = "127.0.0.1:7340")]
+    pub listen: SocketAddr,
+    /// Directory of the embedded store; created on first start if missing or empty.
+    #[arg(long, env = "FLIGHTREC_DATA_DIR", default_value = "./flightrec-data")]
+    pub data_dir: PathBuf,
+    /// Load a demo run (a coding agent fixing a bug) so there is something to look at.
+    #[arg(long)]
+    pub demo: bool,
+    /// fsync: acknowledged events survive power loss. os: they survive a crash of flightrec only.
+    #[arg(long, env = "FLIGHTREC_DURABILITY", value_enum, default_value_t = DurabilityArg::Fsync)]
+    pub durability: DurabilityArg,
+    /// Largest event in bytes.
+    #[arg(long, env = "FLIGHTREC_MAX_EVENT_BYTES", default_value_t = 1024 * 1024)]
+    pub max_event_bytes: usize,
+    /// Most events in one batch.
+    #[arg(long, env = "FLIGHTREC_MAX_BATCH_EVENTS", default_value_t = 1000)]
+    pub max_batch_events: usize,
+    /// Largest batch request body in bytes.
+    #[arg(long, env = "FLIGHTREC_MAX_BATCH_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_batch_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DurabilityArg {
+    Fsync,
+    Os,
+}
+
+/// Where the server is and how to sign in.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// The flightrec server.
+    #[arg(
+        long,
+        env = "FLIGHTREC_SERVER",
+        default_value = "http://127.0.0.1:7340",
+        global = true
+    )]
+    pub server: String,
+    /// API key (prefer the environment variable: flags show up in `ps`).
+    #[arg(long, env = "FLIGHTREC_API_KEY", hide_env_values = true, global = true)]
+    pub api_key: Option<String>,
+    /// Print JSON instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Events matching filters, newest first.
+    Search {
+        #[command(flatten)]
+        filters: EventFilters,
+        /// How many events (up to 1000 per page; more are fetched page by page).
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct EventFilters {
+    #[arg(long = "type")]
+    pub event_type: Option<String>,
+    #[arg(long)]
+    pub run_id: Option<String>,
+    #[arg(long)]
+    pub agent_id: Option<String>,
+    #[arg(long)]
+    pub session_id: Option<String>,
+    /// Actor email, or id when it has none.
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// human, agent or system.
+    #[arg(long)]
+    pub actor_type: Option<String>,
+    #[arg(long)]
+    pub resource_type: Option<String>,
+    #[arg(long)]
+    pub resource_id: Option<String>,
+    #[arg(long)]
+    pub verb: Option<String>,
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// ok, fail or warn.
+    #[arg(long)]
+    pub status: Option<String>,
+    #[arg(long)]
+    pub governance_status: Option<String>,
+    /// An RFC 3339 time or a span back from now: 15m, 1h, 24h, 7d, 30d.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// An RFC 3339 time.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Free text; every word must occur.
+    #[arg(long, short = 'q')]
+    pub q: Option<String>,
+}
+
+impl EventFilters {
+    pub fn query_pairs(&self) -> Vec<(&'static str, String)> {
+        [
+            ("type", &self.event_type),
+            ("run_id", &self.run_id),
+            ("agent_id", &self.agent_id),
+            ("session_id", &self.session_id),
+            ("actor", &self.actor),
+            ("actor_type", &self.actor_type),
+            ("resource_type", &self.resource_type),
+            ("resource_id", &self.resource_id),
+            ("verb", &self.verb),
+            ("provider", &self.provider),
+            ("status", &self.status),
+            ("governance_status", &self.governance_status),
+            ("since", &self.since),
+            ("until", &self.until),
+            ("q", &self.q),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
+        .collect()
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// Runs, most recently active first.
+    List {
+        /// running, paused, completed, cancelled or failed.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        agent_id: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// A run's events in order.
+    Log {
+        run: String,
+        /// Only these types, comma-separated.
+        #[arg(long)]
+        types: Option<String>,
+        /// From this RFC 3339 time.
+        #[arg(long)]
+        from: Option<String>,
+        /// Up to this RFC 3339 time.
+        #[arg(long)]
+        to: Option<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}

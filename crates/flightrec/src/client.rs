@@ -1,0 +1,52 @@
+//! The HTTP client behind the client commands.
+
+use crate::cli::ClientArgs;
+use anyhow::{Context, anyhow, bail};
+use serde_json::Value;
+
+pub struct Client {
+    http: reqwest::Client,
+    server: String,
+    api_key: String,
+}
+
+impl Client {
+    pub fn new(args: &ClientArgs) -> anyhow::Result<Client> {
+        let api_key = args.api_key.clone().ok_or_else(|| {
+            anyhow!("no API key: set FLIGHTREC_API_KEY (printed by the server's first start) or pass --api-key")
+        })?;
+        let server = args.server.trim_end_matches('/').to_owned();
+        if !server.starts_with("http://") {
+            bail!("--server must be an http:// URL, got {server:?}");
+        }
+        Ok(Client {
+            http: reqwest::Client::new(),
+            server,
+            api_key,
+        })
+    }
+
+    /// GET `path` with query `pairs`; the server's JSON error becomes the
+    /// error message.
+    pub async fn get(&self, path: &str, pairs: &[(&str, String)]) -> anyhow::Result<Value> {
+        let url = format!("{}{path}", self.server);
+        let response = self
+            .http
+            .get(&url)
+            .query(pairs)
+            .bearer_auth(&self.api_key)
+            .send()
+            .await
+            .with_context(|| format!("could not reach the flightrec server at {}", self.server))?;
+        let status = response.status();
+        let body: Value = response
+            .json()
+            .await
+            .with_context(|| format!("the server's answer to {path} is not JSON"))?;
+        if !status.is_success() {
+            let message = body["error"].as_str().unwrap_or("request failed");
+            bail!("{message} (HTTP {})", status.as_u16());
+        }
+        Ok(body)
+    }
+}

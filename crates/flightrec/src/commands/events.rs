@@ -1,0 +1,62 @@
+//! `flightrec events …`.
+
+use crate::cli::EventsCommand;
+use crate::client::Client;
+use crate::output;
+use serde_json::Value;
+use std::process::ExitCode;
+
+pub async fn run(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        EventsCommand::Search {
+            filters,
+            limit,
+            client,
+        } => {
+            let api = Client::new(&client)?;
+            let mut events = Vec::new();
+            let mut cursor: Option<String> = None;
+            // Fetch page by page until `limit` events or the end.
+            while events.len() < limit {
+                let mut pairs = filters.query_pairs();
+                pairs.push(("limit", (limit - events.len()).min(1000).to_string()));
+                if let Some(c) = &cursor {
+                    pairs.push(("cursor", c.clone()));
+                }
+                let page = api.get("/v1/events", &pairs).await?;
+                events.extend(page["events"].as_array().cloned().unwrap_or_default());
+                match page["next_cursor"].as_str() {
+                    Some(c) => cursor = Some(c.to_owned()),
+                    None => break,
+                }
+            }
+            if client.json {
+                output::print_json(&Value::Array(events));
+            } else {
+                print_events(&events);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+pub fn print_events(events: &[Value]) {
+    let rows: Vec<Vec<String>> = events
+        .iter()
+        .map(|e| {
+            vec![
+                output::text(&e["time"]),
+                output::text(&e["seq"]),
+                output::text(&e["type"]),
+                output::text(&e["status"]),
+                output::text(&e["run_id"]),
+                output::actor(e),
+                output::summary(e),
+            ]
+        })
+        .collect();
+    output::table(
+        &["TIME", "SEQ", "TYPE", "STATUS", "RUN", "ACTOR", "SUMMARY"],
+        &rows,
+    );
+}

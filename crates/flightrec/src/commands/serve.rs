@@ -1,0 +1,126 @@
+//! `flightrec serve`.
+
+use crate::cli::{DurabilityArg, ServeArgs};
+use anyhow::Context;
+use flightrec_core::clock::SystemClock;
+use flightrec_core::event::Limits;
+use flightrec_core::secret::Secret;
+use flightrec_server::AppState;
+use flightrec_server::bootstrap::{BootstrapChoices, DEFAULT_TENANT, bootstrap};
+use flightrec_store::{Durability, SqliteOptions, SqliteStore, Store};
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let options = SqliteOptions {
+        durability: match args.durability {
+            DurabilityArg::Fsync => Durability::Fsync,
+            DurabilityArg::Os => Durability::Os,
+        },
+        ..Default::default()
+    };
+    let data_dir = args.data_dir.clone();
+    let store =
+        tokio::task::spawn_blocking(move || SqliteStore::open_or_create(&data_dir, options))
+            .await?
+            .with_context(|| format!("could not open the store in {}", args.data_dir.display()))?;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let clock = Arc::new(SystemClock);
+
+    let choices = BootstrapChoices {
+        admin_email: env("FLIGHTREC_BOOTSTRAP_ADMIN_EMAIL"),
+        admin_password: env("FLIGHTREC_BOOTSTRAP_ADMIN_PASSWORD").map(Secret::new),
+        api_key: env("FLIGHTREC_BOOTSTRAP_API_KEY").map(Secret::new),
+    };
+    let created = {
+        let store = store.clone();
+        let clock = clock.clone();
+        tokio::task::spawn_blocking(move || bootstrap(store.as_ref(), clock.as_ref(), choices))
+            .await??
+    };
+    if let Some(b) = &created {
+        print_bootstrap(b);
+    }
+
+    let limits = Limits {
+        max_event_bytes: args.max_event_bytes,
+        max_batch_events: args.max_batch_events,
+        max_batch_bytes: args.max_batch_bytes,
+    };
+    let state = AppState::new(store, clock, limits);
+    if args.demo {
+        let receipts = flightrec_server::load_demo(&state, DEFAULT_TENANT)
+            .await
+            .map_err(|e| anyhow::anyhow!("could not load the demo: {}", e.message))?;
+        println!(
+            "demo: {} events recorded in tenant `{DEFAULT_TENANT}`",
+            receipts.len()
+        );
+    }
+
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("could not listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    println!(
+        "flightrec listening on http://{addr} (data in {})",
+        args.data_dir.display()
+    );
+    tracing::info!(%addr, "listening");
+    flightrec_server::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_bootstrap(b: &flightrec_server::bootstrap::Bootstrapped) {
+    println!("First start: created tenant `{}`.", b.tenant);
+    println!("  Owner login:  {}", b.admin_email);
+    match &b.generated_password {
+        Some(p) => println!("  Password:     {}", p.expose()),
+        None => println!("  Password:     (from FLIGHTREC_BOOTSTRAP_ADMIN_PASSWORD)"),
+    }
+    match &b.generated_api_key {
+        Some(k) => println!("  API key:      {}", k.expose()),
+        None => println!("  API key:      (from FLIGHTREC_BOOTSTRAP_API_KEY)"),
+    }
+    if b.generated_password.is_some() || b.generated_api_key.is_some() {
+        println!("  These are shown only this once; store them now.");
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FLIGHTREC_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

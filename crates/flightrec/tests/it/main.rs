@@ -1,0 +1,6 @@
+//! Integration tests: the real `flightrec` binary on port 0.
+
+mod api;
+mod cli;
+mod crash;
+mod support;

@@ -1,0 +1,126 @@
+//! Starting the real server and talking to it.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const API_KEY: &str = "fr_integration_test_key_0123456789abcdef";
+
+/// A running `flightrec serve`, killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub http: reqwest::Client,
+    /// Everything the server printed on stdout before it listened.
+    pub banner: String,
+}
+
+impl Server {
+    pub fn start(data_dir: &Path, extra_args: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_flightrec"))
+            .arg("serve")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(extra_args)
+            .env("FLIGHTREC_BOOTSTRAP_API_KEY", API_KEY)
+            .env("FLIGHTREC_BOOTSTRAP_ADMIN_EMAIL", "owner@test.invalid")
+            .env(
+                "FLIGHTREC_BOOTSTRAP_ADMIN_PASSWORD",
+                "correct horse battery staple",
+            )
+            .env("FLIGHTREC_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start flightrec");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let mut banner = String::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let base = loop {
+            assert!(Instant::now() < deadline, "server did not start: {banner}");
+            let line = lines
+                .next()
+                .unwrap_or_else(|| panic!("server exited before listening: {banner}"))
+                .unwrap();
+            banner.push_str(&line);
+            banner.push('\n');
+            if let Some(rest) = line.strip_prefix("flightrec listening on ") {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            base,
+            http: reqwest::Client::new(),
+            banner,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(API_KEY)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.post_raw(path, body.to_string()).await
+    }
+
+    pub async fn post_raw(&self, path: &str, body: String) -> (u16, Value) {
+        let r = self
+            .http
+            .post(self.url(path))
+            .header("x-api-key", API_KEY)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// SIGKILL: no shutdown, no flush.
+    pub fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill_hard();
+    }
+}
+
+/// Runs the CLI against a server; returns (exit success, stdout, stderr).
+pub fn cli(server: &Server, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_flightrec"))
+        .args(args)
+        .env("FLIGHTREC_SERVER", &server.base)
+        .env("FLIGHTREC_API_KEY", API_KEY)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
