@@ -4,7 +4,9 @@
 //! `tests/sqlite.rs`); [`all`] lists them so none is forgotten.
 
 use crate::*;
+use flightrec_core::clock::SystemClock;
 use flightrec_core::event::{Limits, parse_event, parse_time};
+use flightrec_core::log::Signer;
 use flightrec_core::record::{Receipt, SealedEvent};
 use serde_json::{Value, json};
 
@@ -36,7 +38,44 @@ pub fn all<S: Store>() -> Vec<(&'static str, fn(&S))> {
         ("run_summaries", run_summaries::<S>),
         ("run_records_in_run_order", run_records_in_run_order::<S>),
         ("tenants_users_and_keys", tenants_users_and_keys::<S>),
+        ("checkpoints_and_proofs", checkpoints_and_proofs::<S>),
+        (
+            "failed_batch_leaves_no_trace",
+            failed_batch_leaves_no_trace::<S>,
+        ),
     ]
+}
+
+/// The log key every conformance store signs with: a fixed seed, and a
+/// checkpoint after every commit.
+pub fn checkpointing() -> Checkpointing {
+    let key = Signer::from_seed("conformance.test", [42; 32]).unwrap();
+    Checkpointing::new(
+        key,
+        std::time::Duration::ZERO,
+        std::sync::Arc::new(SystemClock),
+    )
+    .unwrap()
+}
+
+/// Verifies the whole store and fails the test on the first mismatch.
+pub fn assert_verifies<S: Store>(store: &S) -> verify::Report {
+    let report = verify_with_test_key(store);
+    if let Some(m) = &report.mismatch {
+        panic!("the store does not verify: {m}");
+    }
+    report
+}
+
+/// Verifies the whole store against the conformance key.
+pub fn verify_with_test_key<S: Store>(store: &S) -> verify::Report {
+    let signing = checkpointing();
+    verify::verify_store(
+        store,
+        &|tenant| Some((signing.origin(tenant), vec![signing.verifier(tenant).ok()?])),
+        &mut |_| {},
+    )
+    .expect("verify ran")
 }
 
 /// A sealed event from JSON, received at `2026-11-22T10:00:00Z`.
@@ -57,12 +96,15 @@ pub fn append<S: Store>(store: &S, tenant: &str, events: Vec<Value>) -> Vec<Rece
         tenant: tenant.into(),
         events: events.into_iter().map(sealed).collect(),
     };
-    store
+    let receipts = store
         .append(vec![batch])
         .expect("append")
         .pop()
         .unwrap()
-        .expect("batch accepted")
+        .expect("batch accepted");
+    // After every step, the whole log verifies.
+    assert_verifies(store);
+    receipts
 }
 
 fn all_records<S: Store>(store: &S, tenant: &str, filter: EventFilter) -> Vec<String> {
@@ -539,4 +581,82 @@ pub fn tenants_users_and_keys<S: Store>(store: &S) {
     assert_eq!(store.api_key_by_secret_hash(&[8; 32]).unwrap(), None);
     assert_eq!(store.api_keys("acme").unwrap(), [key]);
     assert!(store.api_keys("other").unwrap().is_empty());
+}
+
+pub fn checkpoints_and_proofs<S: Store>(store: &S) {
+    use flightrec_core::log::{Hash, open_checkpoint, verify_consistency, verify_inclusion};
+    let signing = checkpointing();
+    let verifier = signing.verifier("t").unwrap();
+    let mut receipts = Vec::new();
+    for round in 0..4 {
+        let events = (0..150)
+            .map(|i| json!({"type": "x", "content": format!("{round}-{i}")}))
+            .collect();
+        receipts.extend(append(store, "t", events));
+    }
+    let checkpoints = store.checkpoints("t").unwrap();
+    assert_eq!(
+        checkpoints.iter().map(|c| c.size).collect::<Vec<_>>(),
+        [150, 300, 450, 600],
+        "a checkpoint after every commit, each kept"
+    );
+    let latest = store.checkpoint("t", None).unwrap().unwrap();
+    let opened = open_checkpoint(&latest.note, &signing.origin("t"), &[verifier.clone()]).unwrap();
+    assert_eq!(opened.size(), 600);
+    assert_eq!(opened.root(), latest.root);
+
+    for r in receipts.iter().step_by(37) {
+        for size in [r.seq + 1, 300, 600] {
+            if size <= r.seq {
+                continue;
+            }
+            let cp = store.checkpoint("t", Some(size)).unwrap();
+            let root = match cp {
+                Some(cp) => cp.root,
+                None => continue,
+            };
+            let proof = store.inclusion_proof("t", r.seq, size).unwrap();
+            let leaf = Hash::from_hex(&r.leaf_hash).unwrap();
+            verify_inclusion(leaf, &proof, root).unwrap();
+        }
+    }
+    let old = store.checkpoint("t", Some(150)).unwrap().unwrap();
+    let proof = store.consistency_proof("t", 150, 600).unwrap();
+    verify_consistency(old.root, latest.root, &proof).unwrap();
+
+    // Entry bundles hold the leaf inputs.
+    let inputs = store.leaf_inputs("t", 256, 256).unwrap();
+    assert_eq!(inputs.len(), 256);
+    let record = store.record("t", &receipts[256].id).unwrap().unwrap();
+    assert_eq!(inputs[0], record.header.leaf_input());
+    assert!(store.checkpoint("other", None).unwrap().is_none());
+}
+
+pub fn failed_batch_leaves_no_trace<S: Store>(store: &S) {
+    append(store, "t", vec![json!({"type": "a"})]);
+    // A batch that cannot be stored (its event is larger than a leaf input
+    // may be in a C2SP entry bundle) fails alone; the other batch of the
+    // same call goes through.
+    let mut impossible = sealed(json!({"type": "x"}));
+    impossible.event_type = "t".repeat(70_000);
+    let outcomes = store
+        .append(vec![
+            AppendBatch {
+                tenant: "t".into(),
+                events: vec![impossible],
+            },
+            AppendBatch {
+                tenant: "t".into(),
+                events: vec![sealed(json!({"type": "b"}))],
+            },
+        ])
+        .unwrap();
+    assert!(outcomes[0].is_err(), "the impossible batch is refused");
+    assert_eq!(
+        outcomes[1].as_ref().unwrap()[0].seq,
+        1,
+        "no seq was spent on it"
+    );
+    assert_eq!(store.log_size("t").unwrap(), 2);
+    assert_verifies(store);
 }

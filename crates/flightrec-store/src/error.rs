@@ -32,6 +32,9 @@ pub enum StoreError {
     #[error("{0} already exists")]
     Conflict(String),
 
+    #[error("refused: {0}")]
+    Rejected(String),
+
     #[error("the store is inconsistent: {0}")]
     Corrupt(String),
 

@@ -1,23 +1,28 @@
 //! flightrec's storage.
 //!
-//! Two small traits state the contract every backend keeps:
-//! [`RecordStore`] (the tenants' append-only logs and the queries over them)
-//! and [`AccessStore`] (tenants, people and API keys). [`SqliteStore`] is the
+//! Three small traits state the contract every backend keeps:
+//! [`RecordStore`] (the tenants' append-only logs and the queries over them),
+//! [`LogStore`] (the Merkle tree over them: tiles, checkpoints, proofs) and
+//! [`AccessStore`] (tenants, people and API keys). [`SqliteStore`] is the
 //! embedded backend; every backend passes the same suite
 //! (`conformance`, behind the feature of that name).
 //!
 //! Not here: HTTP, authentication decisions, or the meaning of events beyond
 //! what [`flightrec_core`] derives from them.
 
+mod checkpointing;
 mod error;
 mod model;
+pub mod runs;
 mod sqlite;
 mod traits;
+pub mod verify;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use checkpointing::Checkpointing;
 pub use error::StoreError;
 pub use model::*;
 pub use sqlite::{Durability, SqliteOptions, SqliteStore};
-pub use traits::{AccessStore, RecordStore, Store};
+pub use traits::{AccessStore, LogStore, RecordStore, Store};

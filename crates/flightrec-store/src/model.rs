@@ -174,3 +174,23 @@ pub struct ApiKey {
     pub last_used_at: Option<String>,
     pub revoked_at: Option<String>,
 }
+
+/// A signed checkpoint as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    pub size: u64,
+    pub root: flightrec_core::log::Hash,
+    /// The whole C2SP signed note.
+    pub note: String,
+    pub created_at: String,
+}
+
+/// A record with everything the store derived from it, as `verify` reads it.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    pub record: flightrec_core::record::StoredRecord,
+    /// The leaf hash stored beside the record (what receipts gave out).
+    pub leaf_hash: Vec<u8>,
+    /// The filter columns as stored.
+    pub index: flightrec_core::event::IndexColumns,
+}

@@ -73,6 +73,66 @@ pub trait AccessStore: Send + Sync + 'static {
 }
 
 /// A whole backend.
-pub trait Store: RecordStore + AccessStore {}
+pub trait Store: RecordStore + LogStore + AccessStore {}
 
-impl<T: RecordStore + AccessStore> Store for T {}
+impl<T: RecordStore + LogStore + AccessStore> Store for T {}
+
+/// The Merkle log over each tenant's records: tiles, checkpoints, proofs.
+pub trait LogStore: Send + Sync + 'static {
+    /// The stored hashes of a tile (up to 256 × 32 bytes; a partial tile is
+    /// a prefix of its full self).
+    fn tile(&self, tenant: &str, level: u8, index: u64) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// The leaf inputs (JCS headers) of up to `count` records from `from_seq`.
+    fn leaf_inputs(
+        &self,
+        tenant: &str,
+        from_seq: u64,
+        count: u64,
+    ) -> Result<Vec<Vec<u8>>, StoreError>;
+
+    /// The checkpoint of exactly `size` leaves, or the newest when `None`.
+    fn checkpoint(
+        &self,
+        tenant: &str,
+        size: Option<u64>,
+    ) -> Result<Option<crate::StoredCheckpoint>, StoreError>;
+
+    /// Every checkpoint of a tenant, oldest first.
+    fn checkpoints(&self, tenant: &str) -> Result<Vec<crate::StoredCheckpoint>, StoreError>;
+
+    fn inclusion_proof(
+        &self,
+        tenant: &str,
+        seq: u64,
+        tree_size: u64,
+    ) -> Result<flightrec_core::log::InclusionProof, StoreError>;
+
+    fn consistency_proof(
+        &self,
+        tenant: &str,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<flightrec_core::log::ConsistencyProof, StoreError>;
+
+    /// Signs a checkpoint for every tenant whose log has grown past its
+    /// newest checkpoint; returns how many it signed. Does nothing without
+    /// [`crate::Checkpointing`].
+    fn sign_checkpoints(&self) -> Result<usize, StoreError>;
+
+    /// Every tenant with at least one record.
+    fn log_tenants(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Up to `limit` stored rows from `from_seq` on, in `seq` order, with
+    /// what the store derived from them; for `verify`.
+    fn audit_rows(
+        &self,
+        tenant: &str,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::AuditRow>, StoreError>;
+
+    /// Checks the free-text index against the records it was built from;
+    /// `Some(problem)` if they disagree.
+    fn check_search_index(&self) -> Result<Option<String>, StoreError>;
+}

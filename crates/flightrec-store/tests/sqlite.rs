@@ -8,7 +8,14 @@ use serde_json::json;
 fn fresh() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::create(&dir.path().join("data"), SqliteOptions::default()).unwrap();
+    store.set_checkpointing(conformance::checkpointing());
     (dir, store)
+}
+
+fn reopen(dir: &tempfile::TempDir) -> SqliteStore {
+    let store = SqliteStore::open(&dir.path().join("data"), SqliteOptions::default()).unwrap();
+    store.set_checkpointing(conformance::checkpointing());
+    store
 }
 
 #[test]

@@ -14,16 +14,31 @@ pub struct IndexColumns {
     pub agent_id: Option<String>,
     /// The actor's email when it has one, else its id.
     pub actor: Option<String>,
-    pub actor_type: Option<&'static str>,
+    pub actor_type: Option<String>,
     pub resource_type: Option<String>,
     pub resource_id: Option<String>,
     /// `verb`, or `tool` when no verb was given.
     pub verb: Option<String>,
     pub provider: Option<String>,
-    pub governance_status: Option<&'static str>,
+    pub governance_status: Option<String>,
 }
 
 impl IndexColumns {
+    /// The columns by name, in a fixed order, to compare and report.
+    pub fn named(&self) -> [(&'static str, Option<&str>); 9] {
+        [
+            ("session_id", self.session_id.as_deref()),
+            ("agent_id", self.agent_id.as_deref()),
+            ("actor", self.actor.as_deref()),
+            ("actor_type", self.actor_type.as_deref()),
+            ("resource_type", self.resource_type.as_deref()),
+            ("resource_id", self.resource_id.as_deref()),
+            ("verb", self.verb.as_deref()),
+            ("provider", self.provider.as_deref()),
+            ("governance_status", self.governance_status.as_deref()),
+        ]
+    }
+
     pub fn of(body: &Body) -> IndexColumns {
         IndexColumns {
             session_id: body.session_id.clone(),
@@ -32,12 +47,18 @@ impl IndexColumns {
                 .actor
                 .as_ref()
                 .map(|a| a.email.clone().unwrap_or_else(|| a.id.clone())),
-            actor_type: body.actor.as_ref().map(|a| a.actor_type.as_str()),
+            actor_type: body
+                .actor
+                .as_ref()
+                .map(|a| a.actor_type.as_str().to_owned()),
             resource_type: body.resource.as_ref().map(|r| r.resource_type.clone()),
             resource_id: body.resource.as_ref().map(|r| r.id.clone()),
             verb: body.verb.clone().or_else(|| body.tool.clone()),
             provider: body.provider.clone(),
-            governance_status: body.governance.as_ref().map(|g| g.status.as_str()),
+            governance_status: body
+                .governance
+                .as_ref()
+                .map(|g| g.status.as_str().to_owned()),
         }
     }
 }

@@ -126,6 +126,12 @@ impl Signer {
         &self.name
     }
 
+    /// The same key under another name: one server key signs each tenant's
+    /// log under that log's own origin.
+    pub fn renamed(&self, name: &str) -> Result<Signer, LogError> {
+        Signer::from_seed(name, self.key.to_bytes())
+    }
+
     pub fn key_id(&self) -> u32 {
         self.key_id
     }
@@ -205,6 +211,12 @@ impl Verifier {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The same key under another name: one server key signs each tenant's
+    /// log under that log's own origin.
+    pub fn renamed(&self, name: &str) -> Result<Signer, LogError> {
+        Signer::from_seed(name, self.key.to_bytes())
     }
 
     pub fn key_id(&self) -> u32 {

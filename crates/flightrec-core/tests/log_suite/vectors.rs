@@ -254,7 +254,7 @@ fn go_note_example_with_a_second_signer_from_an_all_zero_seed() {
     // signature being by an unknown key.
     let both = format!("{GO_TEXT}\n{GO_SIGNATURE}{GO_ENOCH_SIGNATURE}");
     let peter = Verifier::parse(GO_VKEY).unwrap();
-    assert_eq!(open(&both, &[peter.clone()]).unwrap(), GO_TEXT);
+    assert_eq!(open(&both, std::slice::from_ref(&peter)).unwrap(), GO_TEXT);
     assert_eq!(open(&both, &[enoch.verifier()]).unwrap(), GO_TEXT);
     assert_eq!(open(&both, &[enoch.verifier(), peter]).unwrap(), GO_TEXT);
 }

@@ -1,17 +1,28 @@
-//! The append transaction: sequencing, idempotency and the run summaries.
+//! The append transaction: sequencing, idempotency, the run summaries, the
+//! tiles and, when due, a signed checkpoint, all committed together.
 
 use super::SqliteStore;
+use super::log::{Tiles, latest_checkpoint, store_checkpoint, write_tiles};
 use crate::StoreError;
-use crate::model::{AppendBatch, BatchOutcome, RunStatus};
+use crate::model::{AppendBatch, BatchOutcome};
+use crate::runs::RunFold;
+use flightrec_core::event::format_time;
+use flightrec_core::log::leaf_hash;
+use flightrec_core::log::tree::RightEdge;
 use flightrec_core::record::{Receipt, SealedEvent};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::collections::HashMap;
+
+/// C2SP entry bundles prefix each leaf input with a 16-bit length.
+const MAX_LEAF_INPUT: usize = u16::MAX as usize;
 
 impl SqliteStore {
     pub(super) fn append_batches(
         &self,
         batches: Vec<AppendBatch>,
     ) -> Result<Vec<BatchOutcome>, StoreError> {
+        self.refuse_writes_if_inconsistent()?;
+        let checkpointing = self.checkpointing();
         self.write(|conn| {
             let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let mut logs: HashMap<String, TenantLog> = HashMap::new();
@@ -26,6 +37,12 @@ impl SqliteStore {
             }
             for (tenant, log) in &logs {
                 log.write_runs(&tx, tenant)?;
+                write_tiles(&tx, tenant, &log.edge)?;
+                if let Some(signing) = &checkpointing {
+                    if checkpoint_due(&tx, tenant, log.edge.size(), signing)? {
+                        store_checkpoint(&tx, tenant, &log.edge, signing)?;
+                    }
+                }
             }
             tx.commit()?;
             Ok(outcomes)
@@ -77,8 +94,15 @@ fn append_events(
             continue;
         }
         let seq = log.next_seq;
-        let header = event.header(&batch.tenant, seq);
-        let leaf = header.leaf_hash();
+        let leaf_input = event.header(&batch.tenant, seq).leaf_input();
+        if leaf_input.len() > MAX_LEAF_INPUT {
+            return Err(StoreError::Rejected(format!(
+                "event {:?}: its header is {} bytes, more than a log entry may hold ({MAX_LEAF_INPUT})",
+                event.id,
+                leaf_input.len()
+            )));
+        }
+        let leaf = leaf_hash(&leaf_input);
         let ix = &event.index;
         let inserted = insert.execute(params![
             batch.tenant,
@@ -108,6 +132,7 @@ fn append_events(
         let receipt = match inserted {
             Ok(_) => {
                 log.next_seq += 1;
+                log.edge.push(leaf);
                 log.note_run(event, seq);
                 Receipt {
                     id: event.id.clone(),
@@ -159,22 +184,12 @@ fn existing_receipt(
 #[derive(Clone)]
 struct TenantLog {
     next_seq: u64,
+    /// The tree's right edge, loaded from the stored tiles.
+    edge: RightEdge,
     /// Receipts given in this call, for duplicates within it.
     seen: HashMap<String, Receipt>,
-    runs: HashMap<String, RunDelta>,
-}
-
-/// What this call adds to one run's summary.
-#[derive(Clone)]
-struct RunDelta {
-    first_time: String,
-    last_time: String,
-    events: u64,
-    fails: u64,
-    warns: u64,
-    /// The latest lifecycle event in run order: (time, seq, status).
-    lifecycle: Option<(String, u64, RunStatus)>,
-    agent_id: Option<String>,
+    /// What this call adds to each run's summary.
+    runs: HashMap<String, RunFold>,
 }
 
 impl TenantLog {
@@ -182,49 +197,28 @@ impl TenantLog {
         let last: Option<i64> = tx
             .prepare_cached("SELECT max(seq) FROM records WHERE tenant = ?1")?
             .query_row([tenant], |r| r.get(0))?;
+        let size = last.map_or(0, |s| s as u64 + 1);
+        let edge = RightEdge::load(&Tiles { conn: tx, tenant }, size)?;
         Ok(TenantLog {
-            next_seq: last.map_or(0, |s| s as u64 + 1),
+            next_seq: size,
+            edge,
             seen: HashMap::new(),
             runs: HashMap::new(),
         })
     }
 
     fn note_run(&mut self, event: &SealedEvent, seq: u64) {
-        use flightrec_core::event::Status;
         let Some(run_id) = &event.run_id else { return };
-        let delta = self.runs.entry(run_id.clone()).or_insert_with(|| RunDelta {
-            first_time: event.time.clone(),
-            last_time: event.time.clone(),
-            events: 0,
-            fails: 0,
-            warns: 0,
-            lifecycle: None,
-            agent_id: None,
-        });
-        if event.time < delta.first_time {
-            delta.first_time = event.time.clone();
-        }
-        if event.time > delta.last_time {
-            delta.last_time = event.time.clone();
-        }
-        delta.events += 1;
-        match event.status {
-            Status::Fail => delta.fails += 1,
-            Status::Warn => delta.warns += 1,
-            Status::Ok => {}
-        }
-        if delta.agent_id.is_none() {
-            delta.agent_id = event.index.agent_id.clone();
-        }
-        if let Some(status) = RunStatus::after(&event.event_type, event.status) {
-            let later = delta
-                .lifecycle
-                .as_ref()
-                .is_none_or(|(t, s, _)| (&event.time, seq) > (t, *s));
-            if later {
-                delta.lifecycle = Some((event.time.clone(), seq, status));
-            }
-        }
+        self.runs
+            .entry(run_id.clone())
+            .or_insert_with(|| RunFold::new(&event.time))
+            .add(
+                seq,
+                &event.time,
+                &event.event_type,
+                event.status,
+                event.index.agent_id.as_deref(),
+            );
     }
 
     fn write_runs(&self, tx: &Transaction<'_>, tenant: &str) -> Result<(), StoreError> {
@@ -285,4 +279,23 @@ impl TenantLog {
             .optional()?
             .flatten())
     }
+}
+
+/// Whether a commit that grew `tenant`'s log to `size` should sign a
+/// checkpoint now: the log outgrew the newest one, and that one is at least
+/// an interval old.
+pub(super) fn checkpoint_due(
+    conn: &Connection,
+    tenant: &str,
+    size: u64,
+    signing: &crate::Checkpointing,
+) -> Result<bool, StoreError> {
+    Ok(match latest_checkpoint(conn, tenant)? {
+        None => size > 0,
+        Some(latest) => {
+            let due_after = signing.clock.now()
+                - chrono::Duration::from_std(signing.interval).unwrap_or_default();
+            latest.size < size && latest.created_at <= format_time(&due_after)
+        }
+    })
 }

@@ -6,15 +6,17 @@
 
 mod access;
 mod append;
+mod heads;
+mod log;
 mod query;
 mod rows;
 mod schema;
 mod search;
 
-use crate::StoreError;
+use crate::{Checkpointing, StoreError};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
 /// The database file inside a data directory.
@@ -44,6 +46,9 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    checkpointing: RwLock<Option<Checkpointing>>,
+    /// Why the store refuses writes, if the log it opened was inconsistent.
+    inconsistency: RwLock<Option<String>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -122,7 +127,9 @@ impl SqliteStore {
             );
             schema::migrate(&mut conn, version)?;
         }
-        Ok(Self::with_writer(path, conn))
+        let store = Self::with_writer(path, conn);
+        store.check_heads(dir)?;
+        Ok(store)
     }
 
     fn with_writer(path: PathBuf, writer: Connection) -> Self {
@@ -130,6 +137,39 @@ impl SqliteStore {
             path,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            checkpointing: RwLock::new(None),
+            inconsistency: RwLock::new(None),
+        }
+    }
+
+    /// Signs checkpoints from now on (the server sets this; a store opened
+    /// only to read or verify does not need it).
+    pub fn set_checkpointing(&self, checkpointing: Checkpointing) {
+        *self
+            .checkpointing
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(checkpointing);
+    }
+
+    fn checkpointing(&self) -> Option<Checkpointing> {
+        self.checkpointing
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Why writes are refused, if they are.
+    pub fn inconsistency(&self) -> Option<String> {
+        self.inconsistency
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn refuse_writes_if_inconsistent(&self) -> Result<(), StoreError> {
+        match self.inconsistency() {
+            Some(why) => Err(StoreError::Corrupt(why)),
+            None => Ok(()),
         }
     }
 
@@ -305,5 +345,73 @@ impl crate::AccessStore for SqliteStore {
 
     fn api_keys(&self, tenant: &str) -> Result<Vec<crate::ApiKey>, StoreError> {
         self.select_api_keys(tenant)
+    }
+}
+
+impl crate::LogStore for SqliteStore {
+    fn tile(&self, tenant: &str, level: u8, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read_tile(tenant, level, index)
+    }
+
+    fn leaf_inputs(
+        &self,
+        tenant: &str,
+        from_seq: u64,
+        count: u64,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.read_leaf_inputs(tenant, from_seq, count)
+    }
+
+    fn checkpoint(
+        &self,
+        tenant: &str,
+        size: Option<u64>,
+    ) -> Result<Option<crate::StoredCheckpoint>, StoreError> {
+        self.read_checkpoint(tenant, size)
+    }
+
+    fn checkpoints(&self, tenant: &str) -> Result<Vec<crate::StoredCheckpoint>, StoreError> {
+        self.read_checkpoints(tenant)
+    }
+
+    fn inclusion_proof(
+        &self,
+        tenant: &str,
+        seq: u64,
+        tree_size: u64,
+    ) -> Result<flightrec_core::log::InclusionProof, StoreError> {
+        self.prove_inclusion(tenant, seq, tree_size)
+    }
+
+    fn consistency_proof(
+        &self,
+        tenant: &str,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<flightrec_core::log::ConsistencyProof, StoreError> {
+        self.prove_consistency(tenant, old_size, new_size)
+    }
+
+    fn sign_checkpoints(&self) -> Result<usize, StoreError> {
+        self.sign_due_checkpoints()
+    }
+
+    fn log_tenants(&self) -> Result<Vec<String>, StoreError> {
+        self.read(heads::log_tenants)
+    }
+
+    fn audit_rows(
+        &self,
+        tenant: &str,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::AuditRow>, StoreError> {
+        self.read_audit_rows(tenant, from_seq, limit)
+    }
+
+    fn check_search_index(&self) -> Result<Option<String>, StoreError> {
+        // FTS5 takes its integrity check as a write statement (it changes
+        // nothing), so it runs on the writer connection.
+        self.write(|conn| search::integrity_problem(conn))
     }
 }

@@ -147,8 +147,10 @@ CREATE INDEX runs_recent ON runs (tenant, last_time, run_id);
 
 -- Free-text search over a view that derives each record's text from its
 -- body, so the index can always be checked against the records themselves.
+-- The view covers the records indexed so far (search trails appends).
 CREATE VIEW records_search AS
-    SELECT rowid, flightrec_search_text(type, body) AS text FROM records;
+    SELECT rowid, flightrec_search_text(type, body) AS text FROM records
+    WHERE rowid <= (SELECT CAST(value AS INTEGER) FROM store_meta WHERE key = 'search_indexed_rowid');
 
 CREATE VIRTUAL TABLE records_fts USING fts5 (
     text,
@@ -156,6 +158,53 @@ CREATE VIRTUAL TABLE records_fts USING fts5 (
     content_rowid = 'rowid',
     tokenize = 'unicode61 remove_diacritics 2'
 );
+
+-- The Merkle tree over each tenant's leaves, as C2SP tlog-tiles of height
+-- 8: a tile holds up to 256 node hashes of one tree level, concatenated. A
+-- partial tile only ever grows into its full self.
+CREATE TABLE tiles (
+    tenant TEXT NOT NULL,
+    level  INTEGER NOT NULL,
+    idx    INTEGER NOT NULL,
+    hashes BLOB NOT NULL,
+    PRIMARY KEY (tenant, level, idx)
+) STRICT, WITHOUT ROWID;
+
+CREATE TRIGGER tiles_no_delete BEFORE DELETE ON tiles
+BEGIN
+    SELECT RAISE(ABORT, 'flightrec tiles are append-only');
+END;
+
+CREATE TRIGGER tiles_only_grow BEFORE UPDATE ON tiles
+WHEN NOT (
+    NEW.tenant IS OLD.tenant AND NEW.level IS OLD.level AND NEW.idx IS OLD.idx
+    AND length(NEW.hashes) >= length(OLD.hashes)
+    AND substr(NEW.hashes, 1, length(OLD.hashes)) = OLD.hashes
+)
+BEGIN
+    SELECT RAISE(ABORT, 'flightrec tiles are append-only');
+END;
+
+-- Every signed checkpoint, kept forever so that consistency can be proven
+-- between any two.
+CREATE TABLE checkpoints (
+    tenant     TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    root       BLOB NOT NULL,
+    note       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (tenant, size)
+) STRICT;
+
+CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
+BEGIN
+    SELECT RAISE(ABORT, 'flightrec checkpoints are append-only');
+END;
+
+CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
+BEGIN
+    SELECT RAISE(ABORT, 'flightrec checkpoints are append-only');
+END;
 
 INSERT INTO store_meta (key, value) VALUES ('search_indexed_rowid', '0');
 "#;

@@ -72,6 +72,26 @@ pub fn index_pending(conn: &mut Connection, max: usize) -> Result<usize, StoreEr
     Ok(count)
 }
 
+/// Asks FTS5 to compare its index with the text the records yield now.
+pub fn integrity_problem(conn: &Connection) -> Result<Option<String>, StoreError> {
+    // `rank = 1` makes FTS5 also read the content (our view) and compare.
+    match conn.execute(
+        "INSERT INTO records_fts (records_fts, rank) VALUES ('integrity-check', 1)",
+        [],
+    ) {
+        Ok(_) => Ok(None),
+        Err(rusqlite::Error::SqliteFailure(f, msg))
+            if f.code == rusqlite::ErrorCode::DatabaseCorrupt =>
+        {
+            Ok(Some(format!(
+                "the free-text index does not match the records ({})",
+                msg.unwrap_or_default()
+            )))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Turns what a person typed into an FTS5 query: every word must occur, and
 /// nothing in it is read as FTS5 syntax.
 pub fn match_expression(q: &str) -> Option<String> {

@@ -1,0 +1,192 @@
+//! The Merkle log in SQLite: tiles, checkpoints and proofs.
+
+use super::SqliteStore;
+use crate::StoreError;
+use crate::model::StoredCheckpoint;
+use flightrec_core::log::tree::{RightEdge, TileReader};
+use flightrec_core::log::{
+    Checkpoint, ConsistencyProof, Hash, InclusionProof, LogError, consistency_proof,
+    inclusion_proof, sign_checkpoint,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+
+impl From<LogError> for StoreError {
+    fn from(e: LogError) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}
+
+/// One tenant's tiles, read through a connection (inside a transaction or
+/// not).
+pub struct Tiles<'a> {
+    pub conn: &'a Connection,
+    pub tenant: &'a str,
+}
+
+impl TileReader for Tiles<'_> {
+    type Error = StoreError;
+
+    fn read_tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<Hash>, StoreError> {
+        let bytes = raw_tile(self.conn, self.tenant, level, index)?.ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "tile {level}/{index} of tenant {:?} is missing",
+                self.tenant
+            ))
+        })?;
+        let want = usize::from(width) * 32;
+        if bytes.len() < want {
+            return Err(LogError::ShortTile {
+                level,
+                index,
+                wanted: width,
+                got: bytes.len() / 32,
+            }
+            .into());
+        }
+        Ok(bytes[..want]
+            .chunks_exact(32)
+            .map(|c| Hash(c.try_into().expect("32 bytes")))
+            .collect())
+    }
+}
+
+pub fn raw_tile(
+    conn: &Connection,
+    tenant: &str,
+    level: u8,
+    index: u64,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT hashes FROM tiles WHERE tenant = ?1 AND level = ?2 AND idx = ?3")?
+        .query_row(params![tenant, level, index as i64], |r| r.get(0))
+        .optional()?)
+}
+
+/// Writes every tile the edge changed.
+pub fn write_tiles(conn: &Connection, tenant: &str, edge: &RightEdge) -> Result<(), StoreError> {
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO tiles (tenant, level, idx, hashes) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (tenant, level, idx) DO UPDATE SET hashes = excluded.hashes",
+    )?;
+    for tile in edge.dirty_tiles() {
+        let bytes: Vec<u8> = tile.hashes.iter().flat_map(|h| h.0).collect();
+        upsert.execute(params![tenant, tile.id.level, tile.id.index as i64, bytes])?;
+    }
+    Ok(())
+}
+
+/// The newest checkpoint of a tenant.
+pub fn latest_checkpoint(
+    conn: &Connection,
+    tenant: &str,
+) -> Result<Option<StoredCheckpoint>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT size, root, note, created_at FROM checkpoints WHERE tenant = ?1 \
+             ORDER BY size DESC LIMIT 1",
+        )?
+        .query_row([tenant], checkpoint_from_row)
+        .optional()?)
+}
+
+fn checkpoint_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredCheckpoint> {
+    let root: Vec<u8> = r.get(1)?;
+    Ok(StoredCheckpoint {
+        size: r.get::<_, i64>(0)? as u64,
+        root: Hash::from_slice(&root).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Blob, e.into())
+        })?,
+        note: r.get(2)?,
+        created_at: r.get(3)?,
+    })
+}
+
+/// Signs and stores a checkpoint of `edge`'s tree for `tenant`.
+pub fn store_checkpoint(
+    conn: &Connection,
+    tenant: &str,
+    edge: &RightEdge,
+    signing: &crate::Checkpointing,
+) -> Result<StoredCheckpoint, StoreError> {
+    let origin = signing.origin(tenant);
+    let signer = signing.signer(tenant)?;
+    let checkpoint = Checkpoint::new(&origin, edge.size(), edge.root())?;
+    let note = sign_checkpoint(&checkpoint, &signer)?;
+    let created_at = flightrec_core::event::format_time(&signing.clock.now());
+    conn.prepare_cached(
+        "INSERT INTO checkpoints (tenant, size, root, note, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (tenant, size) DO NOTHING",
+    )?
+    .execute(params![
+        tenant,
+        edge.size() as i64,
+        edge.root().0.as_slice(),
+        note,
+        created_at
+    ])?;
+    // An existing checkpoint of this size stays; return what is stored.
+    Ok(conn
+        .prepare_cached(
+            "SELECT size, root, note, created_at FROM checkpoints WHERE tenant = ?1 AND size = ?2",
+        )?
+        .query_row(params![tenant, edge.size() as i64], checkpoint_from_row)?)
+}
+
+impl SqliteStore {
+    pub(super) fn read_tile(
+        &self,
+        tenant: &str,
+        level: u8,
+        index: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|conn| raw_tile(conn, tenant, level, index))
+    }
+
+    pub(super) fn read_checkpoint(
+        &self,
+        tenant: &str,
+        size: Option<u64>,
+    ) -> Result<Option<StoredCheckpoint>, StoreError> {
+        self.read(|conn| match size {
+            None => latest_checkpoint(conn, tenant),
+            Some(size) => Ok(conn
+                .prepare_cached(
+                    "SELECT size, root, note, created_at FROM checkpoints WHERE tenant = ?1 AND size = ?2",
+                )?
+                .query_row(params![tenant, size as i64], checkpoint_from_row)
+                .optional()?),
+        })
+    }
+
+    pub(super) fn read_checkpoints(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT size, root, note, created_at FROM checkpoints WHERE tenant = ?1 ORDER BY size",
+                )?
+                .query_map([tenant], checkpoint_from_row)?
+                .collect::<Result<_, _>>()?)
+        })
+    }
+
+    pub(super) fn prove_inclusion(
+        &self,
+        tenant: &str,
+        index: u64,
+        size: u64,
+    ) -> Result<InclusionProof, StoreError> {
+        self.read(|conn| inclusion_proof(&Tiles { conn, tenant }, index, size))
+    }
+
+    pub(super) fn prove_consistency(
+        &self,
+        tenant: &str,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<ConsistencyProof, StoreError> {
+        self.read(|conn| consistency_proof(&Tiles { conn, tenant }, old_size, new_size))
+    }
+}

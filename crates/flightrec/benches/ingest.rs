@@ -1,0 +1,420 @@
+//! Ingest and query benchmark against the real binary.
+//!
+//! `cargo bench -p flightrec --bench ingest` prints, in one run on one
+//! machine:
+//!  1. batch ingest over HTTP (batches of 1,000 events of ~1 KB), events/s
+//!     to durable commit;
+//!  2. single-event ingest from 64 concurrent connections: events/s, p50/p99;
+//!  3. `GET /v1/events` with filters and `GET /v1/runs/{id}` on a store of
+//!     `BENCH_STORE_EVENTS` (default 1,000,000) events: p50/p99;
+//!  4. a raw rusqlite insert of the same rows into the same schema, one
+//!     transaction per 1,000 rows: the ceiling, and the ratio 1/4;
+//!  plus the idle server's RSS and how far free-text search lags ingest.
+//!
+//! Knobs (environment): BENCH_STORE_EVENTS, BENCH_SINGLE_EVENTS,
+//! BENCH_BATCH_EVENTS, BENCH_DURABILITY (fsync | os).
+
+use flightrec_core::event::{Limits, parse_event};
+use flightrec_core::record::SealedEvent;
+use flightrec_store::{SqliteOptions, SqliteStore};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const API_KEY: &str = "fr_benchmark_key_0123456789abcdefghijklmn";
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
+/// An event of about 1 KB, like a tool call with arguments and a result.
+fn event(i: usize) -> Value {
+    let event_type = [
+        "tool_call",
+        "tool_result",
+        "thinking",
+        "llm_call",
+        "read_file",
+    ][i % 5];
+    let tool = ["bash", "fs:read_file", "http:get", "git:commit"][i % 4];
+    let filler = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor ";
+    json!({
+        "type": event_type,
+        "run_id": format!("run-{}", i % 1000),
+        "agent_id": format!("agent-{}", i % 20),
+        "session_id": format!("session-{}", i % 500),
+        "actor": {"type": "agent", "id": format!("agent-{}", i % 20)},
+        "resource": {"type": "file", "id": format!("src/module_{}.rs", i % 300)},
+        "tool": tool,
+        "provider": "sandbox",
+        "status": if i % 50 == 0 { "fail" } else { "ok" },
+        "risk_level": "medium",
+        "duration_ms": i % 3000,
+        "input": {"command": format!("cargo test --package crate_{} -- --nocapture", i % 97), "cwd": "/work/repo"},
+        "output": {"exit_code": i % 2, "stdout": filler.repeat(8)},
+        "message": format!("step {i} of the benchmark run"),
+    })
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(data_dir: &std::path::Path) -> Server {
+        let durability = std::env::var("BENCH_DURABILITY").unwrap_or_else(|_| "fsync".into());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_flightrec"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--durability",
+                &durability,
+                "--data-dir",
+            ])
+            .arg(data_dir)
+            .env("FLIGHTREC_BOOTSTRAP_API_KEY", API_KEY)
+            .env("FLIGHTREC_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start flightrec");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let base = loop {
+            let line = lines.next().expect("server exited").unwrap();
+            if let Some(rest) = line.strip_prefix("flightrec listening on ") {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, base }
+    }
+
+    fn rss_mb(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+async fn post(http: &reqwest::Client, url: &str, body: String) {
+    let r = http
+        .post(url)
+        .header("x-api-key", API_KEY)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+}
+
+/// Sends `total` events in batches of 1,000 from `senders` connections.
+async fn batch_ingest(base: &str, first: usize, total: usize, senders: usize) -> f64 {
+    let bodies: Vec<String> = (first..first + total)
+        .step_by(1000)
+        .map(|start| {
+            let events: Vec<Value> = (start..(start + 1000).min(first + total))
+                .map(event)
+                .collect();
+            serde_json::to_string(&events).unwrap()
+        })
+        .collect();
+    let queue = Arc::new(std::sync::Mutex::new(bodies));
+    let url = format!("{base}/v1/events/batch");
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..senders {
+        let queue = queue.clone();
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            loop {
+                let next = queue.lock().unwrap().pop();
+                let Some(body) = next else { break };
+                post(&http, &url, body).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn single_ingest(
+    base: &str,
+    first: usize,
+    total: usize,
+    connections: usize,
+) -> (f64, Vec<Duration>) {
+    let url = format!("{base}/v1/events");
+    let per = total / connections;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..connections {
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()
+                .unwrap();
+            let mut latencies = Vec::with_capacity(per);
+            for i in 0..per {
+                let body = event(first + c * per + i).to_string();
+                let t = Instant::now();
+                post(&http, &url, body).await;
+                latencies.push(t.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let rate = all.len() as f64 / started.elapsed().as_secs_f64();
+    all.sort();
+    (rate, all)
+}
+
+async fn query_latencies(base: &str, paths: &[String], rounds: usize) -> Vec<Duration> {
+    let http = reqwest::Client::new();
+    let mut latencies = Vec::new();
+    for round in 0..rounds {
+        let path = &paths[round % paths.len()];
+        let t = Instant::now();
+        let r = http
+            .get(format!("{base}{path}"))
+            .header("x-api-key", API_KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        r.bytes().await.unwrap();
+        latencies.push(t.elapsed());
+    }
+    latencies.sort();
+    latencies
+}
+
+/// How long after its acknowledgement an event can be found by free text.
+async fn search_lag(base: &str) -> Duration {
+    let http = reqwest::Client::new();
+    let token = format!("needle{}", std::process::id());
+    post(
+        &http,
+        &format!("{base}/v1/events"),
+        json!({"type": "thinking", "content": token}).to_string(),
+    )
+    .await;
+    let acked = Instant::now();
+    loop {
+        let v: Value = http
+            .get(format!("{base}/v1/events?q={token}"))
+            .header("x-api-key", API_KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if !v["events"].as_array().unwrap().is_empty() {
+            return acked.elapsed();
+        }
+        assert!(
+            acked.elapsed() < Duration::from_secs(60),
+            "search never caught up"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The ceiling: the same rows into the same schema, without HTTP, JSON,
+/// validation or hashing in the timed part.
+fn raw_insert(rows: usize) -> f64 {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    drop(SqliteStore::create(&data, SqliteOptions::default()).unwrap());
+    let mut conn = rusqlite::Connection::open(data.join("flightrec.db")).unwrap();
+    conn.pragma_update(None, "journal_mode", "wal").unwrap();
+    conn.pragma_update(None, "synchronous", "full").unwrap();
+    let now = chrono::Utc::now();
+    let sealed: Vec<SealedEvent> = (0..rows)
+        .map(|i| {
+            let e = parse_event(event(i), now, &Limits::default(), || format!("raw-{i}")).unwrap();
+            SealedEvent::seal(&e)
+        })
+        .collect();
+    let leaves: Vec<Vec<u8>> = sealed
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            s.header("default", i as u64)
+                .leaf_hash()
+                .as_bytes()
+                .to_vec()
+        })
+        .collect();
+    let started = Instant::now();
+    for (chunk_no, chunk) in sealed.chunks(1000).enumerate() {
+        let tx = conn.transaction().unwrap();
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO records (tenant, seq, id, time, received_at, type, run_id, span_id, \
+                     parent_span_id, status, body_hash, leaf_hash, body, salt, session_id, agent_id, actor, \
+                     actor_type, resource_type, resource_id, verb, provider, governance_status) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+                     ?18, ?19, ?20, ?21, ?22, ?23)",
+                )
+                .unwrap();
+            for (j, e) in chunk.iter().enumerate() {
+                let seq = chunk_no * 1000 + j;
+                let ix = &e.index;
+                stmt.execute(rusqlite::params![
+                    "default",
+                    seq as i64,
+                    e.id,
+                    e.time,
+                    e.received_at,
+                    e.event_type,
+                    e.run_id,
+                    e.span_id,
+                    e.parent_span_id,
+                    e.status.as_str(),
+                    e.body_hash,
+                    leaves[seq],
+                    e.body,
+                    e.salt.as_slice(),
+                    ix.session_id,
+                    ix.agent_id,
+                    ix.actor,
+                    ix.actor_type,
+                    ix.resource_type,
+                    ix.resource_id,
+                    ix.verb,
+                    ix.provider,
+                    ix.governance_status,
+                ])
+                .unwrap();
+            }
+        }
+        tx.commit().unwrap();
+    }
+    rows as f64 / started.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let store_events = env_usize("BENCH_STORE_EVENTS", 1_000_000);
+    let single_events = env_usize("BENCH_SINGLE_EVENTS", 64 * 500);
+    let batch_events = env_usize("BENCH_BATCH_EVENTS", 200_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"));
+    std::thread::sleep(Duration::from_secs(2));
+    let idle_rss = server.rss_mb();
+    println!(
+        "flightrec ingest benchmark ({} cores)",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!("  event size: {} bytes of JSON", event(1).to_string().len());
+    println!("  idle server RSS: {idle_rss:.1} MB");
+
+    runtime.block_on(async {
+        let base = server.base.clone();
+        let rate = batch_ingest(&base, 0, batch_events, 4).await;
+        println!("(1) batch ingest, 1,000 × ~1 KB per request, 4 connections: {rate:.0} events/s ({batch_events} events)");
+        let batch_rate = rate;
+
+        let (rate, lat) = single_ingest(&base, batch_events, single_events, 64).await;
+        println!(
+            "(2) single-event ingest, 64 connections: {rate:.0} events/s, p50 {:.2} ms, p99 {:.2} ms ({} events)",
+            percentile(&lat, 0.50),
+            percentile(&lat, 0.99),
+            lat.len()
+        );
+        let lag = search_lag(&base).await;
+        println!("    free-text search caught up {:.0} ms after the acknowledgement", lag.as_secs_f64() * 1000.0);
+
+        let have = batch_events + single_events + 1;
+        if store_events > have {
+            let started = Instant::now();
+            batch_ingest(&base, have, store_events - have, 4).await;
+            println!("    filled the store to {store_events} events in {:.0} s", started.elapsed().as_secs_f64());
+        }
+        let lag = search_lag(&base).await;
+        println!("    free-text search caught up {:.0} ms after the acknowledgement (after the fill)", lag.as_secs_f64() * 1000.0);
+        let filters: Vec<String> = [
+            "/v1/events?type=llm_call&limit=50",
+            "/v1/events?agent_id=agent-7&limit=50",
+            "/v1/events?run_id=run-42&limit=50",
+            "/v1/events?status=fail&type=tool_call&limit=50",
+            "/v1/events?actor=agent-3&since=30d&limit=50",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let lat = query_latencies(&base, &filters, 1000).await;
+        println!(
+            "(3) GET /v1/events with a filter, 50 rows, store of {store_events}: p50 {:.2} ms, p99 {:.2} ms",
+            percentile(&lat, 0.50),
+            percentile(&lat, 0.99)
+        );
+        let runs: Vec<String> = (0..50).map(|i| format!("/v1/runs/run-{}", i * 17)).collect();
+        let lat = query_latencies(&base, &runs, 1000).await;
+        println!(
+            "    GET /v1/runs/{{id}}: p50 {:.2} ms, p99 {:.2} ms",
+            percentile(&lat, 0.50),
+            percentile(&lat, 0.99)
+        );
+        let logs: Vec<String> = (0..50)
+            .map(|i| format!("/v1/runs/run-{}?include=audit_log&limit=100", i * 17))
+            .collect();
+        let lat = query_latencies(&base, &logs, 300).await;
+        println!(
+            "    GET /v1/runs/{{id}}?include=audit_log&limit=100: p50 {:.2} ms, p99 {:.2} ms",
+            percentile(&lat, 0.50),
+            percentile(&lat, 0.99)
+        );
+        let search: Vec<String> = (0..20).map(|i| format!("/v1/events?q=crate_{i}&limit=50")).collect();
+        let lat = query_latencies(&base, &search, 200).await;
+        println!(
+            "    GET /v1/events?q=<word>, 50 rows: p50 {:.2} ms, p99 {:.2} ms",
+            percentile(&lat, 0.50),
+            percentile(&lat, 0.99)
+        );
+        println!("    server RSS after the run: {:.1} MB", server.rss_mb());
+
+        let raw = raw_insert(batch_events);
+        println!("(4) raw rusqlite insert, same rows and schema, 1,000 rows per transaction: {raw:.0} rows/s");
+        println!("    ratio (1)/(4): {:.0}%", batch_rate / raw * 100.0);
+    });
+}
