@@ -9,6 +9,7 @@
 //! - [`record`]: the header/body split, `body_hash` and the Merkle leaf.
 //! - [`log`]: RFC 9162 tree hashing and proofs, C2SP tiles, checkpoints and
 //!   signed notes.
+//! - [`export`]: the JSONL export that anyone can verify offline.
 //! - [`clock`]: the injected clock, so timestamps are testable.
 //! - [`secret`]: a string type that cannot print its secret.
 //!
@@ -16,6 +17,7 @@
 
 pub mod clock;
 pub mod event;
+pub mod export;
 pub mod jcs;
 pub mod log;
 pub mod record;

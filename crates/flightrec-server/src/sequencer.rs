@@ -17,6 +17,9 @@ use tokio::sync::oneshot;
 
 /// The most events one transaction takes; more wait for the next one.
 const MAX_EVENTS_PER_COMMIT: usize = 20_000;
+/// Checkpoints are normally signed inside the append transaction; the
+/// writer also signs one when a log has grown past its newest checkpoint
+/// and has been quiet for a checkpoint interval.
 /// Requests that may wait for the writer before new ones are turned away.
 const QUEUE_CAPACITY: usize = 8_192;
 /// How far search may fall behind while appends keep the writer busy.
@@ -39,11 +42,11 @@ pub struct Sequencer {
 
 impl Sequencer {
     /// Starts the writer thread. It stops when every handle is dropped.
-    pub fn start(store: Arc<dyn Store>) -> Sequencer {
+    pub fn start(store: Arc<dyn Store>, checkpoint_interval: Duration) -> Sequencer {
         let (queue, jobs) = sync_channel(QUEUE_CAPACITY);
         std::thread::Builder::new()
             .name("flightrec-sequencer".into())
-            .spawn(move || Writer::new(store, jobs).run())
+            .spawn(move || Writer::new(store, jobs, checkpoint_interval).run())
             .expect("spawn the sequencer thread");
         Sequencer { queue }
     }
@@ -73,30 +76,41 @@ struct Writer {
     jobs: Receiver<Job>,
     last_search_step: Instant,
     search_behind: bool,
+    checkpoint_interval: Duration,
+    /// A commit happened that may not be covered by a checkpoint yet.
+    unsigned_since: Option<Instant>,
 }
 
 impl Writer {
-    fn new(store: Arc<dyn Store>, jobs: Receiver<Job>) -> Self {
+    fn new(store: Arc<dyn Store>, jobs: Receiver<Job>, checkpoint_interval: Duration) -> Self {
         Writer {
             store,
             jobs,
             last_search_step: Instant::now(),
             search_behind: true,
+            checkpoint_interval,
+            // A checkpoint may be owed from before a restart.
+            unsigned_since: Some(Instant::now() - checkpoint_interval),
         }
     }
 
     fn run(mut self) {
         loop {
-            // While search is behind, look back often; when idle, rarely.
-            let wait = if self.search_behind { 20 } else { 250 };
-            match self.jobs.recv_timeout(Duration::from_millis(wait)) {
+            // While search or a checkpoint is owed, look back often; when
+            // idle, rarely.
+            let owed = self.search_behind || self.unsigned_since.is_some();
+            let wait = Duration::from_millis(if owed { 20 } else { 250 });
+            match self.jobs.recv_timeout(wait) {
                 Ok(job) => {
                     self.commit(job);
                     if self.last_search_step.elapsed() >= SEARCH_LAG {
                         self.search_step();
                     }
                 }
-                Err(RecvTimeoutError::Timeout) => self.search_step(),
+                Err(RecvTimeoutError::Timeout) => {
+                    self.sign_owed_checkpoints();
+                    self.search_step();
+                }
                 Err(RecvTimeoutError::Disconnected) => return,
             }
         }
@@ -129,12 +143,34 @@ impl Writer {
                     let _ = reply.send(outcome.map_err(ApiError::from));
                 }
                 self.search_behind = true;
+                self.unsigned_since.get_or_insert_with(Instant::now);
             }
             Err(e) => {
                 tracing::error!(error = %e, requests = replies.len(), "append failed; nothing was written");
                 for reply in replies {
                     let _ = reply.send(Err(failure(&e)));
                 }
+            }
+        }
+    }
+
+    fn sign_owed_checkpoints(&mut self) {
+        let Some(since) = self.unsigned_since else {
+            return;
+        };
+        if since.elapsed() < self.checkpoint_interval {
+            return;
+        }
+        match self.store.sign_checkpoints() {
+            Ok(n) => {
+                if n > 0 {
+                    tracing::debug!(signed = n, "signed checkpoints while idle");
+                }
+                self.unsigned_since = None;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not sign checkpoints; will retry");
+                self.unsigned_since = Some(Instant::now());
             }
         }
     }

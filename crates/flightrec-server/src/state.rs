@@ -4,7 +4,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::sequencer::Sequencer;
 use flightrec_core::clock::Clock;
 use flightrec_core::event::Limits;
-use flightrec_store::{Store, StoreError};
+use flightrec_store::{Checkpointing, Store, StoreError};
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -17,20 +17,33 @@ struct Inner {
     sequencer: Sequencer,
     clock: Arc<dyn Clock>,
     limits: Limits,
+    checkpointing: Checkpointing,
 }
 
 impl AppState {
-    /// Starts the sequencer over `store`.
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, limits: Limits) -> Self {
-        let sequencer = Sequencer::start(store.clone());
+    /// Starts the sequencer over `store`, which signs checkpoints with
+    /// `checkpointing`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        checkpointing: Checkpointing,
+        clock: Arc<dyn Clock>,
+        limits: Limits,
+    ) -> Self {
+        let sequencer = Sequencer::start(store.clone(), checkpointing.interval);
         AppState {
             inner: Arc::new(Inner {
                 store,
                 sequencer,
                 clock,
                 limits,
+                checkpointing,
             }),
         }
+    }
+
+    /// The log's key and origins.
+    pub fn checkpointing(&self) -> &Checkpointing {
+        &self.inner.checkpointing
     }
 
     pub fn sequencer(&self) -> &Sequencer {
@@ -43,6 +56,11 @@ impl AppState {
 
     pub fn limits(&self) -> &Limits {
         &self.inner.limits
+    }
+
+    /// The store, for work that streams from a blocking thread.
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.inner.store.clone()
     }
 
     /// Runs a store call on a thread that may block.

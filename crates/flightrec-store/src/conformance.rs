@@ -114,7 +114,7 @@ fn all_records<S: Store>(store: &S, tenant: &str, filter: EventFilter) -> Vec<St
             &EventQuery {
                 filter,
                 limit: 1000,
-                before_seq: None,
+                ..Default::default()
             },
         )
         .unwrap();
@@ -331,6 +331,7 @@ pub fn paging_walks_every_record_once<S: Store>(store: &S) {
                     filter: EventFilter::default(),
                     limit: 10,
                     before_seq: before,
+                    ..Default::default()
                 },
             )
             .unwrap();

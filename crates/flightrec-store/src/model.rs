@@ -45,13 +45,17 @@ pub struct EventFilter {
     pub q: Option<String>,
 }
 
-/// A page of events, newest first.
+/// A page of events, newest first (or oldest first when `ascending`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EventQuery {
     pub filter: EventFilter,
     pub limit: usize,
     /// Only events with a smaller `seq` (the previous page's last).
     pub before_seq: Option<u64>,
+    /// Only events with a larger `seq`.
+    pub after_seq: Option<u64>,
+    /// Oldest first.
+    pub ascending: bool,
 }
 
 /// A run's lifecycle, from its `start`/`pause`/`resume`/`complete`/`cancel`/

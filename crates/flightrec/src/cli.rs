@@ -26,6 +26,42 @@ pub enum Command {
     /// List runs and read their events.
     #[command(subcommand)]
     Runs(RunsCommand),
+    /// Check a store, or an export, against its hashes and signed checkpoints.
+    Verify(VerifyArgs),
+    /// The tamper-evident log: checkpoints and proofs.
+    #[command(subcommand)]
+    Log(LogCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The store to verify (opened read-mostly; never created).
+    #[arg(long, env = "FLIGHTREC_DATA_DIR", conflicts_with = "export")]
+    pub data_dir: Option<PathBuf>,
+    /// A JSONL export to verify offline.
+    #[arg(long, requires_all = ["checkpoint", "key"])]
+    pub export: Option<PathBuf>,
+    /// The signed checkpoint the export must match (a file).
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// The log's public key (`<origin>+<id>+<key>`), or a file holding it.
+    #[arg(long)]
+    pub key: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Print the newest signed checkpoint.
+    Checkpoint {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Fetch and check the inclusion proof of the record at SEQ.
+    Proof {
+        seq: u64,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -42,6 +78,13 @@ pub struct ServeArgs {
     /// fsync: acknowledged events survive power loss. os: they survive a crash of flightrec only.
     #[arg(long, env = "FLIGHTREC_DURABILITY", value_enum, default_value_t = DurabilityArg::Fsync)]
     pub durability: DurabilityArg,
+    /// The origin that names this server's logs in checkpoints (each tenant's
+    /// log is <origin>/<tenant>); used when the log key is first created.
+    #[arg(long, env = "FLIGHTREC_LOG_ORIGIN", default_value = "flightrec.local")]
+    pub log_origin: String,
+    /// Sign a checkpoint at most this often, in milliseconds.
+    #[arg(long, env = "FLIGHTREC_CHECKPOINT_INTERVAL_MS", default_value_t = 1000)]
+    pub checkpoint_interval_ms: u64,
     /// Largest event in bytes.
     #[arg(long, env = "FLIGHTREC_MAX_EVENT_BYTES", default_value_t = 1024 * 1024)]
     pub max_event_bytes: usize,

@@ -26,6 +26,31 @@ impl Client {
         })
     }
 
+    /// GET `path` as text (signed notes, keys).
+    pub async fn get_text(&self, path: &str) -> anyhow::Result<String> {
+        Ok(String::from_utf8(self.get_bytes(path).await?)
+            .with_context(|| format!("the server's answer to {path} is not text"))?)
+    }
+
+    /// GET `path` as bytes; an error status becomes the server's message.
+    pub async fn get_bytes(&self, path: &str) -> anyhow::Result<Vec<u8>> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.server))
+            .bearer_auth(&self.api_key)
+            .send()
+            .await
+            .with_context(|| format!("could not reach the flightrec server at {}", self.server))?;
+        let status = response.status();
+        let bytes = response.bytes().await?;
+        if !status.is_success() {
+            let body: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            let message = body["error"].as_str().unwrap_or("request failed");
+            bail!("{message} (HTTP {})", status.as_u16());
+        }
+        Ok(bytes.to_vec())
+    }
+
     /// GET `path` with query `pairs`; the server's JSON error becomes the
     /// error message.
     pub async fn get(&self, path: &str, pairs: &[(&str, String)]) -> anyhow::Result<Value> {

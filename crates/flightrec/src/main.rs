@@ -3,6 +3,7 @@
 mod cli;
 mod client;
 mod commands;
+mod log_key;
 mod output;
 
 use clap::Parser;

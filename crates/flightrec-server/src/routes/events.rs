@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/events", post(post_event).get(list_events))
         .route("/v1/events/batch", post(post_batch))
+        .route("/v1/events/export", get(super::export::export))
         .route("/v1/events/{id}", get(get_event))
 }
 
@@ -94,14 +95,23 @@ async fn get_event(
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Value>> {
     principal.require(Scope::Read)?;
-    Params::parse(query.as_deref())?.finish()?;
+    let mut params = Params::parse(query.as_deref())?;
+    let with_proof = params.take_bool("proof")?;
+    params.finish()?;
     let tenant = principal.tenant.clone();
     let lookup = id.clone();
     let record = state
         .blocking(move |store| store.record(&tenant, &lookup))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no event with id {id:?}")))?;
-    Ok(Json(event_json(&record)?))
+    let mut event = event_json(&record)?;
+    if with_proof {
+        let bundle = super::log::proof_bundle(&state, &principal, &record).await?;
+        if let (Value::Object(e), Value::Object(b)) = (&mut event, bundle) {
+            e.extend(b);
+        }
+    }
+    Ok(Json(event))
 }
 
 async fn list_events(
@@ -123,6 +133,7 @@ async fn list_events(
         filter,
         limit,
         before_seq,
+        ..Default::default()
     };
     let page = state
         .blocking(move |store| store.records(&tenant, &query))

@@ -1,7 +1,9 @@
 //! The HTTP API (DESIGN §7), one file per resource.
 
 pub mod events;
+pub mod export;
 pub mod health;
+pub mod log;
 pub mod runs;
 
 use crate::error::ApiError;
@@ -14,6 +16,7 @@ pub fn router() -> Router<AppState> {
         .merge(health::router())
         .merge(events::router())
         .merge(runs::router())
+        .merge(log::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -65,6 +65,9 @@ impl SqliteStore {
         if let Some(seq) = query.before_seq {
             c.push("records.seq < ?", seq as i64);
         }
+        if let Some(seq) = query.after_seq {
+            c.push("records.seq > ?", seq as i64);
+        }
         if let Some(expr) = f.q.as_deref().and_then(match_expression) {
             c.push(
                 "records.rowid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)",
@@ -72,8 +75,9 @@ impl SqliteStore {
             );
         }
         let sql = format!(
-            "SELECT {QUALIFIED_RECORD_COLUMNS} FROM records WHERE {} ORDER BY records.seq DESC LIMIT {}",
+            "SELECT {QUALIFIED_RECORD_COLUMNS} FROM records WHERE {} ORDER BY records.seq {} LIMIT {}",
             c.clause(),
+            if query.ascending { "ASC" } else { "DESC" },
             query.limit + 1
         );
         self.read(|conn| page(conn, &sql, c.params, query.limit, record_from_row))

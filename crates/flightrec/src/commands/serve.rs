@@ -7,9 +7,10 @@ use flightrec_core::event::Limits;
 use flightrec_core::secret::Secret;
 use flightrec_server::AppState;
 use flightrec_server::bootstrap::{BootstrapChoices, DEFAULT_TENANT, bootstrap};
-use flightrec_store::{Durability, SqliteOptions, SqliteStore, Store};
+use flightrec_store::{Checkpointing, Durability, SqliteOptions, SqliteStore, Store};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -26,8 +27,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tokio::task::spawn_blocking(move || SqliteStore::open_or_create(&data_dir, options))
             .await?
             .with_context(|| format!("could not open the store in {}", args.data_dir.display()))?;
-    let store: Arc<dyn Store> = Arc::new(store);
     let clock = Arc::new(SystemClock);
+    let key = crate::log_key::load_or_create(&args.data_dir, &args.log_origin)?;
+    let checkpointing = Checkpointing::new(
+        key,
+        Duration::from_millis(args.checkpoint_interval_ms),
+        clock.clone(),
+    )?;
+    store.set_checkpointing(checkpointing.clone());
+    let store: Arc<dyn Store> = Arc::new(store);
 
     let choices = BootstrapChoices {
         admin_email: env("FLIGHTREC_BOOTSTRAP_ADMIN_EMAIL"),
@@ -49,7 +57,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_batch_events: args.max_batch_events,
         max_batch_bytes: args.max_batch_bytes,
     };
-    let state = AppState::new(store, clock, limits);
+    let state = AppState::new(store, checkpointing, clock, limits);
     if args.demo {
         let receipts = flightrec_server::load_demo(&state, DEFAULT_TENANT)
             .await

@@ -3,4 +3,5 @@
 mod api;
 mod cli;
 mod crash;
+mod log;
 mod support;

@@ -1,0 +1,224 @@
+//! `/v1/log`: the tamper-evident log, for anyone who wants to check it:
+//! checkpoints, the public key, proofs and C2SP tlog-tiles.
+
+use crate::auth::{Principal, Scope};
+use crate::error::{ApiError, ApiResult};
+use crate::params::Params;
+use crate::state::AppState;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use flightrec_core::log::tile::{TILE_WIDTH, encode_entry_bundle};
+use flightrec_core::log::{ConsistencyProof, InclusionProof, TileResource};
+use flightrec_store::StoredCheckpoint;
+use serde_json::{Value, json};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/log/checkpoint", get(checkpoint))
+        .route("/v1/log/public-key", get(public_key))
+        .route("/v1/log/proof/inclusion", get(inclusion))
+        .route("/v1/log/proof/consistency", get(consistency))
+        .route("/v1/log/{*path}", get(tile))
+}
+
+fn text(body: String) -> Response {
+    ([(CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+}
+
+/// The newest signed checkpoint of the caller's tenant, as a signed note.
+async fn checkpoint(State(state): State<AppState>, principal: Principal) -> ApiResult<Response> {
+    principal.require(Scope::Read)?;
+    let cp = latest(&state, &principal).await?;
+    Ok(text(cp.note))
+}
+
+pub async fn latest(state: &AppState, principal: &Principal) -> ApiResult<StoredCheckpoint> {
+    let tenant = principal.tenant.clone();
+    state
+        .blocking(move |store| store.checkpoint(&tenant, None))
+        .await?
+        .ok_or_else(|| ApiError::not_found("no checkpoint yet: the log is empty"))
+}
+
+/// The verifier key of the caller's tenant's log (C2SP signed-note form).
+async fn public_key(State(state): State<AppState>, principal: Principal) -> ApiResult<Response> {
+    principal.require(Scope::Read)?;
+    let key = state
+        .checkpointing()
+        .verifier(&principal.tenant)
+        .map_err(|e| ApiError::internal("no verifier key", &e))?;
+    Ok(text(format!("{}\n", key.to_key_string())))
+}
+
+fn size_param(params: &mut Params, name: &str) -> ApiResult<Option<u64>> {
+    params.take_parsed(name, |v| {
+        v.parse::<u64>()
+            .map_err(|_| format!("must be a whole number, not {v:?}"))
+    })
+}
+
+async fn inclusion(
+    State(state): State<AppState>,
+    principal: Principal,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<InclusionProof>> {
+    principal.require(Scope::Read)?;
+    let mut params = Params::parse(query.as_deref())?;
+    let seq = size_param(&mut params, "seq")?
+        .ok_or_else(|| ApiError::bad_request("invalid_parameter", "`seq` is required"))?;
+    let tree_size = size_param(&mut params, "tree_size")?;
+    params.finish()?;
+    let tree_size = match tree_size {
+        Some(s) => s,
+        None => latest(&state, &principal).await?.size,
+    };
+    check_sizes(&state, &principal, &[tree_size]).await?;
+    if seq >= tree_size {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("`seq` {seq} is not in a tree of {tree_size} records"),
+        ));
+    }
+    let tenant = principal.tenant.clone();
+    let proof = state
+        .blocking(move |store| store.inclusion_proof(&tenant, seq, tree_size))
+        .await?;
+    Ok(Json(proof))
+}
+
+async fn consistency(
+    State(state): State<AppState>,
+    principal: Principal,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<ConsistencyProof>> {
+    principal.require(Scope::Read)?;
+    let mut params = Params::parse(query.as_deref())?;
+    let from = size_param(&mut params, "from")?
+        .ok_or_else(|| ApiError::bad_request("invalid_parameter", "`from` is required"))?;
+    let to = size_param(&mut params, "to")?;
+    params.finish()?;
+    let to = match to {
+        Some(s) => s,
+        None => latest(&state, &principal).await?.size,
+    };
+    if from > to {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("`from` ({from}) must not be larger than `to` ({to})"),
+        ));
+    }
+    check_sizes(&state, &principal, &[from, to]).await?;
+    let tenant = principal.tenant.clone();
+    let proof = state
+        .blocking(move |store| store.consistency_proof(&tenant, from, to))
+        .await?;
+    Ok(Json(proof))
+}
+
+/// Refuses tree sizes larger than the log.
+async fn check_sizes(state: &AppState, principal: &Principal, sizes: &[u64]) -> ApiResult<()> {
+    let tenant = principal.tenant.clone();
+    let size = state.blocking(move |store| store.log_size(&tenant)).await?;
+    if let Some(s) = sizes.iter().find(|s| **s > size) {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("tree size {s} is larger than the log ({size} records)"),
+        ));
+    }
+    Ok(())
+}
+
+/// C2SP tlog-tiles: `tile/<L>/<N>[.p/<W>]` and `tile/entries/<N>[.p/<W>]`.
+async fn tile(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<String>,
+) -> ApiResult<Response> {
+    principal.require(Scope::Read)?;
+    let resource = TileResource::parse(&path)
+        .map_err(|e| ApiError::not_found(format!("no log resource at /v1/log/{path}: {e}")))?;
+    let tenant = principal.tenant.clone();
+    let missing = || ApiError::not_found(format!("/v1/log/{path} does not exist (yet)"));
+    let (bytes, full) = match resource {
+        TileResource::Hashes(id) => {
+            let stored = state
+                .blocking(move |store| store.tile(&tenant, id.level, id.index))
+                .await?
+                .ok_or_else(missing)?;
+            let want = usize::from(id.width) * 32;
+            if stored.len() < want {
+                return Err(missing());
+            }
+            (stored[..want].to_vec(), id.width == TILE_WIDTH)
+        }
+        TileResource::Entries(id) => {
+            let first = id.index * u64::from(TILE_WIDTH);
+            let count = u64::from(id.width);
+            let inputs = state
+                .blocking(move |store| store.leaf_inputs(&tenant, first, count))
+                .await?;
+            if (inputs.len() as u64) < count {
+                return Err(missing());
+            }
+            let bundle = encode_entry_bundle(inputs.iter().map(Vec::as_slice))
+                .map_err(|e| ApiError::internal("could not encode an entry bundle", &e))?;
+            (bundle, id.width == TILE_WIDTH)
+        }
+    };
+    // Full tiles never change; partial ones are replaced by wider ones.
+    let cache = if full {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    Ok((
+        [
+            (CONTENT_TYPE, "application/octet-stream"),
+            (CACHE_CONTROL, cache),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The proof bundle of `GET /v1/events/{id}?proof=true`: what a client
+/// needs to recompute the leaf and check it against a signed checkpoint.
+pub async fn proof_bundle(
+    state: &AppState,
+    principal: &Principal,
+    record: &flightrec_core::record::StoredRecord,
+) -> ApiResult<Value> {
+    let seq = record.header.seq;
+    let interval = state.checkpointing().interval;
+    let deadline = std::time::Instant::now() + interval * 3 + std::time::Duration::from_secs(1);
+    // A record just appended is covered by the next checkpoint, signed
+    // within a checkpoint interval.
+    let checkpoint = loop {
+        let cp = latest(state, principal).await?;
+        if cp.size > seq {
+            break cp;
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(ApiError::unavailable(
+                "no checkpoint covers this record yet; retry shortly",
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let tenant = principal.tenant.clone();
+    let size = checkpoint.size;
+    let proof = state
+        .blocking(move |store| store.inclusion_proof(&tenant, seq, size))
+        .await?;
+    Ok(json!({
+        "header": record.header.to_json(),
+        "body": record.body,
+        "salt": record.salt.map(hex::encode),
+        "leaf_hash": record.header.leaf_hash(),
+        "proof": proof,
+        "checkpoint": checkpoint.note,
+    }))
+}
