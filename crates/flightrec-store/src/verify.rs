@@ -71,12 +71,16 @@ pub struct Progress {
     pub records_total: u64,
 }
 
+/// For a tenant: the origin its checkpoints must name and the keys that
+/// may sign them.
+pub type TrustedKeys = Option<(String, Vec<Verifier>)>;
+
 /// Verifies every tenant's log. `verifiers(tenant)` gives the keys its
 /// checkpoints must be signed by and the origin they must name; a tenant
 /// without them fails at its first checkpoint.
 pub fn verify_store(
     store: &dyn Store,
-    verifiers: &dyn Fn(&str) -> Option<(String, Vec<Verifier>)>,
+    verifiers: &dyn Fn(&str) -> TrustedKeys,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Report, StoreError> {
     let tenants = store.log_tenants()?;
@@ -125,7 +129,7 @@ type Outcome = Result<(), Mismatch>;
 fn verify_tenant(
     store: &dyn Store,
     tenant: &str,
-    keys: Option<(String, Vec<Verifier>)>,
+    keys: TrustedKeys,
     report: &mut TenantReport,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Outcome, StoreError> {
@@ -326,7 +330,7 @@ fn compare_tiles(
 fn check_checkpoint(
     cp: &StoredCheckpoint,
     edge: &RightEdge,
-    keys: &Option<(String, Vec<Verifier>)>,
+    keys: &TrustedKeys,
 ) -> Result<(), String> {
     let Some((origin, verifiers)) = keys else {
         return Err("no verifier key is known for this log's checkpoints".into());

@@ -83,7 +83,7 @@ fn records_survive_reopening() {
     let (dir, store) = fresh();
     let receipts = append(&store, "t", vec![json!({"id": "a", "type": "start"})]);
     drop(store);
-    let store = SqliteStore::open(&dir.path().join("data"), SqliteOptions::default()).unwrap();
+    let store = reopen(&dir);
     assert_eq!(store.log_size("t").unwrap(), 1);
     let next = append(&store, "t", vec![json!({"type": "x"})]);
     assert_eq!(next[0].seq, receipts[0].seq + 1);

@@ -1,18 +1,23 @@
-//! Ingest and query benchmark against the real binary.
+//! Ingest, query and log benchmark against the real binary.
 //!
 //! `cargo bench -p flightrec --bench ingest` prints, in one run on one
 //! machine:
-//!  1. batch ingest over HTTP (batches of 1,000 events of ~1 KB), events/s
-//!     to durable commit;
-//!  2. single-event ingest from 64 concurrent connections: events/s, p50/p99;
-//!  3. `GET /v1/events` with filters and `GET /v1/runs/{id}` on a store of
-//!     `BENCH_STORE_EVENTS` (default 1,000,000) events: p50/p99;
-//!  4. a raw rusqlite insert of the same rows into the same schema, one
-//!     transaction per 1,000 rows: the ceiling, and the ratio 1/4;
-//!  plus the idle server's RSS and how far free-text search lags ingest.
+//!
+//! 1. batch ingest over HTTP (batches of 1,000 events of ~1 KB), events/s
+//!    to durable commit;
+//! 2. single-event ingest from 64 concurrent connections: events/s, p50/p99;
+//! 3. `GET /v1/events` with filters and `GET /v1/runs/{id}` on a store of
+//!    `BENCH_STORE_EVENTS` (default 1,000,000) events: p50/p99;
+//! 4. a raw rusqlite insert of the same rows into the same schema, one
+//!    transaction per 1,000 rows: the ceiling, and the ratio 1/4;
+//! 5. inclusion proofs over HTTP on that store: p50/p99;
+//! 6. `flightrec verify` of that store: records/s;
+//!
+//! plus the idle server's RSS and how far free-text search lags ingest.
 //!
 //! Knobs (environment): BENCH_STORE_EVENTS, BENCH_SINGLE_EVENTS,
-//! BENCH_BATCH_EVENTS, BENCH_DURABILITY (fsync | os).
+//! BENCH_BATCH_EVENTS, BENCH_DURABILITY (fsync | os), and BENCH_BIN to
+//! measure another build of `flightrec` (e.g. an older commit's) the same way.
 
 use flightrec_core::event::{Limits, parse_event};
 use flightrec_core::record::SealedEvent;
@@ -61,6 +66,11 @@ fn event(i: usize) -> Value {
     })
 }
 
+/// The `flightrec` under test.
+fn binary() -> String {
+    std::env::var("BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_flightrec").to_owned())
+}
+
 struct Server {
     child: Child,
     base: String,
@@ -69,7 +79,7 @@ struct Server {
 impl Server {
     fn start(data_dir: &std::path::Path) -> Server {
         let durability = std::env::var("BENCH_DURABILITY").unwrap_or_else(|_| "fsync".into());
-        let mut child = Command::new(env!("CARGO_BIN_EXE_flightrec"))
+        let mut child = Command::new(binary())
             .args([
                 "serve",
                 "--listen",
@@ -329,6 +339,28 @@ fn raw_insert(rows: usize) -> f64 {
     rows as f64 / started.elapsed().as_secs_f64()
 }
 
+/// Runs `flightrec verify` on the stopped server's store.
+fn verify(data_dir: &std::path::Path, records: usize) {
+    let started = Instant::now();
+    let out = Command::new(binary())
+        .args(["verify", "--data-dir"])
+        .arg(data_dir)
+        .output()
+        .expect("run verify");
+    let secs = started.elapsed().as_secs_f64();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let outcome = stdout
+        .lines()
+        .chain(stderr.lines())
+        .find(|l| l.starts_with("OK") || l.starts_with("MISMATCH") || l.starts_with("error"))
+        .unwrap_or("no verdict");
+    println!(
+        "(6) flightrec verify of {records} records: {secs:.1} s, {:.0} records/s ({outcome})",
+        records as f64 / secs
+    );
+}
+
 fn main() {
     let store_events = env_usize("BENCH_STORE_EVENTS", 1_000_000);
     let single_events = env_usize("BENCH_SINGLE_EVENTS", 64 * 500);
@@ -338,7 +370,8 @@ fn main() {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("data"));
+    let data_dir = dir.path().join("data");
+    let server = Server::start(&data_dir);
     std::thread::sleep(Duration::from_secs(2));
     let idle_rss = server.rss_mb();
     println!(
@@ -413,8 +446,21 @@ fn main() {
         );
         println!("    server RSS after the run: {:.1} MB", server.rss_mb());
 
+        let proofs: Vec<String> = (0..200)
+            .map(|i| format!("/v1/log/proof/inclusion?seq={}", (i * 4999) % (store_events - 1)))
+            .collect();
+        let lat = query_latencies(&base, &proofs, 2000).await;
+        println!(
+            "(5) GET /v1/log/proof/inclusion, store of {store_events}: p50 {:.2} ms, p99 {:.2} ms",
+            percentile(&lat, 0.50),
+            percentile(&lat, 0.99)
+        );
+
         let raw = raw_insert(batch_events);
         println!("(4) raw rusqlite insert, same rows and schema, 1,000 rows per transaction: {raw:.0} rows/s");
         println!("    ratio (1)/(4): {:.0}%", batch_rate / raw * 100.0);
     });
+    drop(server);
+    let records = store_events.max(batch_events + single_events + 2);
+    verify(&data_dir, records);
 }

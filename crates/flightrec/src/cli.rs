@@ -22,7 +22,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// Search and read events.
     #[command(subcommand)]
-    Events(EventsCommand),
+    Events(Box<EventsCommand>),
     /// List runs and read their events.
     #[command(subcommand)]
     Runs(RunsCommand),

@@ -28,8 +28,8 @@ impl Client {
 
     /// GET `path` as text (signed notes, keys).
     pub async fn get_text(&self, path: &str) -> anyhow::Result<String> {
-        Ok(String::from_utf8(self.get_bytes(path).await?)
-            .with_context(|| format!("the server's answer to {path} is not text"))?)
+        String::from_utf8(self.get_bytes(path).await?)
+            .with_context(|| format!("the server's answer to {path} is not text"))
     }
 
     /// GET `path` as bytes; an error status becomes the server's message.

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve::run(args).await,
-        Command::Events(cmd) => events::run(cmd).await,
+        Command::Events(cmd) => events::run(*cmd).await,
         Command::Runs(cmd) => runs::run(cmd).await,
         Command::Verify(args) => verify::run(args).await,
         Command::Log(cmd) => log::run(cmd).await,

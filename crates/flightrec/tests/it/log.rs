@@ -157,7 +157,7 @@ async fn checkpoints_proofs_and_tiles() {
     let signed = open_checkpoint(
         e["checkpoint"].as_str().unwrap(),
         key.name(),
-        &[key.clone()],
+        std::slice::from_ref(&key),
     )
     .unwrap();
     verify_inclusion(leaf, &proof, signed.root()).unwrap();
