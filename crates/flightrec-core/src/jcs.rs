@@ -43,9 +43,7 @@ fn write_value(out: &mut String, value: &Value) {
         }
         Value::Object(map) => {
             let mut members: Vec<(&String, &Value)> = map.iter().collect();
-            // serde_json's map is ordered by UTF-8 bytes; JCS orders by UTF-16
-            // code units, which differs only for characters above U+FFFF.
-            members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            members.sort_by(|a, b| compare_keys(a.0, b.0));
             out.push('{');
             for (i, (key, item)) in members.into_iter().enumerate() {
                 if i > 0 {
@@ -57,6 +55,18 @@ fn write_value(out: &mut String, value: &Value) {
             }
             out.push('}');
         }
+    }
+}
+
+/// JCS orders members by UTF-16 code units. That is byte order, except
+/// when a character above U+FFFF meets one in U+E000..=U+FFFF, so the slow
+/// comparison is needed only when a key has a byte of such characters.
+fn compare_keys(a: &str, b: &str) -> std::cmp::Ordering {
+    let plain = |s: &str| s.bytes().all(|b| b < 0xEE);
+    if plain(a) && plain(b) {
+        a.cmp(b)
+    } else {
+        a.encode_utf16().cmp(b.encode_utf16())
     }
 }
 
@@ -81,24 +91,35 @@ fn write_number(out: &mut String, n: &serde_json::Number) {
     }
 }
 
-fn write_string(out: &mut String, s: &str) {
+/// Writes `s` as a JSON string with JCS's escapes.
+pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+    // Copy runs that need no escape in one go; most strings are one run.
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if b < 0x20 || b == b'"' || b == b'\\' {
+            out.push_str(&s[start..i]);
+            escape(out, b as char);
+            start = i + 1;
         }
     }
+    out.push_str(&s[start..]);
     out.push('"');
+}
+
+fn escape(out: &mut String, c: char) {
+    match c {
+        '"' => out.push_str("\\\""),
+        '\\' => out.push_str("\\\\"),
+        '\u{8}' => out.push_str("\\b"),
+        '\u{c}' => out.push_str("\\f"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c => {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        }
+    }
 }
 
 #[cfg(test)]

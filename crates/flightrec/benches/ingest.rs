@@ -398,6 +398,7 @@ fn main() {
         println!("    free-text search caught up {:.0} ms after the acknowledgement", lag.as_secs_f64() * 1000.0);
 
         let have = batch_events + single_events + 1;
+        let store_events = store_events.max(have);
         if store_events > have {
             let started = Instant::now();
             batch_ingest(&base, have, store_events - have, 4).await;
@@ -405,21 +406,28 @@ fn main() {
         }
         let lag = search_lag(&base).await;
         println!("    free-text search caught up {:.0} ms after the acknowledgement (after the fill)", lag.as_secs_f64() * 1000.0);
-        let filters: Vec<String> = [
+        let filters = [
             "/v1/events?type=llm_call&limit=50",
             "/v1/events?agent_id=agent-7&limit=50",
             "/v1/events?run_id=run-42&limit=50",
             "/v1/events?status=fail&type=tool_call&limit=50",
             "/v1/events?actor=agent-3&since=30d&limit=50",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let lat = query_latencies(&base, &filters, 1000).await;
+        ];
+        let mut all = Vec::new();
+        for path in filters {
+            let lat = query_latencies(&base, &[path.to_string()], 200).await;
+            println!(
+                "    {path}: p50 {:.2} ms, p99 {:.2} ms",
+                percentile(&lat, 0.50),
+                percentile(&lat, 0.99)
+            );
+            all.extend(lat);
+        }
+        all.sort();
         println!(
-            "(3) GET /v1/events with a filter, 50 rows, store of {store_events}: p50 {:.2} ms, p99 {:.2} ms",
-            percentile(&lat, 0.50),
-            percentile(&lat, 0.99)
+            "(3) GET /v1/events with a filter, 50 rows, store of {store_events}: p50 {:.2} ms, p99 {:.2} ms (all filters)",
+            percentile(&all, 0.50),
+            percentile(&all, 0.99)
         );
         let runs: Vec<String> = (0..50).map(|i| format!("/v1/runs/run-{}", i * 17)).collect();
         let lat = query_latencies(&base, &runs, 1000).await;
@@ -447,7 +455,8 @@ fn main() {
         println!("    server RSS after the run: {:.1} MB", server.rss_mb());
 
         let proofs: Vec<String> = (0..200)
-            .map(|i| format!("/v1/log/proof/inclusion?seq={}", (i * 4999) % (store_events - 1)))
+            // Records the newest checkpoint surely covers.
+            .map(|i| format!("/v1/log/proof/inclusion?seq={}", (i * 4999) % (store_events / 2)))
             .collect();
         let lat = query_latencies(&base, &proofs, 2000).await;
         println!(
@@ -461,6 +470,7 @@ fn main() {
         println!("    ratio (1)/(4): {:.0}%", batch_rate / raw * 100.0);
     });
     drop(server);
-    let records = store_events.max(batch_events + single_events + 2);
+    // Everything ingested, plus the two search-lag probes.
+    let records = store_events.max(batch_events + single_events + 1) + 1;
     verify(&data_dir, records);
 }

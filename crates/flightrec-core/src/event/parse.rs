@@ -164,7 +164,7 @@ pub fn parse_event(
     } else {
         Status::Ok
     });
-    let event = Event {
+    let mut event = Event {
         id: id.unwrap_or_else(new_id),
         time: time.unwrap_or(received_at),
         received_at,
@@ -174,7 +174,9 @@ pub fn parse_event(
         parent_span_id,
         status,
         body: std::mem::take(&mut body),
+        canonical_body: String::new(),
     };
+    event.canonicalise();
     let size = event_size(&event);
     if size > limits.max_event_bytes {
         return Err(ValidationError {
@@ -192,8 +194,7 @@ pub fn parse_event(
 
 /// The size an event is held to: its canonical body plus its header fields.
 fn event_size(event: &Event) -> usize {
-    let body = serde_json::to_value(&event.body).expect("body serialises");
-    crate::jcs::to_string(&body).len()
+    event.canonical_body.len()
         + event.id.len()
         + event.event_type.len()
         + [&event.run_id, &event.span_id, &event.parent_span_id]
@@ -204,22 +205,26 @@ fn event_size(event: &Event) -> usize {
 }
 
 fn fold_aliases(raw: Map<String, Value>, errors: &mut Vec<FieldError>) -> Map<String, Value> {
-    let mut out = Map::with_capacity(raw.len());
-    // canonical name → the name the client used for it
-    let mut source: std::collections::HashMap<String, String> = Default::default();
+    let mut out = Map::new();
+    // (canonical name, the name the client used), for the few fields that
+    // have aliases.
+    let mut source: Vec<(&'static str, String)> = Vec::new();
     for (key, value) in raw {
         let canonical = ALIASES
             .iter()
-            .find(|(_, aliases)| aliases.contains(&key.as_str()))
+            .find(|(name, aliases)| *name == key || aliases.contains(&key.as_str()))
             .map(|(name, _)| *name);
-        let target = canonical.unwrap_or(key.as_str()).to_owned();
-        if let Some(first) = source.get(&target) {
-            errors.push(FieldError {
-                field: key.clone(),
-                message: format!("and `{first}` both set `{target}`; send only one"),
-            });
-            continue;
+        if let Some(name) = canonical {
+            if let Some((_, first)) = source.iter().find(|(n, _)| *n == name) {
+                errors.push(FieldError {
+                    message: format!("and `{first}` both set `{name}`; send only one"),
+                    field: key,
+                });
+                continue;
+            }
+            source.push((name, key.clone()));
         }
+        let target = canonical.map_or(key.clone(), str::to_owned);
         let value = match (key.as_str(), value) {
             // The flat `governance_status: "approved"` form.
             ("governance_status", Value::String(s)) => {
@@ -229,7 +234,6 @@ fn fold_aliases(raw: Map<String, Value>, errors: &mut Vec<FieldError>) -> Map<St
             }
             (_, v) => v,
         };
-        source.insert(target.clone(), key);
         out.insert(target, value);
     }
     out

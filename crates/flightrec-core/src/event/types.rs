@@ -19,6 +19,17 @@ pub struct Event {
     pub parent_span_id: Option<String>,
     pub status: Status,
     pub body: Body,
+    /// JCS(body), computed once when the event is parsed; call
+    /// [`Event::canonicalise`] after changing `body`.
+    pub canonical_body: String,
+}
+
+impl Event {
+    /// Recomputes [`Event::canonical_body`] from `body`.
+    pub fn canonicalise(&mut self) {
+        self.canonical_body =
+            crate::jcs::to_string(&serde_json::to_value(&self.body).expect("body serialises"));
+    }
 }
 
 /// Every field of an event that is not in the record header.

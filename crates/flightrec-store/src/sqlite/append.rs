@@ -194,10 +194,7 @@ struct TenantLog {
 
 impl TenantLog {
     fn load(tx: &Transaction<'_>, tenant: &str) -> Result<TenantLog, StoreError> {
-        let last: Option<i64> = tx
-            .prepare_cached("SELECT max(seq) FROM records WHERE tenant = ?1")?
-            .query_row([tenant], |r| r.get(0))?;
-        let size = last.map_or(0, |s| s as u64 + 1);
+        let size = super::heads::log_size(tx, tenant)?;
         let edge = RightEdge::load(&Tiles { conn: tx, tenant }, size)?;
         Ok(TenantLog {
             next_seq: size,

@@ -4,11 +4,11 @@
 //! tree would bury the damage under new signatures.
 
 use super::SqliteStore;
-use super::log::{Tiles, latest_checkpoint, store_checkpoint};
+use super::log::{Tiles, latest_checkpoint};
 use crate::StoreError;
 use flightrec_core::log::tree::{RightEdge, TileReader};
 use flightrec_core::log::tree_root;
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, params};
 use std::path::Path;
 
 /// Every tenant that has records, without scanning them: one index seek
@@ -112,57 +112,5 @@ impl SqliteStore {
                 .unwrap_or_else(|e| e.into_inner()) = Some(why);
         }
         Ok(())
-    }
-
-    pub(super) fn sign_due_checkpoints(&self) -> Result<usize, StoreError> {
-        self.refuse_writes_if_inconsistent()?;
-        let Some(signing) = self.checkpointing() else {
-            return Ok(0);
-        };
-        self.write(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut signed = 0;
-            for tenant in log_tenants(&tx)? {
-                let size = log_size(&tx, &tenant)?;
-                if super::append::checkpoint_due(&tx, &tenant, size, &signing)? {
-                    let edge = RightEdge::load(
-                        &Tiles {
-                            conn: &tx,
-                            tenant: &tenant,
-                        },
-                        size,
-                    )?;
-                    store_checkpoint(&tx, &tenant, &edge, &signing)?;
-                    signed += 1;
-                }
-            }
-            tx.commit()?;
-            Ok(signed)
-        })
-    }
-
-    pub(super) fn read_leaf_inputs(
-        &self,
-        tenant: &str,
-        from_seq: u64,
-        count: u64,
-    ) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {} FROM records WHERE tenant = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq",
-                super::rows::RECORD_COLUMNS
-            ))?;
-            let records = stmt
-                .query_map(
-                    params![
-                        tenant,
-                        from_seq as i64,
-                        from_seq.saturating_add(count) as i64
-                    ],
-                    super::rows::record_from_row,
-                )?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(records.iter().map(|r| r.header.leaf_input()).collect())
-        })
     }
 }

@@ -1,6 +1,7 @@
 //! The Merkle log in SQLite: tiles, checkpoints and proofs.
 
 use super::SqliteStore;
+use super::heads::{log_size, log_tenants};
 use crate::StoreError;
 use crate::model::StoredCheckpoint;
 use flightrec_core::log::tree::{RightEdge, TileReader};
@@ -8,7 +9,7 @@ use flightrec_core::log::{
     Checkpoint, ConsistencyProof, Hash, InclusionProof, LogError, consistency_proof,
     inclusion_proof, sign_checkpoint,
 };
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 impl From<LogError> for StoreError {
     fn from(e: LogError) -> Self {
@@ -188,5 +189,57 @@ impl SqliteStore {
         new_size: u64,
     ) -> Result<ConsistencyProof, StoreError> {
         self.read(|conn| consistency_proof(&Tiles { conn, tenant }, old_size, new_size))
+    }
+
+    pub(super) fn sign_due_checkpoints(&self) -> Result<usize, StoreError> {
+        self.refuse_writes_if_inconsistent()?;
+        let Some(signing) = self.checkpointing() else {
+            return Ok(0);
+        };
+        self.write(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut signed = 0;
+            for tenant in log_tenants(&tx)? {
+                let size = log_size(&tx, &tenant)?;
+                if super::append::checkpoint_due(&tx, &tenant, size, &signing)? {
+                    let edge = RightEdge::load(
+                        &Tiles {
+                            conn: &tx,
+                            tenant: &tenant,
+                        },
+                        size,
+                    )?;
+                    store_checkpoint(&tx, &tenant, &edge, &signing)?;
+                    signed += 1;
+                }
+            }
+            tx.commit()?;
+            Ok(signed)
+        })
+    }
+
+    pub(super) fn read_leaf_inputs(
+        &self,
+        tenant: &str,
+        from_seq: u64,
+        count: u64,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {} FROM records WHERE tenant = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq",
+                super::rows::RECORD_COLUMNS
+            ))?;
+            let records = stmt
+                .query_map(
+                    params![
+                        tenant,
+                        from_seq as i64,
+                        from_seq.saturating_add(count) as i64
+                    ],
+                    super::rows::record_from_row,
+                )?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(records.iter().map(|r| r.header.leaf_input()).collect())
+        })
     }
 }

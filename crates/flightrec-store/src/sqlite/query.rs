@@ -60,8 +60,17 @@ impl SqliteStore {
         c.push_opt("records.provider = ?", &f.provider);
         c.push_opt("records.status = ?", &f.status);
         c.push_opt("records.governance_status = ?", &f.governance_status);
-        c.push_opt("records.time >= ?", &f.since);
-        c.push_opt("records.time < ?", &f.until);
+        // With an equality filter, that filter's index (walked newest first)
+        // is the fast path, and a time window is only checked row by row:
+        // `+` keeps the planner from preferring the time index, which would
+        // read the whole window. Alone, the window uses the time index.
+        let time = if c.sql.len() > 1 {
+            "+records.time"
+        } else {
+            "records.time"
+        };
+        c.push_opt(&format!("{time} >= ?"), &f.since);
+        c.push_opt(&format!("{time} < ?"), &f.until);
         if let Some(seq) = query.before_seq {
             c.push("records.seq < ?", seq as i64);
         }
@@ -74,8 +83,16 @@ impl SqliteStore {
                 expr,
             );
         }
+        // A run's records are found through the run index and then sorted:
+        // left to itself the planner walks the whole log in seq order
+        // looking for them, which is slow for any one run of many.
+        let from = if f.run_id.is_some() {
+            "records INDEXED BY records_run"
+        } else {
+            "records"
+        };
         let sql = format!(
-            "SELECT {QUALIFIED_RECORD_COLUMNS} FROM records WHERE {} ORDER BY records.seq {} LIMIT {}",
+            "SELECT {QUALIFIED_RECORD_COLUMNS} FROM {from} WHERE {} ORDER BY records.seq {} LIMIT {}",
             c.clause(),
             if query.ascending { "ASC" } else { "DESC" },
             query.limit + 1
@@ -176,12 +193,7 @@ impl SqliteStore {
     }
 
     pub(super) fn query_log_size(&self, tenant: &str) -> Result<u64, StoreError> {
-        self.read(|conn| {
-            let last: Option<i64> = conn
-                .prepare_cached("SELECT max(seq) FROM records WHERE tenant = ?1")?
-                .query_row([tenant], |r| r.get(0))?;
-            Ok(last.map_or(0, |s| s as u64 + 1))
-        })
+        self.read(|conn| super::heads::log_size(conn, tenant))
     }
 }
 

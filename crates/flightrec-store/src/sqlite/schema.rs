@@ -101,11 +101,13 @@ CREATE INDEX records_run ON records (tenant, run_id, time, seq) WHERE run_id IS 
 CREATE INDEX records_agent ON records (tenant, agent_id, seq) WHERE agent_id IS NOT NULL;
 CREATE INDEX records_session ON records (tenant, session_id, seq) WHERE session_id IS NOT NULL;
 CREATE INDEX records_actor ON records (tenant, actor, seq) WHERE actor IS NOT NULL;
-CREATE INDEX records_actor_type ON records (tenant, actor_type, seq) WHERE actor_type IS NOT NULL;
 CREATE INDEX records_resource ON records (tenant, resource_type, resource_id, seq) WHERE resource_type IS NOT NULL;
 CREATE INDEX records_verb ON records (tenant, verb, seq) WHERE verb IS NOT NULL;
-CREATE INDEX records_provider ON records (tenant, provider, seq) WHERE provider IS NOT NULL;
 CREATE INDEX records_governance ON records (tenant, governance_status, seq) WHERE governance_status IS NOT NULL;
+
+-- actor_type and provider have few distinct values: a newest-first scan
+-- finds a page of them quickly, so they go without an index that every
+-- append would pay for.
 
 -- Append-only: no record is deleted, and the only change ever allowed is
 -- the erasure of a body (body and salt cleared, everything else as it was).

@@ -1,0 +1,172 @@
+//! The three store traits, implemented by delegating to the SQLite code of
+//! each concern (append, query, log, access, search).
+
+use super::{SqliteStore, heads, search};
+use crate::StoreError;
+
+impl crate::RecordStore for SqliteStore {
+    fn append(
+        &self,
+        batches: Vec<crate::AppendBatch>,
+    ) -> Result<Vec<crate::BatchOutcome>, StoreError> {
+        self.append_batches(batches)
+    }
+
+    fn record(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<flightrec_core::record::StoredRecord>, StoreError> {
+        self.query_record(tenant, id)
+    }
+
+    fn records(
+        &self,
+        tenant: &str,
+        query: &crate::EventQuery,
+    ) -> Result<crate::Page<flightrec_core::record::StoredRecord>, StoreError> {
+        self.query_records(tenant, query)
+    }
+
+    fn runs(
+        &self,
+        tenant: &str,
+        query: &crate::RunQuery,
+    ) -> Result<crate::Page<crate::RunSummary>, StoreError> {
+        self.query_runs(tenant, query)
+    }
+
+    fn run(&self, tenant: &str, run_id: &str) -> Result<Option<crate::RunSummary>, StoreError> {
+        self.query_run(tenant, run_id)
+    }
+
+    fn run_records(
+        &self,
+        tenant: &str,
+        run_id: &str,
+        query: &crate::RunRecordsQuery,
+    ) -> Result<crate::Page<flightrec_core::record::StoredRecord>, StoreError> {
+        self.query_run_records(tenant, run_id, query)
+    }
+
+    fn log_size(&self, tenant: &str) -> Result<u64, StoreError> {
+        self.query_log_size(tenant)
+    }
+
+    fn index_search(&self, max: usize) -> Result<usize, StoreError> {
+        self.write(|conn| search::index_pending(conn, max))
+    }
+}
+
+impl crate::AccessStore for SqliteStore {
+    fn create_tenant(&self, tenant: &crate::Tenant) -> Result<(), StoreError> {
+        self.insert_tenant(tenant)
+    }
+
+    fn tenant(&self, id: &str) -> Result<Option<crate::Tenant>, StoreError> {
+        Ok(self.select_tenants("id = ?1", Some(id))?.pop())
+    }
+
+    fn tenant_by_name(&self, name: &str) -> Result<Option<crate::Tenant>, StoreError> {
+        Ok(self.select_tenants("name = ?1", Some(name))?.pop())
+    }
+
+    fn tenants(&self) -> Result<Vec<crate::Tenant>, StoreError> {
+        self.select_tenants("1", None)
+    }
+
+    fn create_user(
+        &self,
+        user: &crate::User,
+        password_hash: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.insert_user(user, password_hash)
+    }
+
+    fn create_api_key(
+        &self,
+        key: &crate::ApiKey,
+        secret_hash: &[u8; 32],
+    ) -> Result<(), StoreError> {
+        self.insert_api_key(key, secret_hash)
+    }
+
+    fn api_key_by_secret_hash(
+        &self,
+        secret_hash: &[u8; 32],
+    ) -> Result<Option<crate::ApiKey>, StoreError> {
+        self.select_api_key_by_hash(secret_hash)
+    }
+
+    fn api_keys(&self, tenant: &str) -> Result<Vec<crate::ApiKey>, StoreError> {
+        self.select_api_keys(tenant)
+    }
+}
+
+impl crate::LogStore for SqliteStore {
+    fn tile(&self, tenant: &str, level: u8, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read_tile(tenant, level, index)
+    }
+
+    fn leaf_inputs(
+        &self,
+        tenant: &str,
+        from_seq: u64,
+        count: u64,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.read_leaf_inputs(tenant, from_seq, count)
+    }
+
+    fn checkpoint(
+        &self,
+        tenant: &str,
+        size: Option<u64>,
+    ) -> Result<Option<crate::StoredCheckpoint>, StoreError> {
+        self.read_checkpoint(tenant, size)
+    }
+
+    fn checkpoints(&self, tenant: &str) -> Result<Vec<crate::StoredCheckpoint>, StoreError> {
+        self.read_checkpoints(tenant)
+    }
+
+    fn inclusion_proof(
+        &self,
+        tenant: &str,
+        seq: u64,
+        tree_size: u64,
+    ) -> Result<flightrec_core::log::InclusionProof, StoreError> {
+        self.prove_inclusion(tenant, seq, tree_size)
+    }
+
+    fn consistency_proof(
+        &self,
+        tenant: &str,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<flightrec_core::log::ConsistencyProof, StoreError> {
+        self.prove_consistency(tenant, old_size, new_size)
+    }
+
+    fn sign_checkpoints(&self) -> Result<usize, StoreError> {
+        self.sign_due_checkpoints()
+    }
+
+    fn log_tenants(&self) -> Result<Vec<String>, StoreError> {
+        self.read(heads::log_tenants)
+    }
+
+    fn audit_rows(
+        &self,
+        tenant: &str,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::AuditRow>, StoreError> {
+        self.read_audit_rows(tenant, from_seq, limit)
+    }
+
+    fn check_search_index(&self) -> Result<Option<String>, StoreError> {
+        // FTS5 takes its integrity check as a write statement (it changes
+        // nothing), so it runs on the writer connection.
+        self.write(|conn| search::integrity_problem(conn))
+    }
+}
