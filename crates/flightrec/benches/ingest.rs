@@ -381,7 +381,7 @@ fn main() {
     println!("  event size: {} bytes of JSON", event(1).to_string().len());
     println!("  idle server RSS: {idle_rss:.1} MB");
 
-    runtime.block_on(async {
+    let batch_rate = runtime.block_on(async {
         let base = server.base.clone();
         let rate = batch_ingest(&base, 0, batch_events, 4).await;
         println!("(1) batch ingest, 1,000 × ~1 KB per request, 4 connections: {rate:.0} events/s ({batch_events} events)");
@@ -465,11 +465,16 @@ fn main() {
             percentile(&lat, 0.99)
         );
 
-        let raw = raw_insert(batch_events);
-        println!("(4) raw rusqlite insert, same rows and schema, 1,000 rows per transaction: {raw:.0} rows/s");
-        println!("    ratio (1)/(4): {:.0}%", batch_rate / raw * 100.0);
+        batch_rate
     });
+    // The ceiling is measured with the server stopped, so that nothing it
+    // still does in the background (search catching up) competes.
     drop(server);
+    let raw = raw_insert(batch_events);
+    println!(
+        "(4) raw rusqlite insert, same rows and schema, 1,000 rows per transaction: {raw:.0} rows/s"
+    );
+    println!("    ratio (1)/(4): {:.0}%", batch_rate / raw * 100.0);
     // Everything ingested, plus the two search-lag probes.
     let records = store_events.max(batch_events + single_events + 1) + 1;
     verify(&data_dir, records);
