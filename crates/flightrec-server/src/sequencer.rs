@@ -96,7 +96,11 @@ impl Writer {
             search_behind: true,
             checkpoint_interval,
             // A checkpoint may be owed from before a restart.
-            unsigned_since: Some(Instant::now() - checkpoint_interval),
+            unsigned_since: Some(
+                Instant::now()
+                    .checked_sub(checkpoint_interval)
+                    .unwrap_or_else(Instant::now),
+            ),
             unindexed: 0,
         }
     }
