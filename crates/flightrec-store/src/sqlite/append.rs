@@ -195,7 +195,7 @@ struct TenantLog {
 impl TenantLog {
     fn load(tx: &Transaction<'_>, tenant: &str) -> Result<TenantLog, StoreError> {
         let size = super::heads::log_size(tx, tenant)?;
-        let edge = RightEdge::load(&Tiles { conn: tx, tenant }, size)?;
+        let edge = RightEdge::load(&Tiles::uncached(tx, tenant), size)?;
         Ok(TenantLog {
             next_seq: size,
             edge,

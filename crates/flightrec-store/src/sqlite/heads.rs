@@ -48,7 +48,7 @@ fn head_problem(conn: &Connection, tenant: &str) -> Result<Option<String>, Store
             "tenant {tenant:?}: records are missing below seq {size}"
         )));
     }
-    let tiles = Tiles { conn, tenant };
+    let tiles = Tiles::uncached(conn, tenant);
     if size > 0 {
         let last = size - 1;
         let stored_leaf: Vec<u8> = conn

@@ -10,6 +10,8 @@ use flightrec_core::log::{
     inclusion_proof, sign_checkpoint,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 impl From<LogError> for StoreError {
     fn from(e: LogError) -> Self {
@@ -18,17 +20,78 @@ impl From<LogError> for StoreError {
 }
 
 /// One tenant's tiles, read through a connection (inside a transaction or
-/// not).
+/// not), and through a cache of full tiles when one is given.
 pub struct Tiles<'a> {
     pub conn: &'a Connection,
     pub tenant: &'a str,
+    pub cache: Option<&'a FullTiles>,
+}
+
+impl<'a> Tiles<'a> {
+    /// Tiles read straight from the database (inside a write transaction,
+    /// where a cache could see uncommitted tiles).
+    pub fn uncached(conn: &'a Connection, tenant: &'a str) -> Self {
+        Tiles {
+            conn,
+            tenant,
+            cache: None,
+        }
+    }
+
+    fn bytes(&self, level: u8, index: u64) -> Result<Option<Arc<[u8]>>, StoreError> {
+        let key = (self.tenant.to_owned(), level, index);
+        if let Some(hit) = self.cache.and_then(|c| c.get(&key)) {
+            return Ok(Some(hit));
+        }
+        let bytes: Option<Arc<[u8]>> =
+            raw_tile(self.conn, self.tenant, level, index)?.map(Into::into);
+        if let (Some(cache), Some(b)) = (self.cache, &bytes) {
+            if b.len() == FULL_TILE_BYTES {
+                cache.put(key, b.clone());
+            }
+        }
+        Ok(bytes)
+    }
+}
+
+const FULL_TILE_BYTES: usize = 256 * 32;
+
+/// (tenant, tile level, tile index).
+type TileKey = (String, u8, u64);
+
+/// Full tiles never change, so reads may keep them: proofs then hash in
+/// memory instead of reading a dozen tiles per request.
+#[derive(Default)]
+pub struct FullTiles {
+    tiles: Mutex<HashMap<TileKey, Arc<[u8]>>>,
+}
+
+impl FullTiles {
+    /// At 8 KiB a tile, at most 32 MiB.
+    const CAPACITY: usize = 4096;
+
+    fn get(&self, key: &TileKey) -> Option<Arc<[u8]>> {
+        self.tiles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    fn put(&self, key: TileKey, bytes: Arc<[u8]>) {
+        let mut tiles = self.tiles.lock().unwrap_or_else(|p| p.into_inner());
+        if tiles.len() >= Self::CAPACITY {
+            tiles.clear(); // crude, but bounded; hot tiles come back at once
+        }
+        tiles.insert(key, bytes);
+    }
 }
 
 impl TileReader for Tiles<'_> {
     type Error = StoreError;
 
     fn read_tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<Hash>, StoreError> {
-        let bytes = raw_tile(self.conn, self.tenant, level, index)?.ok_or_else(|| {
+        let bytes = self.bytes(level, index)?.ok_or_else(|| {
             StoreError::Corrupt(format!(
                 "tile {level}/{index} of tenant {:?} is missing",
                 self.tenant
@@ -179,7 +242,14 @@ impl SqliteStore {
         index: u64,
         size: u64,
     ) -> Result<InclusionProof, StoreError> {
-        self.read(|conn| inclusion_proof(&Tiles { conn, tenant }, index, size))
+        self.read(|conn| {
+            let tiles = Tiles {
+                conn,
+                tenant,
+                cache: Some(&self.full_tiles),
+            };
+            inclusion_proof(&tiles, index, size)
+        })
     }
 
     pub(super) fn prove_consistency(
@@ -188,7 +258,14 @@ impl SqliteStore {
         old_size: u64,
         new_size: u64,
     ) -> Result<ConsistencyProof, StoreError> {
-        self.read(|conn| consistency_proof(&Tiles { conn, tenant }, old_size, new_size))
+        self.read(|conn| {
+            let tiles = Tiles {
+                conn,
+                tenant,
+                cache: Some(&self.full_tiles),
+            };
+            consistency_proof(&tiles, old_size, new_size)
+        })
     }
 
     pub(super) fn sign_due_checkpoints(&self) -> Result<usize, StoreError> {
@@ -202,13 +279,7 @@ impl SqliteStore {
             for tenant in log_tenants(&tx)? {
                 let size = log_size(&tx, &tenant)?;
                 if super::append::checkpoint_due(&tx, &tenant, size, &signing)? {
-                    let edge = RightEdge::load(
-                        &Tiles {
-                            conn: &tx,
-                            tenant: &tenant,
-                        },
-                        size,
-                    )?;
+                    let edge = RightEdge::load(&Tiles::uncached(&tx, &tenant), size)?;
                     store_checkpoint(&tx, &tenant, &edge, &signing)?;
                     signed += 1;
                 }

@@ -50,6 +50,7 @@ pub struct SqliteStore {
     checkpointing: RwLock<Option<Checkpointing>>,
     /// Why the store refuses writes, if the log it opened was inconsistent.
     inconsistency: RwLock<Option<String>>,
+    full_tiles: log::FullTiles,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -140,6 +141,7 @@ impl SqliteStore {
             readers: Mutex::new(Vec::new()),
             checkpointing: RwLock::new(None),
             inconsistency: RwLock::new(None),
+            full_tiles: log::FullTiles::default(),
         }
     }
 
