@@ -32,6 +32,14 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Secrets arrive in request bodies (a password at sign-in); they are
+/// never serialised back out.
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Secret;

@@ -98,6 +98,11 @@ impl From<StoreError> for ApiError {
                 "conflict",
                 format!("{what} already exists"),
             ),
+            StoreError::Changed(_) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+            }
+            StoreError::Missing(_) => ApiError::not_found(e.to_string()),
+            StoreError::Rejected(what) => ApiError::bad_request("rejected", what.clone()),
             _ => ApiError::internal("store error", &e),
         }
     }

@@ -5,55 +5,40 @@
 
 use crate::error::{ApiError, ApiResult, Detail};
 use crate::state::AppState;
-use axum::body::Body;
 use flightrec_core::event::{FieldError, parse_event};
 use flightrec_core::record::SealedEvent;
-use http_body_util::BodyExt;
 use serde_json::Value;
 
-/// How much of an oversize body is read and thrown away so the client,
-/// still sending, gets to read the 413 instead of a reset connection.
-const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
-
-/// Reads a request body of at most `limit` bytes and parses it as JSON.
-pub async fn read_json(body: Body, limit: usize) -> ApiResult<Value> {
-    let mut body = body;
-    let mut bytes = Vec::new();
-    let mut seen = 0usize;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| {
-            ApiError::bad_request(
-                "invalid_body",
-                format!("could not read the request body: {e}"),
-            )
-        })?;
-        let Ok(data) = frame.into_data() else {
-            continue;
+/// Holds events sent with a key bound to an agent to that agent: an event
+/// without an agent gets it, and one that names another agent is refused
+/// (with its index, in a batch), so a key cannot speak for anyone else.
+pub fn bind_agent(values: &mut [Value], agent: &str, batch: bool) -> ApiResult<()> {
+    for (i, value) in values.iter_mut().enumerate() {
+        let Value::Object(event) = value else {
+            continue; // validation names it
         };
-        seen += data.len();
-        if seen <= limit {
-            bytes.extend_from_slice(&data);
-        } else if seen > limit + DRAIN_LIMIT {
-            break;
+        let named = ["agent_id", "agentId"]
+            .iter()
+            .find_map(|k| event.get(*k).filter(|v| !v.is_null()));
+        match named {
+            None => {
+                event.remove("agentId");
+                event.insert("agent_id".into(), Value::String(agent.to_owned()));
+            }
+            Some(Value::String(a)) if a == agent => {}
+            Some(other) => {
+                let at = if batch {
+                    format!("event {i}: ")
+                } else {
+                    String::new()
+                };
+                return Err(ApiError::forbidden(format!(
+                    "{at}`agent_id` is {other}, but this API key may only record events of agent {agent:?}; nothing was recorded"
+                )));
+            }
         }
     }
-    if seen > limit {
-        return Err(ApiError::too_large(format!(
-            "request body is larger than {limit} bytes"
-        )));
-    }
-    if bytes.is_empty() {
-        return Err(ApiError::bad_request(
-            "invalid_json",
-            "request body is empty; send a JSON event",
-        ));
-    }
-    serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::bad_request(
-            "invalid_json",
-            format!("request body is not valid JSON: {e}"),
-        )
-    })
+    Ok(())
 }
 
 /// Validates and seals events. `index` is given for batches, so every error

@@ -7,7 +7,9 @@
 //!
 //! Not here: SQL (that is `flightrec-store`), or parsing the command line.
 
+pub mod admin_actions;
 pub mod auth;
+mod body;
 pub mod bootstrap;
 mod cursor;
 pub mod demo;
@@ -56,10 +58,7 @@ pub async fn load_demo(state: &AppState, tenant: &str) -> Result<Vec<Receipt>, A
     let events = ingest::seal_events(state, values, true)?;
     state
         .sequencer()
-        .append(AppendBatch {
-            tenant: tenant.to_owned(),
-            events,
-        })
+        .append(AppendBatch::events(tenant, events))
         .await
 }
 

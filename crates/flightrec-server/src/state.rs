@@ -1,5 +1,6 @@
 //! What every request handler shares.
 
+use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::sequencer::Sequencer;
 use flightrec_core::clock::Clock;
@@ -18,6 +19,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     limits: Limits,
     checkpointing: Checkpointing,
+    auth: Auth,
 }
 
 impl AppState {
@@ -28,6 +30,7 @@ impl AppState {
         checkpointing: Checkpointing,
         clock: Arc<dyn Clock>,
         limits: Limits,
+        auth: Auth,
     ) -> Self {
         let sequencer = Sequencer::start(store.clone(), checkpointing.interval);
         AppState {
@@ -37,6 +40,7 @@ impl AppState {
                 clock,
                 limits,
                 checkpointing,
+                auth,
             }),
         }
     }
@@ -46,12 +50,22 @@ impl AppState {
         &self.inner.checkpointing
     }
 
+    /// Sessions, rate limits and sign-in bookkeeping.
+    pub fn auth(&self) -> &Auth {
+        &self.inner.auth
+    }
+
     pub fn sequencer(&self) -> &Sequencer {
         &self.inner.sequencer
     }
 
     pub fn clock(&self) -> &dyn Clock {
         self.inner.clock.as_ref()
+    }
+
+    /// The clock, to hand to blocking work.
+    pub fn clock_handle(&self) -> Arc<dyn Clock> {
+        self.inner.clock.clone()
     }
 
     pub fn limits(&self) -> &Limits {

@@ -70,10 +70,7 @@ fn main() {
     let started = Instant::now();
     for chunk in sealed.chunks(1000) {
         store
-            .append(vec![AppendBatch {
-                tenant: "default".into(),
-                events: chunk.to_vec(),
-            }])
+            .append(vec![AppendBatch::events("default", chunk.to_vec())])
             .unwrap();
     }
     let secs = started.elapsed().as_secs_f64();

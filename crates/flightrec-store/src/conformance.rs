@@ -8,6 +8,7 @@ use flightrec_core::clock::SystemClock;
 use flightrec_core::event::{Limits, parse_event, parse_time};
 use flightrec_core::log::Signer;
 use flightrec_core::record::{Receipt, SealedEvent};
+use flightrec_core::secret::Secret;
 use serde_json::{Value, json};
 
 /// A named check of the suite.
@@ -41,6 +42,7 @@ pub fn all<S: Store>() -> Vec<Check<S>> {
         ("run_summaries", run_summaries::<S>),
         ("run_records_in_run_order", run_records_in_run_order::<S>),
         ("tenants_users_and_keys", tenants_users_and_keys::<S>),
+        ("counts_types_and_offsets", counts_types_and_offsets::<S>),
         ("checkpoints_and_proofs", checkpoints_and_proofs::<S>),
         (
             "failed_batch_leaves_no_trace",
@@ -95,10 +97,7 @@ pub fn sealed(v: Value) -> SealedEvent {
 
 /// Appends one batch and unwraps its receipts.
 pub fn append<S: Store>(store: &S, tenant: &str, events: Vec<Value>) -> Vec<Receipt> {
-    let batch = AppendBatch {
-        tenant: tenant.into(),
-        events: events.into_iter().map(sealed).collect(),
-    };
+    let batch = AppendBatch::events(tenant, events.into_iter().map(sealed).collect());
     let receipts = store
         .append(vec![batch])
         .expect("append")
@@ -137,14 +136,11 @@ pub fn append_assigns_gapless_seqs<S: Store>(store: &S) {
     // Several batches in one call are each atomic and sequenced in order.
     let outcomes = store
         .append(vec![
-            AppendBatch {
-                tenant: "t1".into(),
-                events: vec![sealed(json!({"type": "a"}))],
-            },
-            AppendBatch {
-                tenant: "t1".into(),
-                events: vec![sealed(json!({"type": "b"})), sealed(json!({"type": "c"}))],
-            },
+            AppendBatch::events("t1", vec![sealed(json!({"type": "a"}))]),
+            AppendBatch::events(
+                "t1",
+                vec![sealed(json!({"type": "b"})), sealed(json!({"type": "c"}))],
+            ),
         ])
         .unwrap();
     let seqs: Vec<u64> = outcomes
@@ -536,55 +532,236 @@ pub fn run_records_in_run_order<S: Store>(store: &S) {
     assert_eq!(ids(rest), ["tie"]);
 }
 
+/// Appends one batch with access changes; the batch's outcome.
+fn change<S: Store>(
+    store: &S,
+    tenant: &str,
+    event: Value,
+    access: Vec<AccessChange>,
+) -> Result<Vec<Receipt>, StoreError> {
+    let batch = AppendBatch {
+        tenant: tenant.into(),
+        events: vec![sealed(event)],
+        access,
+    };
+    let outcome = store.append(vec![batch]).expect("append").pop().unwrap();
+    assert_verifies(store);
+    outcome
+}
+
 pub fn tenants_users_and_keys<S: Store>(store: &S) {
+    let at = "2026-11-22T10:00:00.000000Z".to_owned();
     let tenant = Tenant {
         id: "acme".into(),
         name: "Acme".into(),
-        created_at: "2026-11-22T10:00:00.000000Z".into(),
+        created_at: at.clone(),
     };
-    store.create_tenant(&tenant).unwrap();
-    assert!(matches!(
-        store.create_tenant(&tenant),
-        Err(StoreError::Conflict(_))
-    ));
-    assert_eq!(store.tenant("acme").unwrap(), Some(tenant.clone()));
-    assert_eq!(store.tenant_by_name("Acme").unwrap(), Some(tenant.clone()));
-    assert_eq!(store.tenants().unwrap(), std::slice::from_ref(&tenant));
-
     let user = User {
         id: "u1".into(),
         tenant: "acme".into(),
         email: "owner@acme.test".into(),
         name: None,
         role: "owner".into(),
-        created_at: tenant.created_at.clone(),
+        created_at: at.clone(),
     };
-    store
-        .create_user(&user, Some("$argon2id$v=19$..."))
-        .unwrap();
-    assert!(matches!(
-        store.create_user(&user, None),
-        Err(StoreError::Conflict(_))
-    ));
-
     let key = ApiKey {
         id: "k1".into(),
         tenant: "acme".into(),
         name: "ci".into(),
         prefix: "fr_abcd".into(),
         scopes: vec!["ingest".into(), "read".into()],
-        created_at: tenant.created_at.clone(),
+        agent_id: Some("bot".into()),
+        created_at: at.clone(),
         last_used_at: None,
         revoked_at: None,
     };
-    store.create_api_key(&key, &[9; 32]).unwrap();
+    let create = vec![
+        AccessChange::CreateTenant(tenant.clone()),
+        AccessChange::CreateUser {
+            user: user.clone(),
+            password_hash: Some(Secret::new("$argon2id$v=19$...")),
+        },
+        AccessChange::CreateApiKey {
+            key: key.clone(),
+            secret_hash: [9; 32],
+        },
+    ];
+    change(
+        store,
+        "acme",
+        json!({"type": "tenant.created"}),
+        create.clone(),
+    )
+    .unwrap();
+    assert_eq!(store.tenant("acme").unwrap(), Some(tenant.clone()));
+    assert_eq!(store.tenants().unwrap(), std::slice::from_ref(&tenant));
+
+    // A change that conflicts fails its batch: neither the change nor the
+    // record is written.
+    let again = change(store, "acme", json!({"type": "tenant.created"}), create);
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    assert_eq!(store.log_size("acme").unwrap(), 1);
+
+    let login = store.login("owner@acme.test").unwrap().unwrap();
+    assert_eq!(login.user, user);
+    assert_eq!(
+        login.password_hash.as_ref().map(Secret::expose),
+        Some("$argon2id$v=19$...")
+    );
+    assert!(store.login("nobody@acme.test").unwrap().is_none());
+    assert_eq!(store.users("acme").unwrap(), std::slice::from_ref(&user));
+    assert!(store.user("other", "u1").unwrap().is_none());
+
     assert_eq!(
         store.api_key_by_secret_hash(&[9; 32]).unwrap(),
         Some(key.clone())
     );
     assert_eq!(store.api_key_by_secret_hash(&[8; 32]).unwrap(), None);
-    assert_eq!(store.api_keys("acme").unwrap(), [key]);
+    assert_eq!(store.api_keys("acme").unwrap(), std::slice::from_ref(&key));
     assert!(store.api_keys("other").unwrap().is_empty());
+    assert!(store.api_key("other", "k1").unwrap().is_none());
+    store
+        .touch_api_key("k1", "2026-11-22T11:00:00.000000Z")
+        .unwrap();
+    assert_eq!(
+        store
+            .api_key("acme", "k1")
+            .unwrap()
+            .unwrap()
+            .last_used_at
+            .as_deref(),
+        Some("2026-11-22T11:00:00.000000Z")
+    );
+
+    // Role changes, revocations and settings hold only against what the
+    // caller saw.
+    let demote = |from: &str| AccessChange::SetUserRole {
+        tenant: "acme".into(),
+        id: "u1".into(),
+        from: from.into(),
+        to: "member".into(),
+    };
+    let stale = change(
+        store,
+        "acme",
+        json!({"type": "user.role_changed"}),
+        vec![demote("admin")],
+    );
+    assert!(matches!(stale, Err(StoreError::Changed(_))), "{stale:?}");
+    change(
+        store,
+        "acme",
+        json!({"type": "user.role_changed"}),
+        vec![demote("owner")],
+    )
+    .unwrap();
+    assert_eq!(store.user("acme", "u1").unwrap().unwrap().role, "member");
+
+    let revoke = AccessChange::RevokeApiKey {
+        tenant: "acme".into(),
+        id: "k1".into(),
+        at: at.clone(),
+    };
+    change(
+        store,
+        "acme",
+        json!({"type": "key.revoked"}),
+        vec![revoke.clone()],
+    )
+    .unwrap();
+    assert_eq!(
+        store.api_key("acme", "k1").unwrap().unwrap().revoked_at,
+        Some(at.clone())
+    );
+    let twice = change(store, "acme", json!({"type": "key.revoked"}), vec![revoke]);
+    assert!(matches!(twice, Err(StoreError::Changed(_))));
+
+    assert_eq!(store.settings("acme").unwrap(), json!({}));
+    let set = |from: Value, to: Value| AccessChange::SetSettings {
+        tenant: "acme".into(),
+        from,
+        to,
+    };
+    let first = json!({"session_minutes": 30});
+    change(
+        store,
+        "acme",
+        json!({"type": "settings.updated"}),
+        vec![set(json!({}), first.clone())],
+    )
+    .unwrap();
+    let stale = change(
+        store,
+        "acme",
+        json!({"type": "settings.updated"}),
+        vec![set(json!({}), json!({"session_minutes": 60}))],
+    );
+    assert!(matches!(stale, Err(StoreError::Changed(_))));
+    assert_eq!(store.settings("acme").unwrap(), first);
+
+    let remove = AccessChange::RemoveUser {
+        tenant: "acme".into(),
+        id: "u1".into(),
+    };
+    change(store, "acme", json!({"type": "user.removed"}), vec![remove]).unwrap();
+    assert!(store.login("owner@acme.test").unwrap().is_none());
+    assert_eq!(store.log_size("acme").unwrap(), 5);
+}
+
+pub fn counts_types_and_offsets<S: Store>(store: &S) {
+    append(
+        store,
+        "t",
+        vec![
+            json!({"id": "a", "type": "key.created"}),
+            json!({"id": "b", "type": "key.revoked", "status": "warn"}),
+            json!({"id": "c", "type": "keyboard"}),
+            json!({"id": "d", "type": "user.invited", "status": "fail"}),
+            json!({"id": "e", "type": "key.created", "status": "fail"}),
+        ],
+    );
+    let keys = EventFilter {
+        type_prefix: Some("key.".into()),
+        ..Default::default()
+    };
+    assert_eq!(all_records(store, "t", keys.clone()), ["e", "b", "a"]);
+    assert_eq!(
+        store.count_records("t", &keys).unwrap(),
+        RecordCounts {
+            total: 3,
+            fail: 1,
+            warn: 1
+        }
+    );
+    assert_eq!(
+        store.count_records("t", &EventFilter::default()).unwrap(),
+        RecordCounts {
+            total: 5,
+            fail: 2,
+            warn: 1
+        }
+    );
+    assert_eq!(
+        store.count_records("u", &keys).unwrap(),
+        RecordCounts::default()
+    );
+    let second_page = store
+        .records(
+            "t",
+            &EventQuery {
+                limit: 2,
+                offset: 2,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let ids: Vec<_> = second_page
+        .items
+        .iter()
+        .map(|r| r.header.id.as_str())
+        .collect();
+    assert_eq!(ids, ["c", "b"]);
+    assert!(second_page.more);
 }
 
 pub fn checkpoints_and_proofs<S: Store>(store: &S) {
@@ -650,14 +827,8 @@ pub fn failed_batch_leaves_no_trace<S: Store>(store: &S) {
     impossible.event_type = "t".repeat(70_000);
     let outcomes = store
         .append(vec![
-            AppendBatch {
-                tenant: "t".into(),
-                events: vec![impossible],
-            },
-            AppendBatch {
-                tenant: "t".into(),
-                events: vec![sealed(json!({"type": "b"}))],
-            },
+            AppendBatch::events("t", vec![impossible]),
+            AppendBatch::events("t", vec![sealed(json!({"type": "b"}))]),
         ])
         .unwrap();
     assert!(outcomes[0].is_err(), "the impossible batch is refused");

@@ -32,6 +32,12 @@ pub enum StoreError {
     #[error("{0} already exists")]
     Conflict(String),
 
+    #[error("{0} changed meanwhile; reload and try again")]
+    Changed(String),
+
+    #[error("{0} does not exist")]
+    Missing(String),
+
     #[error("refused: {0}")]
     Rejected(String),
 

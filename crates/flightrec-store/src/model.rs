@@ -1,12 +1,71 @@
 //! The values that cross the store's interface.
 
 use flightrec_core::record::{Receipt, SealedEvent};
+use flightrec_core::secret::Secret;
 
 /// Events for one tenant's log, appended all or nothing.
+///
+/// `access` carries the changes to tenants, people and keys that the events
+/// record (an admin action and its `key.created` record, say): they commit
+/// in the same transaction as the events or not at all, so no change is
+/// ever made without its record in the log.
 #[derive(Debug, Clone)]
 pub struct AppendBatch {
     pub tenant: String,
     pub events: Vec<SealedEvent>,
+    pub access: Vec<AccessChange>,
+}
+
+impl AppendBatch {
+    /// A batch of events alone.
+    pub fn events(tenant: impl Into<String>, events: Vec<SealedEvent>) -> Self {
+        AppendBatch {
+            tenant: tenant.into(),
+            events,
+            access: Vec::new(),
+        }
+    }
+}
+
+/// A change to tenants, people, keys or settings, applied with the batch
+/// that records it. A change whose precondition no longer holds (the user
+/// was removed meanwhile, the role is no longer what the caller saw) fails
+/// the batch with [`crate::StoreError::Changed`].
+#[derive(Debug, Clone)]
+pub enum AccessChange {
+    CreateTenant(Tenant),
+    CreateUser {
+        user: User,
+        /// A PHC string, never a password.
+        password_hash: Option<Secret>,
+    },
+    /// Changes a user's role from `from` (as the caller saw it) to `to`.
+    SetUserRole {
+        tenant: String,
+        id: String,
+        from: String,
+        to: String,
+    },
+    RemoveUser {
+        tenant: String,
+        id: String,
+    },
+    CreateApiKey {
+        key: ApiKey,
+        /// SHA-256 of the secret; the secret itself is never stored.
+        secret_hash: [u8; 32],
+    },
+    RevokeApiKey {
+        tenant: String,
+        id: String,
+        at: String,
+    },
+    /// Replaces the tenant's settings, which must still be `from`.
+    SetSettings {
+        tenant: String,
+        from: serde_json::Value,
+        to: serde_json::Value,
+    },
 }
 
 /// What became of one [`AppendBatch`]: a receipt per event, in order.
@@ -43,6 +102,16 @@ pub struct EventFilter {
     pub until: Option<String>,
     /// Free text; every word must occur.
     pub q: Option<String>,
+    /// `type` starts with this (e.g. `key.` for every key action).
+    pub type_prefix: Option<String>,
+}
+
+/// How many records match a filter, and how many of them failed or warned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordCounts {
+    pub total: u64,
+    pub fail: u64,
+    pub warn: u64,
 }
 
 /// A page of events, newest first (or oldest first when `ascending`).
@@ -56,6 +125,8 @@ pub struct EventQuery {
     pub after_seq: Option<u64>,
     /// Oldest first.
     pub ascending: bool,
+    /// Skips this many matching events first (for numbered pages).
+    pub offset: usize,
 }
 
 /// A run's lifecycle, from its `start`/`pause`/`resume`/`complete`/`cancel`/
@@ -154,6 +225,14 @@ pub struct Tenant {
     pub created_at: String,
 }
 
+/// A person who can sign in, with the PHC hash of their password when they
+/// have one.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub user: User,
+    pub password_hash: Option<Secret>,
+}
+
 /// A person who can sign in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -174,6 +253,8 @@ pub struct ApiKey {
     /// The first characters of the secret, to recognise it in a list.
     pub prefix: String,
     pub scopes: Vec<String>,
+    /// Events sent with this key are this agent's.
+    pub agent_id: Option<String>,
     pub created_at: String,
     pub last_used_at: Option<String>,
     pub revoked_at: Option<String>,

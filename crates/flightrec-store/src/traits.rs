@@ -26,6 +26,11 @@ pub trait RecordStore: Send + Sync + 'static {
     /// Records matching a filter, newest (highest `seq`) first.
     fn records(&self, tenant: &str, query: &EventQuery) -> Result<Page<StoredRecord>, StoreError>;
 
+    /// How many records match `filter` (`q` included), and how many of
+    /// those failed or warned.
+    fn count_records(&self, tenant: &str, filter: &EventFilter)
+    -> Result<RecordCounts, StoreError>;
+
     /// Runs, most recently active first.
     fn runs(&self, tenant: &str, query: &RunQuery) -> Result<Page<RunSummary>, StoreError>;
 
@@ -48,28 +53,35 @@ pub trait RecordStore: Send + Sync + 'static {
     fn index_search(&self, max: usize) -> Result<usize, StoreError>;
 }
 
-/// Tenants, people and API keys.
+/// Tenants, people, API keys and settings. They change only through
+/// [`AppendBatch::access`], with the record that tells of the change.
 pub trait AccessStore: Send + Sync + 'static {
-    /// Creates a tenant; its id and name must be new.
-    fn create_tenant(&self, tenant: &Tenant) -> Result<(), StoreError>;
-
     fn tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError>;
-
-    fn tenant_by_name(&self, name: &str) -> Result<Option<Tenant>, StoreError>;
 
     fn tenants(&self) -> Result<Vec<Tenant>, StoreError>;
 
-    /// Creates a user; the email must be new across all tenants.
-    /// `password_hash` is a PHC string, never a password.
-    fn create_user(&self, user: &User, password_hash: Option<&str>) -> Result<(), StoreError>;
+    /// The user with this email (emails are unique across tenants), with
+    /// their password hash, for signing in.
+    fn login(&self, email: &str) -> Result<Option<Login>, StoreError>;
 
-    /// Stores a key; only the SHA-256 of its secret is kept.
-    fn create_api_key(&self, key: &ApiKey, secret_hash: &[u8; 32]) -> Result<(), StoreError>;
+    fn user(&self, tenant: &str, id: &str) -> Result<Option<User>, StoreError>;
+
+    /// A tenant's users, oldest first.
+    fn users(&self, tenant: &str) -> Result<Vec<User>, StoreError>;
 
     /// The key whose secret hashes to `secret_hash`, revoked or not.
     fn api_key_by_secret_hash(&self, secret_hash: &[u8; 32]) -> Result<Option<ApiKey>, StoreError>;
 
+    fn api_key(&self, tenant: &str, id: &str) -> Result<Option<ApiKey>, StoreError>;
+
+    /// A tenant's keys, revoked ones included, oldest first.
     fn api_keys(&self, tenant: &str) -> Result<Vec<ApiKey>, StoreError>;
+
+    /// Notes when a key was last used (bookkeeping, not a logged change).
+    fn touch_api_key(&self, id: &str, at: &str) -> Result<(), StoreError>;
+
+    /// A tenant's settings: a JSON object, empty until first set.
+    fn settings(&self, tenant: &str) -> Result<serde_json::Value, StoreError>;
 }
 
 /// A whole backend.

@@ -125,10 +125,10 @@ fn a_full_disk_refuses_the_write_and_keeps_what_was_acknowledged() {
     let mut acknowledged = 0u64;
     let big = "z".repeat(20_000);
     let err = loop {
-        let batch = flightrec_store::AppendBatch {
-            tenant: "t".into(),
-            events: vec![conformance::sealed(json!({"type": "x", "content": big}))],
-        };
+        let batch = flightrec_store::AppendBatch::events(
+            "t",
+            vec![conformance::sealed(json!({"type": "x", "content": big}))],
+        );
         match store.append(vec![batch]) {
             Ok(mut outcomes) => {
                 outcomes.pop().unwrap().unwrap();

@@ -247,10 +247,10 @@ fn a_store_whose_head_disagrees_refuses_writes_until_verified() {
     assert!(why.contains("flightrec verify --data-dir"), "{why}");
     let err = flightrec_store::RecordStore::append(
         &store,
-        vec![flightrec_store::AppendBatch {
-            tenant: "acme".into(),
-            events: vec![conformance::sealed(json!({"type": "x"}))],
-        }],
+        vec![flightrec_store::AppendBatch::events(
+            "acme",
+            vec![conformance::sealed(json!({"type": "x"}))],
+        )],
     )
     .unwrap_err();
     assert!(err.to_string().contains("flightrec verify"), "{err}");

@@ -94,6 +94,24 @@ pub struct ServeArgs {
     /// Largest batch request body in bytes.
     #[arg(long, env = "FLIGHTREC_MAX_BATCH_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_batch_bytes: usize,
+    /// Requests per second per API key or signed-in person, with a burst of
+    /// the same size; 0 for no limit.
+    #[arg(
+        long,
+        env = "FLIGHTREC_RATE_LIMIT_PER_KEY_RPS",
+        default_value_t = 20_000
+    )]
+    pub rate_limit_per_key_rps: u32,
+    /// Requests per second per tenant, all its callers together; 0 for no limit.
+    #[arg(
+        long,
+        env = "FLIGHTREC_RATE_LIMIT_PER_TENANT_RPS",
+        default_value_t = 50_000
+    )]
+    pub rate_limit_per_tenant_rps: u32,
+    /// How long a sign-in lasts, in minutes, unless a tenant's settings say otherwise.
+    #[arg(long, env = "FLIGHTREC_SESSION_MINUTES", default_value_t = 12 * 60)]
+    pub session_minutes: u64,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -3,8 +3,8 @@
 mod cli;
 mod client;
 mod commands;
-mod log_key;
 mod output;
+mod server_keys;
 
 use clap::Parser;
 

@@ -1,9 +1,10 @@
 //! `/v1/events`: ingest and query.
 
-use crate::auth::{Principal, Scope};
+use crate::auth::{Permission, Principal};
+use crate::body::read_json;
 use crate::cursor;
 use crate::error::{ApiError, ApiResult};
-use crate::ingest::{read_json, seal_events};
+use crate::ingest::{bind_agent, seal_events};
 use crate::params::Params;
 use crate::state::AppState;
 use axum::body::Body;
@@ -31,15 +32,15 @@ async fn post_event(
     principal: Principal,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    principal.require(Scope::Ingest)?;
-    let value = read_json(body, state.limits().max_event_bytes * 2).await?;
-    let events = seal_events(&state, vec![value], false)?;
+    principal.require(Permission::Ingest)?;
+    let mut values = vec![read_json(body, state.limits().max_event_bytes * 2).await?];
+    if let Some(agent) = principal.bound_agent() {
+        bind_agent(&mut values, agent, false)?;
+    }
+    let events = seal_events(&state, values, false)?;
     let receipts = state
         .sequencer()
-        .append(AppendBatch {
-            tenant: principal.tenant,
-            events,
-        })
+        .append(AppendBatch::events(principal.tenant, events))
         .await?;
     let receipt = receipts.into_iter().next().expect("one receipt per event");
     Ok((StatusCode::CREATED, Json(json!({"receipt": receipt}))))
@@ -50,7 +51,7 @@ async fn post_batch(
     principal: Principal,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    principal.require(Scope::Ingest)?;
+    principal.require(Permission::Ingest)?;
     let limits = *state.limits();
     let values = match read_json(body, limits.max_batch_bytes).await? {
         Value::Array(items) => items,
@@ -77,13 +78,14 @@ async fn post_batch(
             limits.max_batch_events
         )));
     }
+    let mut values = values;
+    if let Some(agent) = principal.bound_agent() {
+        bind_agent(&mut values, agent, true)?;
+    }
     let events = seal_events(&state, values, true)?;
     let receipts = state
         .sequencer()
-        .append(AppendBatch {
-            tenant: principal.tenant,
-            events,
-        })
+        .append(AppendBatch::events(principal.tenant, events))
         .await?;
     Ok((StatusCode::CREATED, Json(json!({"receipts": receipts}))))
 }
@@ -94,7 +96,7 @@ async fn get_event(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    principal.require(Scope::Read)?;
+    principal.require(Permission::Read)?;
     let mut params = Params::parse(query.as_deref())?;
     let with_proof = params.take_bool("proof")?;
     params.finish()?;
@@ -119,7 +121,7 @@ async fn list_events(
     principal: Principal,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    principal.require(Scope::Read)?;
+    principal.require(Permission::Read)?;
     let mut params = Params::parse(query.as_deref())?;
     let filter = event_filter(&mut params, &state)?;
     let limit = params.take_limit(50, 1000)?;
@@ -198,6 +200,7 @@ pub fn event_filter(params: &mut Params, state: &AppState) -> ApiResult<EventFil
             .take_parsed("until", parse_time)?
             .map(|t| format_time(&t)),
         q: params.take("q"),
+        type_prefix: None,
     })
 }
 

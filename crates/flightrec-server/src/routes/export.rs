@@ -6,7 +6,7 @@
 //! rebuilding the tree; a filtered one carries an inclusion proof per line.
 //! `flightrec verify --export` checks either offline.
 
-use crate::auth::{Principal, Scope};
+use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::routes::events::event_filter;
@@ -29,7 +29,7 @@ pub async fn export(
     principal: Principal,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
-    principal.require(Scope::Read)?;
+    principal.require(Permission::Export)?;
     let mut params = Params::parse(query.as_deref())?;
     let format = params.take("format").unwrap_or_else(|| "jsonl".into());
     if format != "jsonl" {
@@ -99,6 +99,7 @@ fn write_records(
                 after_seq: after,
                 before_seq: Some(size),
                 ascending: true,
+                offset: 0,
             },
         )?;
         let mut chunk = String::new();

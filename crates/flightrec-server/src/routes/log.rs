@@ -1,7 +1,7 @@
 //! `/v1/log`: the tamper-evident log, for anyone who wants to check it:
 //! checkpoints, the public key, proofs and C2SP tlog-tiles.
 
-use crate::auth::{Principal, Scope};
+use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::state::AppState;
@@ -30,7 +30,7 @@ fn text(body: String) -> Response {
 
 /// The newest signed checkpoint of the caller's tenant, as a signed note.
 async fn checkpoint(State(state): State<AppState>, principal: Principal) -> ApiResult<Response> {
-    principal.require(Scope::Read)?;
+    principal.require(Permission::Read)?;
     let cp = latest(&state, &principal).await?;
     Ok(text(cp.note))
 }
@@ -45,7 +45,7 @@ pub async fn latest(state: &AppState, principal: &Principal) -> ApiResult<Stored
 
 /// The verifier key of the caller's tenant's log (C2SP signed-note form).
 async fn public_key(State(state): State<AppState>, principal: Principal) -> ApiResult<Response> {
-    principal.require(Scope::Read)?;
+    principal.require(Permission::Read)?;
     let key = state
         .checkpointing()
         .verifier(&principal.tenant)
@@ -65,7 +65,7 @@ async fn inclusion(
     principal: Principal,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<InclusionProof>> {
-    principal.require(Scope::Read)?;
+    principal.require(Permission::Read)?;
     let mut params = Params::parse(query.as_deref())?;
     let seq = size_param(&mut params, "seq")?
         .ok_or_else(|| ApiError::bad_request("invalid_parameter", "`seq` is required"))?;
@@ -94,7 +94,7 @@ async fn consistency(
     principal: Principal,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<ConsistencyProof>> {
-    principal.require(Scope::Read)?;
+    principal.require(Permission::Read)?;
     let mut params = Params::parse(query.as_deref())?;
     let from = size_param(&mut params, "from")?
         .ok_or_else(|| ApiError::bad_request("invalid_parameter", "`from` is required"))?;
@@ -137,7 +137,7 @@ async fn tile(
     principal: Principal,
     Path(path): Path<String>,
 ) -> ApiResult<Response> {
-    principal.require(Scope::Read)?;
+    principal.require(Permission::Read)?;
     let resource = TileResource::parse(&path)
         .map_err(|e| ApiError::not_found(format!("no log resource at /v1/log/{path}: {e}")))?;
     let tenant = principal.tenant.clone();

@@ -1,10 +1,14 @@
 //! The HTTP API (DESIGN §7), one file per resource.
 
+pub mod admin;
+pub mod auth;
 pub mod events;
 pub mod export;
 pub mod health;
 pub mod log;
 pub mod runs;
+pub mod settings;
+pub mod users;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -17,6 +21,10 @@ pub fn router() -> Router<AppState> {
         .merge(events::router())
         .merge(runs::router())
         .merge(log::router())
+        .merge(auth::router())
+        .merge(users::router())
+        .merge(settings::router())
+        .merge(admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -1,6 +1,6 @@
 //! `/v1/runs`: runs and their events.
 
-use crate::auth::{Principal, Scope};
+use crate::auth::{Permission, Principal};
 use crate::cursor;
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
@@ -24,7 +24,7 @@ async fn list_runs(
     principal: Principal,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    principal.require(Scope::Read)?;
+    principal.require(Permission::Read)?;
     let mut params = Params::parse(query.as_deref())?;
     let query = RunQuery {
         limit: params.take_limit(50, 1000)?,
@@ -62,7 +62,7 @@ async fn get_run(
     Path(run_id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    principal.require(Scope::Read)?;
+    principal.require(Permission::Read)?;
     let mut params = Params::parse(query.as_deref())?;
     let include = params.take("include");
     let with_log = match include.as_deref() {

@@ -60,7 +60,12 @@ fn append_one(
 ) -> Result<BatchOutcome, StoreError> {
     let mut staged = log.clone();
     let sp = tx.savepoint()?;
-    match append_events(&sp, &mut staged, batch) {
+    let applied = batch
+        .access
+        .iter()
+        .try_for_each(|change| super::access::apply(&sp, change))
+        .and_then(|()| append_events(&sp, &mut staged, batch));
+    match applied {
         Ok(receipts) => {
             sp.commit()?;
             *log = staged;
@@ -69,7 +74,11 @@ fn append_one(
         Err(e) if e.is_transient() => Err(e),
         Err(e) => {
             drop(sp); // rolls back to the savepoint
-            tracing::error!(tenant = %batch.tenant, error = %e, "a batch was refused by the store");
+            if matches!(e, StoreError::Conflict(_) | StoreError::Changed(_)) {
+                tracing::info!(tenant = %batch.tenant, error = %e, "a batch was refused by the store");
+            } else {
+                tracing::error!(tenant = %batch.tenant, error = %e, "a batch was refused by the store");
+            }
             Ok(Err(e))
         }
     }

@@ -28,6 +28,14 @@ impl crate::RecordStore for SqliteStore {
         self.query_records(tenant, query)
     }
 
+    fn count_records(
+        &self,
+        tenant: &str,
+        filter: &crate::EventFilter,
+    ) -> Result<crate::RecordCounts, StoreError> {
+        self.query_counts(tenant, filter)
+    }
+
     fn runs(
         &self,
         tenant: &str,
@@ -59,36 +67,24 @@ impl crate::RecordStore for SqliteStore {
 }
 
 impl crate::AccessStore for SqliteStore {
-    fn create_tenant(&self, tenant: &crate::Tenant) -> Result<(), StoreError> {
-        self.insert_tenant(tenant)
-    }
-
     fn tenant(&self, id: &str) -> Result<Option<crate::Tenant>, StoreError> {
-        Ok(self.select_tenants("id = ?1", Some(id))?.pop())
-    }
-
-    fn tenant_by_name(&self, name: &str) -> Result<Option<crate::Tenant>, StoreError> {
-        Ok(self.select_tenants("name = ?1", Some(name))?.pop())
+        Ok(self.select_tenants(Some(id))?.pop())
     }
 
     fn tenants(&self) -> Result<Vec<crate::Tenant>, StoreError> {
-        self.select_tenants("1", None)
+        self.select_tenants(None)
     }
 
-    fn create_user(
-        &self,
-        user: &crate::User,
-        password_hash: Option<&str>,
-    ) -> Result<(), StoreError> {
-        self.insert_user(user, password_hash)
+    fn login(&self, email: &str) -> Result<Option<crate::Login>, StoreError> {
+        self.select_login(email)
     }
 
-    fn create_api_key(
-        &self,
-        key: &crate::ApiKey,
-        secret_hash: &[u8; 32],
-    ) -> Result<(), StoreError> {
-        self.insert_api_key(key, secret_hash)
+    fn user(&self, tenant: &str, id: &str) -> Result<Option<crate::User>, StoreError> {
+        Ok(self.select_users(tenant, Some(id))?.pop())
+    }
+
+    fn users(&self, tenant: &str) -> Result<Vec<crate::User>, StoreError> {
+        self.select_users(tenant, None)
     }
 
     fn api_key_by_secret_hash(
@@ -98,8 +94,20 @@ impl crate::AccessStore for SqliteStore {
         self.select_api_key_by_hash(secret_hash)
     }
 
+    fn api_key(&self, tenant: &str, id: &str) -> Result<Option<crate::ApiKey>, StoreError> {
+        Ok(self.select_api_keys(tenant, Some(id))?.pop())
+    }
+
     fn api_keys(&self, tenant: &str) -> Result<Vec<crate::ApiKey>, StoreError> {
-        self.select_api_keys(tenant)
+        self.select_api_keys(tenant, None)
+    }
+
+    fn touch_api_key(&self, id: &str, at: &str) -> Result<(), StoreError> {
+        self.update_key_last_used(id, at)
+    }
+
+    fn settings(&self, tenant: &str) -> Result<serde_json::Value, StoreError> {
+        self.read_settings(tenant)
     }
 }
 

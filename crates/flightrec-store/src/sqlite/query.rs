@@ -40,64 +40,101 @@ impl Conditions {
     }
 }
 
+/// The WHERE clause of a filter, and the table expression to read it from.
+fn filter_conditions(tenant: &str, f: &EventFilter) -> (Conditions, &'static str) {
+    let mut c = Conditions::new(tenant);
+    c.push_opt("records.type = ?", &f.event_type);
+    c.push_opt("records.run_id = ?", &f.run_id);
+    c.push_opt("records.agent_id = ?", &f.agent_id);
+    c.push_opt("records.session_id = ?", &f.session_id);
+    c.push_opt("records.actor = ?", &f.actor);
+    c.push_opt("records.actor_type = ?", &f.actor_type);
+    c.push_opt("records.resource_type = ?", &f.resource_type);
+    c.push_opt("records.resource_id = ?", &f.resource_id);
+    c.push_opt("records.verb = ?", &f.verb);
+    c.push_opt("records.provider = ?", &f.provider);
+    c.push_opt("records.status = ?", &f.status);
+    c.push_opt("records.governance_status = ?", &f.governance_status);
+    if let Some(prefix) = &f.type_prefix {
+        // A range, so the type index serves it; U+10FFFF sorts after any
+        // character a type can continue with.
+        c.push("records.type >= ?", prefix.clone());
+        c.push("records.type < ?", format!("{prefix}\u{10FFFF}"));
+    }
+    // With an equality filter, that filter's index (walked newest first)
+    // is the fast path, and a time window is only checked row by row:
+    // `+` keeps the planner from preferring the time index, which would
+    // read the whole window. Alone, the window uses the time index.
+    let time = if c.sql.len() > 1 {
+        "+records.time"
+    } else {
+        "records.time"
+    };
+    c.push_opt(&format!("{time} >= ?"), &f.since);
+    c.push_opt(&format!("{time} < ?"), &f.until);
+    if let Some(expr) = f.q.as_deref().and_then(match_expression) {
+        c.push(
+            "records.rowid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)",
+            expr,
+        );
+    }
+    // A run's records are found through the run index and then sorted:
+    // left to itself the planner walks the whole log in seq order looking
+    // for them, which is slow for any one run of many.
+    let from = if f.run_id.is_some() {
+        "records INDEXED BY records_run"
+    } else {
+        "records"
+    };
+    (c, from)
+}
+
 impl SqliteStore {
     pub(super) fn query_records(
         &self,
         tenant: &str,
         query: &EventQuery,
     ) -> Result<Page<StoredRecord>, StoreError> {
-        let f = &query.filter;
-        let mut c = Conditions::new(tenant);
-        c.push_opt("records.type = ?", &f.event_type);
-        c.push_opt("records.run_id = ?", &f.run_id);
-        c.push_opt("records.agent_id = ?", &f.agent_id);
-        c.push_opt("records.session_id = ?", &f.session_id);
-        c.push_opt("records.actor = ?", &f.actor);
-        c.push_opt("records.actor_type = ?", &f.actor_type);
-        c.push_opt("records.resource_type = ?", &f.resource_type);
-        c.push_opt("records.resource_id = ?", &f.resource_id);
-        c.push_opt("records.verb = ?", &f.verb);
-        c.push_opt("records.provider = ?", &f.provider);
-        c.push_opt("records.status = ?", &f.status);
-        c.push_opt("records.governance_status = ?", &f.governance_status);
-        // With an equality filter, that filter's index (walked newest first)
-        // is the fast path, and a time window is only checked row by row:
-        // `+` keeps the planner from preferring the time index, which would
-        // read the whole window. Alone, the window uses the time index.
-        let time = if c.sql.len() > 1 {
-            "+records.time"
-        } else {
-            "records.time"
-        };
-        c.push_opt(&format!("{time} >= ?"), &f.since);
-        c.push_opt(&format!("{time} < ?"), &f.until);
+        let (mut c, from) = filter_conditions(tenant, &query.filter);
         if let Some(seq) = query.before_seq {
             c.push("records.seq < ?", seq as i64);
         }
         if let Some(seq) = query.after_seq {
             c.push("records.seq > ?", seq as i64);
         }
-        if let Some(expr) = f.q.as_deref().and_then(match_expression) {
-            c.push(
-                "records.rowid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)",
-                expr,
-            );
-        }
-        // A run's records are found through the run index and then sorted:
-        // left to itself the planner walks the whole log in seq order
-        // looking for them, which is slow for any one run of many.
-        let from = if f.run_id.is_some() {
-            "records INDEXED BY records_run"
-        } else {
-            "records"
-        };
         let sql = format!(
-            "SELECT {QUALIFIED_RECORD_COLUMNS} FROM {from} WHERE {} ORDER BY records.seq {} LIMIT {}",
+            "SELECT {QUALIFIED_RECORD_COLUMNS} FROM {from} WHERE {} \
+             ORDER BY records.seq {} LIMIT {} OFFSET {}",
             c.clause(),
             if query.ascending { "ASC" } else { "DESC" },
-            query.limit + 1
+            query.limit + 1,
+            query.offset,
         );
         self.read(|conn| page(conn, &sql, c.params, query.limit, record_from_row))
+    }
+
+    pub(super) fn query_counts(
+        &self,
+        tenant: &str,
+        filter: &EventFilter,
+    ) -> Result<RecordCounts, StoreError> {
+        let (c, from) = filter_conditions(tenant, filter);
+        let sql = format!(
+            "SELECT count(*), coalesce(sum(records.status = 'fail'), 0), \
+             coalesce(sum(records.status = 'warn'), 0) FROM {from} WHERE {}",
+            c.clause()
+        );
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached(&sql)?
+                .query_row(params_from_iter(c.params), |r| {
+                    Ok(RecordCounts {
+                        total: r.get::<_, i64>(0)? as u64,
+                        fail: r.get::<_, i64>(1)? as u64,
+                        warn: r.get::<_, i64>(2)? as u64,
+                    })
+                })?)
+        })
     }
 
     pub(super) fn query_runs(

@@ -10,7 +10,7 @@ use rusqlite::Connection;
 pub const APPLICATION_ID: i64 = 0x4652_6563;
 
 /// Each migration takes the schema from its index to its index + 1.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -209,4 +209,16 @@ BEGIN
 END;
 
 INSERT INTO store_meta (key, value) VALUES ('search_indexed_rowid', '0');
+"#;
+
+/// Keys bound to an agent, tenant settings, and listing a tenant's users.
+const V2: &str = r#"
+ALTER TABLE api_keys ADD COLUMN agent_id TEXT;
+
+CREATE INDEX users_by_tenant ON users (tenant, created_at);
+
+CREATE TABLE settings (
+    tenant TEXT PRIMARY KEY REFERENCES tenants (id),
+    value  TEXT NOT NULL
+) STRICT;
 "#;

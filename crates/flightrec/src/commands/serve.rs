@@ -6,6 +6,8 @@ use flightrec_core::clock::SystemClock;
 use flightrec_core::event::Limits;
 use flightrec_core::secret::Secret;
 use flightrec_server::AppState;
+use flightrec_server::auth::Auth;
+use flightrec_server::auth::rate_limit::RateLimits;
 use flightrec_server::bootstrap::{BootstrapChoices, DEFAULT_TENANT, bootstrap};
 use flightrec_store::{Checkpointing, Durability, SqliteOptions, SqliteStore, Store};
 use std::process::ExitCode;
@@ -28,7 +30,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .await?
             .with_context(|| format!("could not open the store in {}", args.data_dir.display()))?;
     let clock = Arc::new(SystemClock);
-    let key = crate::log_key::load_or_create(&args.data_dir, &args.log_origin)?;
+    let key = crate::server_keys::log_key(&args.data_dir, &args.log_origin)?;
     let checkpointing = Checkpointing::new(
         key,
         Duration::from_millis(args.checkpoint_interval_ms),
@@ -57,7 +59,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_batch_events: args.max_batch_events,
         max_batch_bytes: args.max_batch_bytes,
     };
-    let state = AppState::new(store, checkpointing, clock, limits);
+    let rate = |rps: u32| (rps > 0).then_some(rps);
+    let auth = Auth::new(
+        crate::server_keys::session_key(&args.data_dir)?,
+        Duration::from_secs(args.session_minutes.max(1) * 60),
+        RateLimits {
+            per_key: rate(args.rate_limit_per_key_rps),
+            per_tenant: rate(args.rate_limit_per_tenant_rps),
+        },
+    );
+    let state = AppState::new(store, checkpointing, clock, limits, auth);
     if args.demo {
         let receipts = flightrec_server::load_demo(&state, DEFAULT_TENANT)
             .await

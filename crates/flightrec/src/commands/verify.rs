@@ -36,7 +36,7 @@ fn verify_data_dir(dir: &Path, key: Option<&str>) -> anyhow::Result<ExitCode> {
     let signing = match &explicit {
         Some(_) => None,
         None => Some(Checkpointing::new(
-            crate::log_key::load(dir)?,
+            crate::server_keys::existing_log_key(dir)?,
             Duration::ZERO,
             Arc::new(SystemClock),
         )?),

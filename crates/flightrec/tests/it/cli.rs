@@ -35,7 +35,17 @@ async fn events_search_and_runs() {
     assert_eq!(out.lines().count(), 2, "{out}");
     assert!(out.contains("error: old_str not found"), "{out}");
 
-    let (ok, out, err) = cli(&server, &["events", "search", "--type", "key.created"]);
+    let (ok, out, err) = cli(
+        &server,
+        &[
+            "events",
+            "search",
+            "--type",
+            "key.created",
+            "--actor",
+            "admin@example.com",
+        ],
+    );
     assert!(ok, "{err}");
     assert!(out.contains("admin@example.com"), "{out}");
     assert_eq!(out.lines().count(), 2, "{out}");

@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 
 pub const API_KEY: &str = "fr_integration_test_key_0123456789abcdef";
 
+/// Every tenant's log opens with the records of its creation: the tenant,
+/// its owner and its first key.
+pub const BOOTSTRAP_RECORDS: u64 = 3;
+
 /// A running `flightrec serve`, killed when dropped.
 pub struct Server {
     pub child: Child,

@@ -1,20 +1,24 @@
-//! The log's Ed25519 signing key: given by `FLIGHTREC_LOG_KEY`, or kept in
-//! `<data-dir>/log-key` (mode 0600), created on first start.
+//! The server's own secrets, each given by the environment or kept in the
+//! data dir (mode 0600) and created on first start:
+//! - the log's Ed25519 signing key (`FLIGHTREC_LOG_KEY`, `log-key`);
+//! - the key that signs session tokens (`FLIGHTREC_SESSION_KEY`,
+//!   `session-key`), which every node of one deployment must share.
 
 use anyhow::{Context, bail};
 use flightrec_core::log::Signer;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub const KEY_FILE: &str = "log-key";
+pub const LOG_KEY_FILE: &str = "log-key";
+pub const SESSION_KEY_FILE: &str = "session-key";
 
 fn key_path(data_dir: &Path) -> PathBuf {
-    data_dir.join(KEY_FILE)
+    data_dir.join(LOG_KEY_FILE)
 }
 
 /// The configured key, else the data dir's, else a new one named `origin`
 /// saved in the data dir.
-pub fn load_or_create(data_dir: &Path, origin: &str) -> anyhow::Result<Signer> {
+pub fn log_key(data_dir: &Path, origin: &str) -> anyhow::Result<Signer> {
     if let Some(key) = configured()? {
         return Ok(key);
     }
@@ -39,8 +43,8 @@ pub fn load_or_create(data_dir: &Path, origin: &str) -> anyhow::Result<Signer> {
     Ok(key)
 }
 
-/// The key of an existing store, for verification.
-pub fn load(data_dir: &Path) -> anyhow::Result<Signer> {
+/// The log key of an existing store, for verification.
+pub fn existing_log_key(data_dir: &Path) -> anyhow::Result<Signer> {
     if let Some(key) = configured()? {
         return Ok(key);
     }
@@ -52,6 +56,34 @@ pub fn load(data_dir: &Path) -> anyhow::Result<Signer> {
         );
     }
     read(&path)
+}
+
+/// The session signing key: `FLIGHTREC_SESSION_KEY` (64 hex digits), else
+/// the data dir's, else 32 new random bytes saved there.
+pub fn session_key(data_dir: &Path) -> anyhow::Result<[u8; 32]> {
+    let parse = |text: &str, from: &str| -> anyhow::Result<[u8; 32]> {
+        let bytes = hex::decode(text.trim()).ok().filter(|b| b.len() == 32);
+        bytes
+            .and_then(|b| b.try_into().ok())
+            .with_context(|| format!("{from} must hold 64 hex digits (32 random bytes)"))
+    };
+    if let Ok(text) = std::env::var("FLIGHTREC_SESSION_KEY") {
+        if !text.trim().is_empty() {
+            return parse(&text, "FLIGHTREC_SESSION_KEY");
+        }
+    }
+    let path = data_dir.join(SESSION_KEY_FILE);
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("could not read the session key {}", path.display()))?;
+        return parse(&text, &path.display().to_string());
+    }
+    let key: [u8; 32] = rand::random();
+    let mut file = private_file(&path)?;
+    writeln!(file, "{}", hex::encode(key))?;
+    file.sync_all()?;
+    tracing::info!(path = %path.display(), "created the session signing key");
+    Ok(key)
 }
 
 fn configured() -> anyhow::Result<Option<Signer>> {
