@@ -31,6 +31,56 @@ pub enum Command {
     /// The tamper-evident log: checkpoints and proofs.
     #[command(subcommand)]
     Log(LogCommand),
+    /// API keys of your tenant: create, list, revoke.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Tenants (organisations), for the server's operators.
+    #[command(subcommand)]
+    Tenants(TenantsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key; its secret is printed once.
+    Create {
+        /// What the key is for, e.g. "ci" or "support-agent".
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Comma-separated: ingest, read, admin.
+        #[arg(long, value_delimiter = ',', required = true)]
+        scopes: Vec<String>,
+        /// Bind the key to one agent: its events get this agent_id, and it
+        /// cannot record another's.
+        #[arg(long)]
+        agent_id: Option<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// List keys (never their secrets).
+    List {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Revoke a key at once.
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantsCommand {
+    /// Create a tenant with an owner and an API key, printed once. Needs an
+    /// admin key (or owner) of the `default` tenant.
+    Create {
+        name: String,
+        /// The owner's email; default owner@<tenant id>.
+        #[arg(long)]
+        owner_email: Option<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -109,9 +159,33 @@ pub struct ServeArgs {
         default_value_t = 50_000
     )]
     pub rate_limit_per_tenant_rps: u32,
-    /// How long a sign-in lasts, in minutes, unless a tenant's settings say otherwise.
-    #[arg(long, env = "FLIGHTREC_SESSION_MINUTES", default_value_t = 12 * 60)]
-    pub session_minutes: u64,
+    /// How long a sign-in lasts unless a tenant's settings say otherwise:
+    /// a number with s, m, h or d.
+    #[arg(long, env = "FLIGHTREC_SESSION_TTL", default_value = "12h", value_parser = parse_duration)]
+    pub session_ttl: std::time::Duration,
+}
+
+/// `90s`, `30m`, `12h`, `7d`.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 90s, 30m, 12h or 7d"))?;
+    let secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{s:?} is not a duration like 90s, 30m, 12h or 7d")),
+    };
+    match n.checked_mul(secs) {
+        Some(total) if total > 0 => Ok(std::time::Duration::from_secs(total)),
+        _ => Err(format!(
+            "{s:?} must be more than nothing and less than forever"
+        )),
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -54,19 +54,34 @@ impl Client {
     /// GET `path` with query `pairs`; the server's JSON error becomes the
     /// error message.
     pub async fn get(&self, path: &str, pairs: &[(&str, String)]) -> anyhow::Result<Value> {
-        let url = format!("{}{path}", self.server);
-        let response = self
-            .http
-            .get(&url)
-            .query(pairs)
+        let request = self.http.get(format!("{}{path}", self.server)).query(pairs);
+        self.json(request, path).await
+    }
+
+    /// POST a JSON body to `path`.
+    pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        let request = self.http.post(format!("{}{path}", self.server)).json(body);
+        self.json(request, path).await
+    }
+
+    /// DELETE `path`.
+    pub async fn delete(&self, path: &str) -> anyhow::Result<Value> {
+        let request = self.http.delete(format!("{}{path}", self.server));
+        self.json(request, path).await
+    }
+
+    async fn json(&self, request: reqwest::RequestBuilder, path: &str) -> anyhow::Result<Value> {
+        let response = request
             .bearer_auth(&self.api_key)
             .send()
             .await
             .with_context(|| format!("could not reach the flightrec server at {}", self.server))?;
         let status = response.status();
-        let body: Value = response
-            .json()
-            .await
+        let bytes = response.bytes().await?;
+        if bytes.is_empty() && status.is_success() {
+            return Ok(Value::Null);
+        }
+        let body: Value = serde_json::from_slice(&bytes)
             .with_context(|| format!("the server's answer to {path} is not JSON"))?;
         if !status.is_success() {
             let message = body["error"].as_str().unwrap_or("request failed");
@@ -74,4 +89,17 @@ impl Client {
         }
         Ok(body)
     }
+}
+
+/// Percent-encodes a path segment.
+pub fn path_segment(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -1,9 +1,11 @@
 //! One module per command group.
 
 mod events;
+mod keys;
 mod log;
 mod runs;
 mod serve;
+mod tenants;
 mod verify;
 
 use crate::cli::{Cli, Command};
@@ -16,5 +18,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Runs(cmd) => runs::run(cmd).await,
         Command::Verify(args) => verify::run(args).await,
         Command::Log(cmd) => log::run(cmd).await,
+        Command::Keys(cmd) => keys::run(cmd).await,
+        Command::Tenants(cmd) => tenants::run(cmd).await,
     }
 }

@@ -1,7 +1,7 @@
 //! `flightrec runs …`.
 
 use crate::cli::RunsCommand;
-use crate::client::Client;
+use crate::client::{Client, path_segment};
 use crate::output;
 use serde_json::Value;
 use std::process::ExitCode;
@@ -60,7 +60,7 @@ pub async fn run(cmd: RunsCommand) -> anyhow::Result<ExitCode> {
             client,
         } => {
             let api = Client::new(&client)?;
-            let path = format!("/v1/runs/{}", encode_path(&run));
+            let path = format!("/v1/runs/{}", path_segment(&run));
             let mut events: Vec<Value> = Vec::new();
             let mut cursor: Option<String> = None;
             loop {
@@ -101,17 +101,4 @@ pub async fn run(cmd: RunsCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-/// Percent-encodes a path segment.
-fn encode_path(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -62,7 +62,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let rate = |rps: u32| (rps > 0).then_some(rps);
     let auth = Auth::new(
         crate::server_keys::session_key(&args.data_dir)?,
-        Duration::from_secs(args.session_minutes.max(1) * 60),
+        args.session_ttl,
         RateLimits {
             per_key: rate(args.rate_limit_per_key_rps),
             per_tenant: rate(args.rate_limit_per_tenant_rps),

@@ -1,5 +1,6 @@
 //! Integration tests: the real `flightrec` binary on port 0.
 
+mod access;
 mod api;
 mod cli;
 mod crash;

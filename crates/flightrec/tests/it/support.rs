@@ -12,6 +12,24 @@ pub const API_KEY: &str = "fr_integration_test_key_0123456789abcdef";
 /// its owner and its first key.
 pub const BOOTSTRAP_RECORDS: u64 = 3;
 
+/// How a test request authenticates.
+#[derive(Debug, Clone)]
+pub enum Cred {
+    None,
+    Key(String),
+    Token(String),
+    /// The dashboard's way: the session cookie, and the CSRF token when the
+    /// request changes something.
+    Cookie {
+        token: String,
+        csrf: Option<String>,
+    },
+}
+
+/// The owner the test servers start with.
+pub const OWNER_EMAIL: &str = "owner@test.invalid";
+pub const OWNER_PASSWORD: &str = "correct horse battery staple";
+
 /// A running `flightrec serve`, killed when dropped.
 pub struct Server {
     pub child: Child,
@@ -23,6 +41,10 @@ pub struct Server {
 
 impl Server {
     pub fn start(data_dir: &Path, extra_args: &[&str]) -> Server {
+        Self::start_with_env(data_dir, extra_args, &[])
+    }
+
+    pub fn start_with_env(data_dir: &Path, extra_args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_flightrec"))
             .arg("serve")
             .arg("--listen")
@@ -31,12 +53,10 @@ impl Server {
             .arg(data_dir)
             .args(extra_args)
             .env("FLIGHTREC_BOOTSTRAP_API_KEY", API_KEY)
-            .env("FLIGHTREC_BOOTSTRAP_ADMIN_EMAIL", "owner@test.invalid")
-            .env(
-                "FLIGHTREC_BOOTSTRAP_ADMIN_PASSWORD",
-                "correct horse battery staple",
-            )
+            .env("FLIGHTREC_BOOTSTRAP_ADMIN_EMAIL", OWNER_EMAIL)
+            .env("FLIGHTREC_BOOTSTRAP_ADMIN_PASSWORD", OWNER_PASSWORD)
             .env("FLIGHTREC_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -101,6 +121,54 @@ impl Server {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// Any request, with any credential; the status, JSON body (or null)
+    /// and headers.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        cred: &Cred,
+        body: Option<&Value>,
+    ) -> (u16, Value, reqwest::header::HeaderMap) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.http.request(method, self.url(path));
+        request = match cred {
+            Cred::None => request,
+            Cred::Key(k) | Cred::Token(k) => request.bearer_auth(k),
+            Cred::Cookie { token, csrf } => {
+                let r = request.header("cookie", format!("fr_session={token}"));
+                match csrf {
+                    Some(c) => r.header("x-csrf-token", c),
+                    None => r,
+                }
+            }
+        };
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        let r = request.send().await.unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        (status, r.json().await.unwrap_or(Value::Null), headers)
+    }
+
+    /// Signs in; the login response.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> (u16, Value, reqwest::header::HeaderMap) {
+        self.call(
+            "POST",
+            "/v1/auth/login",
+            &Cred::None,
+            Some(&serde_json::json!({"email": email, "password": password})),
+        )
+        .await
+    }
+
     /// SIGKILL: no shutdown, no flush.
     pub fn kill_hard(&mut self) {
         let _ = self.child.kill();
@@ -116,10 +184,15 @@ impl Drop for Server {
 
 /// Runs the CLI against a server; returns (exit success, stdout, stderr).
 pub fn cli(server: &Server, args: &[&str]) -> (bool, String, String) {
+    cli_with_key(server, API_KEY, args)
+}
+
+/// Runs the CLI with another API key.
+pub fn cli_with_key(server: &Server, key: &str, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_flightrec"))
         .args(args)
         .env("FLIGHTREC_SERVER", &server.base)
-        .env("FLIGHTREC_API_KEY", API_KEY)
+        .env("FLIGHTREC_API_KEY", key)
         .output()
         .unwrap();
     (
