@@ -11,6 +11,7 @@
 //!   signed notes.
 //! - [`export`]: the JSONL export that anyone can verify offline.
 //! - [`clock`]: the injected clock, so timestamps are testable.
+//! - [`mask`]: credential masking, applied to every event before it is kept.
 //! - [`secret`]: a string type that cannot print its secret.
 //!
 //! Not here: storage, transport, configuration, secrets at rest.
@@ -20,5 +21,6 @@ pub mod event;
 pub mod export;
 pub mod jcs;
 pub mod log;
+pub mod mask;
 pub mod record;
 pub mod secret;

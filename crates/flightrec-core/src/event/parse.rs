@@ -76,6 +76,9 @@ pub fn parse_event(
         });
     };
     let mut fields = fold_aliases(raw, &mut errors);
+    // Before anything is read, hashed or kept: no credential gets past here.
+    let mut redactions = Vec::new();
+    crate::mask::mask_object("", &mut fields, &mut redactions);
     let mut f = Fields {
         map: &mut fields,
         errors: &mut errors,
@@ -119,8 +122,8 @@ pub fn parse_event(
         message: f.text("message"),
         content: f.text("content"),
         metadata: f.object("metadata"),
-        redactions: Vec::new(),
-        credential_masked: false,
+        credential_masked: !redactions.is_empty(),
+        redactions,
     };
 
     let event_type = match explicit_type {

@@ -5,4 +5,5 @@ mod api;
 mod cli;
 mod crash;
 mod log;
+mod masking;
 mod support;

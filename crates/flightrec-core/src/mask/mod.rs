@@ -1,0 +1,252 @@
+//! Credential masking: secrets never reach the log.
+//!
+//! Every string of an incoming event is scanned before the event is hashed
+//! or stored. A credential found inside text is replaced by
+//! `[MASKED:<kind>]`, keeping the text around it; any value under a key
+//! named like a secret (`password`, `api_key`, `authorization`, …) is
+//! replaced whole. Each masked value's path is reported so the event can
+//! say what was masked without saying what it was. Masking cannot be
+//! turned off.
+//!
+//! Not here: compliance rules (personal data that is not a credential),
+//! which are the tenant's choice and may alert instead of mask.
+
+mod detectors;
+
+pub use detectors::kinds;
+
+use crate::event::Redaction;
+use detectors::{ANY, DETECTORS};
+use serde_json::{Map, Value};
+
+/// Strings shorter than this hold no credential the detectors know.
+const MIN_SECRET_LEN: usize = 8;
+
+/// The replacement for a masked value.
+pub fn placeholder(kind: &str) -> String {
+    format!("[MASKED:{kind}]")
+}
+
+/// Masks the credentials in `text`; `None` when there are none. Returns
+/// the masked text and the kinds found, in order, without repeats.
+pub fn mask_text(text: &str) -> Option<(String, Vec<&'static str>)> {
+    if text.len() < MIN_SECRET_LEN {
+        return None;
+    }
+    let hits = ANY.matches(text);
+    if !hits.matched_any() {
+        return None;
+    }
+    // (start, end, kind) of every secret, earlier detectors first.
+    let mut spans: Vec<(usize, usize, &'static str)> = Vec::new();
+    for i in hits.iter() {
+        let d = &DETECTORS[i];
+        for caps in d.regex.captures_iter(text) {
+            if let Some(m) = caps.get(d.group) {
+                let overlaps = spans.iter().any(|(s, e, _)| m.start() < *e && *s < m.end());
+                if !overlaps && !m.as_str().is_empty() {
+                    spans.push((m.start(), m.end(), d.kind));
+                }
+            }
+        }
+    }
+    if spans.is_empty() {
+        return None;
+    }
+    spans.sort_by_key(|(s, _, _)| *s);
+    let mut out = String::with_capacity(text.len());
+    let mut kinds: Vec<&'static str> = Vec::new();
+    let mut at = 0;
+    for (start, end, kind) in spans {
+        out.push_str(&text[at..start]);
+        out.push_str(&placeholder(kind));
+        at = end;
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    out.push_str(&text[at..]);
+    Some((out, kinds))
+}
+
+/// The kind of secret a key's values are, if its name says so: `password`,
+/// `db_password`, `X-Api-Key`, `clientSecret`, `Authorization`, … but not
+/// `max_tokens` or `token_count`.
+pub fn secret_key_kind(key: &str) -> Option<&'static str> {
+    let normal: String = key
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    const SUFFIXES: &[(&str, &str)] = &[
+        ("password", "password"),
+        ("passwd", "password"),
+        ("passphrase", "password"),
+        ("clientsecret", "client_secret"),
+        ("secret", "secret"),
+        ("secretkey", "secret"),
+        ("privatekey", "private_key"),
+        ("apikey", "api_key"),
+        ("accesskey", "api_key"),
+        ("token", "token"),
+        ("authorization", "authorization"),
+        ("cookie", "cookie"),
+        ("credentials", "secret"),
+        ("credential", "secret"),
+    ];
+    SUFFIXES
+        .iter()
+        .find(|(suffix, _)| normal.ends_with(suffix))
+        .map(|(_, kind)| *kind)
+}
+
+/// Masks every credential in `value`, whose path is `path`, appending a
+/// redaction per masked value (and kind).
+pub fn mask_value(path: &str, value: &mut Value, redactions: &mut Vec<Redaction>) {
+    match value {
+        Value::String(s) => {
+            if let Some((masked, kinds)) = mask_text(s) {
+                *s = masked;
+                for kind in kinds {
+                    redactions.push(Redaction {
+                        path: path.to_owned(),
+                        kind: kind.to_owned(),
+                    });
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                mask_value(&format!("{path}[{i}]"), item, redactions);
+            }
+        }
+        Value::Object(map) => mask_object(path, map, redactions),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// Masks an object's values; `path` is empty at the top of an event.
+pub fn mask_object(path: &str, map: &mut Map<String, Value>, redactions: &mut Vec<Redaction>) {
+    for (key, value) in map.iter_mut() {
+        let child = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        match secret_key_kind(key) {
+            Some(kind) => mask_whole(&child, value, kind, redactions),
+            None => mask_value(&child, value, redactions),
+        }
+    }
+}
+
+/// Replaces every string and number under a secret-named key.
+fn mask_whole(path: &str, value: &mut Value, kind: &str, redactions: &mut Vec<Redaction>) {
+    match value {
+        Value::String(s) if s.is_empty() || is_placeholder(s) => {}
+        Value::String(_) | Value::Number(_) => {
+            *value = Value::String(placeholder(kind));
+            redactions.push(Redaction {
+                path: path.to_owned(),
+                kind: kind.to_owned(),
+            });
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                mask_whole(&format!("{path}[{i}]"), item, kind, redactions);
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                mask_whole(&format!("{path}.{k}"), v, kind, redactions);
+            }
+        }
+        Value::Null | Value::Bool(_) => {}
+    }
+}
+
+fn is_placeholder(s: &str) -> bool {
+    s.starts_with("[MASKED:") && s.ends_with(']')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_inside_text_are_masked_and_the_rest_kept() {
+        let (masked, kinds) = mask_text(
+            "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE && curl -H 'Authorization: Bearer abcdefghijklmnop1234'",
+        )
+        .unwrap();
+        assert_eq!(
+            masked,
+            "export AWS_ACCESS_KEY_ID=[MASKED:aws_access_key] && curl -H 'Authorization: Bearer [MASKED:authorization]'"
+        );
+        assert_eq!(kinds, ["aws_access_key", "authorization"]);
+        let (masked, _) = mask_text("postgres://app:s3cr3t-pw@db.internal:5432/prod").unwrap();
+        assert_eq!(
+            masked,
+            "postgres://app:[MASKED:url_password]@db.internal:5432/prod"
+        );
+    }
+
+    #[test]
+    fn harmless_look_alikes_pass() {
+        for text in [
+            "0193a0b2-7c4e-7d21-9f3a-2b8c4d5e6f70",
+            "commit 4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+            "the token count was 1234",
+            "max_tokens=4096",
+            "sk-learn-compatible-estimator",
+            "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+        ] {
+            assert_eq!(mask_text(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn secret_named_keys_are_masked_whole() {
+        let mut v = json!({
+            "input": {"user": "ana", "password": "hunter22", "headers": {"X-Api-Key": "k-123456"}},
+            "metadata": {"max_tokens": 4096, "token_count": 7, "has_password": true, "db": {"credentials": {"user": "u", "pass": 5}}},
+        });
+        let mut r = Vec::new();
+        mask_object("", v.as_object_mut().unwrap(), &mut r);
+        assert_eq!(v["input"]["password"], "[MASKED:password]");
+        assert_eq!(v["input"]["headers"]["X-Api-Key"], "[MASKED:api_key]");
+        assert_eq!(v["input"]["user"], "ana");
+        assert_eq!(v["metadata"]["max_tokens"], 4096);
+        assert_eq!(v["metadata"]["token_count"], 7);
+        assert_eq!(v["metadata"]["has_password"], true);
+        assert_eq!(
+            v["metadata"]["db"]["credentials"]["user"],
+            "[MASKED:secret]"
+        );
+        let paths: Vec<&str> = r.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "input.password",
+                "input.headers.X-Api-Key",
+                "metadata.db.credentials.user",
+                "metadata.db.credentials.pass"
+            ]
+        );
+    }
+
+    #[test]
+    fn masking_twice_changes_nothing_more() {
+        let mut v = json!({"token": "[MASKED:token]", "note": "[MASKED:jwt] seen"});
+        let mut r = Vec::new();
+        mask_object("", v.as_object_mut().unwrap(), &mut r);
+        assert!(r.is_empty());
+    }
+
+    #[test]
+    fn every_detector_compiles() {
+        assert!(kinds().count() >= 25);
+        assert_eq!(detectors::DETECTORS.len(), kinds().count());
+    }
+}
