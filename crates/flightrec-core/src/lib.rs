@@ -11,12 +11,14 @@
 //!   signed notes.
 //! - [`export`]: the JSONL export that anyone can verify offline.
 //! - [`clock`]: the injected clock, so timestamps are testable.
+//! - [`compliance`]: the rules that find personal and regulated data.
 //! - [`mask`]: credential masking, applied to every event before it is kept.
 //! - [`secret`]: a string type that cannot print its secret.
 //!
 //! Not here: storage, transport, configuration, secrets at rest.
 
 pub mod clock;
+pub mod compliance;
 pub mod event;
 pub mod export;
 pub mod jcs;

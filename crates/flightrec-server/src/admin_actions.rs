@@ -11,7 +11,7 @@ use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use flightrec_core::event::{Limits, parse_event};
 use flightrec_core::record::{Receipt, SealedEvent};
-use flightrec_store::{AccessChange, AppendBatch};
+use flightrec_store::{AccessChange, AppendBatch, GuardrailChange};
 use serde_json::{Map, Value, json};
 
 /// One admin action, as it will be recorded.
@@ -109,19 +109,42 @@ pub async fn record(
     actions: &[AdminAction],
     changes: Vec<AccessChange>,
 ) -> ApiResult<Vec<Receipt>> {
+    let batch = AppendBatch {
+        access: changes,
+        ..sealed(state, tenant, actor, actions)?
+    };
+    state.sequencer().append(batch).await
+}
+
+/// [`record`] for changes to the guardrails.
+pub async fn record_guardrails(
+    state: &AppState,
+    tenant: &str,
+    actor: &Value,
+    actions: &[AdminAction],
+    changes: Vec<GuardrailChange>,
+) -> ApiResult<Vec<Receipt>> {
+    let batch = AppendBatch {
+        guardrails: changes,
+        ..sealed(state, tenant, actor, actions)?
+    };
+    let receipts = state.sequencer().append(batch).await?;
+    state.guardrails().forget(tenant);
+    Ok(receipts)
+}
+
+fn sealed(
+    state: &AppState,
+    tenant: &str,
+    actor: &Value,
+    actions: &[AdminAction],
+) -> ApiResult<AppendBatch> {
     let now = state.clock().now();
     let events = actions
         .iter()
         .map(|a| a.seal(actor, now))
         .collect::<ApiResult<Vec<_>>>()?;
-    state
-        .sequencer()
-        .append(AppendBatch {
-            tenant: tenant.to_owned(),
-            events,
-            access: changes,
-        })
-        .await
+    Ok(AppendBatch::events(tenant, events))
 }
 
 /// What the trail shows of a key: never its secret or its hash.

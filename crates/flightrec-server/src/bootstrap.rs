@@ -81,6 +81,7 @@ pub fn bootstrap(
             .collect::<Result<_, _>>()
             .map_err(|e| StoreError::Rejected(e.message))?,
         access: plan.changes,
+        ..AppendBatch::default()
     };
     store.append(vec![batch])?.pop().expect("one outcome")?;
     Ok(Some(Bootstrapped {

@@ -1,12 +1,14 @@
-//! The ingest pipeline: request body → validated events → sealed records.
+//! The ingest pipeline: request body → validated events (credentials
+//! masked) → screened by the compliance rules → sealed records and alerts.
 //!
 //! Nothing is queued for the log until every event of a request is valid,
 //! so a batch is all or nothing from the first byte.
 
 use crate::error::{ApiError, ApiResult, Detail};
 use crate::state::AppState;
-use flightrec_core::event::{FieldError, parse_event};
-use flightrec_core::record::SealedEvent;
+use flightrec_core::event::{Event, FieldError, parse_event};
+use flightrec_core::record::{Receipt, SealedEvent};
+use flightrec_store::AppendBatch;
 use serde_json::Value;
 
 /// Holds events sent with a key bound to an agent to that agent: an event
@@ -41,21 +43,42 @@ pub fn bind_agent(values: &mut [Value], agent: &str, batch: bool) -> ApiResult<(
     Ok(())
 }
 
-/// Validates and seals events. `index` is given for batches, so every error
-/// names the event it belongs to.
-pub fn seal_events(
+/// Validates, screens and seals a request's events into a batch for
+/// `tenant`'s log, with the alerts the tenant's rules raised. Errors name
+/// the event (by index, in a batch) and field.
+pub async fn prepare(
     state: &AppState,
+    tenant: &str,
     values: Vec<Value>,
     batch: bool,
-) -> ApiResult<Vec<SealedEvent>> {
+) -> ApiResult<AppendBatch> {
+    let mut events = parse_events(state, values, batch)?;
+    let alerts = crate::guardrails::screen(state, tenant, &mut events).await?;
+    Ok(AppendBatch {
+        alerts,
+        ..AppendBatch::events(tenant, events.iter().map(SealedEvent::seal).collect())
+    })
+}
+
+/// Appends a prepared batch; wakes the webhook sender if it raised alerts.
+pub async fn append(state: &AppState, batch: AppendBatch) -> ApiResult<Vec<Receipt>> {
+    let alerted = !batch.alerts.is_empty();
+    let receipts = state.sequencer().append(batch).await?;
+    if alerted {
+        state.webhook_sender().wake();
+    }
+    Ok(receipts)
+}
+
+fn parse_events(state: &AppState, values: Vec<Value>, batch: bool) -> ApiResult<Vec<Event>> {
     let received_at = state.clock().now();
     let limits = state.limits();
-    let mut sealed = Vec::with_capacity(values.len());
+    let mut parsed = Vec::with_capacity(values.len());
     let mut details = Vec::new();
     let mut oversize = false;
     for (i, value) in values.into_iter().enumerate() {
         match parse_event(value, received_at, limits, new_event_id) {
-            Ok(event) => sealed.push(SealedEvent::seal(&event)),
+            Ok(event) => parsed.push(event),
             Err(invalid) => {
                 for FieldError { field, message } in invalid.errors {
                     oversize |= field == "(event)" && message.contains("the limit is");
@@ -69,7 +92,7 @@ pub fn seal_events(
         }
     }
     if details.is_empty() {
-        return Ok(sealed);
+        return Ok(parsed);
     }
     let summary: Vec<String> = details
         .iter()

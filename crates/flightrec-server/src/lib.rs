@@ -14,11 +14,13 @@ pub mod bootstrap;
 mod cursor;
 pub mod demo;
 pub mod error;
+pub mod guardrails;
 mod ingest;
 mod params;
 mod routes;
 pub mod sequencer;
 mod state;
+pub mod webhooks;
 
 pub use state::AppState;
 
@@ -26,7 +28,6 @@ use axum::Router;
 use axum::response::{IntoResponse, Response};
 use error::ApiError;
 use flightrec_core::record::Receipt;
-use flightrec_store::AppendBatch;
 use std::future::Future;
 use tokio::net::TcpListener;
 
@@ -40,12 +41,13 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves `app(state)` on `listener` until `shutdown` resolves, then lets
-/// requests in flight finish.
+/// requests in flight finish; sends webhooks meanwhile.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    tokio::spawn(webhooks::run(state.clone()));
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await
@@ -55,11 +57,8 @@ pub async fn serve(
 /// the API; loading it again changes nothing.
 pub async fn load_demo(state: &AppState, tenant: &str) -> Result<Vec<Receipt>, ApiError> {
     let values = demo::demo_events(state.clock().now());
-    let events = ingest::seal_events(state, values, true)?;
-    state
-        .sequencer()
-        .append(AppendBatch::events(tenant, events))
-        .await
+    let batch = ingest::prepare(state, tenant, values, true).await?;
+    ingest::append(state, batch).await
 }
 
 fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {

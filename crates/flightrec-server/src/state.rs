@@ -2,7 +2,9 @@
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
+use crate::guardrails::Guardrails;
 use crate::sequencer::Sequencer;
+use crate::webhooks::{self, WebhookSettings};
 use flightrec_core::clock::Clock;
 use flightrec_core::event::Limits;
 use flightrec_store::{Checkpointing, Store, StoreError};
@@ -20,6 +22,9 @@ struct Inner {
     limits: Limits,
     checkpointing: Checkpointing,
     auth: Auth,
+    guardrails: Guardrails,
+    webhook_settings: WebhookSettings,
+    webhook_sender: webhooks::Sender,
 }
 
 impl AppState {
@@ -31,6 +36,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
         limits: Limits,
         auth: Auth,
+        webhook_settings: WebhookSettings,
     ) -> Self {
         let sequencer = Sequencer::start(store.clone(), checkpointing.interval);
         AppState {
@@ -41,6 +47,9 @@ impl AppState {
                 limits,
                 checkpointing,
                 auth,
+                guardrails: Guardrails::default(),
+                webhook_settings,
+                webhook_sender: webhooks::Sender::default(),
             }),
         }
     }
@@ -53,6 +62,20 @@ impl AppState {
     /// Sessions, rate limits and sign-in bookkeeping.
     pub fn auth(&self) -> &Auth {
         &self.inner.auth
+    }
+
+    /// The compiled compliance rules of each tenant.
+    pub fn guardrails(&self) -> &Guardrails {
+        &self.inner.guardrails
+    }
+
+    pub fn webhook_settings(&self) -> &WebhookSettings {
+        &self.inner.webhook_settings
+    }
+
+    /// Wakes the webhook sender.
+    pub fn webhook_sender(&self) -> &webhooks::Sender {
+        &self.inner.webhook_sender
     }
 
     pub fn sequencer(&self) -> &Sequencer {

@@ -543,6 +543,7 @@ fn change<S: Store>(
         tenant: tenant.into(),
         events: vec![sealed(event)],
         access,
+        ..AppendBatch::default()
     };
     let outcome = store.append(vec![batch]).expect("append").pop().unwrap();
     assert_verifies(store);

@@ -3,7 +3,8 @@
 //! Three small traits state the contract every backend keeps:
 //! [`RecordStore`] (the tenants' append-only logs and the queries over them),
 //! [`LogStore`] (the Merkle tree over them: tiles, checkpoints, proofs) and
-//! [`AccessStore`] (tenants, people and API keys). [`SqliteStore`] is the
+//! [`AccessStore`] (tenants, people and API keys) and [`GuardrailStore`]
+//! (agents, compliance rules, policies, alerts and webhooks). [`SqliteStore`] is the
 //! embedded backend; every backend passes the same suite
 //! (`conformance`, behind the feature of that name).
 //!
@@ -12,6 +13,7 @@
 
 mod checkpointing;
 mod error;
+pub mod guardrails;
 mod model;
 pub mod runs;
 mod sqlite;
@@ -23,6 +25,7 @@ pub mod conformance;
 
 pub use checkpointing::Checkpointing;
 pub use error::StoreError;
+pub use guardrails::*;
 pub use model::*;
 pub use sqlite::{Durability, SqliteOptions, SqliteStore};
-pub use traits::{AccessStore, LogStore, RecordStore, Store};
+pub use traits::{AccessStore, GuardrailStore, LogStore, RecordStore, Store};

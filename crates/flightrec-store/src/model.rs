@@ -1,5 +1,6 @@
 //! The values that cross the store's interface.
 
+use crate::guardrails::{GuardrailChange, NewAlert};
 use flightrec_core::record::{Receipt, SealedEvent};
 use flightrec_core::secret::Secret;
 
@@ -8,12 +9,16 @@ use flightrec_core::secret::Secret;
 /// `access` carries the changes to tenants, people and keys that the events
 /// record (an admin action and its `key.created` record, say): they commit
 /// in the same transaction as the events or not at all, so no change is
-/// ever made without its record in the log.
-#[derive(Debug, Clone)]
+/// ever made without its record in the log. `guardrails` does the same for
+/// agents, rules, policies, alerts' status and webhooks; `alerts` are the
+/// ones the events raised (see [`crate::guardrails`]).
+#[derive(Debug, Clone, Default)]
 pub struct AppendBatch {
     pub tenant: String,
     pub events: Vec<SealedEvent>,
     pub access: Vec<AccessChange>,
+    pub guardrails: Vec<GuardrailChange>,
+    pub alerts: Vec<NewAlert>,
 }
 
 impl AppendBatch {
@@ -22,7 +27,7 @@ impl AppendBatch {
         AppendBatch {
             tenant: tenant.into(),
             events,
-            access: Vec::new(),
+            ..AppendBatch::default()
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The contract every backend keeps.
 
 use crate::StoreError;
+use crate::guardrails::*;
 use crate::model::*;
 use flightrec_core::record::StoredRecord;
 
@@ -84,10 +85,68 @@ pub trait AccessStore: Send + Sync + 'static {
     fn settings(&self, tenant: &str) -> Result<serde_json::Value, StoreError>;
 }
 
-/// A whole backend.
-pub trait Store: RecordStore + LogStore + AccessStore {}
+/// Agents, compliance rules, policies, alerts and webhooks. They change
+/// only through [`AppendBatch::guardrails`] and [`AppendBatch::alerts`];
+/// deliveries' bookkeeping is the exception, as it is no one's action.
+pub trait GuardrailStore: Send + Sync + 'static {
+    fn agent(&self, tenant: &str, id: &str) -> Result<Option<Agent>, StoreError>;
 
-impl<T: RecordStore + LogStore + AccessStore> Store for T {}
+    /// A tenant's agents, oldest first.
+    fn agents(&self, tenant: &str) -> Result<Vec<Agent>, StoreError>;
+
+    fn rule(&self, tenant: &str, id: &str) -> Result<Option<StoredRule>, StoreError>;
+
+    /// A tenant's own rules, oldest first.
+    fn rules(&self, tenant: &str) -> Result<Vec<StoredRule>, StoreError>;
+
+    /// A policy at `version`, or its current version when `None`. A deleted
+    /// policy's versions can still be read this way, with no agents.
+    fn policy(
+        &self,
+        tenant: &str,
+        id: &str,
+        version: Option<u32>,
+    ) -> Result<Option<Policy>, StoreError>;
+
+    /// A tenant's policies at their current versions, oldest first.
+    fn policies(&self, tenant: &str) -> Result<Vec<Policy>, StoreError>;
+
+    fn alert(&self, tenant: &str, id: &str) -> Result<Option<Alert>, StoreError>;
+
+    fn alerts(&self, tenant: &str, query: &AlertQuery) -> Result<Page<Alert>, StoreError>;
+
+    fn webhook(&self, tenant: &str, id: &str) -> Result<Option<Webhook>, StoreError>;
+
+    /// A tenant's webhooks, oldest first.
+    fn webhooks(&self, tenant: &str) -> Result<Vec<Webhook>, StoreError>;
+
+    /// A webhook's deliveries, newest first.
+    fn deliveries(
+        &self,
+        tenant: &str,
+        webhook_id: &str,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Takes up to `limit` pending deliveries due at `now`, of any tenant,
+    /// and holds them until `lease_until`: another sender (another node)
+    /// does not take them meanwhile, and if this one dies they come due
+    /// again then.
+    fn claim_deliveries(
+        &self,
+        now: &str,
+        lease_until: &str,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Notes how an attempt went (bookkeeping, not a logged change).
+    fn record_attempt(&self, attempt: &DeliveryAttempt) -> Result<(), StoreError>;
+}
+
+/// A whole backend.
+pub trait Store: RecordStore + LogStore + AccessStore + GuardrailStore {}
+
+impl<T: RecordStore + LogStore + AccessStore + GuardrailStore> Store for T {}
 
 /// The Merkle log over each tenant's records: tiles, checkpoints, proofs.
 pub trait LogStore: Send + Sync + 'static {

@@ -163,6 +163,17 @@ pub struct ServeArgs {
     /// a number with s, m, h or d.
     #[arg(long, env = "FLIGHTREC_SESSION_TTL", default_value = "12h", value_parser = parse_duration)]
     pub session_ttl: std::time::Duration,
+    /// Let webhooks reach loopback, private and link-local addresses (for
+    /// receivers inside your network).
+    #[arg(
+        long,
+        env = "FLIGHTREC_WEBHOOKS_ALLOW_PRIVATE_TARGETS",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        default_value = "false",
+        num_args = 0..=1,
+        default_missing_value = "true"
+    )]
+    pub webhooks_allow_private_targets: bool,
 }
 
 /// `90s`, `30m`, `12h`, `7d`.

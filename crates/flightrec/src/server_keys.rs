@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 pub const LOG_KEY_FILE: &str = "log-key";
 pub const SESSION_KEY_FILE: &str = "session-key";
+pub const WEBHOOK_KEY_FILE: &str = "webhook-key";
 
 fn key_path(data_dir: &Path) -> PathBuf {
     data_dir.join(LOG_KEY_FILE)
@@ -61,28 +62,49 @@ pub fn existing_log_key(data_dir: &Path) -> anyhow::Result<Signer> {
 /// The session signing key: `FLIGHTREC_SESSION_KEY` (64 hex digits), else
 /// the data dir's, else 32 new random bytes saved there.
 pub fn session_key(data_dir: &Path) -> anyhow::Result<[u8; 32]> {
+    random_key(
+        data_dir,
+        "FLIGHTREC_SESSION_KEY",
+        SESSION_KEY_FILE,
+        "session signing key",
+    )
+}
+
+/// The key webhook signing secrets are derived from:
+/// `FLIGHTREC_WEBHOOK_KEY`, else the data dir's, else a new one saved
+/// there. Nodes sharing a database must share it.
+pub fn webhook_key(data_dir: &Path) -> anyhow::Result<[u8; 32]> {
+    random_key(
+        data_dir,
+        "FLIGHTREC_WEBHOOK_KEY",
+        WEBHOOK_KEY_FILE,
+        "webhook key",
+    )
+}
+
+fn random_key(data_dir: &Path, var: &str, file: &str, what: &str) -> anyhow::Result<[u8; 32]> {
     let parse = |text: &str, from: &str| -> anyhow::Result<[u8; 32]> {
         let bytes = hex::decode(text.trim()).ok().filter(|b| b.len() == 32);
         bytes
             .and_then(|b| b.try_into().ok())
             .with_context(|| format!("{from} must hold 64 hex digits (32 random bytes)"))
     };
-    if let Ok(text) = std::env::var("FLIGHTREC_SESSION_KEY") {
+    if let Ok(text) = std::env::var(var) {
         if !text.trim().is_empty() {
-            return parse(&text, "FLIGHTREC_SESSION_KEY");
+            return parse(&text, var);
         }
     }
-    let path = data_dir.join(SESSION_KEY_FILE);
+    let path = data_dir.join(file);
     if path.exists() {
         let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("could not read the session key {}", path.display()))?;
+            .with_context(|| format!("could not read the {what} {}", path.display()))?;
         return parse(&text, &path.display().to_string());
     }
     let key: [u8; 32] = rand::random();
     let mut file = private_file(&path)?;
     writeln!(file, "{}", hex::encode(key))?;
     file.sync_all()?;
-    tracing::info!(path = %path.display(), "created the session signing key");
+    tracing::info!(path = %path.display(), "created the {what}");
     Ok(key)
 }
 

@@ -10,6 +10,7 @@ mod limits;
 mod parse;
 mod time;
 mod types;
+mod visit;
 
 pub use derived::{IndexColumns, search_text};
 pub use limits::Limits;
@@ -19,6 +20,7 @@ pub use types::{
     Actor, ActorType, Body, ErrorInfo, Event, Governance, GovernanceStatus, Redaction, Resource,
     RiskLevel, Status,
 };
+pub use visit::{CONTENT_FIELDS, TEXT_FIELDS};
 
 /// The event types flightrec knows; any other `type` is accepted as well.
 pub const KNOWN_TYPES: &[&str] = &[

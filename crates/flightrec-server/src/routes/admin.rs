@@ -126,6 +126,7 @@ async fn create_tenant(
             tenant: id.clone(),
             events,
             access: planned.changes,
+            ..AppendBatch::default()
         })
         .await?;
     // And the operator's own log says who created it.

@@ -4,7 +4,7 @@ use crate::auth::{Permission, Principal};
 use crate::body::read_json;
 use crate::cursor;
 use crate::error::{ApiError, ApiResult};
-use crate::ingest::{bind_agent, seal_events};
+use crate::ingest::{append, bind_agent, prepare};
 use crate::params::Params;
 use crate::state::AppState;
 use axum::body::Body;
@@ -16,7 +16,7 @@ use flightrec_core::event::{
     ActorType, GovernanceStatus, Status, format_time, parse_time, parse_window_start,
 };
 use flightrec_core::record::StoredRecord;
-use flightrec_store::{AppendBatch, EventFilter, EventQuery};
+use flightrec_store::{EventFilter, EventQuery};
 use serde_json::{Value, json};
 
 pub fn router() -> Router<AppState> {
@@ -37,11 +37,8 @@ async fn post_event(
     if let Some(agent) = principal.bound_agent() {
         bind_agent(&mut values, agent, false)?;
     }
-    let events = seal_events(&state, values, false)?;
-    let receipts = state
-        .sequencer()
-        .append(AppendBatch::events(principal.tenant, events))
-        .await?;
+    let batch = prepare(&state, &principal.tenant, values, false).await?;
+    let receipts = append(&state, batch).await?;
     let receipt = receipts.into_iter().next().expect("one receipt per event");
     Ok((StatusCode::CREATED, Json(json!({"receipt": receipt}))))
 }
@@ -82,11 +79,8 @@ async fn post_batch(
     if let Some(agent) = principal.bound_agent() {
         bind_agent(&mut values, agent, true)?;
     }
-    let events = seal_events(&state, values, true)?;
-    let receipts = state
-        .sequencer()
-        .append(AppendBatch::events(principal.tenant, events))
-        .await?;
+    let batch = prepare(&state, &principal.tenant, values, true).await?;
+    let receipts = append(&state, batch).await?;
     Ok((StatusCode::CREATED, Json(json!({"receipts": receipts}))))
 }
 

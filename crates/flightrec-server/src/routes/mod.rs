@@ -1,14 +1,19 @@
 //! The HTTP API (DESIGN §7), one file per resource.
 
 pub mod admin;
+pub mod agents;
+pub mod alerts;
 pub mod auth;
 pub mod events;
 pub mod export;
 pub mod health;
 pub mod log;
+pub mod policies;
+pub mod rules;
 pub mod runs;
 pub mod settings;
 pub mod users;
+pub mod webhooks;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -25,6 +30,11 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(settings::router())
         .merge(admin::router())
+        .merge(agents::router())
+        .merge(rules::router())
+        .merge(policies::router())
+        .merge(alerts::router())
+        .merge(webhooks::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

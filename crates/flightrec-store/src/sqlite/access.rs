@@ -107,7 +107,7 @@ pub(super) fn apply(conn: &Connection, change: &AccessChange) -> Result<(), Stor
     Ok(())
 }
 
-fn conflict(e: rusqlite::Error, what: impl FnOnce() -> String) -> StoreError {
+pub(super) fn conflict(e: rusqlite::Error, what: impl FnOnce() -> String) -> StoreError {
     match &e {
         rusqlite::Error::SqliteFailure(f, _)
             if f.code == rusqlite::ErrorCode::ConstraintViolation =>

@@ -64,7 +64,18 @@ fn append_one(
         .access
         .iter()
         .try_for_each(|change| super::access::apply(&sp, change))
-        .and_then(|()| append_events(&sp, &mut staged, batch));
+        .and_then(|()| {
+            batch
+                .guardrails
+                .iter()
+                .try_for_each(|change| super::guardrails::apply(&sp, change))
+        })
+        .and_then(|()| {
+            let first_new = staged.next_seq;
+            let receipts = append_events(&sp, &mut staged, batch)?;
+            insert_alerts(&sp, batch, &receipts, first_new)?;
+            Ok(receipts)
+        });
     match applied {
         Ok(receipts) => {
             sp.commit()?;
@@ -159,6 +170,38 @@ fn append_events(
         receipts.push(receipt);
     }
     Ok(receipts)
+}
+
+/// Writes the alerts of the events this batch added to the log (`seq` from
+/// `first_new` on, each once); a retried event raised its alerts the first
+/// time.
+fn insert_alerts(
+    tx: &Connection,
+    batch: &AppendBatch,
+    receipts: &[Receipt],
+    first_new: u64,
+) -> Result<(), StoreError> {
+    // Each new seq's alerts come from the first event that got it; a later
+    // duplicate of that event in the batch shares its receipt, not its alerts.
+    let mut owner: HashMap<u64, usize> = HashMap::new();
+    for new in &batch.alerts {
+        let (Some(receipt), Some(event)) = (
+            receipts.get(new.event_index),
+            batch.events.get(new.event_index),
+        ) else {
+            return Err(StoreError::Rejected(format!(
+                "an alert names event {} of a batch of {}",
+                new.event_index,
+                batch.events.len()
+            )));
+        };
+        let new_record = receipt.seq >= first_new
+            && *owner.entry(receipt.seq).or_insert(new.event_index) == new.event_index;
+        if new_record {
+            super::alerts::insert(tx, &new.alert, receipt.seq, &event.received_at)?;
+        }
+    }
+    Ok(())
 }
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {

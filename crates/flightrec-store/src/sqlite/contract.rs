@@ -1,4 +1,4 @@
-//! The three store traits, implemented by delegating to the SQLite code of
+//! The store traits, implemented by delegating to the SQLite code of
 //! each concern (append, query, log, access, search).
 
 use super::{SqliteStore, heads, search};
@@ -176,5 +176,78 @@ impl crate::LogStore for SqliteStore {
         // FTS5 takes its integrity check as a write statement (it changes
         // nothing), so it runs on the writer connection.
         self.write(|conn| search::integrity_problem(conn))
+    }
+}
+
+impl crate::GuardrailStore for SqliteStore {
+    fn agent(&self, tenant: &str, id: &str) -> Result<Option<crate::Agent>, StoreError> {
+        Ok(self.select_agents(tenant, Some(id))?.pop())
+    }
+
+    fn agents(&self, tenant: &str) -> Result<Vec<crate::Agent>, StoreError> {
+        self.select_agents(tenant, None)
+    }
+
+    fn rule(&self, tenant: &str, id: &str) -> Result<Option<crate::StoredRule>, StoreError> {
+        Ok(self.select_rules(tenant, Some(id))?.pop())
+    }
+
+    fn rules(&self, tenant: &str) -> Result<Vec<crate::StoredRule>, StoreError> {
+        self.select_rules(tenant, None)
+    }
+
+    fn policy(
+        &self,
+        tenant: &str,
+        id: &str,
+        version: Option<u32>,
+    ) -> Result<Option<crate::Policy>, StoreError> {
+        Ok(self.select_policies(tenant, Some(id), version)?.pop())
+    }
+
+    fn policies(&self, tenant: &str) -> Result<Vec<crate::Policy>, StoreError> {
+        self.select_policies(tenant, None, None)
+    }
+
+    fn alert(&self, tenant: &str, id: &str) -> Result<Option<crate::Alert>, StoreError> {
+        self.select_alert(tenant, id)
+    }
+
+    fn alerts(
+        &self,
+        tenant: &str,
+        query: &crate::AlertQuery,
+    ) -> Result<crate::Page<crate::Alert>, StoreError> {
+        self.select_alerts(tenant, query)
+    }
+
+    fn webhook(&self, tenant: &str, id: &str) -> Result<Option<crate::Webhook>, StoreError> {
+        Ok(self.select_webhooks(tenant, Some(id))?.pop())
+    }
+
+    fn webhooks(&self, tenant: &str) -> Result<Vec<crate::Webhook>, StoreError> {
+        self.select_webhooks(tenant, None)
+    }
+
+    fn deliveries(
+        &self,
+        tenant: &str,
+        webhook_id: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::Delivery>, StoreError> {
+        self.select_deliveries(tenant, webhook_id, limit)
+    }
+
+    fn claim_deliveries(
+        &self,
+        now: &str,
+        lease_until: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::Delivery>, StoreError> {
+        self.claim_due_deliveries(now, lease_until, limit)
+    }
+
+    fn record_attempt(&self, attempt: &crate::DeliveryAttempt) -> Result<(), StoreError> {
+        self.update_delivery(attempt)
     }
 }

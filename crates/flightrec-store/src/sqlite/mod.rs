@@ -5,14 +5,17 @@
 //! which WAL lets run alongside the writer.
 
 mod access;
+mod alerts;
 mod append;
 mod contract;
+mod guardrails;
 mod heads;
 mod log;
 mod query;
 mod rows;
 mod schema;
 mod search;
+mod webhooks;
 
 use crate::{Checkpointing, StoreError};
 use rusqlite::{Connection, OpenFlags};

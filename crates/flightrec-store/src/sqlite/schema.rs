@@ -10,7 +10,7 @@ use rusqlite::Connection;
 pub const APPLICATION_ID: i64 = 0x4652_6563;
 
 /// Each migration takes the schema from its index to its index + 1.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -221,4 +221,110 @@ CREATE TABLE settings (
     tenant TEXT PRIMARY KEY REFERENCES tenants (id),
     value  TEXT NOT NULL
 ) STRICT;
+"#;
+
+/// Guardrails: agents, compliance rules, versioned policies, alerts and
+/// webhooks with their delivery queue.
+const V3: &str = r#"
+CREATE TABLE agents (
+    tenant     TEXT NOT NULL REFERENCES tenants (id),
+    id         TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    metadata   TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (tenant, id),
+    UNIQUE (tenant, name)
+) STRICT;
+
+CREATE TABLE compliance_rules (
+    tenant     TEXT NOT NULL REFERENCES tenants (id),
+    id         TEXT NOT NULL,
+    rule       TEXT NOT NULL,
+    pack       TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (tenant, id)
+) STRICT;
+
+CREATE TABLE policies (
+    tenant     TEXT NOT NULL REFERENCES tenants (id),
+    id         TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (tenant, id)
+) STRICT;
+
+-- Every version ever made; alerts name the one that fired.
+CREATE TABLE policy_versions (
+    tenant      TEXT NOT NULL,
+    policy_id   TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    name        TEXT NOT NULL,
+    description TEXT NOT NULL,
+    rules       TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (tenant, policy_id, version)
+) STRICT;
+
+CREATE TABLE policy_agents (
+    tenant     TEXT NOT NULL,
+    policy_id  TEXT NOT NULL,
+    agent_id   TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (tenant, policy_id, agent_id)
+) STRICT;
+
+CREATE TABLE alerts (
+    tenant         TEXT NOT NULL,
+    id             TEXT NOT NULL,
+    rule_id        TEXT NOT NULL,
+    rule_name      TEXT NOT NULL,
+    severity       TEXT NOT NULL,
+    detector       TEXT NOT NULL,
+    event_id       TEXT NOT NULL,
+    seq            INTEGER NOT NULL,
+    run_id         TEXT,
+    agent_id       TEXT,
+    path           TEXT NOT NULL,
+    excerpt        TEXT NOT NULL,
+    matches        INTEGER NOT NULL,
+    policy_id      TEXT,
+    policy_version INTEGER,
+    status         TEXT NOT NULL,
+    created_at     TEXT NOT NULL,
+    resolved_at    TEXT,
+    resolved_by    TEXT,
+    PRIMARY KEY (tenant, id)
+) STRICT;
+CREATE INDEX alerts_by_time ON alerts (tenant, created_at, id);
+CREATE INDEX alerts_by_status ON alerts (tenant, status, created_at, id);
+CREATE INDEX alerts_by_event ON alerts (tenant, event_id);
+
+CREATE TABLE webhooks (
+    tenant     TEXT NOT NULL REFERENCES tenants (id),
+    id         TEXT NOT NULL,
+    url        TEXT NOT NULL,
+    events     TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (tenant, id)
+) STRICT;
+
+CREATE TABLE webhook_deliveries (
+    tenant           TEXT NOT NULL,
+    id               TEXT NOT NULL,
+    webhook_id       TEXT NOT NULL,
+    event_type       TEXT NOT NULL,
+    subject_id       TEXT NOT NULL,
+    payload          TEXT,
+    status           TEXT NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  TEXT,
+    last_status_code INTEGER,
+    last_error       TEXT,
+    created_at       TEXT NOT NULL,
+    delivered_at     TEXT,
+    PRIMARY KEY (tenant, id)
+) STRICT;
+CREATE INDEX deliveries_due ON webhook_deliveries (status, next_attempt_at);
+CREATE INDEX deliveries_by_webhook ON webhook_deliveries (tenant, webhook_id, created_at);
 "#;

@@ -9,6 +9,7 @@ use flightrec_server::AppState;
 use flightrec_server::auth::Auth;
 use flightrec_server::auth::rate_limit::RateLimits;
 use flightrec_server::bootstrap::{BootstrapChoices, DEFAULT_TENANT, bootstrap};
+use flightrec_server::webhooks::WebhookSettings;
 use flightrec_store::{Checkpointing, Durability, SqliteOptions, SqliteStore, Store};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -68,7 +69,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             per_tenant: rate(args.rate_limit_per_tenant_rps),
         },
     );
-    let state = AppState::new(store, checkpointing, clock, limits, auth);
+    let webhooks = WebhookSettings {
+        key: crate::server_keys::webhook_key(&args.data_dir)?,
+        allow_private_targets: args.webhooks_allow_private_targets,
+    };
+    let state = AppState::new(store, checkpointing, clock, limits, auth, webhooks);
     if args.demo {
         let receipts = flightrec_server::load_demo(&state, DEFAULT_TENANT)
             .await
