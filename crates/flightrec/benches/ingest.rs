@@ -362,6 +362,7 @@ fn verify(data_dir: &std::path::Path, records: usize) {
 }
 
 fn main() {
+    flightrec_server::webhooks::install_tls_provider();
     let store_events = env_usize("BENCH_STORE_EVENTS", 1_000_000);
     let single_events = env_usize("BENCH_SINGLE_EVENTS", 64 * 500);
     let batch_events = env_usize("BENCH_BATCH_EVENTS", 200_000);

@@ -56,8 +56,16 @@ impl Sender {
     }
 }
 
+/// Makes `ring` the process's TLS crypto: every HTTPS client (webhooks,
+/// the CLI's) needs one chosen before it is built. Calling it again is
+/// harmless.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Sends due deliveries until the process ends.
 pub async fn run(state: AppState) {
+    install_tls_provider();
     let settings = state.webhook_settings().clone();
     let mut client = reqwest::Client::builder()
         .timeout(ATTEMPT_TIMEOUT)

@@ -4,6 +4,8 @@ mod access;
 mod api;
 mod cli;
 mod crash;
+mod guardrails;
 mod log;
 mod masking;
+mod receiver;
 mod support;

@@ -82,7 +82,10 @@ impl Server {
         Server {
             child,
             base,
-            http: reqwest::Client::new(),
+            http: {
+                flightrec_server::webhooks::install_tls_provider();
+                reqwest::Client::new()
+            },
             banner,
         }
     }
