@@ -3,6 +3,10 @@
 //! A backend's tests call each check with a fresh, empty store (see
 //! `tests/sqlite.rs`); [`all`] lists them so none is forgotten.
 
+mod guardrails;
+
+pub use guardrails::*;
+
 use crate::*;
 use flightrec_core::clock::SystemClock;
 use flightrec_core::event::{Limits, parse_event, parse_time};
@@ -47,6 +51,18 @@ pub fn all<S: Store>() -> Vec<Check<S>> {
         (
             "failed_batch_leaves_no_trace",
             failed_batch_leaves_no_trace::<S>,
+        ),
+        (
+            "guardrail_changes_commit_with_their_record",
+            guardrail_changes_commit_with_their_record::<S>,
+        ),
+        (
+            "alerts_commit_with_new_records_only",
+            alerts_commit_with_new_records_only::<S>,
+        ),
+        (
+            "webhook_deliveries_are_queued_claimed_and_noted",
+            webhook_deliveries_are_queued_claimed_and_noted::<S>,
         ),
     ]
 }
