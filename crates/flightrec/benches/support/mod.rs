@@ -1,0 +1,163 @@
+//! What the benchmarks share: the server under test, the events they
+//! send, and batch ingest over HTTP. Each bench uses part of it.
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub const API_KEY: &str = "fr_benchmark_key_0123456789abcdefghijklmn";
+
+pub fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
+/// An event of about 1 KB, like a tool call with arguments and a result.
+pub fn event(i: usize) -> Value {
+    let event_type = [
+        "tool_call",
+        "tool_result",
+        "thinking",
+        "llm_call",
+        "read_file",
+    ][i % 5];
+    let tool = ["bash", "fs:read_file", "http:get", "git:commit"][i % 4];
+    let filler = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor ";
+    json!({
+        "type": event_type,
+        "run_id": format!("run-{}", i % 1000),
+        "agent_id": format!("agent-{}", i % 20),
+        "session_id": format!("session-{}", i % 500),
+        "actor": {"type": "agent", "id": format!("agent-{}", i % 20)},
+        "resource": {"type": "file", "id": format!("src/module_{}.rs", i % 300)},
+        "tool": tool,
+        "provider": "sandbox",
+        "status": if i % 50 == 0 { "fail" } else { "ok" },
+        "risk_level": "medium",
+        "duration_ms": i % 3000,
+        "input": {"command": format!("cargo test --package crate_{} -- --nocapture", i % 97), "cwd": "/work/repo"},
+        "output": {"exit_code": i % 2, "stdout": filler.repeat(8)},
+        "message": format!("step {i} of the benchmark run"),
+    })
+}
+
+/// The `flightrec` under test.
+pub fn binary() -> String {
+    std::env::var("BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_flightrec").to_owned())
+}
+
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Server {
+    pub fn start(data_dir: &std::path::Path) -> Server {
+        let durability = std::env::var("BENCH_DURABILITY").unwrap_or_else(|_| "fsync".into());
+        let mut child = Command::new(binary())
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--durability",
+                &durability,
+                "--data-dir",
+            ])
+            .arg(data_dir)
+            .env("FLIGHTREC_BOOTSTRAP_API_KEY", API_KEY)
+            .env("FLIGHTREC_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start flightrec");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let base = loop {
+            let line = lines.next().expect("server exited").unwrap();
+            if let Some(rest) = line.strip_prefix("flightrec listening on ") {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, base }
+    }
+
+    pub fn rss_mb(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+pub async fn post(http: &reqwest::Client, url: &str, body: String) {
+    let r = http
+        .post(url)
+        .header("x-api-key", API_KEY)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+}
+
+/// Sends `total` events in batches of 1,000 from `senders` connections.
+pub async fn batch_ingest(
+    base: &str,
+    first: usize,
+    total: usize,
+    senders: usize,
+    make: fn(usize) -> Value,
+) -> f64 {
+    let bodies: Vec<String> = (first..first + total)
+        .step_by(1000)
+        .map(|start| {
+            let events: Vec<Value> = (start..(start + 1000).min(first + total))
+                .map(make)
+                .collect();
+            serde_json::to_string(&events).unwrap()
+        })
+        .collect();
+    let queue = Arc::new(std::sync::Mutex::new(bodies));
+    let url = format!("{base}/v1/events/batch");
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..senders {
+        let queue = queue.clone();
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            loop {
+                let next = queue.lock().unwrap().pop();
+                let Some(body) = next else { break };
+                post(&http, &url, body).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    total as f64 / started.elapsed().as_secs_f64()
+}
