@@ -12,6 +12,7 @@
 //! - [`export`]: the JSONL export that anyone can verify offline.
 //! - [`clock`]: the injected clock, so timestamps are testable.
 //! - [`compliance`]: the rules that find personal and regulated data.
+//! - [`replay`]: a run's state at any moment: files, context, status.
 //! - [`mask`]: credential masking, applied to every event before it is kept.
 //! - [`secret`]: a string type that cannot print its secret.
 //!
@@ -25,4 +26,5 @@ pub mod jcs;
 pub mod log;
 pub mod mask;
 pub mod record;
+pub mod replay;
 pub mod secret;

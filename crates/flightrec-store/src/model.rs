@@ -134,55 +134,7 @@ pub struct EventQuery {
     pub offset: usize,
 }
 
-/// A run's lifecycle, from its `start`/`pause`/`resume`/`complete`/`cancel`/
-/// `error` events (the latest in run order wins).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunStatus {
-    Running,
-    Paused,
-    Completed,
-    Cancelled,
-    Failed,
-}
-
-impl RunStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Running => "running",
-            RunStatus::Paused => "paused",
-            RunStatus::Completed => "completed",
-            RunStatus::Cancelled => "cancelled",
-            RunStatus::Failed => "failed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<RunStatus> {
-        [
-            RunStatus::Running,
-            RunStatus::Paused,
-            RunStatus::Completed,
-            RunStatus::Cancelled,
-            RunStatus::Failed,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
-    }
-
-    /// The status an event of this type and outcome moves a run to, if it is
-    /// a lifecycle event.
-    pub fn after(event_type: &str, status: flightrec_core::event::Status) -> Option<RunStatus> {
-        use flightrec_core::event::Status;
-        Some(match event_type {
-            "start" | "resume" => RunStatus::Running,
-            "pause" => RunStatus::Paused,
-            "complete" if status == Status::Fail => RunStatus::Failed,
-            "complete" => RunStatus::Completed,
-            "cancel" => RunStatus::Cancelled,
-            "error" => RunStatus::Failed,
-            _ => return None,
-        })
-    }
-}
+pub use flightrec_core::replay::RunStatus;
 
 /// What `GET /v1/runs` shows of a run.
 #[derive(Debug, Clone, PartialEq)]

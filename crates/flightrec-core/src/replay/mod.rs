@@ -1,0 +1,16 @@
+//! Replay: the state of a run at any moment, folded from its events.
+//!
+//! [`fold`] turns a run's events, in run order, into a [`RunState`]: the
+//! files the agent had (and whether it saw all of each), the context it
+//! had been given and had produced, its lifecycle status, every change to
+//! a file with the diff it made, and the events that could not be made
+//! sense of. It is a pure function of the events, so the state at event N
+//! is the fold of the first N + 1.
+
+mod diff;
+mod fold;
+mod state;
+
+pub use diff::{apply_unified_diff, unified_diff};
+pub use fold::{Step, fold};
+pub use state::{ContextEntry, FileChange, FileState, Problem, RunState, RunStatus};
