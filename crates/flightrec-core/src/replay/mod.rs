@@ -9,8 +9,10 @@
 
 mod diff;
 mod fold;
+mod pace;
 mod state;
 
 pub use diff::{apply_unified_diff, unified_diff};
 pub use fold::{Step, fold};
+pub use pace::delay;
 pub use state::{ContextEntry, FileChange, FileState, Problem, RunState, RunStatus};

@@ -9,7 +9,10 @@ pub mod export;
 pub mod health;
 pub mod log;
 pub mod policies;
+pub mod replay;
 pub mod rules;
+pub mod run_state;
+pub mod run_tree;
 pub mod runs;
 pub mod settings;
 pub mod users;
@@ -25,6 +28,9 @@ pub fn router() -> Router<AppState> {
         .merge(health::router())
         .merge(events::router())
         .merge(runs::router())
+        .merge(run_state::router())
+        .merge(run_tree::router())
+        .merge(replay::router())
         .merge(log::router())
         .merge(auth::router())
         .merge(users::router())

@@ -8,4 +8,5 @@ mod guardrails;
 mod log;
 mod masking;
 mod receiver;
+mod replay;
 mod support;

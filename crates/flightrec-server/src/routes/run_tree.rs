@@ -1,0 +1,209 @@
+//! The shape of a run: `GET /v1/runs/{id}/tree` nests its spans by
+//! `parent_span_id` (for the trace view), and `GET /v1/events/{id}/parents`
+//! walks from one event up through the spans that contain it.
+
+use crate::auth::{Permission, Principal};
+use crate::error::{ApiError, ApiResult};
+use crate::routes::events::event_json;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use flightrec_core::record::StoredRecord;
+use flightrec_store::{RunRecordsQuery, Store, StoreError};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/runs/{id}/tree", get(tree))
+        .route("/v1/events/{id}/parents", get(parents))
+}
+
+/// The most records a tree or a parent chain reads.
+const MAX_RECORDS: usize = 100_000;
+
+fn run_records(
+    store: &dyn Store,
+    tenant: &str,
+    run_id: &str,
+) -> Result<Vec<StoredRecord>, StoreError> {
+    let mut all = Vec::new();
+    let mut query = RunRecordsQuery {
+        limit: 1000,
+        ..Default::default()
+    };
+    loop {
+        let page = store.run_records(tenant, run_id, &query)?;
+        all.extend(page.items);
+        match (page.more && all.len() < MAX_RECORDS, all.last()) {
+            (true, Some(last)) => query.after = Some((last.header.time.clone(), last.header.seq)),
+            _ => return Ok(all),
+        }
+    }
+}
+
+/// One span: the events that carry its `span_id`.
+#[derive(Default)]
+struct Span {
+    parent: Option<String>,
+    first_time: String,
+    last_time: String,
+    events: Vec<u64>,
+    fails: u64,
+    /// The first event's tool, verb or type: what the span did.
+    name: String,
+}
+
+async fn tree(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(run_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    principal.require(Permission::Read)?;
+    let (tenant, id) = (principal.tenant.clone(), run_id.clone());
+    let records = state
+        .blocking(move |s| {
+            if s.run(&tenant, &id)?.is_none() {
+                return Ok(None);
+            }
+            run_records(s, &tenant, &id).map(Some)
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no run with id {run_id:?}")))?;
+    let mut spans: BTreeMap<String, Span> = BTreeMap::new();
+    let mut loose = Vec::new();
+    for r in &records {
+        let h = &r.header;
+        let Some(span_id) = &h.span_id else {
+            loose.push(h.seq);
+            continue;
+        };
+        let span = spans.entry(span_id.clone()).or_default();
+        if span.events.is_empty() {
+            span.first_time = h.time.clone();
+            span.name = name_of(r);
+        }
+        span.last_time = h.time.clone();
+        span.events.push(h.seq);
+        span.parent = span.parent.take().or_else(|| h.parent_span_id.clone());
+        if h.status == flightrec_core::event::Status::Fail {
+            span.fails += 1;
+        }
+    }
+    let mut children: HashMap<Option<String>, Vec<String>> = HashMap::new();
+    for (id, span) in &spans {
+        // A parent the run never mentions makes its child a root.
+        let parent = span
+            .parent
+            .clone()
+            .filter(|p| spans.contains_key(p) && p != id);
+        children.entry(parent).or_default().push(id.clone());
+    }
+    for list in children.values_mut() {
+        list.sort_by(|a, b| spans[a].first_time.cmp(&spans[b].first_time).then(a.cmp(b)));
+    }
+    fn node(
+        id: &str,
+        spans: &BTreeMap<String, Span>,
+        children: &HashMap<Option<String>, Vec<String>>,
+        depth: usize,
+    ) -> Value {
+        let s = &spans[id];
+        let kids: Vec<Value> = if depth > 256 {
+            Vec::new() // a cycle or an absurd depth ends here
+        } else {
+            children
+                .get(&Some(id.to_owned()))
+                .map(|ids| {
+                    ids.iter()
+                        .map(|c| node(c, spans, children, depth + 1))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        json!({
+            "span_id": id,
+            "parent_span_id": s.parent,
+            "name": s.name,
+            "first_time": s.first_time,
+            "last_time": s.last_time,
+            "status": if s.fails > 0 { "fail" } else { "ok" },
+            "events": s.events,
+            "children": kids,
+        })
+    }
+    let roots: Vec<Value> = children
+        .get(&None)
+        .map(|ids| {
+            ids.iter()
+                .map(|id| node(id, &spans, &children, 0))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Json(json!({
+        "run_id": run_id,
+        "spans": roots,
+        "events_without_span": loose,
+        "event_count": records.len(),
+    })))
+}
+
+fn name_of(r: &StoredRecord) -> String {
+    let body = r.parsed_body().ok().flatten();
+    body.and_then(|b| b.tool.or(b.verb))
+        .unwrap_or_else(|| r.header.event_type.clone())
+}
+
+async fn parents(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(event_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    principal.require(Permission::Read)?;
+    let (tenant, id) = (principal.tenant.clone(), event_id.clone());
+    let found = state
+        .blocking(move |s| {
+            let Some(event) = s.record(&tenant, &id)? else {
+                return Ok(None);
+            };
+            let run = match &event.header.run_id {
+                Some(run_id) => run_records(s, &tenant, run_id)?,
+                None => Vec::new(),
+            };
+            Ok(Some((event, run)))
+        })
+        .await?;
+    let (event, run) =
+        found.ok_or_else(|| ApiError::not_found(format!("no event {event_id:?}")))?;
+    // Each span is represented by its first event.
+    let mut opener: HashMap<&str, &StoredRecord> = HashMap::new();
+    for r in &run {
+        if let Some(span) = &r.header.span_id {
+            opener.entry(span.as_str()).or_insert(r);
+        }
+    }
+    let mut chain = Vec::new();
+    let mut next = event.header.parent_span_id.clone();
+    // The event's own span, when it is not the span's first event.
+    if let Some(own) = event.header.span_id.as_deref().and_then(|s| opener.get(s)) {
+        if own.header.seq != event.header.seq {
+            chain.push(event_json(own)?);
+        }
+        next = own.header.parent_span_id.clone().or(next);
+    }
+    let mut seen = std::collections::HashSet::new();
+    while let Some(span) = next {
+        if !seen.insert(span.clone()) {
+            break; // a cycle in the client's span ids
+        }
+        let Some(r) = opener.get(span.as_str()) else {
+            break;
+        };
+        chain.push(event_json(r)?);
+        next = r.header.parent_span_id.clone();
+    }
+    Ok(Json(
+        json!({"event": event_json(&event)?, "parents": chain}),
+    ))
+}
