@@ -1,10 +1,15 @@
-//! `GET /v1/events/export`: the verifiable JSONL export, streamed.
+//! Exports, streamed in constant memory: `GET /v1/events/export?<filters>`
+//! and `GET /v1/runs/{id}/export`, with `format=` one of `jsonl`, `json`,
+//! `csv`, `transcript`, `asciicast`, `html` (see
+//! `flightrec_core::export`).
 //!
-//! Every record covered by the newest checkpoint that matches the filters,
-//! oldest first, one per line (header, body, salt), then the checkpoint and
-//! the public key. An unfiltered export is the whole log and is checked by
-//! rebuilding the tree; a filtered one carries an inclusion proof per line.
-//! `flightrec verify --export` checks either offline.
+//! `jsonl` is the verifiable export: every record covered by the newest
+//! checkpoint that matches, oldest first, one per line (header, body,
+//! salt), then the checkpoint and the public key. An unfiltered export is
+//! the whole log and is checked by rebuilding the tree; a filtered one (a
+//! run's, say) carries an inclusion proof per line. `flightrec verify
+//! --export` checks either offline. The other formats are for reading: a
+//! run's in run order, a filter's oldest first.
 
 use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ApiResult};
@@ -13,17 +18,20 @@ use crate::routes::events::event_filter;
 use crate::routes::log::latest;
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use flightrec_core::export::record_line;
-use flightrec_store::{EventFilter, EventQuery, Store, StoreError};
+use flightrec_core::event::format_time;
+use flightrec_core::export::{FORMATS, Subject, Writer, record_line, writer};
+use flightrec_core::record::StoredRecord;
+use flightrec_store::{EventFilter, EventQuery, RunRecordsQuery, Store, StoreError};
 use serde_json::json;
 use std::sync::Arc;
 
 /// Records read per page while streaming.
 const PAGE: usize = 1000;
 
+/// `GET /v1/events/export`.
 pub async fn export(
     State(state): State<AppState>,
     principal: Principal,
@@ -32,15 +40,236 @@ pub async fn export(
     principal.require(Permission::Export)?;
     let mut params = Params::parse(query.as_deref())?;
     let format = params.take("format").unwrap_or_else(|| "jsonl".into());
-    if format != "jsonl" {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
-            format!("`format` {format:?} is not available here; use jsonl"),
-        ));
-    }
     let filter = event_filter(&mut params, &state)?;
     params.finish()?;
-    let checkpoint = latest(&state, &principal).await?;
+    let subject = Subject {
+        title: "Events".into(),
+        run_id: None,
+        exported_at: format_time(&state.clock().now()),
+    };
+    if format == "jsonl" {
+        return verifiable(&state, &principal, filter, "flightrec-export").await;
+    }
+    let writer = writer_for(&format)?;
+    Ok(formatted(
+        &state,
+        &principal,
+        Source::Filter(Box::new(filter)),
+        subject,
+        writer,
+        &format,
+        "flightrec-export",
+    ))
+}
+
+/// `GET /v1/runs/{id}/export`.
+pub async fn export_run(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(run_id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    principal.require(Permission::Export)?;
+    let mut params = Params::parse(query.as_deref())?;
+    let format = params.take("format").unwrap_or_else(|| "json".into());
+    params.finish()?;
+    let (tenant, id) = (principal.tenant.clone(), run_id.clone());
+    if state
+        .blocking(move |s| s.run(&tenant, &id))
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found(format!("no run with id {run_id:?}")));
+    }
+    let name = format!("run-{}", file_safe(&run_id));
+    if format == "jsonl" {
+        let filter = EventFilter {
+            run_id: Some(run_id),
+            ..Default::default()
+        };
+        return verifiable(&state, &principal, filter, &name).await;
+    }
+    let writer = writer_for(&format)?;
+    let subject = Subject {
+        title: format!("Run {run_id}"),
+        run_id: Some(run_id.clone()),
+        exported_at: format_time(&state.clock().now()),
+    };
+    Ok(formatted(
+        &state,
+        &principal,
+        Source::Run(run_id),
+        subject,
+        writer,
+        &format,
+        &name,
+    ))
+}
+
+fn writer_for(format: &str) -> ApiResult<Box<dyn Writer>> {
+    writer(format).ok_or_else(|| {
+        let known: Vec<&str> = std::iter::once("jsonl")
+            .chain(FORMATS.iter().map(|f| f.0))
+            .collect();
+        ApiError::bad_request(
+            "invalid_parameter",
+            format!(
+                "`format` must be one of {}, not {format:?}",
+                known.join(", ")
+            ),
+        )
+    })
+}
+
+/// A run id as part of a file name.
+fn file_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(80)
+        .collect()
+}
+
+fn attachment(content_type: &str, file: &str) -> [(axum::http::HeaderName, String); 2] {
+    [
+        (CONTENT_TYPE, content_type.to_owned()),
+        (
+            CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file}\""),
+        ),
+    ]
+}
+
+/// What a readable export walks.
+enum Source {
+    Run(String),
+    Filter(Box<EventFilter>),
+}
+
+fn formatted(
+    state: &AppState,
+    principal: &Principal,
+    source: Source,
+    subject: Subject,
+    mut writer: Box<dyn Writer>,
+    format: &str,
+    name: &str,
+) -> Response {
+    let (content_type, extension) = FORMATS
+        .iter()
+        .find(|f| f.0 == format)
+        .map(|f| (f.1, f.2))
+        .unwrap_or(("application/octet-stream", "bin"));
+    let (lines, body) = tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(16);
+    let store = state.store();
+    let tenant = principal.tenant.clone();
+    tokio::task::spawn_blocking(move || {
+        if lines.blocking_send(Ok(writer.head(&subject))).is_err() {
+            return;
+        }
+        let mut emit = |records: &[StoredRecord]| -> bool {
+            let mut chunk = String::new();
+            for r in records {
+                match r.to_event_json() {
+                    Ok(event) => chunk.push_str(&writer.event(&event)),
+                    Err(e) => {
+                        tracing::error!(seq = r.header.seq, error = %e, "a stored body did not parse; left out of the export")
+                    }
+                }
+            }
+            chunk.is_empty() || lines.blocking_send(Ok(chunk)).is_ok()
+        };
+        let walked = match source {
+            Source::Run(run_id) => walk_run(&store, &tenant, &run_id, &mut emit),
+            Source::Filter(filter) => walk_filter(&store, &tenant, *filter, None, &mut emit),
+        };
+        let last = match walked {
+            Ok(()) => Ok(writer.tail()),
+            Err(e) => {
+                tracing::error!(error = %e, "export failed part-way");
+                Err(std::io::Error::other("the export failed part-way"))
+            }
+        };
+        let _ = lines.blocking_send(last);
+    });
+    (
+        attachment(content_type, &format!("{name}.{extension}")),
+        Body::from_stream(tokio_stream_from(body)),
+    )
+        .into_response()
+}
+
+/// Calls `emit` with each page of a run's records, in run order, until it
+/// returns false (the client left).
+fn walk_run(
+    store: &Arc<dyn Store>,
+    tenant: &str,
+    run_id: &str,
+    emit: &mut dyn FnMut(&[StoredRecord]) -> bool,
+) -> Result<(), StoreError> {
+    let mut query = RunRecordsQuery {
+        limit: PAGE,
+        ..Default::default()
+    };
+    loop {
+        let page = store.run_records(tenant, run_id, &query)?;
+        if !emit(&page.items) {
+            return Ok(());
+        }
+        match page.items.last() {
+            Some(last) if page.more => {
+                query.after = Some((last.header.time.clone(), last.header.seq))
+            }
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// Calls `emit` with each page of matching records, oldest first, below
+/// `before` when given.
+fn walk_filter(
+    store: &Arc<dyn Store>,
+    tenant: &str,
+    filter: EventFilter,
+    before: Option<u64>,
+    emit: &mut dyn FnMut(&[StoredRecord]) -> bool,
+) -> Result<(), StoreError> {
+    let mut after: Option<u64> = None;
+    loop {
+        let page = store.records(
+            tenant,
+            &EventQuery {
+                filter: filter.clone(),
+                limit: PAGE,
+                after_seq: after,
+                before_seq: before,
+                ascending: true,
+                offset: 0,
+            },
+        )?;
+        if !emit(&page.items) {
+            return Ok(());
+        }
+        match page.items.last() {
+            Some(last) if page.more => after = Some(last.header.seq),
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// The verifiable JSONL export of what `filter` matches.
+async fn verifiable(
+    state: &AppState,
+    principal: &Principal,
+    filter: EventFilter,
+    name: &str,
+) -> ApiResult<Response> {
+    let checkpoint = latest(state, principal).await?;
     let key = state
         .checkpointing()
         .verifier(&principal.tenant)
@@ -67,16 +296,9 @@ pub async fn export(
         };
         let _ = lines.blocking_send(tail);
     });
-    let stream = tokio_stream_from(body);
     Ok((
-        [
-            (CONTENT_TYPE, "application/x-ndjson"),
-            (
-                CONTENT_DISPOSITION,
-                "attachment; filename=\"flightrec-export.jsonl\"",
-            ),
-        ],
-        Body::from_stream(stream),
+        attachment("application/x-ndjson", &format!("{name}.jsonl")),
+        Body::from_stream(tokio_stream_from(body)),
     )
         .into_response())
 }
@@ -89,37 +311,27 @@ fn write_records(
     lines: &tokio::sync::mpsc::Sender<Result<String, std::io::Error>>,
 ) -> Result<(), StoreError> {
     let whole_log = filter == EventFilter::default();
-    let mut after: Option<u64> = None;
-    loop {
-        let page = store.records(
-            tenant,
-            &EventQuery {
-                filter: filter.clone(),
-                limit: PAGE,
-                after_seq: after,
-                before_seq: Some(size),
-                ascending: true,
-                offset: 0,
-            },
-        )?;
+    let mut failure = None;
+    walk_filter(store, tenant, filter, Some(size), &mut |records| {
         let mut chunk = String::new();
-        for record in &page.items {
+        for record in records {
             let proof = if whole_log {
                 None
             } else {
-                Some(store.inclusion_proof(tenant, record.header.seq, size)?)
+                match store.inclusion_proof(tenant, record.header.seq, size) {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        failure = Some(e);
+                        return false;
+                    }
+                }
             };
             chunk.push_str(&record_line(record, proof.as_ref()));
             chunk.push('\n');
         }
-        if !chunk.is_empty() && lines.blocking_send(Ok(chunk)).is_err() {
-            return Ok(()); // the client went away
-        }
-        match page.items.last() {
-            Some(last) if page.more => after = Some(last.header.seq),
-            _ => return Ok(()),
-        }
-    }
+        chunk.is_empty() || lines.blocking_send(Ok(chunk)).is_ok()
+    })?;
+    failure.map_or(Ok(()), Err)
 }
 
 /// A receiver as a byte stream.

@@ -390,6 +390,11 @@ fn routes() -> Vec<(&'static str, &'static str, Option<Value>, &'static str)> {
         ("GET", "/v1/events/export", None, "export"),
         ("GET", "/v1/runs", None, "read"),
         ("GET", "/v1/runs/nope", None, "read"),
+        ("GET", "/v1/runs/nope/state", None, "read"),
+        ("GET", "/v1/runs/nope/tree", None, "read"),
+        ("GET", "/v1/runs/nope/replay", None, "read"),
+        ("GET", "/v1/runs/nope/export", None, "export"),
+        ("GET", "/v1/events/nope/parents", None, "read"),
         ("GET", "/v1/log/checkpoint", None, "read"),
         ("GET", "/v1/log/public-key", None, "read"),
         (

@@ -261,8 +261,12 @@ async fn export_verifies_offline_and_tampering_fails() {
     std::fs::write(&checkpoint_file, &note).unwrap();
     std::fs::write(&key_file, &key_text).unwrap();
 
-    for (name, query) in [("whole", ""), ("filtered", "?type=tool_call&run_id=x-1")] {
-        let (status, body) = bytes(&s, &format!("/v1/events/export{query}")).await;
+    for (name, path) in [
+        ("whole", "/v1/events/export"),
+        ("filtered", "/v1/events/export?type=tool_call&run_id=x-1"),
+        ("run", "/v1/runs/x-2/export?format=jsonl"),
+    ] {
+        let (status, body) = bytes(&s, path).await;
         assert_eq!(status, 200);
         let export = files.join(format!("{name}.jsonl"));
         std::fs::write(&export, &body).unwrap();
