@@ -332,4 +332,43 @@ pub enum RunsCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// What the agent had at one point: files, context, status.
+    State {
+        run: String,
+        /// After the event at this index (0 is the run's first).
+        #[arg(long, conflicts_with = "at")]
+        event: Option<u64>,
+        /// After every event up to this RFC 3339 time.
+        #[arg(long)]
+        at: Option<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Writes a run out: json, jsonl (verifiable offline), csv, transcript,
+    /// asciicast or html.
+    Export {
+        run: String,
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// The file to write; standard output when not given.
+        #[arg(short, long)]
+        output: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Plays a run back at its own pace (times `--speed`), following it
+    /// live if it is still running.
+    Replay {
+        run: String,
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// Start at this event index.
+        #[arg(long, default_value_t = 0)]
+        from_event: u64,
+        /// Print events as they come (the only mode so far).
+        #[arg(long)]
+        no_tui: bool,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
 }

@@ -51,6 +51,30 @@ impl Client {
         Ok(bytes.to_vec())
     }
 
+    /// GET `path` for reading as it arrives (exports, replays); an error
+    /// status becomes the server's message.
+    pub async fn get_streaming(
+        &self,
+        path: &str,
+        pairs: &[(&str, String)],
+    ) -> anyhow::Result<reqwest::Response> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.server))
+            .query(pairs)
+            .bearer_auth(&self.api_key)
+            .send()
+            .await
+            .with_context(|| format!("could not reach the flightrec server at {}", self.server))?;
+        let status = response.status();
+        if !status.is_success() {
+            let body: Value = response.json().await.unwrap_or_default();
+            let message = body["error"].as_str().unwrap_or("request failed");
+            bail!("{message} (HTTP {})", status.as_u16());
+        }
+        Ok(response)
+    }
+
     /// GET `path` with query `pairs`; the server's JSON error becomes the
     /// error message.
     pub async fn get(&self, path: &str, pairs: &[(&str, String)]) -> anyhow::Result<Value> {

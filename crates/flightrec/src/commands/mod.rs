@@ -3,6 +3,7 @@
 mod events;
 mod keys;
 mod log;
+mod run_replay;
 mod runs;
 mod serve;
 mod tenants;

@@ -100,5 +100,27 @@ pub async fn run(cmd: RunsCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        RunsCommand::State {
+            run,
+            event,
+            at,
+            client,
+        } => super::run_replay::state(&Client::new(&client)?, &run, event, at, client.json).await,
+        RunsCommand::Export {
+            run,
+            format,
+            output,
+            client,
+        } => super::run_replay::export(&Client::new(&client)?, &run, &format, output).await,
+        RunsCommand::Replay {
+            run,
+            speed,
+            from_event,
+            no_tui: _,
+            client,
+        } => {
+            super::run_replay::replay(&Client::new(&client)?, &run, speed, from_event, client.json)
+                .await
+        }
     }
 }

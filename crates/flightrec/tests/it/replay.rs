@@ -329,3 +329,58 @@ async fn replay_is_ordered_paced_and_follows_a_live_run() {
         assert_eq!(status, code, "{q}");
     }
 }
+
+#[tokio::test]
+async fn the_runs_commands_show_state_export_and_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"), &[]);
+    record(&s, &coding_run("cli")).await;
+
+    let (ok, out, err) = crate::support::cli(&s, &["runs", "replay", "cli", "--speed", "1000"]);
+    assert!(ok, "{err}");
+    let snapshot = include_str!("snapshots/runs_replay.txt");
+    assert_eq!(out, snapshot);
+
+    let (ok, out, err) = crate::support::cli(&s, &["runs", "state", "cli", "--event", "5"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with(
+            "run cli  ·  6 events  ·  running  ·  through event 5 at 2026-11-22T10:00:10.000000Z"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("src/sum.rs  3 lines"), "{out}");
+    assert!(
+        out.contains("edit of src/sum.rs failed: old_str was not found in the file"),
+        "{out}"
+    );
+    let (ok, out, _) = crate::support::cli(&s, &["runs", "state", "cli", "--json"]);
+    assert!(ok);
+    let state: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(state["status"], "completed");
+
+    let file = dir.path().join("cli.csv");
+    let (ok, _, err) = crate::support::cli(
+        &s,
+        &[
+            "runs",
+            "export",
+            "cli",
+            "--format",
+            "csv",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(err.contains("wrote") && err.contains("csv"), "{err}");
+    let rows = csv::Reader::from_path(&file).unwrap().records().count();
+    assert_eq!(rows, 9);
+
+    let (ok, _, err) = crate::support::cli(&s, &["runs", "state", "cli", "--event", "99"]);
+    assert!(!ok);
+    assert!(err.contains("past the run's end"), "{err}");
+    let (ok, _, err) = crate::support::cli(&s, &["runs", "export", "nope"]);
+    assert!(!ok);
+    assert!(err.contains("no run"), "{err}");
+}
