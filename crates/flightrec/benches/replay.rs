@@ -1,0 +1,152 @@
+//! Run state and export at size.
+//!
+//! `cargo bench -p flightrec --bench replay` prints:
+//!
+//! 1. `GET /v1/runs/{id}/state?event=N` at random N on a run of
+//!    `BENCH_RUN_EVENTS` (default 10,000) events touching 200 files:
+//!    p50/p99;
+//! 2. `GET /v1/events/export` (the verifiable jsonl) of a log of
+//!    `BENCH_EXPORT_EVENTS` (default 1,000,000) records: records/s, and the
+//!    server's peak RSS during the export.
+//!
+//! Knobs (environment): BENCH_RUN_EVENTS, BENCH_EXPORT_EVENTS,
+//! BENCH_DURABILITY (fsync | os), BENCH_BIN.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use support::*;
+
+const FILES: usize = 200;
+
+/// The i-th event of a coding run over 200 files: each file is read whole
+/// once, then edited again and again in place, with thinking and tool
+/// calls between.
+fn run_event(i: usize) -> Value {
+    let file = format!("src/module_{}.rs", i % FILES);
+    let mut e = match (i / FILES) % 4 {
+        0 if i < FILES => {
+            let content: String = (0..60)
+                .map(|l| format!("fn f{l}() -> u32 {{ {l} }}\n"))
+                .collect();
+            json!({"type": "read_file", "input": {"path": file}, "output": content})
+        }
+        1 | 3 => {
+            json!({"type": "edit_file", "input": {"path": file, "old_str": format!("{{ {} }}", (i / FILES) % 60), "new_str": format!("{{ {} }}", i)}})
+        }
+        2 => {
+            json!({"type": "tool_call", "tool": "bash", "input": {"command": format!("cargo test -p m{}", i % 7)}, "output": {"exit_code": 0}})
+        }
+        _ => {
+            json!({"type": "thinking", "content": format!("step {i}: the next change goes into {file}")})
+        }
+    };
+    e["run_id"] = json!("bench-run");
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z").unwrap();
+    let time = start + chrono::Duration::milliseconds(100 * i as i64);
+    e["time"] = json!(time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    e["id"] = json!(format!("bench-run-{i}"));
+    e
+}
+
+/// Resident memory of a process, in MB.
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn main() {
+    flightrec_server::webhooks::install_tls_provider();
+    let run_events = env_usize("BENCH_RUN_EVENTS", 10_000);
+    let export_events = env_usize("BENCH_EXPORT_EVENTS", 1_000_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    println!(
+        "flightrec replay benchmark ({} cores)",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"));
+    runtime.block_on(async {
+        let base = server.base.clone();
+        batch_ingest(&base, 0, run_events, 2, run_event).await;
+        let http = reqwest::Client::new();
+        let check: Value = http
+            .get(format!("{base}/v1/runs/bench-run/state"))
+            .header("x-api-key", API_KEY)
+            .send().await.unwrap().json().await.unwrap();
+        assert_eq!(check["files"].as_object().map_or(0, |f| f.len()), FILES, "the run touches 200 files");
+        assert_eq!(check["problems"].as_array().map_or(0, Vec::len), 0, "{}", check["problems"]);
+        let mut latencies = Vec::new();
+        for k in 0..200 {
+            let n = (k * 7919) % run_events;
+            let started = Instant::now();
+            let r = http
+                .get(format!("{base}/v1/runs/bench-run/state?event={n}"))
+                .header("x-api-key", API_KEY)
+                .send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.bytes().await.unwrap();
+            latencies.push(started.elapsed());
+        }
+        latencies.sort();
+        println!(
+            "(1) GET /v1/runs/{{id}}/state?event=N, run of {run_events} events over {FILES} files: p50 {:.1} ms, p99 {:.1} ms",
+            percentile(&latencies, 0.50),
+            percentile(&latencies, 0.99)
+        );
+
+        // Fill the log, then export all of it.
+        let have = run_events;
+        if export_events > have {
+            let started = Instant::now();
+            batch_ingest(&base, have, export_events - have, 4, event).await;
+            println!("    filled the log to {export_events} records in {:.0} s", started.elapsed().as_secs_f64());
+        }
+        // The export covers what the newest checkpoint does.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let pid = server.child.id();
+        let before = rss_mb(pid);
+        // The server's memory, sampled while it exports.
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let sampler = {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let mut peak = 0f64;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    peak = peak.max(rss_mb(pid));
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                peak
+            })
+        };
+        let started = Instant::now();
+        let mut r = http
+            .get(format!("{base}/v1/events/export"))
+            .header("x-api-key", API_KEY)
+            .send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let (mut lines, mut bytes) = (0usize, 0usize);
+        while let Some(chunk) = r.chunk().await.unwrap() {
+            lines += chunk.iter().filter(|b| **b == b'\n').count();
+            bytes += chunk.len();
+        }
+        let took = started.elapsed().as_secs_f64();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let peak = sampler.join().unwrap();
+        let records = lines.saturating_sub(2);
+        println!(
+            "(2) GET /v1/events/export (jsonl), {records} records, {:.0} MB: {:.0} records/s; server RSS during the export at most {peak:.1} MB (before it {before:.1} MB)",
+            bytes as f64 / 1e6,
+            records as f64 / took
+        );
+    });
+}
