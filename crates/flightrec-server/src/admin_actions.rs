@@ -6,6 +6,7 @@
 //! [`flightrec_store::AppendBatch::access`]): there is no change without
 //! its record, and no record of a change that did not happen.
 
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
@@ -131,6 +132,18 @@ pub async fn record_guardrails(
     let receipts = state.sequencer().append(batch).await?;
     state.guardrails().forget(tenant);
     Ok(receipts)
+}
+
+/// [`record_guardrails`] of one action by the caller, with one change.
+pub async fn record_by(
+    state: &AppState,
+    principal: &Principal,
+    action: AdminAction,
+    change: GuardrailChange,
+) -> ApiResult<()> {
+    let actor = principal.actor();
+    record_guardrails(state, &principal.tenant, &actor, &[action], vec![change]).await?;
+    Ok(())
 }
 
 fn sealed(

@@ -17,24 +17,26 @@ use crate::jcs;
 use crate::log::tree::RightEdge;
 use crate::log::{InclusionProof, Verifier, open_checkpoint, verify_inclusion};
 use crate::record::{Header, StoredRecord, body_hash};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-/// One record line of an export.
+/// One record line of an export. The body goes in as stored (its JCS
+/// text, already JSON), not parsed and written again.
 pub fn record_line(record: &StoredRecord, proof: Option<&InclusionProof>) -> String {
-    let body: Value = record
-        .body
-        .as_deref()
-        .and_then(|b| serde_json::from_str(b).ok())
-        .unwrap_or(Value::Null);
-    let mut line = json!({
-        "header": record.header.to_json(),
-        "body": body,
-        "salt": record.salt.map(hex::encode),
-    });
+    let body = record.body.as_deref().unwrap_or("null");
+    let salt = match record.salt {
+        Some(s) => format!("\"{}\"", hex::encode(s)),
+        None => "null".into(),
+    };
+    let mut line = format!(
+        "{{\"header\":{},\"body\":{body},\"salt\":{salt}",
+        record.header.to_json()
+    );
     if let Some(p) = proof {
-        line["proof"] = serde_json::to_value(p).expect("proofs serialise");
+        line.push_str(",\"proof\":");
+        line.push_str(&serde_json::to_string(p).expect("proofs serialise"));
     }
-    line.to_string()
+    line.push('}');
+    line
 }
 
 /// What a verified export held.

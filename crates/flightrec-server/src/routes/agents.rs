@@ -111,12 +111,11 @@ async fn create(
         format!("agent {:?} created", agent.name),
     )
     .after(agent_view(&agent));
-    admin_actions::record_guardrails(
+    admin_actions::record_by(
         &state,
-        &principal.tenant,
-        &principal.actor(),
-        &[action],
-        vec![GuardrailChange::CreateAgent(agent.clone())],
+        &principal,
+        action,
+        GuardrailChange::CreateAgent(agent.clone()),
     )
     .await?;
     Ok((StatusCode::CREATED, Json(agent_view(&agent))))

@@ -126,8 +126,7 @@ async fn resolve(
         by,
         at: resolved.resolved_at.clone().unwrap_or_default(),
     };
-    admin_actions::record_guardrails(&state, &principal.tenant, &actor, &[action], vec![change])
-        .await?;
+    admin_actions::record_by(&state, &principal, action, change).await?;
     state.webhook_sender().wake();
     Ok(Json(alert_view(&resolved)))
 }

@@ -264,14 +264,7 @@ async fn edit(
         rules: next.rules.clone(),
         at: next.updated_at.clone(),
     };
-    admin_actions::record_guardrails(
-        &state,
-        &principal.tenant,
-        &principal.actor(),
-        &[action],
-        vec![change],
-    )
-    .await?;
+    admin_actions::record_by(&state, &principal, action, change).await?;
     Ok(Json(policy_view(&next)))
 }
 
@@ -293,14 +286,7 @@ async fn remove(
         tenant: principal.tenant.clone(),
         id,
     };
-    admin_actions::record_guardrails(
-        &state,
-        &principal.tenant,
-        &principal.actor(),
-        &[action],
-        vec![change],
-    )
-    .await?;
+    admin_actions::record_by(&state, &principal, action, change).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -352,14 +338,7 @@ async fn attach(
         agent_id,
         at: format_time(&state.clock().now()),
     };
-    admin_actions::record_guardrails(
-        &state,
-        &principal.tenant,
-        &principal.actor(),
-        &[action],
-        vec![change],
-    )
-    .await?;
+    admin_actions::record_by(&state, &principal, action, change).await?;
     Ok(Json(policy_view(&next)))
 }
 
@@ -389,13 +368,6 @@ async fn detach(
         policy_id: id,
         agent_id,
     };
-    admin_actions::record_guardrails(
-        &state,
-        &principal.tenant,
-        &principal.actor(),
-        &[action],
-        vec![change],
-    )
-    .await?;
+    admin_actions::record_by(&state, &principal, action, change).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -133,14 +133,7 @@ async fn create(
         tenant: principal.tenant.clone(),
         rule: stored.clone(),
     };
-    admin_actions::record_guardrails(
-        &state,
-        &principal.tenant,
-        &principal.actor(),
-        &[action],
-        vec![change],
-    )
-    .await?;
+    admin_actions::record_by(&state, &principal, action, change).await?;
     Ok((StatusCode::CREATED, Json(rule_view(&stored))))
 }
 
@@ -175,14 +168,7 @@ async fn replace(
         to: updated.rule.clone(),
         at: updated.updated_at.clone(),
     };
-    admin_actions::record_guardrails(
-        &state,
-        &principal.tenant,
-        &principal.actor(),
-        &[action],
-        vec![change],
-    )
-    .await?;
+    admin_actions::record_by(&state, &principal, action, change).await?;
     Ok(Json(rule_view(&updated)))
 }
 
@@ -204,14 +190,7 @@ async fn remove(
         tenant: principal.tenant.clone(),
         id,
     };
-    admin_actions::record_guardrails(
-        &state,
-        &principal.tenant,
-        &principal.actor(),
-        &[action],
-        vec![change],
-    )
-    .await?;
+    admin_actions::record_by(&state, &principal, action, change).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -134,12 +134,11 @@ async fn create(
         format!("webhook to {} created", hook.url),
     )
     .after(webhook_view(&hook));
-    admin_actions::record_guardrails(
+    admin_actions::record_by(
         &state,
-        &principal.tenant,
-        &principal.actor(),
-        &[action],
-        vec![GuardrailChange::CreateWebhook(hook.clone())],
+        &principal,
+        action,
+        GuardrailChange::CreateWebhook(hook.clone()),
     )
     .await?;
     let mut view = webhook_view(&hook);
@@ -170,14 +169,7 @@ async fn remove(
         id,
         at: format_time(&state.clock().now()),
     };
-    admin_actions::record_guardrails(
-        &state,
-        &principal.tenant,
-        &principal.actor(),
-        &[action],
-        vec![change],
-    )
-    .await?;
+    admin_actions::record_by(&state, &principal, action, change).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
