@@ -18,6 +18,7 @@ pub mod guardrails;
 mod ingest;
 mod params;
 mod routes;
+mod run_pages;
 pub mod sequencer;
 mod state;
 pub mod webhooks;

@@ -1,6 +1,6 @@
 //! What every request handler shares.
 
-use crate::auth::Auth;
+use crate::auth::{Auth, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::guardrails::Guardrails;
 use crate::sequencer::Sequencer;
@@ -98,6 +98,17 @@ impl AppState {
     /// The store, for work that streams from a blocking thread.
     pub fn store(&self) -> Arc<dyn Store> {
         self.inner.store.clone()
+    }
+
+    /// Runs a store call for the caller's tenant on a thread that may
+    /// block: `f` gets the store and the tenant's id.
+    pub async fn in_tenant<T: Send + 'static>(
+        &self,
+        principal: &Principal,
+        f: impl FnOnce(&dyn Store, &str) -> Result<T, StoreError> + Send + 'static,
+    ) -> ApiResult<T> {
+        let tenant = principal.tenant.clone();
+        self.blocking(move |store| f(store, &tenant)).await
     }
 
     /// Runs a store call on a thread that may block.

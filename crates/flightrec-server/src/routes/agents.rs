@@ -35,8 +35,7 @@ pub fn agent_view(a: &Agent) -> Value {
 
 async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
     principal.require(Permission::Read)?;
-    let tenant = principal.tenant.clone();
-    let agents = state.blocking(move |s| s.agents(&tenant)).await?;
+    let agents = state.in_tenant(&principal, |s, t| s.agents(t)).await?;
     Ok(Json(
         json!({"agents": agents.iter().map(agent_view).collect::<Vec<_>>()}),
     ))
@@ -48,9 +47,11 @@ async fn show(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     principal.require(Permission::Read)?;
-    let (tenant, agent_id) = (principal.tenant.clone(), id.clone());
+    let agent_id = id.clone();
     let (agent, policies) = state
-        .blocking(move |s| Ok((s.agent(&tenant, &agent_id)?, s.policies(&tenant)?)))
+        .in_tenant(&principal, move |s, t| {
+            Ok((s.agent(t, &agent_id)?, s.policies(t)?))
+        })
         .await?;
     let agent = agent.ok_or_else(|| ApiError::not_found(format!("no agent {id:?}")))?;
     let mut view = agent_view(&agent);

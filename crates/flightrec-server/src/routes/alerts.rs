@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use flightrec_core::compliance::Severity;
 use flightrec_core::event::{format_time, parse_window_start};
-use flightrec_store::{AlertQuery, GuardrailChange};
+use flightrec_store::{Alert, AlertQuery, GuardrailChange};
 use serde_json::{Value, json};
 
 pub fn router() -> Router<AppState> {
@@ -58,9 +58,9 @@ async fn list(
             .transpose()?,
     };
     p.finish()?;
-    let tenant = principal.tenant.clone();
-    let q = query.clone();
-    let page = state.blocking(move |s| s.alerts(&tenant, &q)).await?;
+    let page = state
+        .in_tenant(&principal, move |s, t| s.alerts(t, &query))
+        .await?;
     let next = match (page.more, page.items.last()) {
         (true, Some(last)) => Some(cursor::encode(CURSOR_KIND, &(&last.created_at, &last.id))),
         _ => None,
@@ -71,17 +71,21 @@ async fn list(
     })))
 }
 
+async fn find(state: &AppState, principal: &Principal, id: &str) -> ApiResult<Alert> {
+    let alert_id = id.to_owned();
+    state
+        .in_tenant(principal, move |s, t| s.alert(t, &alert_id))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no alert {id:?}")))
+}
+
 async fn show(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     principal.require(Permission::Read)?;
-    let (tenant, alert_id) = (principal.tenant.clone(), id.clone());
-    let alert = state
-        .blocking(move |s| s.alert(&tenant, &alert_id))
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no alert {id:?}")))?;
+    let alert = find(&state, &principal, &id).await?;
     Ok(Json(alert_view(&alert)))
 }
 
@@ -91,11 +95,7 @@ async fn resolve(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     principal.require(Permission::Manage)?;
-    let (tenant, alert_id) = (principal.tenant.clone(), id.clone());
-    let alert = state
-        .blocking(move |s| s.alert(&tenant, &alert_id))
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no alert {id:?}")))?;
+    let alert = find(&state, &principal, &id).await?;
     if alert.status == "resolved" {
         return Ok(Json(alert_view(&alert)));
     }

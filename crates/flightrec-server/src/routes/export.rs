@@ -16,6 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::routes::events::event_filter;
 use crate::routes::log::latest;
+use crate::run_pages::walk_run;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
@@ -73,14 +74,7 @@ pub async fn export_run(
     let mut params = Params::parse(query.as_deref())?;
     let format = params.take("format").unwrap_or_else(|| "json".into());
     params.finish()?;
-    let (tenant, id) = (principal.tenant.clone(), run_id.clone());
-    if state
-        .blocking(move |s| s.run(&tenant, &id))
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::not_found(format!("no run with id {run_id:?}")));
-    }
+    super::runs::existing_run(&state, &principal, &run_id).await?;
     let name = format!("run-{}", file_safe(&run_id));
     if format == "jsonl" {
         let filter = EventFilter {
@@ -185,7 +179,13 @@ fn formatted(
             chunk.is_empty() || lines.blocking_send(Ok(chunk)).is_ok()
         };
         let walked = match source {
-            Source::Run(run_id) => walk_run(&store, &tenant, &run_id, &mut emit),
+            Source::Run(run_id) => walk_run(
+                store.as_ref(),
+                &tenant,
+                &run_id,
+                RunRecordsQuery::default(),
+                &mut emit,
+            ),
             Source::Filter(filter) => walk_filter(&store, &tenant, *filter, None, &mut emit),
         };
         let last = match walked {
@@ -202,32 +202,6 @@ fn formatted(
         Body::from_stream(tokio_stream_from(body)),
     )
         .into_response()
-}
-
-/// Calls `emit` with each page of a run's records, in run order, until it
-/// returns false (the client left).
-fn walk_run(
-    store: &Arc<dyn Store>,
-    tenant: &str,
-    run_id: &str,
-    emit: &mut dyn FnMut(&[StoredRecord]) -> bool,
-) -> Result<(), StoreError> {
-    let mut query = RunRecordsQuery {
-        limit: PAGE,
-        ..Default::default()
-    };
-    loop {
-        let page = store.run_records(tenant, run_id, &query)?;
-        if !emit(&page.items) {
-            return Ok(());
-        }
-        match page.items.last() {
-            Some(last) if page.more => {
-                query.after = Some((last.header.time.clone(), last.header.seq))
-            }
-            _ => return Ok(()),
-        }
-    }
 }
 
 /// Calls `emit` with each page of matching records, oldest first, below

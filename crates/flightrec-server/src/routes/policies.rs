@@ -46,8 +46,7 @@ pub fn policy_view(p: &Policy) -> Value {
 
 async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
     principal.require(Permission::Read)?;
-    let tenant = principal.tenant.clone();
-    let policies = state.blocking(move |s| s.policies(&tenant)).await?;
+    let policies = state.in_tenant(&principal, |s, t| s.policies(t)).await?;
     Ok(Json(
         json!({"policies": policies.iter().map(policy_view).collect::<Vec<_>>()}),
     ))
@@ -59,9 +58,9 @@ async fn find(
     id: &str,
     version: Option<u32>,
 ) -> ApiResult<Policy> {
-    let (tenant, policy_id) = (principal.tenant.clone(), id.to_owned());
+    let policy_id = id.to_owned();
     state
-        .blocking(move |s| s.policy(&tenant, &policy_id, version))
+        .in_tenant(principal, move |s, t| s.policy(t, &policy_id, version))
         .await?
         .ok_or_else(|| match version {
             Some(v) => ApiError::not_found(format!("policy {id:?} has no version {v}")),
@@ -306,9 +305,9 @@ async fn attach(
     principal.require(Permission::Manage)?;
     let AttachBody { agent_id } = read_object(body).await?;
     let current = find(&state, &principal, &id, None).await?;
-    let (tenant, a) = (principal.tenant.clone(), agent_id.clone());
+    let a = agent_id.clone();
     if state
-        .blocking(move |s| s.agent(&tenant, &a))
+        .in_tenant(&principal, move |s, t| s.agent(t, &a))
         .await?
         .is_none()
     {

@@ -81,14 +81,7 @@ async fn replay(
         }
     };
     p.finish()?;
-    let (tenant, id) = (principal.tenant.clone(), run_id.clone());
-    if state
-        .blocking(move |s| s.run(&tenant, &id))
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::not_found(format!("no run with id {run_id:?}")));
-    }
+    super::runs::existing_run(&state, &principal, &run_id).await?;
     let options = Options {
         speed,
         from_event,

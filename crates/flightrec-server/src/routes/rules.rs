@@ -84,17 +84,16 @@ pub fn check_rule(rule: &Rule) -> ApiResult<()> {
 
 async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
     principal.require(Permission::Read)?;
-    let tenant = principal.tenant.clone();
-    let rules = state.blocking(move |s| s.rules(&tenant)).await?;
+    let rules = state.in_tenant(&principal, |s, t| s.rules(t)).await?;
     Ok(Json(
         json!({"rules": rules.iter().map(rule_view).collect::<Vec<_>>()}),
     ))
 }
 
 async fn find(state: &AppState, principal: &Principal, id: &str) -> ApiResult<StoredRule> {
-    let (tenant, rule_id) = (principal.tenant.clone(), id.to_owned());
+    let rule_id = id.to_owned();
     state
-        .blocking(move |s| s.rule(&tenant, &rule_id))
+        .in_tenant(principal, move |s, t| s.rule(t, &rule_id))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no compliance rule {id:?}")))
 }
@@ -254,8 +253,7 @@ async fn install_pack(
     principal.require(Permission::Manage)?;
     let request: PackRequest = crate::body::read_object(body).await?;
     let pack = named_pack(&request.pack_id)?;
-    let tenant = principal.tenant.clone();
-    let existing = state.blocking(move |s| s.rules(&tenant)).await?;
+    let existing = state.in_tenant(&principal, |s, t| s.rules(t)).await?;
     let now = format_time(&state.clock().now());
     let new: Vec<StoredRule> = pack
         .rules()

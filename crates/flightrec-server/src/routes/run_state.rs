@@ -5,6 +5,7 @@
 use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
+use crate::run_pages::walk_run;
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::routing::get;
@@ -28,11 +29,8 @@ pub enum Until {
     End,
 }
 
-/// Records read per page while folding.
-const PAGE: usize = 1000;
-
 /// The run's state `until` a point; `None` when the run does not exist.
-/// Reads the run in pages, so memory holds the state, not the run.
+/// Reads the run a page at a time, so memory holds the state, not the run.
 pub fn fold_run(
     store: &dyn Store,
     tenant: &str,
@@ -42,29 +40,32 @@ pub fn fold_run(
     if store.run(tenant, run_id)?.is_none() {
         return Ok(None);
     }
-    let mut state = RunState::default();
-    let mut query = RunRecordsQuery {
+    let query = RunRecordsQuery {
         to: match until {
             Until::Time(t) => Some(t.clone()),
             _ => None,
         },
-        limit: PAGE,
         ..Default::default()
     };
+    let mut state = RunState::default();
     let mut index = 0u64;
-    loop {
-        let page = store.run_records(tenant, run_id, &query)?;
-        for record in &page.items {
-            if let Until::Event(n) = until {
-                if index > *n {
-                    return Ok(Some(state));
-                }
+    let mut failure = None;
+    walk_run(store, tenant, run_id, query, &mut |records| {
+        for record in records {
+            if matches!(until, Until::Event(n) if index > *n) {
+                return false;
             }
             // An erased body leaves the header: the event still counts.
-            let body = record
-                .parsed_body()
-                .map_err(|e| StoreError::Corrupt(format!("record {}: {e}", record.header.seq)))?
-                .unwrap_or_default();
+            let body = match record.parsed_body() {
+                Ok(body) => body.unwrap_or_default(),
+                Err(e) => {
+                    failure = Some(StoreError::Corrupt(format!(
+                        "record {}: {e}",
+                        record.header.seq
+                    )));
+                    return false;
+                }
+            };
             let h = &record.header;
             state.apply(&Step {
                 index,
@@ -76,11 +77,9 @@ pub fn fold_run(
             });
             index += 1;
         }
-        match (page.more, page.items.last()) {
-            (true, Some(last)) => query.after = Some((last.header.time.clone(), last.header.seq)),
-            _ => return Ok(Some(state)),
-        }
-    }
+        true
+    })?;
+    failure.map_or(Ok(Some(state)), Err)
 }
 
 /// The state as the API shows it.
@@ -118,9 +117,9 @@ async fn run_state(
         (None, Some(t)) => Until::Time(t),
         (None, None) => Until::End,
     };
-    let (tenant, id, u) = (principal.tenant.clone(), run_id.clone(), until.clone());
+    let (id, u) = (run_id.clone(), until.clone());
     let folded = state
-        .blocking(move |s| fold_run(s, &tenant, &id, &u))
+        .in_tenant(&principal, move |s, t| fold_run(s, t, &id, &u))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no run with id {run_id:?}")))?;
     if let Until::Event(n) = until {

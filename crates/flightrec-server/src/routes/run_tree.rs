@@ -5,6 +5,7 @@
 use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::events::event_json;
+use crate::run_pages::walk_run;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::routing::get;
@@ -29,18 +30,17 @@ fn run_records(
     run_id: &str,
 ) -> Result<Vec<StoredRecord>, StoreError> {
     let mut all = Vec::new();
-    let mut query = RunRecordsQuery {
-        limit: 1000,
-        ..Default::default()
-    };
-    loop {
-        let page = store.run_records(tenant, run_id, &query)?;
-        all.extend(page.items);
-        match (page.more && all.len() < MAX_RECORDS, all.last()) {
-            (true, Some(last)) => query.after = Some((last.header.time.clone(), last.header.seq)),
-            _ => return Ok(all),
-        }
-    }
+    walk_run(
+        store,
+        tenant,
+        run_id,
+        RunRecordsQuery::default(),
+        &mut |records| {
+            all.extend_from_slice(records);
+            all.len() < MAX_RECORDS
+        },
+    )?;
+    Ok(all)
 }
 
 /// One span: the events that carry its `span_id`.
@@ -61,13 +61,13 @@ async fn tree(
     Path(run_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     principal.require(Permission::Read)?;
-    let (tenant, id) = (principal.tenant.clone(), run_id.clone());
+    let id = run_id.clone();
     let records = state
-        .blocking(move |s| {
-            if s.run(&tenant, &id)?.is_none() {
+        .in_tenant(&principal, move |s, t| {
+            if s.run(t, &id)?.is_none() {
                 return Ok(None);
             }
-            run_records(s, &tenant, &id).map(Some)
+            run_records(s, t, &id).map(Some)
         })
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no run with id {run_id:?}")))?;
@@ -161,14 +161,14 @@ async fn parents(
     Path(event_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     principal.require(Permission::Read)?;
-    let (tenant, id) = (principal.tenant.clone(), event_id.clone());
+    let id = event_id.clone();
     let found = state
-        .blocking(move |s| {
-            let Some(event) = s.record(&tenant, &id)? else {
+        .in_tenant(&principal, move |s, t| {
+            let Some(event) = s.record(t, &id)? else {
                 return Ok(None);
             };
             let run = match &event.header.run_id {
-                Some(run_id) => run_records(s, &tenant, run_id)?,
+                Some(run_id) => run_records(s, t, run_id)?,
                 None => Vec::new(),
             };
             Ok(Some((event, run)))

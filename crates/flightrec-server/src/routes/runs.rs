@@ -139,6 +139,19 @@ async fn get_run(
     Ok(Json(body))
 }
 
+/// The run, or a 404 that names it.
+pub async fn existing_run(
+    state: &AppState,
+    principal: &Principal,
+    run_id: &str,
+) -> ApiResult<RunSummary> {
+    let id = run_id.to_owned();
+    state
+        .in_tenant(principal, move |s, t| s.run(t, &id))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no run with id {run_id:?}")))
+}
+
 fn run_json(run: &RunSummary) -> Value {
     json!({
         "run_id": run.run_id,

@@ -45,17 +45,16 @@ fn delivery_view(d: &Delivery) -> Value {
 
 async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
     principal.require(Permission::Manage)?;
-    let tenant = principal.tenant.clone();
-    let hooks = state.blocking(move |s| s.webhooks(&tenant)).await?;
+    let hooks = state.in_tenant(&principal, |s, t| s.webhooks(t)).await?;
     Ok(Json(
         json!({"webhooks": hooks.iter().map(webhook_view).collect::<Vec<_>>()}),
     ))
 }
 
 async fn find(state: &AppState, principal: &Principal, id: &str) -> ApiResult<Webhook> {
-    let (tenant, hook_id) = (principal.tenant.clone(), id.to_owned());
+    let hook_id = id.to_owned();
     state
-        .blocking(move |s| s.webhook(&tenant, &hook_id))
+        .in_tenant(principal, move |s, t| s.webhook(t, &hook_id))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no webhook {id:?}")))
 }
@@ -184,9 +183,8 @@ async fn deliveries(
     let limit = p.take_limit(100, 1000)?;
     p.finish()?;
     find(&state, &principal, &id).await?;
-    let tenant = principal.tenant.clone();
     let list = state
-        .blocking(move |s| s.deliveries(&tenant, &id, limit))
+        .in_tenant(&principal, move |s, t| s.deliveries(t, &id, limit))
         .await?;
     Ok(Json(
         json!({"deliveries": list.iter().map(delivery_view).collect::<Vec<_>>()}),

@@ -10,11 +10,12 @@
 pub mod signature;
 pub mod target;
 
+use crate::error::ApiResult;
 use crate::guardrails::alert_view;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use flightrec_core::event::format_time;
-use flightrec_store::{Delivery, DeliveryAttempt, Store, StoreError};
+use flightrec_store::{Delivery, DeliveryAttempt};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -116,9 +117,11 @@ pub async fn run(state: AppState) {
 
 /// Sends one delivery and notes the outcome.
 async fn deliver(state: &AppState, client: &reqwest::Client, d: Delivery) {
-    let store = state.store();
     let (tenant, webhook_id) = (d.tenant.clone(), d.webhook_id.clone());
-    let webhook = match blocking(&store, move |s| s.webhook(&tenant, &webhook_id)).await {
+    let webhook = match state
+        .blocking(move |s| s.webhook(&tenant, &webhook_id))
+        .await
+    {
         Ok(Some(w)) => w,
         Ok(None) => {
             return note(
@@ -133,16 +136,16 @@ async fn deliver(state: &AppState, client: &reqwest::Client, d: Delivery) {
             .await;
         }
         Err(e) => {
-            tracing::warn!(error = %e, "could not read a webhook; the delivery will be retried");
+            tracing::warn!(error = %e.message, "could not read a webhook; the delivery will be retried");
             return;
         }
     };
     let payload = match &d.payload {
         Some(p) => p.clone(),
-        None => match payload(&store, &d).await {
+        None => match payload(state, &d).await {
             Ok(p) => p,
             Err(e) => {
-                tracing::warn!(error = %e, "could not build a webhook payload; will retry");
+                tracing::warn!(error = %e.message, "could not build a webhook payload; will retry");
                 return;
             }
         },
@@ -230,32 +233,22 @@ async fn note(
         status: status.to_owned(),
         next_attempt_at: next.map(|t| format_time(&t)),
     };
-    if let Err(e) = blocking(&state.store(), move |s| s.record_attempt(&attempt)).await {
+    if let Err(e) = state.blocking(move |s| s.record_attempt(&attempt)).await {
         // The lease runs out and the delivery is tried again.
-        tracing::warn!(error = %e, "could not note a webhook attempt");
+        tracing::warn!(error = %e.message, "could not note a webhook attempt");
     }
 }
 
 /// The body of a delivery: `{type, timestamp, data}`, as Standard Webhooks
 /// suggests, with the alert as it is now.
-async fn payload(store: &Arc<dyn Store>, d: &Delivery) -> Result<String, StoreError> {
+async fn payload(state: &AppState, d: &Delivery) -> ApiResult<String> {
     let (tenant, id) = (d.tenant.clone(), d.subject_id.clone());
-    let alert = blocking(store, move |s| s.alert(&tenant, &id)).await?;
+    let alert = state.blocking(move |s| s.alert(&tenant, &id)).await?;
     let data = match alert {
         Some(a) => alert_view(&a),
         None => json!({"id": d.subject_id}),
     };
     Ok(json!({"type": d.event_type, "timestamp": d.created_at, "data": data}).to_string())
-}
-
-async fn blocking<T: Send + 'static>(
-    store: &Arc<dyn Store>,
-    f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, StoreError> {
-    let store = store.clone();
-    tokio::task::spawn_blocking(move || f(store.as_ref()))
-        .await
-        .unwrap_or_else(|e| Err(StoreError::Unavailable(format!("a store task failed: {e}"))))
 }
 
 #[cfg(test)]
