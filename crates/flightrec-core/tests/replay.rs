@@ -1,7 +1,7 @@
 //! The replay fold against runs checked by hand.
 
 use flightrec_core::event::{Event, Limits, parse_event};
-use flightrec_core::replay::{RunState, RunStatus, Step, fold};
+use flightrec_core::replay::{ChangeKind, Role, RunState, RunStatus, Step, Timeline, fold};
 use serde_json::{Value, json};
 
 fn events(values: Vec<Value>) -> Vec<Event> {
@@ -107,13 +107,11 @@ fn a_coding_run_checked_by_hand() {
         "--- a/src/sum.rs\n+++ b/src/sum.rs\n@@ -1,3 +1,3 @@\n fn total(n: u32) -> u32 {\n-    (0..n).sum()\n+    (0..=n).sum()\n }\n"
     );
     assert!(!end.changes.iter().find(|c| c.index == 4).unwrap().applied);
-    let kinds: Vec<&str> = end.changes.iter().map(|c| c.kind).collect();
-    assert_eq!(
-        kinds,
-        ["edit", "edit", "edit", "edit", "write", "delete", "edit"]
-    );
+    let kinds: Vec<ChangeKind> = end.changes.iter().map(|c| c.kind).collect();
+    use ChangeKind::*;
+    assert_eq!(kinds, [Edit, Edit, Edit, Edit, Write, Delete, Edit]);
 
-    let roles: Vec<(&str, &str)> = end
+    let roles: Vec<(&str, Role)> = end
         .context
         .iter()
         .map(|c| (c.event_type.as_str(), c.role))
@@ -121,10 +119,10 @@ fn a_coding_run_checked_by_hand() {
     assert_eq!(
         roles[..4],
         [
-            ("user_input", "user"),
-            ("read_file", "tool"),
-            ("thinking", "assistant"),
-            ("edit_file", "tool")
+            ("user_input", Role::User),
+            ("read_file", Role::Tool),
+            ("thinking", Role::Assistant),
+            ("edit_file", Role::Tool)
         ]
     );
     let bash = end
@@ -178,4 +176,54 @@ fn failed_file_operations_change_nothing() {
         end.context.last().unwrap().text.as_deref(),
         Some("disk full")
     );
+}
+
+#[test]
+fn a_timeline_answers_what_folding_each_prefix_does() {
+    let run = coding_run();
+    let times: Vec<String> = run
+        .iter()
+        .map(|e| flightrec_core::event::format_time(&e.time))
+        .collect();
+    let mut timeline = Timeline::default();
+    assert_eq!(
+        serde_json::to_value(timeline.view(None)).unwrap(),
+        serde_json::to_value(RunState::default()).unwrap()
+    );
+    for (i, e) in run.iter().enumerate() {
+        timeline.push(&Step {
+            index: i as u64,
+            seq: 100 + i as u64,
+            time: &times[i],
+            event_type: &e.event_type,
+            status: e.status,
+            body: &e.body,
+        });
+    }
+    for (n, time) in times.iter().enumerate() {
+        let folded = state(&run, n);
+        let view = timeline.view(Some(n as u64));
+        assert_eq!(view.to_state(), folded, "after event {n}");
+        assert_eq!(
+            serde_json::to_string(&view).unwrap(),
+            serde_json::to_string(&folded).unwrap(),
+            "the view serialises as the state after event {n}"
+        );
+        assert_eq!(timeline.index_at(time), Some(n as u64));
+    }
+    assert_eq!(timeline.index_at("2026-11-22T09:00:00.000000Z"), None);
+    assert_eq!(timeline.last_key(), Some((times[12].as_str(), 112)));
+    assert!(timeline.approx_bytes() > 1000);
+}
+
+#[test]
+fn states_read_back_from_their_json() {
+    let end = state(&coding_run(), 12);
+    let json = serde_json::to_string(&end).unwrap();
+    assert_eq!(serde_json::from_str::<RunState>(&json).unwrap(), end);
+    let before: RunState = serde_json::from_value(json!({"events": 0, "last_index": null,
+        "last_seq": null, "last_time": null, "status": "not_started", "files": {},
+        "context": [], "changes": [], "problems": []}))
+    .unwrap();
+    assert_eq!(before, RunState::default());
 }

@@ -19,6 +19,7 @@ mod ingest;
 mod params;
 mod routes;
 mod run_pages;
+mod run_timelines;
 pub mod sequencer;
 mod state;
 pub mod webhooks;

@@ -2,14 +2,15 @@
 //! so that walking a run of any length holds one page at a time.
 
 use flightrec_core::record::StoredRecord;
+use flightrec_core::replay::Step;
 use flightrec_store::{RunRecordsQuery, Store, StoreError};
 
 /// Records read per page.
 const PAGE: usize = 1000;
 
 /// Calls `each` with every page of the records of `run_id` that `query`
-/// selects (its `limit` and `after` are this function's), until the run
-/// ends or `each` returns false.
+/// selects (from after `query.after`, if set; `limit` is this function's),
+/// until the run ends or `each` returns false.
 pub fn walk_run(
     store: &dyn Store,
     tenant: &str,
@@ -18,7 +19,6 @@ pub fn walk_run(
     each: &mut dyn FnMut(&[StoredRecord]) -> bool,
 ) -> Result<(), StoreError> {
     query.limit = PAGE;
-    query.after = None;
     loop {
         let page = store.run_records(tenant, run_id, &query)?;
         if !each(&page.items) {
@@ -31,4 +31,49 @@ pub fn walk_run(
             _ => return Ok(()),
         }
     }
+}
+
+/// Calls `each` with every event of the run that `query` selects, as the
+/// replay fold reads it, numbered on from `first_index`; stops when `each`
+/// returns false. An erased body folds as an empty one (the event still
+/// counts); a body that cannot be read is corruption.
+pub fn walk_steps(
+    store: &dyn Store,
+    tenant: &str,
+    run_id: &str,
+    query: RunRecordsQuery,
+    first_index: u64,
+    each: &mut dyn FnMut(&Step<'_>) -> bool,
+) -> Result<(), StoreError> {
+    let mut index = first_index;
+    let mut failure = None;
+    walk_run(store, tenant, run_id, query, &mut |records| {
+        for record in records {
+            let body = match record.parsed_body() {
+                Ok(body) => body.unwrap_or_default(),
+                Err(e) => {
+                    failure = Some(StoreError::Corrupt(format!(
+                        "record {}: {e}",
+                        record.header.seq
+                    )));
+                    return false;
+                }
+            };
+            let h = &record.header;
+            let step = Step {
+                index,
+                seq: h.seq,
+                time: &h.time,
+                event_type: &h.event_type,
+                status: h.status,
+                body: &body,
+            };
+            if !each(&step) {
+                return false;
+            }
+            index += 1;
+        }
+        true
+    })?;
+    failure.map_or(Ok(()), Err)
 }

@@ -3,6 +3,7 @@
 use crate::auth::{Auth, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::guardrails::Guardrails;
+use crate::run_timelines::Timelines;
 use crate::sequencer::Sequencer;
 use crate::webhooks::{self, WebhookSettings};
 use flightrec_core::clock::Clock;
@@ -25,6 +26,7 @@ struct Inner {
     guardrails: Guardrails,
     webhook_settings: WebhookSettings,
     webhook_sender: webhooks::Sender,
+    timelines: Timelines,
 }
 
 impl AppState {
@@ -50,6 +52,7 @@ impl AppState {
                 guardrails: Guardrails::default(),
                 webhook_settings,
                 webhook_sender: webhooks::Sender::default(),
+                timelines: Timelines::default(),
             }),
         }
     }
@@ -76,6 +79,11 @@ impl AppState {
     /// Wakes the webhook sender.
     pub fn webhook_sender(&self) -> &webhooks::Sender {
         &self.inner.webhook_sender
+    }
+
+    /// Runs kept folded, for their state at any event.
+    pub fn timelines(&self) -> &Timelines {
+        &self.inner.timelines
     }
 
     pub fn sequencer(&self) -> &Sequencer {

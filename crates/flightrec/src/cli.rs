@@ -365,7 +365,8 @@ pub enum RunsCommand {
         /// Start at this event index.
         #[arg(long, default_value_t = 0)]
         from_event: u64,
-        /// Print events as they come (the only mode so far).
+        /// Print events as they come instead of the terminal player (the
+        /// default when stdout is not a terminal).
         #[arg(long)]
         no_tui: bool,
         #[command(flatten)]

@@ -4,6 +4,7 @@ mod cli;
 mod client;
 mod commands;
 mod output;
+mod player;
 mod server_keys;
 
 use clap::Parser;

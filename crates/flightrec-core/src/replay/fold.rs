@@ -16,7 +16,8 @@
 //!
 //! A file operation whose event failed (`status: fail`) changed nothing.
 
-use super::diff::{apply_unified_diff, unified_diff};
+use super::diff::unified_diff;
+use super::edit::edited;
 use super::state::*;
 use crate::event::{Body, Status};
 use serde_json::{Value, json};
@@ -114,82 +115,28 @@ impl RunState {
             .or_else(|| meta_text(s.body, "content"))
             .or_else(|| meta_text(s.body, "after"));
         match content {
-            Some(c) => self.change(s, path, "write", Ok(c)),
+            Some(c) => self.change(s, path, ChangeKind::Write, Ok(c)),
             None => {
                 self.problem(
                     s,
                     format!("write_file of {path} carries no content (input.content)"),
                 );
-                self.change(s, path, "write", Err(false));
+                self.change(s, path, ChangeKind::Write, Err(false));
             }
         }
     }
 
     fn edit_file(&mut self, s: &Step<'_>) {
         let Some(path) = self.path(s) else { return };
-        let input = s.body.input.as_ref();
-        let before = self.files.get(&path).and_then(|f| f.content.clone());
-        let whole =
-            text_in(input, &["content", "new_content"]).or_else(|| meta_text(s.body, "after"));
-        let old_str = text_in(input, &["old_str", "old_string"]);
-        let new_str = text_in(input, &["new_str", "new_string"]);
-        let patch = text_in(input, &["diff", "patch", "unified_diff"]);
-        // An error says why, and whether the file is still as it was (the
-        // edit could not apply) or has become unknown.
-        let after: Result<String, (String, bool)> = if let Some(c) = whole {
-            Ok(c)
-        } else if let (Some(old), Some(new)) = (&old_str, &new_str) {
-            match &before {
-                None => Err((
-                    format!(
-                        "edit of {path}, whose content the run never saw; its new content is unknown"
-                    ),
-                    false,
-                )),
-                Some(text) if old.is_empty() || !text.contains(old.as_str()) => Err((
-                    format!("edit of {path} failed: old_str was not found in the file"),
-                    true,
-                )),
-                Some(text) => {
-                    let all = input
-                        .and_then(|i| i.get("replace_all"))
-                        .and_then(Value::as_bool)
-                        == Some(true);
-                    Ok(if all {
-                        text.replace(old.as_str(), new)
-                    } else {
-                        text.replacen(old.as_str(), new, 1)
-                    })
-                }
-            }
-        } else if let Some(p) = patch {
-            // A patch that creates the file applies to nothing.
-            let base = before
-                .clone()
-                .or_else(|| creates_file(&p).then(String::new));
-            match base {
-                None => Err((
-                    format!(
-                        "edit of {path}, whose content the run never saw; the diff cannot be applied"
-                    ),
-                    false,
-                )),
-                Some(text) => apply_unified_diff(&text, &p)
-                    .map_err(|e| (format!("edit of {path} failed: {e}"), true)),
-            }
-        } else {
-            Err((
-                format!("edit_file of {path} carries no new content, old_str/new_str or diff"),
-                false,
-            ))
-        };
-        match after {
-            Ok(c) => self.change(s, path, "edit", Ok(c)),
-            Err((why, unchanged)) => {
+        let before = self.files.get(&path).and_then(|f| f.content.as_deref());
+        let after = meta_text(s.body, "after");
+        match edited(&path, before, s.body.input.as_ref(), after) {
+            Ok(c) => self.change(s, path, ChangeKind::Edit, Ok(c)),
+            Err(e) => {
                 if s.status != Status::Fail {
-                    self.problem(s, why);
+                    self.problem(s, e.message);
                 }
-                self.change(s, path, "edit", Err(unchanged));
+                self.change(s, path, ChangeKind::Edit, Err(e.unchanged));
             }
         }
     }
@@ -197,7 +144,7 @@ impl RunState {
     fn delete_file(&mut self, s: &Step<'_>) {
         let Some(path) = self.path(s) else { return };
         if s.status == Status::Fail {
-            self.change(s, path, "delete", Err(true));
+            self.change(s, path, ChangeKind::Delete, Err(true));
             return;
         }
         let before = self.files.remove(&path).and_then(|f| f.content);
@@ -208,7 +155,7 @@ impl RunState {
                 .map(|b| unified_diff(&path, &b, ""))
                 .unwrap_or_default(),
             path,
-            kind: "delete",
+            kind: ChangeKind::Delete,
             applied: true,
         });
     }
@@ -221,7 +168,7 @@ impl RunState {
         &mut self,
         s: &Step<'_>,
         path: String,
-        kind: &'static str,
+        kind: ChangeKind,
         after: Result<String, bool>,
     ) {
         let file = self.files.entry(path.clone()).or_insert(FileState {
@@ -261,15 +208,7 @@ impl RunState {
     }
 }
 
-/// Whether a unified diff only adds lines to an empty file.
-fn creates_file(patch: &str) -> bool {
-    patch.lines().any(|l| l.starts_with("@@ -0,0 "))
-        && !patch
-            .lines()
-            .any(|l| l.starts_with('-') && !l.starts_with("---"))
-}
-
-fn file_path(body: &Body) -> Option<String> {
+pub(crate) fn file_path(body: &Body) -> Option<String> {
     text_in(
         body.input.as_ref(),
         &["path", "file_path", "filepath", "filename", "file"],
@@ -285,7 +224,7 @@ fn file_path(body: &Body) -> Option<String> {
 
 /// `value` itself when it is a string, else its first string field of
 /// `keys`.
-fn text_in(value: Option<&Value>, keys: &[&str]) -> Option<String> {
+pub(crate) fn text_in(value: Option<&Value>, keys: &[&str]) -> Option<String> {
     match value? {
         Value::String(s) => Some(s.clone()),
         Value::Object(m) => keys
@@ -310,31 +249,37 @@ fn context_entry(s: &Step<'_>) -> Option<ContextEntry> {
     let tool = b.tool.clone().or_else(|| b.verb.clone());
     let (role, text, tool, input, output) = match s.event_type {
         "user_input" => (
-            "user",
+            Role::User,
             text.or_else(|| text_in(b.input.as_ref(), &["text", "content"])),
             None,
             None,
             None,
         ),
-        "thinking" => ("assistant", text, None, None, None),
+        "thinking" => (Role::Assistant, text, None, None, None),
         "llm_call" => (
-            "assistant",
+            Role::Assistant,
             text,
             b.provider.clone(),
             b.input.clone(),
             b.output.clone(),
         ),
-        "tool_call" => ("assistant", text, tool, b.input.clone(), b.output.clone()),
-        "tool_result" => ("tool", text, tool, None, b.output.clone()),
+        "tool_call" => (
+            Role::Assistant,
+            text,
+            tool,
+            b.input.clone(),
+            b.output.clone(),
+        ),
+        "tool_result" => (Role::Tool, text, tool, None, b.output.clone()),
         "error" => (
-            "system",
+            Role::System,
             b.error.as_ref().map(|e| e.message.clone()).or(text),
             tool,
             None,
             None,
         ),
         "read_file" | "write_file" | "edit_file" | "file_edit" | "delete_file" => (
-            "tool",
+            Role::Tool,
             text,
             Some(s.event_type.to_owned()),
             file_path(b).map(|p| json!({"path": p})),

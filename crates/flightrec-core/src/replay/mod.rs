@@ -5,14 +5,21 @@
 //! had been given and had produced, its lifecycle status, every change to
 //! a file with the diff it made, and the events that could not be made
 //! sense of. It is a pure function of the events, so the state at event N
-//! is the fold of the first N + 1.
+//! is the fold of the first N + 1. A [`Timeline`] keeps a run folded once
+//! and answers the state after any event from it.
 
 mod diff;
+mod edit;
 mod fold;
 mod pace;
 mod state;
+mod timeline;
 
 pub use diff::{apply_unified_diff, unified_diff};
+pub use edit::{EditError, edited};
 pub use fold::{Step, fold};
 pub use pace::delay;
-pub use state::{ContextEntry, FileChange, FileState, Problem, RunState, RunStatus};
+pub use state::{
+    ChangeKind, ContextEntry, FileChange, FileState, Problem, Role, RunState, RunStatus,
+};
+pub use timeline::{StateView, Timeline};

@@ -5,15 +5,18 @@
 use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
-use crate::run_pages::walk_run;
+use crate::run_pages::walk_steps;
+use crate::run_timelines::{Current, Timelines};
 use crate::state::AppState;
+use axum::Router;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 use flightrec_core::event::{format_time, parse_time};
-use flightrec_core::replay::{RunState, Step};
+use flightrec_core::replay::RunState;
 use flightrec_store::{RunRecordsQuery, Store, StoreError};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/runs/{id}/state", get(run_state))
@@ -29,8 +32,10 @@ pub enum Until {
     End,
 }
 
-/// The run's state `until` a point; `None` when the run does not exist.
-/// Reads the run a page at a time, so memory holds the state, not the run.
+/// The run's state `until` a point, folded from its records; `None` when
+/// the run does not exist. Reads a page at a time, so memory holds the
+/// state, not the run. (Requests go through [`Timelines`] first; this is
+/// for runs too large to keep.)
 pub fn fold_run(
     store: &dyn Store,
     tenant: &str,
@@ -48,48 +53,59 @@ pub fn fold_run(
         ..Default::default()
     };
     let mut state = RunState::default();
-    let mut index = 0u64;
-    let mut failure = None;
-    walk_run(store, tenant, run_id, query, &mut |records| {
-        for record in records {
-            if matches!(until, Until::Event(n) if index > *n) {
-                return false;
-            }
-            // An erased body leaves the header: the event still counts.
-            let body = match record.parsed_body() {
-                Ok(body) => body.unwrap_or_default(),
-                Err(e) => {
-                    failure = Some(StoreError::Corrupt(format!(
-                        "record {}: {e}",
-                        record.header.seq
-                    )));
-                    return false;
-                }
-            };
-            let h = &record.header;
-            state.apply(&Step {
-                index,
-                seq: h.seq,
-                time: &h.time,
-                event_type: &h.event_type,
-                status: h.status,
-                body: &body,
-            });
-            index += 1;
+    walk_steps(store, tenant, run_id, query, 0, &mut |step| {
+        if matches!(until, Until::Event(n) if step.index > *n) {
+            return false;
         }
+        state.apply(step);
         true
     })?;
-    failure.map_or(Ok(Some(state)), Err)
+    Ok(Some(state))
 }
 
-/// The state as the API shows it.
-pub fn state_json(run_id: &str, state: &RunState) -> Value {
-    let mut v = serde_json::to_value(state).expect("states serialise");
-    v["run_id"] = json!(run_id);
-    if v["status"].is_null() {
-        v["status"] = json!("not_started");
+/// The state as the API shows it: the fold's fields and the run's id.
+#[derive(Serialize)]
+struct Answer<'a, S: Serialize> {
+    #[serde(flatten)]
+    state: S,
+    run_id: &'a str,
+}
+
+/// The answer's JSON, or `None` for no such run; `Err(events)` when
+/// `Until::Event` is past the run's end.
+fn answer(
+    timelines: &Timelines,
+    store: &dyn Store,
+    tenant: &str,
+    run_id: &str,
+    until: &Until,
+) -> Result<Option<Result<Vec<u8>, u64>>, StoreError> {
+    match timelines.current(store, tenant, run_id)? {
+        None => Ok(None),
+        Some(Current::Timeline(timeline)) => {
+            let t = timeline.read().expect("timeline");
+            let through = match until {
+                Until::Event(n) if *n >= t.len() => return Ok(Some(Err(t.len()))),
+                Until::Event(n) => Some(*n),
+                Until::Time(at) => t.index_at(at),
+                Until::End => t.len().checked_sub(1),
+            };
+            Ok(Some(Ok(to_json(t.view(through), run_id))))
+        }
+        Some(Current::TooLarge) => {
+            let Some(state) = fold_run(store, tenant, run_id, until)? else {
+                return Ok(None);
+            };
+            Ok(Some(match until {
+                Until::Event(n) if *n >= state.events => Err(state.events),
+                _ => Ok(to_json(state, run_id)),
+            }))
+        }
     }
-    v
+}
+
+fn to_json<S: Serialize>(state: S, run_id: &str) -> Vec<u8> {
+    serde_json::to_vec(&Answer { state, run_id }).expect("states serialise")
 }
 
 async fn run_state(
@@ -97,7 +113,7 @@ async fn run_state(
     principal: Principal,
     Path(run_id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     principal.require(Permission::Read)?;
     let mut p = Params::parse(raw.as_deref())?;
     let event = p.take_parsed("event", |v| {
@@ -117,22 +133,25 @@ async fn run_state(
         (None, Some(t)) => Until::Time(t),
         (None, None) => Until::End,
     };
-    let (id, u) = (run_id.clone(), until.clone());
-    let folded = state
-        .in_tenant(&principal, move |s, t| fold_run(s, t, &id, &u))
+    let (id, u, app) = (run_id.clone(), until.clone(), state.clone());
+    let answer = state
+        .in_tenant(&principal, move |s, t| {
+            answer(app.timelines(), s, t, &id, &u)
+        })
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no run with id {run_id:?}")))?;
-    if let Until::Event(n) = until {
-        if folded.events <= n {
-            return Err(ApiError::bad_request(
-                "invalid_parameter",
-                format!(
-                    "`event` {n} is past the run's end: it has {} events (0 to {})",
-                    folded.events,
-                    folded.events.saturating_sub(1)
-                ),
-            ));
-        }
+    match answer {
+        Ok(json) => Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response()),
+        Err(events) => Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!(
+                "`event` {} is past the run's end: it has {events} events (0 to {})",
+                match until {
+                    Until::Event(n) => n,
+                    _ => 0,
+                },
+                events.saturating_sub(1)
+            ),
+        )),
     }
-    Ok(Json(state_json(&run_id, &folded)))
 }

@@ -1,7 +1,7 @@
 //! `flightrec events …`.
 
 use crate::cli::EventsCommand;
-use crate::client::Client;
+use crate::client;
 use crate::output;
 use serde_json::Value;
 use std::process::ExitCode;
@@ -13,7 +13,7 @@ pub async fn run(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
             limit,
             client,
         } => {
-            let api = Client::new(&client)?;
+            let api = client::connect(&client)?;
             let mut events = Vec::new();
             let mut cursor: Option<String> = None;
             // Fetch page by page until `limit` events or the end.

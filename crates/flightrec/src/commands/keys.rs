@@ -1,7 +1,7 @@
 //! `flightrec keys …`.
 
 use crate::cli::KeysCommand;
-use crate::client::{Client, path_segment};
+use crate::client::{self, path_segment};
 use crate::output;
 use serde_json::json;
 use std::process::ExitCode;
@@ -14,7 +14,7 @@ pub async fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
             agent_id,
             client,
         } => {
-            let api = Client::new(&client)?;
+            let api = client::connect(&client)?;
             let key = api
                 .post(
                     "/v1/auth/api-keys",
@@ -38,7 +38,7 @@ pub async fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
             }
         }
         KeysCommand::List { client } => {
-            let api = Client::new(&client)?;
+            let api = client::connect(&client)?;
             let page = api.get("/v1/auth/api-keys", &[]).await?;
             if client.json {
                 output::print_json(&page["api_keys"]);
@@ -82,7 +82,7 @@ pub async fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
             );
         }
         KeysCommand::Revoke { id, client } => {
-            let api = Client::new(&client)?;
+            let api = client::connect(&client)?;
             let key = api
                 .delete(&format!("/v1/auth/api-keys/{}", path_segment(&id)))
                 .await?;

@@ -1,7 +1,7 @@
 //! `flightrec log …`: the client side of the tamper-evident log.
 
 use crate::cli::LogCommand;
-use crate::client::Client;
+use crate::client;
 use anyhow::Context;
 use flightrec_core::log::tile::decode_entry_bundle;
 use flightrec_core::log::{
@@ -12,12 +12,12 @@ use std::process::ExitCode;
 pub async fn run(cmd: LogCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         LogCommand::Checkpoint { client } => {
-            let api = Client::new(&client)?;
+            let api = client::connect(&client)?;
             print!("{}", api.get_text("/v1/log/checkpoint").await?);
             Ok(ExitCode::SUCCESS)
         }
         LogCommand::Proof { seq, client } => {
-            let api = Client::new(&client)?;
+            let api = client::connect(&client)?;
             // Fetch the key, checkpoint and proof, and check them here:
             // trusting the server's word would prove nothing.
             let key = Verifier::parse(api.get_text("/v1/log/public-key").await?.trim())

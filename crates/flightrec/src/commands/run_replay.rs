@@ -4,7 +4,7 @@
 use crate::client::{Client, path_segment};
 use crate::output;
 use anyhow::Context;
-use serde_json::Value;
+use flightrec_client::{ReplayOptions, RunEvent};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -90,7 +90,7 @@ pub async fn export(
     to: Option<std::path::PathBuf>,
 ) -> anyhow::Result<ExitCode> {
     let mut response = api
-        .get_streaming(
+        .get_stream(
             &format!("/v1/runs/{}/export", path_segment(run)),
             &[("format", format.to_owned())],
         )
@@ -121,70 +121,53 @@ pub async fn export(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Plays a run: in the terminal player when stdout is a terminal (and
+/// `--no-tui` was not given), else as lines printed at the run's pace.
 pub async fn replay(
     api: &Client,
     run: &str,
     speed: f64,
     from_event: u64,
+    no_tui: bool,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let pairs = [
-        ("speed", speed.to_string()),
-        ("from_event", from_event.to_string()),
-    ];
-    let mut response = api
-        .get_streaming(&format!("/v1/runs/{}/replay", path_segment(run)), &pairs)
-        .await?;
-    let mut buf = String::new();
+    let options = ReplayOptions {
+        speed,
+        from_event,
+        ..ReplayOptions::default()
+    };
+    let mut replay = api.replay(run, options)?;
+    if !no_tui && !json && std::io::stdout().is_terminal() {
+        // Fail here, with the server's words, if the run is not there.
+        api.get(&format!("/v1/runs/{}", path_segment(run)), &[])
+            .await?;
+        crate::player::play(api.clone(), run, replay, speed).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut stdout = std::io::stdout().lock();
-    while let Some(chunk) = response.chunk().await.context("the replay was cut off")? {
-        buf.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buf.find("\n\n") {
-            let frame: String = buf.drain(..end + 2).collect();
-            let field = |name: &str| {
-                frame
-                    .lines()
-                    .find_map(|l| l.strip_prefix(name).map(|v| v.trim_start().to_owned()))
-            };
-            let data = field("data:");
-            match field("event:").as_deref() {
-                Some("end") => {
-                    let end: Value = data
-                        .as_deref()
-                        .and_then(|d| serde_json::from_str(d).ok())
-                        .unwrap_or_default();
-                    writeln!(
-                        stdout,
-                        "— end of replay: {} events, {}",
-                        output::text(&end["events"]),
-                        output::text(&end["reason"])
-                    )?;
-                    return Ok(ExitCode::SUCCESS);
-                }
-                Some("error") => anyhow::bail!(
-                    "the server stopped the replay: {}",
-                    data.unwrap_or_default()
-                ),
-                _ => {}
-            }
-            let (Some(id), Some(data)) = (field("id:"), data) else {
-                continue;
-            };
-            let e: Value =
-                serde_json::from_str(&data).context("the server sent an event that is not JSON")?;
-            if json {
-                writeln!(stdout, "{data}")?;
-            } else {
-                let line = format!(
-                    "{id:>4}  {}  {:<16} {:<4}  {}",
-                    output::text(&e["time"]),
-                    output::text(&e["type"]),
-                    output::text(&e["status"]),
-                    output::summary(&e)
-                );
-                writeln!(stdout, "{}", line.trim_end())?;
-            }
-            stdout.flush()?;
+    while let Some(next) = replay.next().await {
+        let RunEvent { index, event: e } = next?;
+        if json {
+            writeln!(stdout, "{e}")?;
+        } else {
+            let line = format!(
+                "{index:>4}  {}  {:<16} {:<4}  {}",
+                output::text(&e["time"]),
+                output::text(&e["type"]),
+                output::text(&e["status"]),
+                output::summary(&e)
+            );
+            writeln!(stdout, "{}", line.trim_end())?;
+        }
+        stdout.flush()?;
+    }
+    if let Some(end) = replay.end() {
+        if !json {
+            writeln!(
+                stdout,
+                "— end of replay: {} events, {}",
+                end.events, end.reason
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

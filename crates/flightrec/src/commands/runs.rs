@@ -1,7 +1,7 @@
 //! `flightrec runs …`.
 
 use crate::cli::RunsCommand;
-use crate::client::{Client, path_segment};
+use crate::client::{self, path_segment};
 use crate::output;
 use serde_json::Value;
 use std::process::ExitCode;
@@ -14,7 +14,7 @@ pub async fn run(cmd: RunsCommand) -> anyhow::Result<ExitCode> {
             limit,
             client,
         } => {
-            let api = Client::new(&client)?;
+            let api = client::connect(&client)?;
             let mut pairs = vec![("limit", limit.min(1000).to_string())];
             if let Some(s) = status {
                 pairs.push(("status", s));
@@ -59,7 +59,7 @@ pub async fn run(cmd: RunsCommand) -> anyhow::Result<ExitCode> {
             to,
             client,
         } => {
-            let api = Client::new(&client)?;
+            let api = client::connect(&client)?;
             let path = format!("/v1/runs/{}", path_segment(&run));
             let mut events: Vec<Value> = Vec::new();
             let mut cursor: Option<String> = None;
@@ -105,22 +105,24 @@ pub async fn run(cmd: RunsCommand) -> anyhow::Result<ExitCode> {
             event,
             at,
             client,
-        } => super::run_replay::state(&Client::new(&client)?, &run, event, at, client.json).await,
+        } => {
+            super::run_replay::state(&client::connect(&client)?, &run, event, at, client.json).await
+        }
         RunsCommand::Export {
             run,
             format,
             output,
             client,
-        } => super::run_replay::export(&Client::new(&client)?, &run, &format, output).await,
+        } => super::run_replay::export(&client::connect(&client)?, &run, &format, output).await,
         RunsCommand::Replay {
             run,
             speed,
             from_event,
-            no_tui: _,
+            no_tui,
             client,
         } => {
-            super::run_replay::replay(&Client::new(&client)?, &run, speed, from_event, client.json)
-                .await
+            let api = client::connect(&client)?;
+            super::run_replay::replay(&api, &run, speed, from_event, no_tui, client.json).await
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `flightrec tenants …`.
 
 use crate::cli::TenantsCommand;
-use crate::client::Client;
+use crate::client;
 use crate::output;
 use serde_json::json;
 use std::process::ExitCode;
@@ -13,7 +13,7 @@ pub async fn run(cmd: TenantsCommand) -> anyhow::Result<ExitCode> {
             owner_email,
             client,
         } => {
-            let api = Client::new(&client)?;
+            let api = client::connect(&client)?;
             let created = api
                 .post(
                     "/v1/admin/tenants",

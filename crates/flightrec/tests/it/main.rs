@@ -10,4 +10,5 @@ mod log;
 mod masking;
 mod receiver;
 mod replay;
+mod sdk;
 mod support;

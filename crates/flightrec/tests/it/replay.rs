@@ -8,7 +8,7 @@ use flightrec_core::replay::{Step, fold};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-fn coding_run(run: &str) -> Vec<Value> {
+pub fn coding_run(run: &str) -> Vec<Value> {
     let events = vec![
         json!({"type": "start", "span_id": "root"}),
         json!({"type": "user_input", "span_id": "root", "content": "the total is off by one"}),
@@ -33,7 +33,7 @@ fn coding_run(run: &str) -> Vec<Value> {
         .collect()
 }
 
-async fn record(s: &Server, events: &[Value]) {
+pub async fn record(s: &Server, events: &[Value]) {
     let (status, body) = s.post("/v1/events/batch", &json!(events)).await;
     assert_eq!(status, 201, "{body}");
 }

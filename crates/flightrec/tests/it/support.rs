@@ -45,10 +45,21 @@ impl Server {
     }
 
     pub fn start_with_env(data_dir: &Path, extra_args: &[&str], env: &[(&str, &str)]) -> Server {
+        Self::spawn(data_dir, "127.0.0.1:0", extra_args, env)
+    }
+
+    /// A server on the address an earlier one had (`http://host:port`), so
+    /// that clients of that one find this one.
+    pub fn start_at(data_dir: &Path, base: &str) -> Server {
+        let listen = base.trim_start_matches("http://");
+        Self::spawn(data_dir, listen, &[], &[])
+    }
+
+    fn spawn(data_dir: &Path, listen: &str, extra_args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_flightrec"))
             .arg("serve")
             .arg("--listen")
-            .arg("127.0.0.1:0")
+            .arg(listen)
             .arg("--data-dir")
             .arg(data_dir)
             .args(extra_args)

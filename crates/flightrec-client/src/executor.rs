@@ -1,0 +1,245 @@
+//! Re-execution: running a recorded run's actions again against something
+//! live (a workspace, an MCP server), to see whether they still work.
+//!
+//! Only actions that change something are re-run. Reads (`read_file`, and
+//! tool calls whose verb or tool name says they only look) are skipped, as
+//! are actions that failed the first time unless asked for; events that are
+//! not actions (thinking, messages, lifecycle) are passed over.
+
+use crate::client::Client;
+use crate::error::Result;
+use crate::replay::ReplayOptions;
+use flightrec_core::event::Status;
+use serde_json::Value;
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+/// One recorded action, as an executor gets it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Action {
+    /// Its position in the run, from 0.
+    pub index: u64,
+    pub id: String,
+    /// `tool_call`, `write_file`, `edit_file`, `file_edit`, `delete_file`.
+    pub event_type: String,
+    /// The tool (or verb) of a tool call.
+    pub tool: Option<String>,
+    pub input: Value,
+    /// How it went when it was recorded.
+    pub recorded_status: Status,
+    /// The whole recorded event.
+    pub event: Value,
+}
+
+/// Runs actions again. `Ok` carries what the action answered, `Err` why it
+/// failed; [`Outcome::Skip`] is for actions this executor does not do.
+pub trait Executor {
+    fn execute(&mut self, action: &Action) -> impl Future<Output = Outcome> + Send;
+}
+
+/// What became of one action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Ok(Value),
+    Fail(String),
+    Skip(String),
+}
+
+/// An action and its outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionResult {
+    pub action: Action,
+    pub outcome: Outcome,
+}
+
+impl fmt::Display for ActionResult {
+    /// `OK    #3  write_file src/a.rs`, with the reason after a failure or
+    /// skip.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let a = &self.action;
+        let (label, why) = match &self.outcome {
+            Outcome::Ok(_) => ("OK", None),
+            Outcome::Fail(why) => ("FAIL", Some(why)),
+            Outcome::Skip(why) => ("SKIP", Some(why)),
+        };
+        write!(f, "{label:<5} #{:<4} {}", a.index, describe(a))?;
+        if let Some(why) = why {
+            write!(f, " — {why}")?;
+        }
+        Ok(())
+    }
+}
+
+fn describe(a: &Action) -> String {
+    let target = ["path", "file_path", "command", "query", "url"]
+        .iter()
+        .find_map(|k| a.input.get(*k)?.as_str().map(str::to_owned));
+    let name = a.tool.as_deref().unwrap_or(&a.event_type);
+    match target {
+        Some(t) => format!("{name} {t}"),
+        None => name.to_owned(),
+    }
+}
+
+/// Which actions to run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReexecuteOptions {
+    /// Also run the actions that failed when they were recorded.
+    pub include_failed: bool,
+}
+
+/// The outcome of a whole re-execution.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reexecution {
+    pub results: Vec<ActionResult>,
+}
+
+impl Reexecution {
+    pub fn succeeded(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Ok(_)))
+    }
+    pub fn failed(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Fail(_)))
+    }
+    pub fn skipped(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Skip(_)))
+    }
+    fn count(&self, which: impl Fn(&Outcome) -> bool) -> usize {
+        self.results.iter().filter(|r| which(&r.outcome)).count()
+    }
+
+    /// `Done — N succeeded, M failed.`
+    pub fn summary(&self) -> String {
+        format!(
+            "Done — {} succeeded, {} failed.",
+            self.succeeded(),
+            self.failed()
+        )
+    }
+}
+
+/// The action a recorded event is, if it is one.
+pub fn action_of(index: u64, event: &Value) -> Option<Action> {
+    let event_type = event["type"].as_str()?;
+    if !matches!(
+        event_type,
+        "tool_call" | "read_file" | "write_file" | "edit_file" | "file_edit" | "delete_file"
+    ) {
+        return None;
+    }
+    let tool = event["tool"]
+        .as_str()
+        .or_else(|| event["verb"].as_str())
+        .map(str::to_owned);
+    Some(Action {
+        index,
+        id: event["id"].as_str().unwrap_or_default().to_owned(),
+        event_type: event_type.to_owned(),
+        tool,
+        input: event.get("input").cloned().unwrap_or(Value::Null),
+        recorded_status: event["status"]
+            .as_str()
+            .and_then(Status::parse)
+            .unwrap_or(Status::Ok),
+        event: event.clone(),
+    })
+}
+
+/// Why an action is not re-run, if it is not.
+fn skip_reason(a: &Action, options: &ReexecuteOptions) -> Option<String> {
+    if is_read_only(a) {
+        return Some("read-only".into());
+    }
+    if a.recorded_status == Status::Fail && !options.include_failed {
+        return Some("failed when recorded".into());
+    }
+    None
+}
+
+/// Verbs and tool-name prefixes that only look.
+const READ_ONLY: &[&str] = &[
+    "read", "get", "list", "search", "find", "query", "fetch", "view", "show", "describe", "grep",
+    "glob", "ls", "cat", "stat", "head", "tail",
+];
+
+fn is_read_only(a: &Action) -> bool {
+    if a.event_type == "read_file" {
+        return true;
+    }
+    if a.event_type != "tool_call" {
+        return false;
+    }
+    let looks = |name: &str| {
+        let first = name
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        READ_ONLY.contains(&first.as_str())
+    };
+    a.event["verb"].as_str().is_some_and(looks) || a.tool.as_deref().is_some_and(looks)
+}
+
+/// Re-runs `events` (a run's, in order) with `executor`; `progress` sees
+/// each result as it comes.
+pub async fn reexecute<E: Executor>(
+    events: impl IntoIterator<Item = (u64, Value)>,
+    executor: &mut E,
+    options: &ReexecuteOptions,
+    progress: &mut dyn FnMut(&ActionResult),
+) -> Reexecution {
+    let mut done = Reexecution::default();
+    for (index, event) in events {
+        if let Some(result) = run_one(index, &event, executor, options).await {
+            progress(&result);
+            done.results.push(result);
+        }
+    }
+    done
+}
+
+async fn run_one<E: Executor>(
+    index: u64,
+    event: &Value,
+    executor: &mut E,
+    options: &ReexecuteOptions,
+) -> Option<ActionResult> {
+    let action = action_of(index, event)?;
+    let outcome = match skip_reason(&action, options) {
+        Some(why) => Outcome::Skip(why),
+        None => executor.execute(&action).await,
+    };
+    Some(ActionResult { action, outcome })
+}
+
+impl Client {
+    /// Re-runs the recorded actions of `run_id` with `executor`, reading
+    /// the run as it goes (not all at once).
+    pub async fn reexecute<E: Executor>(
+        &self,
+        run_id: &str,
+        executor: &mut E,
+        options: &ReexecuteOptions,
+        progress: &mut dyn FnMut(&ActionResult),
+    ) -> Result<Reexecution> {
+        let mut replay = self.replay(
+            run_id,
+            ReplayOptions {
+                speed: 10_000.0,
+                max_gap: Duration::ZERO,
+                follow: false,
+                ..ReplayOptions::default()
+            },
+        )?;
+        let mut done = Reexecution::default();
+        while let Some(next) = replay.next().await {
+            let e = next?;
+            if let Some(result) = run_one(e.index, &e.event, executor, options).await {
+                progress(&result);
+                done.results.push(result);
+            }
+        }
+        Ok(done)
+    }
+}
