@@ -14,7 +14,7 @@ use crate::jcs;
 use crate::log::hash::{Hash, leaf_hash};
 use rand::RngCore;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// The version of the header format, `v` in every header.
@@ -22,6 +22,27 @@ pub const RECORD_VERSION: u64 = 1;
 
 /// The length of the per-record salt.
 pub const SALT_LEN: usize = 32;
+
+/// A header's fields in the order its JSON lists them.
+#[derive(Serialize)]
+struct HeaderFields<'a> {
+    v: u64,
+    tenant: &'a str,
+    seq: u64,
+    id: &'a str,
+    time: &'a str,
+    received_at: &'a str,
+    #[serde(rename = "type")]
+    event_type: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    span_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent_span_id: Option<&'a str>,
+    status: &'a str,
+    body_hash: &'a str,
+}
 
 /// The hashed part of a record; its JCS form is the Merkle leaf input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,26 +66,30 @@ impl Header {
     /// The header as a JSON object. Absent optional fields are left out
     /// rather than written as `null`.
     pub fn to_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("v".into(), RECORD_VERSION.into());
-        m.insert("tenant".into(), self.tenant.clone().into());
-        m.insert("seq".into(), self.seq.into());
-        m.insert("id".into(), self.id.clone().into());
-        m.insert("time".into(), self.time.clone().into());
-        m.insert("received_at".into(), self.received_at.clone().into());
-        m.insert("type".into(), self.event_type.clone().into());
-        for (name, value) in [
-            ("run_id", &self.run_id),
-            ("span_id", &self.span_id),
-            ("parent_span_id", &self.parent_span_id),
-        ] {
-            if let Some(v) = value {
-                m.insert(name.into(), v.clone().into());
-            }
+        serde_json::to_value(self.fields()).expect("headers serialise")
+    }
+
+    /// The header's JSON, as [`Header::to_json`] writes it, appended to
+    /// `out` without building a value first (exports write millions).
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        serde_json::to_writer(out, &self.fields()).expect("headers serialise");
+    }
+
+    fn fields(&self) -> HeaderFields<'_> {
+        HeaderFields {
+            v: RECORD_VERSION,
+            tenant: &self.tenant,
+            seq: self.seq,
+            id: &self.id,
+            time: &self.time,
+            received_at: &self.received_at,
+            event_type: &self.event_type,
+            run_id: self.run_id.as_deref(),
+            span_id: self.span_id.as_deref(),
+            parent_span_id: self.parent_span_id.as_deref(),
+            status: self.status.as_str(),
+            body_hash: &self.body_hash,
         }
-        m.insert("status".into(), self.status.as_str().into());
-        m.insert("body_hash".into(), self.body_hash.clone().into());
-        Value::Object(m)
     }
 
     /// Reads a header back from its JSON form, strictly: every field of the
@@ -328,6 +353,13 @@ mod tests {
             )
         );
         assert_eq!(Header::from_json(&header.to_json()).unwrap(), header);
+        let mut written = Vec::new();
+        header.write_json(&mut written);
+        assert_eq!(
+            String::from_utf8(written).unwrap(),
+            header.to_json().to_string(),
+            "both forms write the same JSON"
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ mod json;
 mod transcript;
 mod verifiable;
 
-pub use verifiable::{ExportMismatch, ExportSummary, record_line, verify_export};
+pub use verifiable::{ExportMismatch, ExportSummary, push_record_line, record_line, verify_export};
 
 use serde_json::Value;
 

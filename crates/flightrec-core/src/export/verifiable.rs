@@ -19,24 +19,37 @@ use crate::log::{InclusionProof, Verifier, open_checkpoint, verify_inclusion};
 use crate::record::{Header, StoredRecord, body_hash};
 use serde_json::Value;
 
-/// One record line of an export. The body goes in as stored (its JCS
-/// text, already JSON), not parsed and written again.
+/// One record line of an export (without its newline).
 pub fn record_line(record: &StoredRecord, proof: Option<&InclusionProof>) -> String {
-    let body = record.body.as_deref().unwrap_or("null");
-    let salt = match record.salt {
-        Some(s) => format!("\"{}\"", hex::encode(s)),
-        None => "null".into(),
-    };
-    let mut line = format!(
-        "{{\"header\":{},\"body\":{body},\"salt\":{salt}",
-        record.header.to_json()
-    );
-    if let Some(p) = proof {
-        line.push_str(",\"proof\":");
-        line.push_str(&serde_json::to_string(p).expect("proofs serialise"));
+    let mut line = Vec::new();
+    push_record_line(&mut line, record, proof);
+    line.pop(); // the newline
+    String::from_utf8(line).expect("records are UTF-8")
+}
+
+/// Appends one record line and its newline to `out`. The body goes in as
+/// stored (its JCS text, already JSON), not parsed and written again.
+pub fn push_record_line(out: &mut Vec<u8>, record: &StoredRecord, proof: Option<&InclusionProof>) {
+    out.extend_from_slice(b"{\"header\":");
+    record.header.write_json(out);
+    out.extend_from_slice(b",\"body\":");
+    out.extend_from_slice(record.body.as_deref().unwrap_or("null").as_bytes());
+    out.extend_from_slice(b",\"salt\":");
+    match record.salt {
+        Some(salt) => {
+            out.push(b'"');
+            let at = out.len();
+            out.resize(at + 2 * salt.len(), 0);
+            hex::encode_to_slice(salt, &mut out[at..]).expect("the slice fits the salt");
+            out.push(b'"');
+        }
+        None => out.extend_from_slice(b"null"),
     }
-    line.push('}');
-    line
+    if let Some(p) = proof {
+        out.extend_from_slice(b",\"proof\":");
+        serde_json::to_writer(&mut *out, p).expect("proofs serialise");
+    }
+    out.extend_from_slice(b"}\n");
 }
 
 /// What a verified export held.

@@ -23,7 +23,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use flightrec_core::event::format_time;
-use flightrec_core::export::{FORMATS, Subject, Writer, record_line, writer};
+use flightrec_core::export::{FORMATS, Subject, Writer, push_record_line, writer};
 use flightrec_core::record::StoredRecord;
 use flightrec_store::{EventFilter, EventQuery, RunRecordsQuery, Store, StoreError};
 use serde_json::json;
@@ -250,7 +250,7 @@ async fn verifiable(
         .map_err(|e| ApiError::internal("no verifier key", &e))?
         .to_key_string();
 
-    let (lines, body) = tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(16);
+    let (lines, body) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(16);
     let store = state.store();
     let tenant = principal.tenant.clone();
     tokio::task::spawn_blocking(move || {
@@ -260,7 +260,8 @@ async fn verifiable(
                 "{}\n{}\n",
                 json!({"checkpoint": checkpoint.note}),
                 json!({"public_key": key})
-            )),
+            )
+            .into_bytes()),
             Err(e) => {
                 tracing::error!(error = %e, "export failed part-way");
                 // Cut the stream short, so the client sees a broken transfer
@@ -282,12 +283,12 @@ fn write_records(
     tenant: &str,
     filter: EventFilter,
     size: u64,
-    lines: &tokio::sync::mpsc::Sender<Result<String, std::io::Error>>,
+    lines: &tokio::sync::mpsc::Sender<Result<Vec<u8>, std::io::Error>>,
 ) -> Result<(), StoreError> {
     let whole_log = filter == EventFilter::default();
     let mut failure = None;
     walk_filter(store, tenant, filter, Some(size), &mut |records| {
-        let mut chunk = String::new();
+        let mut chunk = Vec::with_capacity(records.len() * 1024);
         for record in records {
             let proof = if whole_log {
                 None
@@ -300,8 +301,7 @@ fn write_records(
                     }
                 }
             };
-            chunk.push_str(&record_line(record, proof.as_ref()));
-            chunk.push('\n');
+            push_record_line(&mut chunk, record, proof.as_ref());
         }
         chunk.is_empty() || lines.blocking_send(Ok(chunk)).is_ok()
     })?;
@@ -309,8 +309,8 @@ fn write_records(
 }
 
 /// A receiver as a byte stream.
-fn tokio_stream_from(
-    mut rx: tokio::sync::mpsc::Receiver<Result<String, std::io::Error>>,
-) -> impl futures_util::Stream<Item = Result<String, std::io::Error>> {
+fn tokio_stream_from<T>(
+    mut rx: tokio::sync::mpsc::Receiver<Result<T, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<T, std::io::Error>> {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }

@@ -161,3 +161,47 @@ pub async fn batch_ingest(
     }
     total as f64 / started.elapsed().as_secs_f64()
 }
+
+/// GETs `path` over a bare HTTP/1.0 socket (the body arrives unframed, as
+/// curl would read it) and counts its bytes and lines: a client that costs
+/// the machine little, so the figure is the server's. Answers the status
+/// line, the body's bytes and its newlines.
+pub fn raw_get_counting(base: &str, path: &str) -> (String, usize, usize) {
+    use std::io::{Read, Write};
+    let address = base.trim_start_matches("http://");
+    let mut socket = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        socket,
+        "GET {path} HTTP/1.0\r\nHost: {address}\r\nX-API-Key: {API_KEY}\r\n\r\n"
+    )
+    .unwrap();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut head = Vec::new();
+    let (mut bytes, mut lines) = (0usize, 0usize);
+    let mut in_body = false;
+    loop {
+        let n = socket.read(&mut buffer).unwrap();
+        if n == 0 {
+            break;
+        }
+        let mut data = &buffer[..n];
+        if !in_body {
+            head.extend_from_slice(data);
+            let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") else {
+                continue;
+            };
+            let body_start = end + 4 - (head.len() - n);
+            data = &buffer[body_start..n];
+            head.truncate(end);
+            in_body = true;
+        }
+        bytes += data.len();
+        lines += data.iter().filter(|b| **b == b'\n').count();
+    }
+    let status = String::from_utf8_lossy(&head)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    (status, bytes, lines)
+}
