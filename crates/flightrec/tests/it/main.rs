@@ -8,6 +8,7 @@ mod exports;
 mod guardrails;
 mod log;
 mod masking;
+mod player;
 mod receiver;
 mod replay;
 mod sdk;
