@@ -4,6 +4,7 @@
 use crate::error::{Detail, Error, Result};
 use crate::retry::RetryPolicy;
 use chrono::{DateTime, SecondsFormat, Utc};
+use flightrec_core::event::kind_of;
 use flightrec_core::record::Receipt;
 use flightrec_core::replay::RunState;
 use reqwest::{Method, StatusCode};
@@ -304,17 +305,6 @@ pub(crate) fn ensure_id(event: &mut Value) -> Result<String> {
     let id = uuid::Uuid::now_v7().to_string();
     fields.insert("id".into(), Value::String(id.clone()));
     Ok(id)
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// Percent-encodes one path segment (a run id, an event id).

@@ -18,19 +18,32 @@ fn events(values: Vec<Value>) -> Vec<Event> {
         .collect()
 }
 
-fn state(events: &[Event], upto: usize) -> RunState {
-    let times: Vec<String> = events
+fn times(events: &[Event]) -> Vec<String> {
+    events
         .iter()
         .map(|e| flightrec_core::event::format_time(&e.time))
-        .collect();
-    fold(events[..=upto].iter().enumerate().map(|(i, e)| Step {
-        index: i as u64,
-        seq: 100 + i as u64,
-        time: &times[i],
-        event_type: &e.event_type,
-        status: e.status,
-        body: &e.body,
-    }))
+        .collect()
+}
+
+/// The events as the fold reads them, `seq` from 100.
+fn steps<'a>(events: &'a [Event], times: &'a [String]) -> impl Iterator<Item = Step<'a>> {
+    events
+        .iter()
+        .zip(times)
+        .enumerate()
+        .map(|(i, (e, time))| Step {
+            index: i as u64,
+            seq: 100 + i as u64,
+            time,
+            event_type: &e.event_type,
+            status: e.status,
+            body: &e.body,
+        })
+}
+
+fn state(events: &[Event], upto: usize) -> RunState {
+    let times = times(events);
+    fold(steps(events, &times).take(upto + 1))
 }
 
 fn coding_run() -> Vec<Event> {
@@ -181,24 +194,14 @@ fn failed_file_operations_change_nothing() {
 #[test]
 fn a_timeline_answers_what_folding_each_prefix_does() {
     let run = coding_run();
-    let times: Vec<String> = run
-        .iter()
-        .map(|e| flightrec_core::event::format_time(&e.time))
-        .collect();
+    let times = times(&run);
     let mut timeline = Timeline::default();
     assert_eq!(
         serde_json::to_value(timeline.view(None)).unwrap(),
         serde_json::to_value(RunState::default()).unwrap()
     );
-    for (i, e) in run.iter().enumerate() {
-        timeline.push(&Step {
-            index: i as u64,
-            seq: 100 + i as u64,
-            time: &times[i],
-            event_type: &e.event_type,
-            status: e.status,
-            body: &e.body,
-        });
+    for step in steps(&run, &times) {
+        timeline.push(&step);
     }
     for (n, time) in times.iter().enumerate() {
         let folded = state(&run, n);

@@ -162,3 +162,109 @@ impl Timelines {
             .remove(&(tenant.to_owned(), run_id.to_owned()));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flightrec_store::conformance::append;
+    use flightrec_store::{SqliteOptions, SqliteStore};
+    use serde_json::{Value, json};
+
+    fn thought(at: &str, n: u32) -> Value {
+        json!({"type": "thinking", "run_id": "r", "time": at, "content": format!("thought {n}")})
+    }
+
+    fn kept(t: &Timelines, store: &dyn Store) -> Arc<RwLock<Timeline>> {
+        match t.current(store, "t", "r").unwrap().unwrap() {
+            Current::Timeline(timeline) => timeline,
+            Current::TooLarge => panic!("expected the run to be kept"),
+        }
+    }
+
+    fn texts(timeline: &RwLock<Timeline>) -> Vec<String> {
+        let t = timeline.read().unwrap();
+        t.view(t.len().checked_sub(1))
+            .context
+            .iter()
+            .map(|c| c.text.clone().unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn a_timeline_follows_its_run_and_starts_over_when_an_event_comes_early() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            SqliteStore::create(&dir.path().join("data"), SqliteOptions::default()).unwrap();
+        append(
+            &store,
+            "t",
+            vec![
+                thought("2026-11-22T10:00:01Z", 1),
+                thought("2026-11-22T10:00:03Z", 3),
+            ],
+        );
+        let timelines = Timelines::default();
+        let first = kept(&timelines, &store);
+        assert_eq!(texts(&first), ["thought 1", "thought 3"]);
+
+        // A later event: the same timeline, extended.
+        append(&store, "t", vec![thought("2026-11-22T10:00:05Z", 5)]);
+        let extended = kept(&timelines, &store);
+        assert!(Arc::ptr_eq(&first, &extended));
+        assert_eq!(texts(&extended), ["thought 1", "thought 3", "thought 5"]);
+
+        // An event earlier than those folded: folded again, in run order.
+        append(&store, "t", vec![thought("2026-11-22T10:00:02Z", 2)]);
+        assert_eq!(
+            texts(&kept(&timelines, &store)),
+            ["thought 1", "thought 2", "thought 3", "thought 5"]
+        );
+        assert!(
+            timelines
+                .current(&store, "t", "no-such-run")
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn runs_beyond_the_budget_are_not_kept_and_the_oldest_go_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            SqliteStore::create(&dir.path().join("data"), SqliteOptions::default()).unwrap();
+        let long = "x".repeat(4000);
+        append(
+            &store,
+            "t",
+            vec![json!({"type": "thinking", "run_id": "big", "content": long})],
+        );
+        append(
+            &store,
+            "t",
+            vec![json!({"type": "thinking", "run_id": "r", "content": "y".repeat(2000)})],
+        );
+        let tiny = Timelines::with_budget(2000);
+        assert!(matches!(
+            tiny.current(&store, "t", "big").unwrap(),
+            Some(Current::TooLarge)
+        ));
+        assert!(tiny.kept.lock().unwrap().is_empty(), "nothing kept of it");
+
+        // Room for either run (about 2.2 and 4.2 kB), not for both.
+        let small = Timelines::with_budget(5000);
+        kept(&small, &store);
+        assert!(matches!(
+            small.current(&store, "t", "big").unwrap(),
+            Some(Current::Timeline(_))
+        ));
+        // Both do not fit: the run used longest ago went.
+        let left: Vec<String> = small
+            .kept
+            .lock()
+            .unwrap()
+            .keys()
+            .map(|k| k.1.clone())
+            .collect();
+        assert_eq!(left, ["big"]);
+    }
+}

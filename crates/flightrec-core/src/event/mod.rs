@@ -14,7 +14,7 @@ mod visit;
 
 pub use derived::{IndexColumns, search_text};
 pub use limits::Limits;
-pub use parse::{FieldError, ValidationError, parse_event};
+pub use parse::{FieldError, ValidationError, kind_of, parse_event};
 pub use time::{format_time, parse_time, parse_window_start};
 pub use types::{
     Actor, ActorType, Body, ErrorInfo, Event, Governance, GovernanceStatus, Redaction, Resource,

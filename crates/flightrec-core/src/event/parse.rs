@@ -242,7 +242,8 @@ fn fold_aliases(raw: Map<String, Value>, errors: &mut Vec<FieldError>) -> Map<St
     out
 }
 
-fn kind_of(v: &Value) -> &'static str {
+/// What kind of JSON a value is, for error messages ("a string").
+pub fn kind_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -17,7 +17,14 @@ fn in_terminal(server: &Server, args: &str, keys: &[&str]) -> (bool, String) {
         env!("CARGO_BIN_EXE_flightrec")
     );
     let mut child = Command::new("script")
-        .args(["--quiet", "--return", "--flush", "--command", &command, "/dev/null"])
+        .args([
+            "--quiet",
+            "--return",
+            "--flush",
+            "--command",
+            &command,
+            "/dev/null",
+        ])
         .env("FLIGHTREC_SERVER", &server.base)
         .env("FLIGHTREC_API_KEY", API_KEY)
         .env("TERM", "xterm-256color")
@@ -64,12 +71,26 @@ fn the_player_plays_steps_and_quits_leaving_the_terminal_as_it_was() {
         &["", "\u{1b}[D", "q"],
     );
     assert!(ok, "{screen}");
-    assert!(screen.contains("\u{1b}[?1049h"), "the alternate screen was taken");
+    assert!(
+        screen.contains("\u{1b}[?1049h"),
+        "the alternate screen was taken"
+    );
     assert!(screen.contains("flightrec · tty-run"), "{screen}");
-    assert!(screen.contains("ended (completed)"), "played to the end: {screen}");
-    assert!(screen.contains("event 8/9"), "← stepped back to event 8: {screen}");
-    assert!(screen.contains("write_file · NOTES.md"), "its detail shows: {screen}");
-    let left = screen.rfind("\u{1b}[?1049l").expect("the screen was given back");
+    assert!(
+        screen.contains("ended (completed)"),
+        "played to the end: {screen}"
+    );
+    assert!(
+        screen.contains("event 8/9"),
+        "← stepped back to event 8: {screen}"
+    );
+    assert!(
+        screen.contains("write_file · NOTES.md"),
+        "its detail shows: {screen}"
+    );
+    let left = screen
+        .rfind("\u{1b}[?1049l")
+        .expect("the screen was given back");
     assert!(left > screen.rfind("flightrec · tty-run").unwrap());
 
     // A missing run is said plainly, before the screen is taken.
