@@ -166,7 +166,10 @@ impl Recorder {
         *self.totals.lock().expect("totals")
     }
 
-    /// Flushes, then stops the background sender.
+    /// Flushes, then stops the background sender. When that flush fails
+    /// (the server stayed away), its error is answered and what was still
+    /// buffered is dropped with the recorder: to keep trying, call
+    /// [`Recorder::flush`] until it succeeds before closing.
     pub async fn close(self) -> Result<FlushReport> {
         let report = self.flush().await;
         self.room.close();
