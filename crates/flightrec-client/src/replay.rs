@@ -301,12 +301,13 @@ impl Replay {
         self.control.state_at(time).await
     }
 
-    /// The state after the last event shown (before any, the run's start).
+    /// The state after the events behind the cursor (the last one shown,
+    /// or the one before a seek's target); at the start, the empty state.
     pub async fn state(&self) -> Result<RunState> {
-        let until = match self.position.checked_sub(1) {
-            Some(n) if self.shown.is_some() => Until::Event(n),
-            _ => return Ok(RunState::default()),
+        let Some(n) = self.position.checked_sub(1) else {
+            return Ok(RunState::default());
         };
+        let until = Until::Event(n);
         let c = &self.control;
         c.client.run_state(&c.run_id, until).await
     }

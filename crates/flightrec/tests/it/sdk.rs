@@ -203,6 +203,11 @@ async fn the_replay_cursor_paces_pauses_steps_and_seeks() {
     // Seeking: to an event, and to a time (the first event after it).
     replay.seek_to_event(7);
     let e = replay.next().await.unwrap().unwrap();
+    assert_eq!(
+        replay.state().await.unwrap().events,
+        8,
+        "events 0–7 are behind the cursor"
+    );
     assert_eq!((e.index, e.event_type()), (7, "write_file"));
     let at = chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:05Z")
         .unwrap()
