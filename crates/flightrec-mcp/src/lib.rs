@@ -3,8 +3,11 @@
 //! - [`policy`]: the proxy's governance file — rules by tool-name pattern,
 //!   first match wins: allow, deny, or dry run.
 //! - [`risk`]: a tool's risk level from its MCP annotations.
+//! - [`session`]: what the proxy learns from the messages it relays —
+//!   tool calls, their answers and how long they took.
 //!
 //! The recording proxy and the `audit` tool build on these.
 
 pub mod policy;
 pub mod risk;
+pub mod session;
