@@ -1,5 +1,6 @@
 //! flightrec and MCP (DESIGN §2, issue #8).
 //!
+//! - [`events`]: the `tool_call` and `tool_result` events a call becomes.
 //! - [`policy`]: the proxy's governance file — rules by tool-name pattern,
 //!   first match wins: allow, deny, or dry run.
 //! - [`risk`]: a tool's risk level from its MCP annotations.
@@ -8,6 +9,7 @@
 //!
 //! The recording proxy and the `audit` tool build on these.
 
+pub mod events;
 pub mod policy;
 pub mod risk;
 pub mod session;

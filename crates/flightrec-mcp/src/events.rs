@@ -1,0 +1,227 @@
+//! How what the proxy saw becomes flightrec events: a `tool_call` when a
+//! call is asked for (with its risk and what the policy decided), and a
+//! `tool_result` when it is answered, linked to it by span.
+
+use crate::policy::{Action, Decision};
+use crate::risk::risk_level;
+use crate::session::{Call, Outcome};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// What every event of one proxied session shares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub run_id: String,
+    pub session_id: String,
+    /// The MCP server: its name from `initialize`, else its command.
+    pub provider: String,
+}
+
+impl Scope {
+    fn event(&self, event_type: &str) -> Value {
+        json!({
+            "type": event_type,
+            "run_id": self.run_id,
+            "session_id": self.session_id,
+            "provider": self.provider,
+            "actor": {"type": "agent", "id": format!("mcp:{}", self.provider)},
+        })
+    }
+
+    /// The span of a call: one per request id within the session (the
+    /// id as JSON, so that `7` and `"7"` stay apart).
+    pub fn span(&self, call: &Call) -> String {
+        format!("{}:{}", self.session_id, call.id)
+    }
+}
+
+/// The `tool_call` event for a call, with the policy's verdict.
+pub fn call_event(scope: &Scope, call: &Call, decision: &Decision<'_>) -> Value {
+    let mut e = scope.event("tool_call");
+    e["tool"] = json!(call.tool);
+    e["input"] = call.arguments.clone();
+    e["span_id"] = json!(scope.span(call));
+    e["risk_level"] = json!(risk_level(call.annotations.as_ref()).as_str());
+    let reason = decision.rule.and_then(|r| r.reason.clone());
+    let policy = decision.rule.map(|r| format!("tool = {:?}", r.tool));
+    let status = match decision.action {
+        Action::Allow if decision.rule.is_some() => "approved",
+        Action::Allow => "auto",
+        Action::Deny => "blocked",
+        Action::DryRun => "dry_run",
+    };
+    e["governance"] = json!({"status": status});
+    if let Some(p) = policy {
+        e["governance"]["policy"] = json!(p);
+    }
+    if let Some(r) = reason {
+        e["governance"]["reason"] = json!(r);
+    }
+    match decision.action {
+        Action::Deny => e["status"] = json!("fail"),
+        Action::DryRun => e["dry_run"] = json!(true),
+        Action::Allow => {}
+    }
+    e
+}
+
+/// The `tool_result` event for a call's answer.
+pub fn answer_event(scope: &Scope, call: &Call, outcome: &Outcome, took: Duration) -> Value {
+    let mut e = scope.event("tool_result");
+    e["tool"] = json!(call.tool);
+    e["span_id"] = json!(format!("{}:result", scope.span(call)));
+    e["parent_span_id"] = json!(scope.span(call));
+    e["duration_ms"] = json!((took.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0);
+    e["status"] = json!(if outcome.failed() { "fail" } else { "ok" });
+    match outcome {
+        Outcome::Result(result) => {
+            e["output"] = result.clone();
+            if outcome.failed() {
+                e["error"] = json!({"message": result_text(result)
+                    .unwrap_or_else(|| "the tool reported an error".into())});
+            }
+        }
+        Outcome::Error { code, message } => {
+            e["error"] = json!({"message": message, "code": code});
+        }
+        Outcome::Cancelled { reason } => {
+            let why = reason.as_deref().unwrap_or("no reason given");
+            e["error"] = json!({"message": format!("cancelled by the client: {why}")});
+        }
+    }
+    e
+}
+
+/// The text of a result's text content, joined.
+pub fn result_text(result: &Value) -> Option<String> {
+    let texts: Vec<&str> = result
+        .get("content")?
+        .as_array()?
+        .iter()
+        .filter(|c| c.get("type").and_then(Value::as_str) == Some("text"))
+        .filter_map(|c| c.get("text").and_then(Value::as_str))
+        .collect();
+    (!texts.is_empty()).then(|| texts.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Policy;
+    use flightrec_core::event::{Limits, parse_event};
+
+    fn scope() -> Scope {
+        Scope {
+            run_id: "mcp-run".into(),
+            session_id: "mcp-session".into(),
+            provider: "secure-filesystem-server".into(),
+        }
+    }
+
+    fn call(tool: &str, annotations: Option<Value>) -> Call {
+        Call {
+            id: "7".into(),
+            tool: tool.into(),
+            arguments: json!({"path": "notes.txt"}),
+            annotations,
+        }
+    }
+
+    /// Every event the proxy writes is one the server accepts.
+    fn valid(e: &Value) {
+        parse_event(e.clone(), chrono::Utc::now(), &Limits::default(), || {
+            "id".into()
+        })
+        .unwrap_or_else(|err| panic!("{e}: {err}"));
+    }
+
+    #[test]
+    fn calls_carry_risk_and_the_policy_verdict() {
+        let policy = Policy::parse(
+            "[[rule]]\ntool = \"move_*\"\naction = \"deny\"\nreason = \"moves need a human\"\n\
+             [[rule]]\ntool = \"write_*\"\naction = \"dry_run\"\n[[rule]]\ntool = \"read_*\"\naction = \"allow\"\n",
+        )
+        .unwrap();
+        let read = call(
+            "read_file",
+            Some(json!({"readOnlyHint": true, "openWorldHint": false})),
+        );
+        let e = call_event(&scope(), &read, &policy.decide("read_file"));
+        valid(&e);
+        assert_eq!(e["risk_level"], "low");
+        assert_eq!(
+            e["governance"],
+            json!({"status": "approved", "policy": "tool = \"read_*\""})
+        );
+        assert_eq!(e["span_id"], "mcp-session:7");
+
+        let moved = call_event(
+            &scope(),
+            &call("move_file", None),
+            &policy.decide("move_file"),
+        );
+        valid(&moved);
+        assert_eq!(moved["status"], "fail");
+        assert_eq!(moved["governance"]["status"], "blocked");
+        assert_eq!(moved["governance"]["reason"], "moves need a human");
+        assert_eq!(moved["risk_level"], "critical");
+
+        let dry = call_event(
+            &scope(),
+            &call("write_file", None),
+            &policy.decide("write_file"),
+        );
+        valid(&dry);
+        assert_eq!(
+            (dry["dry_run"].clone(), dry["governance"]["status"].clone()),
+            (json!(true), json!("dry_run"))
+        );
+
+        let other = call_event(
+            &scope(),
+            &call("echo", None),
+            &Policy::default().decide("echo"),
+        );
+        assert_eq!(other["governance"], json!({"status": "auto"}));
+    }
+
+    #[test]
+    fn answers_say_how_the_call_went() {
+        let c = call("read_file", None);
+        let ok = Outcome::Result(json!({"content": [{"type": "text", "text": "hello"}]}));
+        let e = answer_event(&scope(), &c, &ok, Duration::from_micros(1500));
+        valid(&e);
+        assert_eq!(
+            (e["status"].clone(), e["duration_ms"].clone()),
+            (json!("ok"), json!(1.5))
+        );
+        assert_eq!(e["parent_span_id"], "mcp-session:7");
+
+        let tool_error = Outcome::Result(
+            json!({"isError": true, "content": [{"type": "text", "text": "ENOENT: no such file"}]}),
+        );
+        let e = answer_event(&scope(), &c, &tool_error, Duration::ZERO);
+        valid(&e);
+        assert_eq!(e["status"], "fail");
+        assert_eq!(e["error"]["message"], "ENOENT: no such file");
+
+        let rpc = Outcome::Error {
+            code: -32602,
+            message: "Unknown tool".into(),
+        };
+        let e = answer_event(&scope(), &c, &rpc, Duration::ZERO);
+        valid(&e);
+        assert_eq!(
+            e["error"],
+            json!({"message": "Unknown tool", "code": -32602})
+        );
+
+        let gone = Outcome::Cancelled { reason: None };
+        let e = answer_event(&scope(), &c, &gone, Duration::ZERO);
+        valid(&e);
+        assert_eq!(
+            e["error"]["message"],
+            "cancelled by the client: no reason given"
+        );
+    }
+}
