@@ -10,6 +10,7 @@ use crate::client::Client;
 use crate::error::Result;
 use crate::replay::ReplayOptions;
 use flightrec_core::event::Status;
+use flightrec_core::replay::FILE_OPERATIONS;
 use serde_json::Value;
 use std::fmt;
 use std::future::Future;
@@ -122,10 +123,7 @@ impl Reexecution {
 /// The action a recorded event is, if it is one.
 pub fn action_of(index: u64, event: &Value) -> Option<Action> {
     let event_type = event["type"].as_str()?;
-    if !matches!(
-        event_type,
-        "tool_call" | "read_file" | "write_file" | "edit_file" | "file_edit" | "delete_file"
-    ) {
+    if event_type != "tool_call" && !FILE_OPERATIONS.contains(&event_type) {
         return None;
     }
     let tool = event["tool"]

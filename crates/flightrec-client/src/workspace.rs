@@ -5,7 +5,7 @@
 //! still apply.
 
 use crate::executor::{Action, Executor, Outcome};
-use flightrec_core::replay::edited;
+use flightrec_core::replay::{FILE_OPERATIONS, FILE_PATH_KEYS, edited};
 use serde_json::{Value, json};
 use std::future::Future;
 use std::path::{Component, Path, PathBuf};
@@ -56,13 +56,12 @@ impl WorkspaceExecutor {
     }
 
     fn run(&self, a: &Action) -> Outcome {
-        if !matches!(
-            a.event_type.as_str(),
-            "write_file" | "edit_file" | "file_edit" | "delete_file"
-        ) {
+        let changes_a_file =
+            a.event_type != "read_file" && FILE_OPERATIONS.contains(&a.event_type.as_str());
+        if !changes_a_file {
             return Outcome::Skip("not a file action".into());
         }
-        let Some(recorded) = ["path", "file_path", "filepath", "filename", "file"]
+        let Some(recorded) = FILE_PATH_KEYS
             .iter()
             .find_map(|k| a.input.get(*k)?.as_str())
         else {

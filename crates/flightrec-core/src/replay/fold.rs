@@ -22,6 +22,19 @@ use super::state::*;
 use crate::event::{Body, Status};
 use serde_json::{Value, json};
 
+/// The event types that operate on a file, each naming it by one of
+/// [`FILE_PATH_KEYS`] (or its resource or metadata).
+pub const FILE_OPERATIONS: &[&str] = &[
+    "read_file",
+    "write_file",
+    "edit_file",
+    "file_edit",
+    "delete_file",
+];
+
+/// Where in `input` a file operation names its file, first found wins.
+pub const FILE_PATH_KEYS: &[&str] = &["path", "file_path", "filepath", "filename", "file"];
+
 /// One event of a run, as the fold reads it.
 #[derive(Debug, Clone, Copy)]
 pub struct Step<'a> {
@@ -209,17 +222,14 @@ impl RunState {
 }
 
 pub(crate) fn file_path(body: &Body) -> Option<String> {
-    text_in(
-        body.input.as_ref(),
-        &["path", "file_path", "filepath", "filename", "file"],
-    )
-    .or_else(|| {
-        body.resource
-            .as_ref()
-            .filter(|r| r.resource_type == "file")
-            .map(|r| r.id.clone())
-    })
-    .or_else(|| meta_text(body, "path"))
+    text_in(body.input.as_ref(), FILE_PATH_KEYS)
+        .or_else(|| {
+            body.resource
+                .as_ref()
+                .filter(|r| r.resource_type == "file")
+                .map(|r| r.id.clone())
+        })
+        .or_else(|| meta_text(body, "path"))
 }
 
 /// `value` itself when it is a string, else its first string field of
@@ -278,7 +288,7 @@ fn context_entry(s: &Step<'_>) -> Option<ContextEntry> {
             None,
             None,
         ),
-        "read_file" | "write_file" | "edit_file" | "file_edit" | "delete_file" => (
+        t if FILE_OPERATIONS.contains(&t) => (
             Role::Tool,
             text,
             Some(s.event_type.to_owned()),

@@ -17,7 +17,7 @@ mod timeline;
 
 pub use diff::{apply_unified_diff, unified_diff};
 pub use edit::{EditError, edited};
-pub use fold::{Step, fold};
+pub use fold::{FILE_OPERATIONS, FILE_PATH_KEYS, Step, fold};
 pub use pace::delay;
 pub use state::{
     ChangeKind, ContextEntry, FileChange, FileState, Problem, Role, RunState, RunStatus,

@@ -8,7 +8,7 @@
 //! few binary searches, and [`StateView`] serialises exactly as the
 //! [`RunState`] that folding the first N + 1 events would.
 
-use super::fold::file_path;
+use super::fold::{FILE_OPERATIONS, file_path};
 use super::state::{ContextEntry, FileChange, FileState, Problem, RunState, RunStatus};
 use super::{Step, state::not_started};
 use serde::Serialize;
@@ -47,10 +47,7 @@ impl Timeline {
         );
         self.state.apply(step);
         let mut bytes = ITEM_OVERHEAD + step.time.len();
-        if matches!(
-            step.event_type,
-            "read_file" | "write_file" | "edit_file" | "file_edit" | "delete_file"
-        ) {
+        if FILE_OPERATIONS.contains(&step.event_type) {
             if let Some(path) = file_path(step.body) {
                 let now = self.state.files.get(&path).cloned();
                 bytes += ITEM_OVERHEAD

@@ -255,12 +255,7 @@ fn fit(s: &str, width: usize) -> String {
             c => c,
         })
         .collect();
-    if clean.chars().count() <= width {
-        clean
-    } else {
-        let cut: String = clean.chars().take(width.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
+    output::shorten(&clean, width.max(1))
 }
 
 /// `s` cut or padded to exactly `width` characters.
