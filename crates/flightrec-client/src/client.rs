@@ -106,7 +106,13 @@ impl Client {
     pub async fn record(&self, mut event: Value) -> Result<Receipt> {
         ensure_id(&mut event)?;
         let answer = self
-            .send_json(Method::POST, "/v1/events", &[], Some(&event), true)
+            .send_json(
+                Method::POST,
+                "/v1/events",
+                &[],
+                Some(json_body(&event)),
+                true,
+            )
             .await?;
         let receipt = answer.get("receipt").unwrap_or(&answer);
         parse(receipt, "/v1/events")
@@ -118,9 +124,15 @@ impl Client {
         for event in events.iter_mut() {
             ensure_id(event)?;
         }
-        let body = Value::Array(events.to_vec());
+        let events: Vec<&Value> = events.iter().collect();
+        self.post_batch(&events).await
+    }
+
+    /// Sends events that already have their ids as one batch.
+    pub(crate) async fn post_batch(&self, events: &[&Value]) -> Result<Vec<Receipt>> {
+        let body = json_body(&events);
         let answer = self
-            .send_json(Method::POST, "/v1/events/batch", &[], Some(&body), true)
+            .send_json(Method::POST, "/v1/events/batch", &[], Some(body), true)
             .await?;
         parse(&answer["receipts"], "/v1/events/batch")
     }
@@ -167,7 +179,7 @@ impl Client {
 
     /// POSTs a JSON body; not retried, since it may not be safe to repeat.
     pub async fn post(&self, path: &str, body: &Value) -> Result<Value> {
-        self.send_json(Method::POST, path, &[], Some(body), false)
+        self.send_json(Method::POST, path, &[], Some(json_body(body)), false)
             .await
     }
 
@@ -181,7 +193,7 @@ impl Client {
         method: Method,
         path: &str,
         query: &[(&str, String)],
-        body: Option<&Value>,
+        body: Option<Vec<u8>>,
         retry: bool,
     ) -> Result<Value> {
         let response = self.send(method, path, query, body, retry, true).await?;
@@ -195,14 +207,15 @@ impl Client {
         })
     }
 
-    /// Sends a request, trying again while the failure is one that may
-    /// pass (when `retry`); an error status becomes [`Error::Api`].
+    /// Sends a request (its JSON body written once, whatever the retries),
+    /// trying again while the failure is one that may pass (when `retry`);
+    /// an error status becomes [`Error::Api`].
     async fn send(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, String)],
-        body: Option<&Value>,
+        body: Option<Vec<u8>>,
         retry: bool,
         bounded: bool,
     ) -> Result<reqwest::Response> {
@@ -216,8 +229,10 @@ impl Client {
             if !query.is_empty() {
                 request = request.query(query);
             }
-            if let Some(body) = body {
-                request = request.json(body);
+            if let Some(body) = &body {
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone());
             }
             if bounded {
                 request = request.timeout(REQUEST_TIMEOUT);
@@ -279,6 +294,10 @@ fn code_of(status: StatusCode) -> &'static str {
         500..=599 => "unavailable",
         _ => "http_error",
     }
+}
+
+fn json_body(value: &impl serde::Serialize) -> Vec<u8> {
+    serde_json::to_vec(value).expect("JSON values serialise")
 }
 
 fn parse<T: serde::de::DeserializeOwned>(value: &Value, path: &str) -> Result<T> {

@@ -260,13 +260,12 @@ impl Worker {
     /// set aside as rejected and the rest sent again; a batch too large is
     /// halved. On a failure that may pass, the events stay pending.
     async fn send_batch(&mut self, n: usize) -> Result<()> {
-        let mut events: Vec<Value> = self
-            .pending
-            .iter()
-            .take(n)
-            .map(|b| b.event.clone())
-            .collect();
-        match self.client.record_batch(&mut events).await {
+        // The events already have their ids (given when buffered).
+        let sent = {
+            let events: Vec<&Value> = self.pending.iter().take(n).map(|b| &b.event).collect();
+            self.client.post_batch(&events).await
+        };
+        match sent {
             Ok(_) => {
                 self.done(n, None);
                 Ok(())
