@@ -109,6 +109,7 @@ async fn produce(
     let mut after: Option<(String, u64)> = None;
     let mut prev = None;
     let mut idle_since = Instant::now();
+    let mut ending: Option<&'static str> = None;
     loop {
         let query = RunRecordsQuery {
             limit: PAGE,
@@ -162,7 +163,18 @@ async fn produce(
         if page.more {
             continue;
         }
-        // Caught up. A finished run, or one not followed, ends here.
+        // Caught up. A finished run, or one not followed, ends here — once
+        // a read that began after that was seen has found nothing more.
+        if let Some(why) = ending.filter(|_| page.items.is_empty()) {
+            let _ = tx
+                .send(
+                    Event::default()
+                        .event("end")
+                        .data(format!("{{\"events\":{index},\"reason\":\"{why}\"}}")),
+                )
+                .await;
+            return;
+        }
         let (t, r) = (tenant.clone(), run_id.clone());
         let status = state
             .blocking(move |s| s.run(&t, &r))
@@ -172,19 +184,14 @@ async fn produce(
             .map(|run| run.status);
         let finished = !matches!(status, Some(RunStatus::Running | RunStatus::Paused));
         if !o.follow || finished || idle_since.elapsed() > TAIL_IDLE_LIMIT {
-            let why = match status {
+            // Events committed just before the status was read may not
+            // have been in the page: look once more before ending.
+            ending = Some(match status {
                 Some(s) if finished => s.as_str(),
                 _ if !o.follow => "caught_up",
                 _ => "idle",
-            };
-            let _ = tx
-                .send(
-                    Event::default()
-                        .event("end")
-                        .data(format!("{{\"events\":{index},\"reason\":\"{why}\"}}")),
-                )
-                .await;
-            return;
+            });
+            continue;
         }
         // Live: new events show as they come, not re-paced.
         prev = None;
