@@ -1,10 +1,16 @@
 //! How what the proxy saw becomes flightrec events: a `tool_call` when a
 //! call is asked for (with its risk and what the policy decided), and a
-//! `tool_result` when it is answered, linked to it by span.
+//! `tool_result` when it is answered, linked to it by span — or, when the
+//! answer is a file tool's, the file operation it amounts to (see
+//! [`crate::files`]). Each event gets its id and time when it is made, so
+//! one delivered late (from the spool) keeps its place and is recorded
+//! once however often it is sent.
 
+use crate::files::file_operation;
 use crate::policy::{Action, Decision};
 use crate::risk::risk_level;
 use crate::session::{Call, Outcome};
+use chrono::{SecondsFormat, Utc};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -17,14 +23,22 @@ pub struct Scope {
     pub provider: String,
 }
 
+/// The `resource.type` of every event of a proxied session: how the
+/// `audit` tool finds the sessions among all runs.
+pub const SESSION_RESOURCE: &str = "mcp_session";
+
 impl Scope {
-    fn event(&self, event_type: &str) -> Value {
+    /// A new event of this session, made now.
+    pub fn event(&self, event_type: &str) -> Value {
         json!({
+            "id": uuid::Uuid::now_v7().to_string(),
             "type": event_type,
+            "time": Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
             "run_id": self.run_id,
             "session_id": self.session_id,
             "provider": self.provider,
             "actor": {"type": "agent", "id": format!("mcp:{}", self.provider)},
+            "resource": {"type": SESSION_RESOURCE, "id": self.session_id},
         })
     }
 
@@ -42,6 +56,10 @@ pub fn call_event(scope: &Scope, call: &Call, decision: &Decision<'_>) -> Value 
     e["input"] = call.arguments.clone();
     e["span_id"] = json!(scope.span(call));
     e["risk_level"] = json!(risk_level(call.annotations.as_ref()).as_str());
+    if let Some(a) = &call.annotations {
+        // Re-execution reads `readOnlyHint` from here.
+        e["metadata"] = json!({"annotations": a});
+    }
     let reason = decision.rule.and_then(|r| r.reason.clone());
     let policy = decision.rule.map(|r| format!("tool = {:?}", r.tool));
     let status = match decision.action {
@@ -65,15 +83,24 @@ pub fn call_event(scope: &Scope, call: &Call, decision: &Decision<'_>) -> Value 
     e
 }
 
-/// The `tool_result` event for a call's answer.
+/// The event for a call's answer: the file operation it amounts to when it
+/// is a file tool's success, else a `tool_result`.
 pub fn answer_event(scope: &Scope, call: &Call, outcome: &Outcome, took: Duration) -> Value {
-    let mut e = scope.event("tool_result");
-    e["tool"] = json!(call.tool);
-    e["span_id"] = json!(format!("{}:result", scope.span(call)));
-    e["parent_span_id"] = json!(scope.span(call));
-    e["duration_ms"] = json!((took.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0);
+    let file = match outcome {
+        Outcome::Result(result) if !outcome.failed() => {
+            file_operation(&call.tool, &call.arguments, result)
+        }
+        _ => None,
+    };
+    let event_type = file.as_ref().map_or("tool_result", |f| f.event_type);
+    let mut e = answer_head(scope, call, event_type, took);
+    if let Some(f) = file {
+        e["input"] = f.input;
+        e["output"] = f.output;
+    }
     e["status"] = json!(if outcome.failed() { "fail" } else { "ok" });
     match outcome {
+        Outcome::Result(_) if e.get("output").is_some() => {}
         Outcome::Result(result) => {
             e["output"] = result.clone();
             if outcome.failed() {
@@ -89,6 +116,38 @@ pub fn answer_event(scope: &Scope, call: &Call, outcome: &Outcome, took: Duratio
             e["error"] = json!({"message": format!("cancelled by the client: {why}")});
         }
     }
+    e
+}
+
+/// The `tool_result` for a call the proxy answered itself, as `action`
+/// said: never a file operation, since nothing reached the server. A
+/// denied call failed; a dry run did what was asked of it.
+pub fn intercepted_answer_event(
+    scope: &Scope,
+    call: &Call,
+    action: Action,
+    result: &Value,
+) -> Value {
+    let mut e = answer_head(scope, call, "tool_result", Duration::ZERO);
+    e["output"] = result.clone();
+    match action {
+        Action::DryRun => e["dry_run"] = json!(true),
+        _ => {
+            e["status"] = json!("fail");
+            e["error"] = json!({"message": result_text(result).unwrap_or_default()});
+        }
+    }
+    e
+}
+
+/// What every answer carries: the tool, its span under the call's, and
+/// how long it took.
+fn answer_head(scope: &Scope, call: &Call, event_type: &str, took: Duration) -> Value {
+    let mut e = scope.event(event_type);
+    e["tool"] = json!(call.tool);
+    e["span_id"] = json!(format!("{}:result", scope.span(call)));
+    e["parent_span_id"] = json!(scope.span(call));
+    e["duration_ms"] = json!((took.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0);
     e
 }
 

@@ -1,9 +1,13 @@
 //! flightrec and MCP (DESIGN §2, issue #8).
 //!
-//! - [`events`]: the `tool_call` and `tool_result` events a call becomes.
+//! - [`proxy`]: the recording proxy — relays a stdio MCP session, applies
+//!   the policy, records the calls.
+//! - [`events`]: the `tool_call` and `tool_result` events a call becomes;
+//!   [`files`]: the file operations filesystem servers' answers amount to.
 //! - [`policy`]: the proxy's governance file — rules by tool-name pattern,
 //!   first match wins: allow, deny, or dry run.
 //! - [`risk`]: a tool's risk level from its MCP annotations.
+//! - [`sink`]: delivery to flightrec, falling back to the spool.
 //! - [`spool`]: events that could not reach flightrec, kept on disk, in
 //!   order and bounded, until they can be delivered.
 //! - [`session`]: what the proxy learns from the messages it relays —
@@ -12,7 +16,10 @@
 //! The recording proxy and the `audit` tool build on these.
 
 pub mod events;
+pub mod files;
 pub mod policy;
+pub mod proxy;
 pub mod risk;
 pub mod session;
+pub mod sink;
 pub mod spool;

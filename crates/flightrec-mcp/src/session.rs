@@ -83,6 +83,37 @@ impl Session {
         self.server.as_deref()
     }
 
+    /// The tool call a client's message asks for, if it is one (without
+    /// waiting for its answer: for calls the proxy answers itself).
+    pub fn call_of(&self, m: &Value) -> Option<Call> {
+        if m.get("method").and_then(Value::as_str) != Some("tools/call") {
+            return None;
+        }
+        let id = m.get("id").filter(|id| !id.is_null())?.to_string();
+        let params = m.get("params")?;
+        let tool = params.get("name")?.as_str()?.to_owned();
+        Some(Call {
+            id,
+            annotations: self.annotations.get(&tool).cloned(),
+            arguments: params.get("arguments").cloned().unwrap_or(Value::Null),
+            tool,
+        })
+    }
+
+    /// The calls still unanswered, closed as failed: the session ended.
+    pub fn abandon(&mut self, now: Instant) -> Vec<Seen> {
+        let ids: Vec<String> = self.pending.keys().cloned().collect();
+        ids.into_iter()
+            .filter_map(|id| {
+                let outcome = Outcome::Error {
+                    code: -32000,
+                    message: "the session ended before the call was answered".into(),
+                };
+                self.close(&id, outcome, now)
+            })
+            .collect()
+    }
+
     /// Takes in one relayed message (a batch counts as its members).
     pub fn observe(&mut self, from: Side, message: &Value, now: Instant) -> Vec<Seen> {
         match message {
@@ -100,14 +131,7 @@ impl Session {
         let id = m.get("id").filter(|id| !id.is_null()).map(Value::to_string);
         match (from, method, id) {
             (Side::Client, Some("tools/call"), Some(id)) => {
-                let params = m.get("params")?;
-                let tool = params.get("name")?.as_str()?.to_owned();
-                let call = Call {
-                    id: id.clone(),
-                    annotations: self.annotations.get(&tool).cloned(),
-                    arguments: params.get("arguments").cloned().unwrap_or(Value::Null),
-                    tool,
-                };
+                let call = self.call_of(m)?;
                 self.pending
                     .insert(id, Pending::Call(Box::new(call.clone()), now));
                 Some(Seen::Called(call))

@@ -7,11 +7,15 @@
 //! Layout: `<dir>/<n>.jsonl` segment files, one event per line, each line
 //! flushed to disk before `push` returns; the lowest-numbered segment is
 //! the oldest. A segment is deleted once every event in it is delivered.
-//! A line cut short by a crash is skipped when read back.
+//! A line cut short by a crash is skipped when read back. The events may
+//! hold what an agent read, so the directory is the user's alone (0700,
+//! files 0600), and masked before they get here (see `sink`). One process
+//! at a time holds a spool: `<dir>/lock` is locked while it is open.
 
 use serde_json::Value;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// Events per segment file.
@@ -25,6 +29,8 @@ pub struct Spool {
     writing: Option<(u64, usize)>,
     bytes: u64,
     dropped: u64,
+    /// Held locked while the spool is open.
+    _lock: File,
 }
 
 /// What `push` did with an event.
@@ -37,14 +43,28 @@ pub enum Pushed {
 
 impl Spool {
     /// Opens (or creates) the spool in `dir`, holding at most `max_bytes`.
+    /// Fails with [`std::io::ErrorKind::WouldBlock`] while another process
+    /// holds it.
     pub fn open(dir: &Path, max_bytes: u64) -> std::io::Result<Spool> {
-        fs::create_dir_all(dir)?;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        let lock = private_file(dir.join("lock"), false)?;
+        lock.try_lock().map_err(|e| match e {
+            fs::TryLockError::WouldBlock => std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                format!("the spool {} is in use by another process", dir.display()),
+            ),
+            fs::TryLockError::Error(e) => e,
+        })?;
         let mut spool = Spool {
             dir: dir.to_owned(),
             max_bytes,
             writing: None,
             bytes: 0,
             dropped: 0,
+            _lock: lock,
         };
         for n in spool.segments()? {
             spool.bytes += fs::metadata(spool.segment(n))?.len();
@@ -64,10 +84,7 @@ impl Spool {
             Some((n, count)) if count < SEGMENT_EVENTS => (n, count),
             _ => (self.segments()?.last().map_or(0, |n| n + 1), 0),
         };
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.segment(n))?;
+        let mut file = private_file(self.segment(n), true)?;
         file.write_all(&line)?;
         file.sync_data()?;
         self.writing = Some((n, count + 1));
@@ -75,34 +92,60 @@ impl Spool {
         Ok(Pushed::Kept)
     }
 
-    /// Hands the oldest segment's events to `deliver`; when it succeeds,
-    /// the segment is gone. Answers how many were delivered (0 when the
-    /// spool is empty); a failed delivery leaves everything in place.
-    pub fn deliver_oldest<E>(
-        &mut self,
-        deliver: impl FnOnce(Vec<Value>) -> Result<(), E>,
-    ) -> Result<usize, SpoolError<E>> {
-        let Some(&n) = self.segments().map_err(SpoolError::Io)?.first() else {
-            return Ok(0);
+    /// The oldest segment's events, to be delivered; `None` when nothing
+    /// waits. Nothing leaves the spool until [`Spool::delivered`] says so.
+    pub fn oldest(&self) -> std::io::Result<Option<Segment>> {
+        let Some(&number) = self.segments()?.first() else {
+            return Ok(None);
         };
-        let path = self.segment(n);
-        let file = File::open(&path).map_err(SpoolError::Io)?;
-        let size = file.metadata().map_err(SpoolError::Io)?.len();
-        let events: Vec<Value> = BufReader::new(file)
+        let file = File::open(self.segment(number))?;
+        let bytes = file.metadata()?.len();
+        let events = BufReader::new(file)
             .lines()
             .map_while(Result::ok)
             .filter_map(|l| serde_json::from_str(&l).ok())
             .collect();
-        let count = events.len();
-        if count > 0 {
-            deliver(events).map_err(SpoolError::Deliver)?;
-        }
-        fs::remove_file(&path).map_err(SpoolError::Io)?;
-        if self.writing.is_some_and(|(w, _)| w == n) {
+        Ok(Some(Segment {
+            number,
+            bytes,
+            events,
+        }))
+    }
+
+    /// Removes a segment whose events reached flightrec.
+    pub fn delivered(&mut self, segment: Segment) -> std::io::Result<()> {
+        fs::remove_file(self.segment(segment.number))?;
+        if self.writing.is_some_and(|(w, _)| w == segment.number) {
             self.writing = None;
         }
-        self.bytes = self.bytes.saturating_sub(size);
-        Ok(count)
+        self.bytes = self.bytes.saturating_sub(segment.bytes);
+        Ok(())
+    }
+
+    /// Removes the spool's directory if nothing waits in it.
+    pub fn close(self) -> std::io::Result<()> {
+        if self.is_empty() && self.segments()?.is_empty() {
+            fs::remove_file(self.dir.join("lock"))?;
+            fs::remove_dir(&self.dir)?;
+        }
+        Ok(())
+    }
+
+    /// How many events wait.
+    pub fn pending(&self) -> u64 {
+        let lines = |n| -> std::io::Result<u64> {
+            let file = BufReader::new(File::open(self.segment(n))?);
+            Ok(file.split(b'\n').count() as u64)
+        };
+        self.segments()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|n| lines(n).unwrap_or(0))
+            .sum()
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Whether nothing waits.
@@ -134,10 +177,25 @@ impl Spool {
     }
 }
 
+/// Opens `path` for writing (appending, or not), created readable by the
+/// user alone.
+fn private_file(path: PathBuf, append: bool) -> std::io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .write(!append)
+        .append(append)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+}
+
+/// One segment's events, oldest first (a line cut short by a crash is
+/// left out).
 #[derive(Debug)]
-pub enum SpoolError<E> {
-    Io(std::io::Error),
-    Deliver(E),
+pub struct Segment {
+    number: u64,
+    bytes: u64,
+    pub events: Vec<Value>,
 }
 
 #[cfg(test)]
@@ -147,40 +205,41 @@ mod tests {
 
     #[test]
     fn events_wait_in_order_across_reopening_and_leave_once_delivered() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::open(dir.path(), 1 << 20).unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let dir = &root.path().join("session");
+        let mut spool = Spool::open(dir, 1 << 20).unwrap();
         for i in 0..1200 {
             assert_eq!(
                 spool.push(&json!({"type": "tool_call", "n": i})).unwrap(),
                 Pushed::Kept
             );
         }
+        assert!(Spool::open(dir, 1 << 20).is_err(), "one process at a time");
         drop(spool);
-        let mut spool = Spool::open(dir.path(), 1 << 20).unwrap();
+        let mut spool = Spool::open(dir, 1 << 20).unwrap();
         assert!(!spool.is_empty());
+        let mode = fs::metadata(dir.join(format!("{:010}.jsonl", 0)))
+            .unwrap()
+            .permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o600
+        );
 
-        // A delivery that fails leaves the events where they were.
-        let failed = spool.deliver_oldest(|_| Err("flightrec is down"));
-        assert!(matches!(
-            failed,
-            Err(SpoolError::Deliver("flightrec is down"))
-        ));
+        // Reading a segment without saying it was delivered keeps it.
+        let first = spool.oldest().unwrap().unwrap();
+        assert_eq!(first.events.len(), SEGMENT_EVENTS);
+        assert_eq!(spool.oldest().unwrap().unwrap().events, first.events);
 
         let mut seen = Vec::new();
-        loop {
-            let n = spool
-                .deliver_oldest(|events| {
-                    seen.extend(events.iter().map(|e| e["n"].as_u64().unwrap()));
-                    Ok::<(), ()>(())
-                })
-                .unwrap();
-            if n == 0 {
-                break;
-            }
+        while let Some(segment) = spool.oldest().unwrap() {
+            seen.extend(segment.events.iter().map(|e| e["n"].as_u64().unwrap()));
+            spool.delivered(segment).unwrap();
         }
         assert_eq!(seen, (0..1200).collect::<Vec<_>>());
         assert!(spool.is_empty());
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        spool.close().unwrap();
+        assert!(!dir.exists(), "an emptied spool leaves nothing behind");
     }
 
     #[test]
@@ -202,9 +261,9 @@ mod tests {
         );
         assert_eq!(spool.dropped(), 2);
         // Delivering makes room again.
-        spool
-            .deliver_oldest(|e| if e.len() == 3 { Ok(()) } else { Err(()) })
-            .unwrap();
+        let segment = spool.oldest().unwrap().unwrap();
+        assert_eq!(segment.events.len(), 3);
+        spool.delivered(segment).unwrap();
         assert_eq!(spool.push(&event).unwrap(), Pushed::Kept);
     }
 
@@ -213,26 +272,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut spool = Spool::open(dir.path(), 1 << 20).unwrap();
         spool.push(&json!({"n": 1})).unwrap();
-        let segment = fs::read_dir(dir.path())
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
+        let segment = dir.path().join(format!("{:010}.jsonl", 0));
         OpenOptions::new()
             .append(true)
             .open(&segment)
             .unwrap()
             .write_all(b"{\"n\": 2, \"cut")
             .unwrap();
-        let mut spool = Spool::open(dir.path(), 1 << 20).unwrap();
-        let mut got = Vec::new();
-        spool
-            .deliver_oldest(|e| {
-                got = e;
-                Ok::<(), ()>(())
-            })
-            .unwrap();
-        assert_eq!(got, [json!({"n": 1})]);
+        drop(spool);
+        let spool = Spool::open(dir.path(), 1 << 20).unwrap();
+        assert_eq!(spool.oldest().unwrap().unwrap().events, [json!({"n": 1})]);
     }
 }

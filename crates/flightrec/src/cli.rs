@@ -37,6 +37,25 @@ pub enum Command {
     /// Tenants (organisations), for the server's operators.
     #[command(subcommand)]
     Tenants(TenantsCommand),
+    /// Record an MCP server's session: launch this in place of the server
+    /// (`flightrec proxy -- npx @modelcontextprotocol/server-filesystem DIR`).
+    Proxy(ProxyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Governance rules (TOML): deny or dry-run tools by name pattern.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Where events wait while flightrec is unreachable (default
+    /// $XDG_STATE_HOME/flightrec/spool, else ~/.local/state/flightrec/spool).
+    #[arg(long, env = "FLIGHTREC_SPOOL_DIR")]
+    pub spool_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// The MCP server to run, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 mod events;
 mod keys;
 mod log;
+mod proxy;
 mod run_replay;
 mod runs;
 mod serve;
@@ -21,5 +22,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Log(cmd) => log::run(cmd).await,
         Command::Keys(cmd) => keys::run(cmd).await,
         Command::Tenants(cmd) => tenants::run(cmd).await,
+        Command::Proxy(args) => proxy::run(args).await,
     }
 }
