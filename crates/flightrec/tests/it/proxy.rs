@@ -1,0 +1,376 @@
+//! `flightrec proxy` between the official Python MCP client and the
+//! reference filesystem server: the session works as without it, and is
+//! recorded — governance, risk, file operations, the run's state — even
+//! while flightrec is down.
+
+use crate::mcp_peers::{filesystem_server, python_client};
+use crate::support::{API_KEY, Server};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const POLICY: &str = r#"
+[[rule]]
+tool = "move_*"
+action = "deny"
+reason = "moves need a human"
+
+[[rule]]
+tool = "create_*"
+action = "dry_run"
+"#;
+
+/// The command an MCP client runs: the proxy in front of `upstream`.
+fn proxied(spool: &Path, policy: Option<&Path>, upstream: &[String]) -> Vec<String> {
+    let mut command = vec![
+        env!("CARGO_BIN_EXE_flightrec").to_owned(),
+        "proxy".into(),
+        "--spool-dir".into(),
+        spool.display().to_string(),
+    ];
+    if let Some(p) = policy {
+        command.extend(["--policy".into(), p.display().to_string()]);
+    }
+    command.push("--".into());
+    command.extend(upstream.iter().cloned());
+    command
+}
+
+/// Every event of the proxied sessions, in log order.
+pub async fn session_events(server: &Server) -> Vec<Value> {
+    let (status, body) = server
+        .get("/v1/events?resource_type=mcp_session&limit=1000")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut events = body["events"].as_array().unwrap().clone();
+    events.sort_by_key(|e| e["seq"].as_u64());
+    events
+}
+
+fn of_type<'a>(events: &'a [Value], t: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["type"] == t).collect()
+}
+
+#[tokio::test]
+async fn a_whole_session_is_relayed_governed_and_recorded() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("project");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::write(root.join("notes.txt"), "alpha\nbeta\ngamma\n").unwrap();
+    let policy = work.path().join("policy.toml");
+    std::fs::write(&policy, POLICY).unwrap();
+    let p = |name: &str| root.join(name).display().to_string();
+
+    let calls = json!([
+        {"tool": "list_directory", "arguments": {"path": p("")}},
+        {"tool": "read_text_file", "arguments": {"path": p("notes.txt")}},
+        {"tool": "write_file", "arguments": {"path": p("todo.txt"), "content": "ship it\n"}},
+        {"tool": "edit_file", "arguments": {"path": p("notes.txt"),
+            "edits": [{"oldText": "beta", "newText": "BETA"}]}},
+        {"tool": "read_text_file", "arguments": {"path": p("missing.txt")}},
+        {"tool": "move_file", "arguments": {"source": p("todo.txt"), "destination": p("done.txt")}},
+        {"tool": "create_directory", "arguments": {"path": p("build")}},
+    ]);
+    let command = proxied(
+        &work.path().join("spool"),
+        Some(&policy),
+        &filesystem_server(&root),
+    );
+    let run = python_client(
+        &calls,
+        &command,
+        &[
+            ("FLIGHTREC_SERVER", &server.base),
+            ("FLIGHTREC_API_KEY", API_KEY),
+        ],
+    );
+    assert!(run.ok, "{}", run.stderr);
+
+    // The client saw the real server through the proxy.
+    assert_eq!(run.lines[0]["server"], "secure-filesystem-server");
+    assert!(
+        run.answer(0)["text"]
+            .as_str()
+            .unwrap()
+            .contains("notes.txt")
+    );
+    assert_eq!(run.answer(1)["text"], "alpha\nbeta\ngamma\n");
+    assert_eq!(run.answer(2)["isError"], false);
+    assert_eq!(run.answer(4)["isError"], true, "the missing file fails");
+    let denied = &run.answer(5);
+    assert_eq!(denied["isError"], true);
+    assert!(
+        denied["text"]
+            .as_str()
+            .unwrap()
+            .contains("moves need a human"),
+        "{denied}"
+    );
+    assert!(
+        run.answer(6)["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Dry run")
+    );
+    // What was allowed happened; what was not, did not.
+    assert_eq!(
+        std::fs::read_to_string(root.join("notes.txt")).unwrap(),
+        "alpha\nBETA\ngamma\n"
+    );
+    assert!(root.join("todo.txt").exists() && !root.join("done.txt").exists());
+    assert!(!root.join("build").exists(), "a dry run is not forwarded");
+
+    // The record, once delivered (the proxy has exited: it was flushed).
+    let events = session_events(&server).await;
+    let run_id = events[0]["run_id"].as_str().unwrap().to_owned();
+    assert!(events.iter().all(|e| e["run_id"] == run_id.as_str()));
+    assert_eq!(events[0]["type"], "start");
+    assert_eq!(events[0]["provider"], "secure-filesystem-server");
+    assert_eq!(events.last().unwrap()["type"], "complete");
+
+    let calls_recorded = of_type(&events, "tool_call");
+    let tools: Vec<&str> = calls_recorded
+        .iter()
+        .map(|e| e["tool"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tools,
+        [
+            "list_directory",
+            "read_text_file",
+            "write_file",
+            "edit_file",
+            "read_text_file",
+            "move_file",
+            "create_directory"
+        ]
+    );
+    let call = |tool: &str| *calls_recorded.iter().find(|e| e["tool"] == tool).unwrap();
+    assert_eq!(call("list_directory")["risk_level"], "low");
+    assert_eq!(call("list_directory")["governance"]["status"], "auto");
+    assert_eq!(call("write_file")["risk_level"], "high", "destructiveHint");
+    assert_eq!(call("create_directory")["risk_level"], "medium");
+    assert_eq!(call("write_file")["input"]["content"], "ship it\n");
+    assert_eq!(call("move_file")["governance"]["status"], "blocked");
+    assert_eq!(
+        call("move_file")["governance"]["reason"],
+        "moves need a human"
+    );
+    assert_eq!(call("move_file")["status"], "fail");
+    assert_eq!(call("create_directory")["governance"]["status"], "dry_run");
+    assert_eq!(call("create_directory")["dry_run"], true);
+
+    // Every call is answered, under its span.
+    for c in &calls_recorded {
+        let answer = events
+            .iter()
+            .find(|e| e["parent_span_id"] == c["span_id"])
+            .unwrap_or_else(|| panic!("no answer to {c}"));
+        assert!(answer["duration_ms"].is_number(), "{answer}");
+    }
+    let answers: Vec<&str> = events
+        .iter()
+        .filter(|e| e["parent_span_id"].is_string())
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        answers,
+        [
+            "tool_result",
+            "read_file",
+            "write_file",
+            "edit_file",
+            "tool_result",
+            "tool_result",
+            "tool_result"
+        ]
+    );
+    let failed = &of_type(&events, "tool_result")[1];
+    assert_eq!(failed["status"], "fail");
+    assert_eq!(failed["output"]["isError"], true);
+    assert!(
+        failed["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ENOENT")
+    );
+
+    // Replay shows the files the agent had.
+    let (status, state) = server.get(&format!("/v1/runs/{run_id}/state")).await;
+    assert_eq!(status, 200, "{state}");
+    assert_eq!(state["status"], "completed");
+    assert_eq!(
+        state["files"][p("notes.txt")]["content"],
+        "alpha\nBETA\ngamma\n"
+    );
+    assert_eq!(state["files"][p("todo.txt")]["content"], "ship it\n");
+    assert_eq!(state["problems"], json!([]));
+    let edit = events
+        .iter()
+        .position(|e| e["type"] == "edit_file")
+        .unwrap();
+    let (_, before_edit) = server
+        .get(&format!("/v1/runs/{run_id}/state?event={}", edit - 1))
+        .await;
+    assert_eq!(
+        before_edit["files"][p("notes.txt")]["content"],
+        "alpha\nbeta\ngamma\n"
+    );
+}
+
+#[tokio::test]
+async fn while_flightrec_is_down_the_session_goes_on_and_is_delivered_later() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = Server::start(data.path(), &[]);
+    let base = server.base.clone();
+    server.kill_hard();
+
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("project");
+    std::fs::create_dir(&root).unwrap();
+    let spool = work.path().join("spool");
+    let secret = format!("ghp_{}", "a1B2c3D4e5".repeat(4));
+    let target = root.join("deploy.env").display().to_string();
+    let calls = json!([
+        {"tool": "write_file", "arguments": {"path": target, "content": format!("TOKEN={secret}\n")}},
+        {"tool": "read_text_file", "arguments": {"path": target}},
+    ]);
+    let env = [
+        ("FLIGHTREC_SERVER", base.as_str()),
+        ("FLIGHTREC_API_KEY", API_KEY),
+    ];
+    let run = python_client(
+        &calls,
+        &proxied(&spool, None, &filesystem_server(&root)),
+        &env,
+    );
+    assert!(run.ok, "the session must not break: {}", run.stderr);
+    assert!(run.answer(1)["text"].as_str().unwrap().contains(&secret));
+    assert!(
+        run.stderr.contains("flightrec is unreachable"),
+        "the proxy says so: {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("will be delivered by the next proxy"));
+
+    // Waiting on disk, masked.
+    let mut spooled = String::new();
+    for dir in std::fs::read_dir(&spool).unwrap() {
+        for file in std::fs::read_dir(dir.unwrap().path()).unwrap() {
+            spooled += &std::fs::read_to_string(file.unwrap().path()).unwrap();
+        }
+    }
+    assert!(spooled.contains("write_file"), "{spooled}");
+    assert!(!spooled.contains(&secret), "a secret reached the spool");
+
+    // flightrec is back; the next session delivers the first one's events.
+    let server = Server::start_at(data.path(), &base);
+    let run = python_client(
+        &json!([{"tool": "list_allowed_directories"}]),
+        &proxied(&spool, None, &filesystem_server(&root)),
+        &env,
+    );
+    assert!(run.ok, "{}", run.stderr);
+    let events = session_events(&server).await;
+    let runs: std::collections::BTreeSet<&str> = events
+        .iter()
+        .map(|e| e["run_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(runs.len(), 2, "both sessions are recorded");
+    let write = events.iter().find(|e| e["type"] == "write_file").unwrap();
+    let content = write["input"]["content"].as_str().unwrap();
+    assert!(content.starts_with("TOKEN=[MASKED:"), "{write}");
+    assert_eq!(
+        write["metadata"]["masked_before_spooling"],
+        json!([{"path": "input.content", "kind": "github_token"}])
+    );
+    assert!(
+        std::fs::read_dir(&spool).unwrap().next().is_none(),
+        "the spool is emptied"
+    );
+    // The first session kept its own times: it comes first in its run.
+    let first = events.iter().find(|e| e["type"] == "start").unwrap();
+    assert!(first["time"].as_str() < write["time"].as_str());
+}
+
+/// Drives the proxy with raw lines, as a buggy client or server might.
+#[test]
+fn malformed_messages_from_either_side_are_relayed_and_the_session_goes_on() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let work = tempfile::tempdir().unwrap();
+    // An upstream that prints junk on stdout before it starts serving.
+    let fs = filesystem_server(work.path());
+    let upstream = vec![
+        "sh".to_owned(),
+        "-c".into(),
+        format!("echo 'this is not JSON'; exec {} {}", fs[0], fs[1]),
+    ];
+    let mut proxy = Command::new(env!("CARGO_BIN_EXE_flightrec"))
+        .args(
+            proxied(&work.path().join("spool"), None, &upstream)
+                .iter()
+                .skip(1),
+        )
+        .env("FLIGHTREC_SERVER", &server.base)
+        .env("FLIGHTREC_API_KEY", API_KEY)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut to = proxy.stdin.take().unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let stdout = proxy.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let _ = lines_tx.send(line.unwrap());
+        }
+    });
+    let next = || {
+        lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the proxy answers")
+    };
+    let json = |line: String| -> Value { serde_json::from_str(&line).unwrap() };
+
+    assert_eq!(
+        next(),
+        "this is not JSON",
+        "the server's junk reaches the client"
+    );
+    // The client's junk reaches the server (which ignores it), and the
+    // session goes on: a call with no tool name, then a proper session.
+    writeln!(to, "{{not json").unwrap();
+    writeln!(to, r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-06-18","capabilities":{{}},"clientInfo":{{"name":"raw","version":"0"}}}}}}"#).unwrap();
+    let init = json(next());
+    assert_eq!(
+        init["result"]["serverInfo"]["name"], "secure-filesystem-server",
+        "{init}"
+    );
+    writeln!(
+        to,
+        r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#
+    )
+    .unwrap();
+    writeln!(
+        to,
+        r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{}}}}"#
+    )
+    .unwrap();
+    let nameless = json(next());
+    assert_eq!(nameless["id"], 2, "{nameless}");
+    writeln!(to, r#"{{"jsonrpc":"2.0","id":3,"method":"tools/list"}}"#).unwrap();
+    let tools = json(next());
+    assert!(
+        tools["result"]["tools"].as_array().unwrap().len() > 5,
+        "{tools}"
+    );
+    drop(to);
+    let status = proxy.wait().unwrap();
+    assert!(status.success(), "{status}");
+}
