@@ -1,10 +1,14 @@
 //! Re-execution: running a recorded run's actions again against something
 //! live (a workspace, an MCP server), to see whether they still work.
 //!
-//! Only actions that change something are re-run. Reads (`read_file`, and
-//! tool calls whose verb or tool name says they only look) are skipped, as
-//! are actions that failed the first time unless asked for; events that are
-//! not actions (thinking, messages, lifecycle) are passed over.
+//! Only actions that change something are re-run. Reads (`read_file`, tool
+//! calls annotated `readOnlyHint`, and tool calls whose verb or tool name
+//! says they only look) are skipped, as are actions a policy blocked or
+//! ran dry, and actions that failed the first time unless asked for.
+//! Events that are not actions (thinking, messages, lifecycle) are passed
+//! over, and so is a file operation recorded as the effect of a tool call
+//! (its `parent_span_id` names the call's span): re-running the call
+//! re-runs it.
 
 use crate::client::Client;
 use crate::error::Result;
@@ -12,6 +16,7 @@ use crate::replay::ReplayOptions;
 use flightrec_core::event::Status;
 use flightrec_core::replay::FILE_OPERATIONS;
 use serde_json::Value;
+use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::time::Duration;
@@ -145,9 +150,19 @@ pub fn action_of(index: u64, event: &Value) -> Option<Action> {
 }
 
 /// Why an action is not re-run, if it is not.
-fn skip_reason(a: &Action, options: &ReexecuteOptions) -> Option<String> {
+pub fn skip_reason(a: &Action, options: &ReexecuteOptions) -> Option<String> {
     if is_read_only(a) {
         return Some("read-only".into());
+    }
+    match a
+        .event
+        .pointer("/governance/status")
+        .and_then(Value::as_str)
+    {
+        Some("blocked") => return Some("blocked by policy when recorded".into()),
+        Some("dry_run") => return Some("a dry run when recorded".into()),
+        _ if a.event["dry_run"] == true => return Some("a dry run when recorded".into()),
+        _ => {}
     }
     if a.recorded_status == Status::Fail && !options.include_failed {
         return Some("failed when recorded".into());
@@ -168,6 +183,14 @@ fn is_read_only(a: &Action) -> bool {
     if a.event_type != "tool_call" {
         return false;
     }
+    // The tool's own word (MCP annotations, as the proxy records them).
+    if let Some(hint) = a
+        .event
+        .pointer("/metadata/annotations/readOnlyHint")
+        .and_then(Value::as_bool)
+    {
+        return hint;
+    }
     let looks = |name: &str| {
         let first = name
             .split(|c: char| !c.is_ascii_alphanumeric())
@@ -187,9 +210,11 @@ pub async fn reexecute<E: Executor>(
     options: &ReexecuteOptions,
     progress: &mut dyn FnMut(&ActionResult),
 ) -> Reexecution {
+    let mut actions = Actions::default();
     let mut done = Reexecution::default();
     for (index, event) in events {
-        if let Some(result) = run_one(index, &event, executor, options).await {
+        if let Some(action) = actions.next(index, &event) {
+            let result = run_one(action, executor, options).await;
             progress(&result);
             done.results.push(result);
         }
@@ -197,18 +222,57 @@ pub async fn reexecute<E: Executor>(
     done
 }
 
-async fn run_one<E: Executor>(
-    index: u64,
-    event: &Value,
+/// Re-runs `actions`, already picked out, in order; `progress` sees each
+/// result as it comes.
+pub async fn reexecute_actions<E: Executor>(
+    actions: impl IntoIterator<Item = Action>,
     executor: &mut E,
     options: &ReexecuteOptions,
-) -> Option<ActionResult> {
-    let action = action_of(index, event)?;
+    progress: &mut dyn FnMut(&ActionResult),
+) -> Reexecution {
+    let mut done = Reexecution::default();
+    for action in actions {
+        let result = run_one(action, executor, options).await;
+        progress(&result);
+        done.results.push(result);
+    }
+    done
+}
+
+/// Picks a run's actions out of its events, in order, leaving out the file
+/// operations that are a recorded call's effect.
+#[derive(Default)]
+struct Actions {
+    call_spans: HashSet<String>,
+}
+
+impl Actions {
+    fn next(&mut self, index: u64, event: &Value) -> Option<Action> {
+        let action = action_of(index, event)?;
+        if action.event_type == "tool_call" {
+            if let Some(span) = event["span_id"].as_str() {
+                self.call_spans.insert(span.to_owned());
+            }
+        } else if event["parent_span_id"]
+            .as_str()
+            .is_some_and(|p| self.call_spans.contains(p))
+        {
+            return None;
+        }
+        Some(action)
+    }
+}
+
+async fn run_one<E: Executor>(
+    action: Action,
+    executor: &mut E,
+    options: &ReexecuteOptions,
+) -> ActionResult {
     let outcome = match skip_reason(&action, options) {
         Some(why) => Outcome::Skip(why),
         None => executor.execute(&action).await,
     };
-    Some(ActionResult { action, outcome })
+    ActionResult { action, outcome }
 }
 
 impl Client {
@@ -230,14 +294,88 @@ impl Client {
                 ..ReplayOptions::default()
             },
         )?;
+        let mut actions = Actions::default();
         let mut done = Reexecution::default();
         while let Some(next) = replay.next().await {
             let e = next?;
-            if let Some(result) = run_one(e.index, &e.event, executor, options).await {
+            if let Some(action) = actions.next(e.index, &e.event) {
+                let result = run_one(action, executor, options).await;
                 progress(&result);
                 done.results.push(result);
             }
         }
         Ok(done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Says which actions reached it.
+    struct Seen(Vec<u64>);
+
+    impl Executor for Seen {
+        fn execute(&mut self, action: &Action) -> impl Future<Output = Outcome> + Send {
+            self.0.push(action.index);
+            std::future::ready(Outcome::Ok(Value::Null))
+        }
+    }
+
+    #[tokio::test]
+    async fn only_what_changed_something_and_was_allowed_is_run_again() {
+        let events = [
+            json!({"type": "start"}),
+            // The tool says it only reads, whatever its name.
+            json!({"type": "tool_call", "tool": "snapshot", "span_id": "s1",
+                   "metadata": {"annotations": {"readOnlyHint": true}}}),
+            // A name that looks like a read, annotated as a write.
+            json!({"type": "tool_call", "tool": "get_or_create", "span_id": "s2",
+                   "metadata": {"annotations": {"readOnlyHint": false}}}),
+            json!({"type": "tool_call", "tool": "write_file", "span_id": "s3",
+                   "input": {"path": "a", "content": "x"}}),
+            // The file operation the call above amounted to: not run twice.
+            json!({"type": "write_file", "parent_span_id": "s3", "input": {"path": "a", "content": "x"}}),
+            json!({"type": "tool_call", "tool": "move_file", "status": "fail",
+                   "governance": {"status": "blocked"}}),
+            json!({"type": "tool_call", "tool": "create_directory", "dry_run": true,
+                   "governance": {"status": "dry_run"}}),
+            // A write of its own, recorded without a call.
+            json!({"type": "write_file", "input": {"path": "b", "content": "y"}}),
+        ];
+        let mut seen = Seen(Vec::new());
+        let options = ReexecuteOptions {
+            include_failed: true,
+        };
+        let done = reexecute(
+            events
+                .iter()
+                .cloned()
+                .enumerate()
+                .map(|(i, e)| (i as u64, e)),
+            &mut seen,
+            &options,
+            &mut |_| {},
+        )
+        .await;
+        assert_eq!(seen.0, [2, 3, 7]);
+        let skipped: Vec<(u64, String)> = done
+            .results
+            .iter()
+            .filter_map(|r| match &r.outcome {
+                Outcome::Skip(why) => Some((r.action.index, why.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                (1, "read-only".to_owned()),
+                (5, "blocked by policy when recorded".to_owned()),
+                (6, "a dry run when recorded".to_owned()),
+            ]
+        );
+        assert_eq!(done.summary(), "Done — 3 succeeded, 0 failed.");
     }
 }

@@ -38,6 +38,7 @@ pub use client::{Client, Until, path_segment};
 pub use error::{Detail, Error, Result};
 pub use executor::{
     Action, ActionResult, Executor, Outcome, ReexecuteOptions, Reexecution, action_of, reexecute,
+    reexecute_actions, skip_reason,
 };
 pub use flightrec_core::record::Receipt;
 pub use flightrec_core::replay::RunState;
