@@ -4,7 +4,9 @@
 //! Only actions that change something are re-run. Reads (`read_file`, tool
 //! calls annotated `readOnlyHint`, and tool calls whose verb or tool name
 //! says they only look) are skipped, as are actions a policy blocked or
-//! ran dry, and actions that failed the first time unless asked for.
+//! ran dry, actions whose input held a credential (masked when recorded:
+//! re-running them would use the placeholder), and actions that failed the
+//! first time unless asked for.
 //! Events that are not actions (thinking, messages, lifecycle) are passed
 //! over, and so is a file operation recorded as the effect of a tool call
 //! (its `parent_span_id` names the call's span): re-running the call
@@ -208,7 +210,7 @@ pub async fn reexecute<E: Executor>(
     events: impl IntoIterator<Item = (u64, Value)>,
     executor: &mut E,
     options: &ReexecuteOptions,
-    progress: &mut dyn FnMut(&ActionResult),
+    progress: &mut (dyn FnMut(&ActionResult) + Send),
 ) -> Reexecution {
     let mut actions = Actions::default();
     let mut done = Reexecution::default();
@@ -228,7 +230,7 @@ pub async fn reexecute_actions<E: Executor>(
     actions: impl IntoIterator<Item = Action>,
     executor: &mut E,
     options: &ReexecuteOptions,
-    progress: &mut dyn FnMut(&ActionResult),
+    progress: &mut (dyn FnMut(&ActionResult) + Send),
 ) -> Reexecution {
     let mut done = Reexecution::default();
     for action in actions {
@@ -283,7 +285,7 @@ impl Client {
         run_id: &str,
         executor: &mut E,
         options: &ReexecuteOptions,
-        progress: &mut dyn FnMut(&ActionResult),
+        progress: &mut (dyn FnMut(&ActionResult) + Send),
     ) -> Result<Reexecution> {
         let mut replay = self.replay(
             run_id,
@@ -343,6 +345,8 @@ mod tests {
                    "governance": {"status": "dry_run"}}),
             // A write of its own, recorded without a call.
             json!({"type": "write_file", "input": {"path": "b", "content": "y"}}),
+            json!({"type": "tool_call", "tool": "deploy", "input": {"token": "[MASKED:password]"},
+                   "redactions": [{"path": "input.token", "kind": "password"}]}),
         ];
         let mut seen = Seen(Vec::new());
         let options = ReexecuteOptions {
@@ -374,6 +378,10 @@ mod tests {
                 (1, "read-only".to_owned()),
                 (5, "blocked by policy when recorded".to_owned()),
                 (6, "a dry run when recorded".to_owned()),
+                (
+                    8,
+                    "its input held a credential, masked when recorded".to_owned()
+                ),
             ]
         );
         assert_eq!(done.summary(), "Done — 3 succeeded, 0 failed.");

@@ -13,8 +13,12 @@
 //! - [`session`]: what the proxy learns from the messages it relays —
 //!   tool calls, their answers and how long they took.
 //!
-//! The recording proxy and the `audit` tool build on these.
+//! - [`audit_server`]: `flightrec mcp`, the `audit` and `search_audit_log`
+//!   tools; [`audit`]: a recorded session as they tell it;
+//!   [`upstream`]: the MCP server replays re-run calls against.
 
+pub mod audit;
+pub mod audit_server;
 pub mod events;
 pub mod files;
 pub mod policy;
@@ -23,3 +27,4 @@ pub mod risk;
 pub mod session;
 pub mod sink;
 pub mod spool;
+pub mod upstream;

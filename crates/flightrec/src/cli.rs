@@ -40,6 +40,24 @@ pub enum Command {
     /// Record an MCP server's session: launch this in place of the server
     /// (`flightrec proxy -- npx @modelcontextprotocol/server-filesystem DIR`).
     Proxy(ProxyArgs),
+    /// An MCP server for agents to inspect their own record: the `audit`
+    /// and `search_audit_log` tools (`-- <server command>` lets `audit`
+    /// replay sessions against that server).
+    Mcp(McpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// The proxy's policy, applied to replays too: denied calls are not
+    /// re-run, dry-run ones are skipped.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// The MCP server replays run against, after `--` (as given to the
+    /// proxy).
+    #[arg(last = true, value_name = "UPSTREAM")]
+    pub upstream: Vec<String>,
 }
 
 #[derive(Debug, Args)]

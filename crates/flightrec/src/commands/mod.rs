@@ -3,6 +3,7 @@
 mod events;
 mod keys;
 mod log;
+mod mcp;
 mod proxy;
 mod run_replay;
 mod runs;
@@ -23,5 +24,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys(cmd) => keys::run(cmd).await,
         Command::Tenants(cmd) => tenants::run(cmd).await,
         Command::Proxy(args) => proxy::run(args).await,
+        Command::Mcp(args) => mcp::run(args).await,
     }
 }

@@ -12,18 +12,11 @@ use flightrec_mcp::events::Scope;
 use flightrec_mcp::policy::Policy;
 use flightrec_mcp::proxy;
 use flightrec_mcp::sink::{Sink, SinkConfig};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub async fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
-    let policy = match &args.policy {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("could not read the policy {}", path.display()))?;
-            Policy::parse(&text).with_context(|| format!("in {}", path.display()))?
-        }
-        None => Policy::default(),
-    };
+    let policy = read_policy(args.policy.as_deref())?;
     // The spool is the retry: a delivery that fails is not retried here.
     let client = connect(&args.client)?.with_retry(RetryPolicy::none());
     let session_id = uuid::Uuid::now_v7().to_string();
@@ -37,6 +30,16 @@ pub async fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
     };
     let ended = proxy::run(&args.command, policy, scope, sink).await?;
     Ok(ExitCode::from(u8::try_from(ended.exit_code).unwrap_or(1)))
+}
+
+/// The policy file's rules; none (allow all) without one.
+pub fn read_policy(path: Option<&Path>) -> anyhow::Result<Policy> {
+    let Some(path) = path else {
+        return Ok(Policy::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("could not read the policy {}", path.display()))?;
+    Policy::parse(&text).with_context(|| format!("in {}", path.display()))
 }
 
 /// `$XDG_STATE_HOME/flightrec/spool`, else `~/.local/state/flightrec/spool`.
