@@ -8,6 +8,7 @@ mod exports;
 mod guardrails;
 mod log;
 mod masking;
+mod mcp_audit;
 mod mcp_peers;
 mod player;
 mod proxy;
