@@ -156,6 +156,10 @@ pub fn skip_reason(a: &Action, options: &ReexecuteOptions) -> Option<String> {
     if is_read_only(a) {
         return Some("read-only".into());
     }
+    if masked_input(a) {
+        // Re-running it would use the placeholder, not the secret.
+        return Some("its input held a credential, masked when recorded".into());
+    }
     match a
         .event
         .pointer("/governance/status")
@@ -170,6 +174,20 @@ pub fn skip_reason(a: &Action, options: &ReexecuteOptions) -> Option<String> {
         return Some("failed when recorded".into());
     }
     None
+}
+
+/// Whether a credential in the action's input was masked, by the server
+/// or by a recorder before it spooled the event.
+fn masked_input(a: &Action) -> bool {
+    [
+        &a.event["redactions"],
+        &a.event["metadata"]["masked_before_spooling"],
+    ]
+    .into_iter()
+    .filter_map(Value::as_array)
+    .flatten()
+    .filter_map(|r| r["path"].as_str())
+    .any(|p| p == "input" || p.starts_with("input.") || p.starts_with("input["))
 }
 
 /// Verbs and tool-name prefixes that only look.

@@ -327,11 +327,11 @@ impl Replay {
     pub async fn next(&mut self) -> Option<Result<RunEvent>> {
         loop {
             let controls = self.changes.borrow_and_update().clone();
-            if let Some((request, n)) = controls.seek {
-                if request != self.opened_for {
-                    self.opened_for = request;
-                    self.jump(n);
-                }
+            if let Some((request, n)) = controls.seek
+                && request != self.opened_for
+            {
+                self.opened_for = request;
+                self.jump(n);
             }
             let stepping = controls.steps > self.steps_taken;
             if controls.paused_since.is_some() && !stepping {

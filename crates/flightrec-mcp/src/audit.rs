@@ -100,7 +100,7 @@ impl SessionLog {
             }
         }
         // Stable: equal counts keep the order of first use.
-        counts.sort_by(|a, b| b.1.cmp(&a.1));
+        counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
         let tally: Vec<String> = counts.iter().map(|(t, n)| format!("{n}× {t}")).collect();
         let noun = if calls.len() == 1 {
             "action"

@@ -182,15 +182,15 @@ impl AuditServer {
             ));
         };
         let mut upstream = Upstream::start(command, self.policy.clone()).await?;
-        if let (Some(recorded), Some(here)) = (log.server(), upstream.name()) {
-            if recorded != here {
-                upstream.close().await;
-                return Err(format!(
-                    "session {} was recorded with {recorded}, but the upstream server here is {here}: \
+        if let (Some(recorded), Some(here)) = (log.server(), upstream.name())
+            && recorded != here
+        {
+            upstream.close().await;
+            return Err(format!(
+                "session {} was recorded with {recorded}, but the upstream server here is {here}: \
                      not replaying it elsewhere",
-                    log.session_id
-                ));
-            }
+                log.session_id
+            ));
         }
         let actions = log
             .calls()

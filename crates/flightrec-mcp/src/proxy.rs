@@ -5,9 +5,9 @@
 //! policy denies or dry-runs are answered by the proxy instead of being
 //! forwarded.
 //!
-//! A line is forwarded before anything is recorded of it, and recording
-//! never waits on flightrec (see [`crate::sink`]), so the proxy adds
-//! little more than two pipe hops to a call.
+//! Recording never waits on flightrec (see [`crate::sink`]): a line is
+//! noted in memory and handed on, so the proxy adds little more than two
+//! pipe hops to a call.
 
 use crate::events::{Scope, answer_event, call_event, intercepted_answer_event};
 use crate::policy::{Action, Decision, Policy};
@@ -299,27 +299,31 @@ async fn client_to_server(
     let mut line = Vec::new();
     while next_line(&mut reader, &mut line).await.is_some() {
         let message: Option<Value> = serde_json::from_slice(&line).ok();
+        // Governed and noted before it is forwarded: the answer may be
+        // back before the write returns, and must find its call waiting.
         let forward = match &message {
             Some(m) => {
                 let mut r = recording.lock().unwrap_or_else(|e| e.into_inner());
-                govern(&mut r, m, &line, &to_client)
+                let forward = govern(&mut r, m, &line, &to_client);
+                match &forward {
+                    Some(bytes) if bytes == &line => r.observe(Side::Client, m),
+                    Some(bytes) => {
+                        if let Ok(rest) = serde_json::from_slice::<Value>(bytes) {
+                            r.observe(Side::Client, &rest);
+                        }
+                    }
+                    None => {}
+                }
+                forward
             }
             // Not JSON: the server's to answer, as it would without us.
             None => Some(line.clone()),
         };
-        if let Some(bytes) = &forward {
-            if server_in.write_all(bytes).await.is_err() || server_in.flush().await.is_err() {
-                notice("the MCP server stopped reading its input");
-                break;
-            }
-        }
-        if let (Some(m), Some(bytes)) = (&message, &forward) {
-            let mut r = recording.lock().unwrap_or_else(|e| e.into_inner());
-            if bytes == &line {
-                r.observe(Side::Client, m);
-            } else if let Ok(rest) = serde_json::from_slice::<Value>(bytes) {
-                r.observe(Side::Client, &rest);
-            }
+        if let Some(bytes) = &forward
+            && (server_in.write_all(bytes).await.is_err() || server_in.flush().await.is_err())
+        {
+            notice("the MCP server stopped reading its input");
+            break;
         }
     }
     // Closing the server's input tells it the session is over.

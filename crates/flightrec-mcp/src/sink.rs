@@ -30,8 +30,10 @@ use tokio::time::{Instant, sleep_until, timeout};
 const QUEUE: usize = 10_000;
 /// Events sent in one batch.
 const BATCH: usize = 200;
-/// How long one delivery may take before flightrec counts as unreachable.
-const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one delivery may take before flightrec counts as unreachable
+/// (and the events are spooled: short, since a client that hangs up gives
+/// the proxy only a few seconds before it stops it).
+const SEND_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often the spool is tried again while flightrec is away.
 const RETRY_EVERY: Duration = Duration::from_secs(2);
 

@@ -30,7 +30,7 @@ fn event(i: usize) -> Value {
         "resource": {"type": "file", "id": format!("src/module_{}.rs", i % 300)},
         "tool": "bash",
         "provider": "sandbox",
-        "status": if i % 50 == 0 { "fail" } else { "ok" },
+        "status": if i.is_multiple_of(50) { "fail" } else { "ok" },
         "duration_ms": i % 3000,
         "input": {"command": format!("cargo test --package crate_{} -- --nocapture", i % 97)},
         "output": {"exit_code": i % 2, "stdout": filler.repeat(8)},

@@ -214,10 +214,10 @@ fn verify_tenant(
                         row.index.agent_id.as_deref(),
                     );
             }
-            if edge.size() % 256 == 0 {
-                if let Err((seq, reason)) = compare_tiles(store, tenant, &mut edge)? {
-                    return fail(seq, reason);
-                }
+            if edge.size().is_multiple_of(256)
+                && let Err((seq, reason)) = compare_tiles(store, tenant, &mut edge)?
+            {
+                return fail(seq, reason);
             }
             while let Some(cp) = pending_checkpoints.peek() {
                 if cp.size != edge.size() {

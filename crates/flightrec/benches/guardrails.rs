@@ -20,7 +20,7 @@ use support::*;
 /// The ingest benchmark's event; every tenth with personal data in it.
 fn event_with_pii(i: usize) -> Value {
     let mut e = event(i);
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         e["message"] = json!(format!(
             "customer jane.doe{i}@example.com called from +1 415 555 0{:03}",
             i % 1000

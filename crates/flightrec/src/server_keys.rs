@@ -89,10 +89,10 @@ fn random_key(data_dir: &Path, var: &str, file: &str, what: &str) -> anyhow::Res
             .and_then(|b| b.try_into().ok())
             .with_context(|| format!("{from} must hold 64 hex digits (32 random bytes)"))
     };
-    if let Ok(text) = std::env::var(var) {
-        if !text.trim().is_empty() {
-            return parse(&text, var);
-        }
+    if let Ok(text) = std::env::var(var)
+        && !text.trim().is_empty()
+    {
+        return parse(&text, var);
     }
     let path = data_dir.join(file);
     if path.exists() {

@@ -141,13 +141,13 @@ impl Rule {
                 }
             }
         }
-        if let Some(v) = &self.validator {
-            if !validators::NAMES.contains(&v.as_str()) {
-                problems.push(format!(
-                    "`validator` {v:?} is not one of {}",
-                    validators::NAMES.join(", ")
-                ));
-            }
+        if let Some(v) = &self.validator
+            && !validators::NAMES.contains(&v.as_str())
+        {
+            problems.push(format!(
+                "`validator` {v:?} is not one of {}",
+                validators::NAMES.join(", ")
+            ));
         }
         problems
     }

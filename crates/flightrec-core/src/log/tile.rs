@@ -227,7 +227,7 @@ pub fn encode_tile(hashes: &[Hash]) -> Vec<u8> {
 
 /// Splits served tile bytes back into 1..=256 hashes.
 pub fn decode_tile(bytes: &[u8]) -> Result<Vec<Hash>, LogError> {
-    if bytes.is_empty() || bytes.len() % Hash::LEN != 0 || bytes.len() / Hash::LEN > 256 {
+    if bytes.is_empty() || !bytes.len().is_multiple_of(Hash::LEN) || bytes.len() / Hash::LEN > 256 {
         return Err(LogError::MalformedTile {
             reason: format!("{} bytes is not 1 to 256 hashes of 32 bytes", bytes.len()),
         });

@@ -283,7 +283,7 @@ impl RightEdge {
             let left = self.compact.pop().expect("compact range matches size bits");
             node = node_hash(&left, &node);
             height += 1;
-            if height % TILE_HEIGHT == 0 {
+            if height.is_multiple_of(TILE_HEIGHT) {
                 self.append_to_tile((height / TILE_HEIGHT) as usize, node);
             }
         }

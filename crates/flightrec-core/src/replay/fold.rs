@@ -114,11 +114,11 @@ impl RunState {
             last_event: s.index,
         });
         file.last_event = s.index;
-        if s.status != Status::Fail {
-            if let Some(c) = content {
-                file.content = Some(c);
-                file.known = true;
-            }
+        if s.status != Status::Fail
+            && let Some(c) = content
+        {
+            file.content = Some(c);
+            file.known = true;
         }
     }
 

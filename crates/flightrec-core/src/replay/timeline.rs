@@ -47,20 +47,20 @@ impl Timeline {
         );
         self.state.apply(step);
         let mut bytes = ITEM_OVERHEAD + step.time.len();
-        if FILE_OPERATIONS.contains(&step.event_type) {
-            if let Some(path) = file_path(step.body) {
-                let now = self.state.files.get(&path).cloned();
-                bytes += ITEM_OVERHEAD
-                    + path.len()
-                    + now
-                        .as_ref()
-                        .and_then(|f| f.content.as_ref())
-                        .map_or(0, String::len);
-                self.versions
-                    .entry(path)
-                    .or_default()
-                    .push((step.index, now));
-            }
+        if FILE_OPERATIONS.contains(&step.event_type)
+            && let Some(path) = file_path(step.body)
+        {
+            let now = self.state.files.get(&path).cloned();
+            bytes += ITEM_OVERHEAD
+                + path.len()
+                + now
+                    .as_ref()
+                    .and_then(|f| f.content.as_ref())
+                    .map_or(0, String::len);
+            self.versions
+                .entry(path)
+                .or_default()
+                .push((step.index, now));
         }
         bytes += self.state.context[context..]
             .iter()

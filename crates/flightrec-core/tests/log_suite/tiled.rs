@@ -144,7 +144,7 @@ fn expected_tiles(size: u64) -> BTreeSet<TileId> {
                 width: 256,
             });
         }
-        if count % 256 != 0 {
+        if !count.is_multiple_of(256) {
             out.insert(TileId {
                 level,
                 index: count / 256,

@@ -48,25 +48,25 @@ impl TenantSettings {
     }
 
     fn check(&self) -> ApiResult<()> {
-        if let Some(name) = &self.display_name {
-            if name.trim().is_empty() || name.chars().count() > 100 {
-                return Err(ApiError::bad_request(
-                    "invalid_body",
-                    "`display_name` must be 1 to 100 characters",
-                ));
-            }
+        if let Some(name) = &self.display_name
+            && (name.trim().is_empty() || name.chars().count() > 100)
+        {
+            return Err(ApiError::bad_request(
+                "invalid_body",
+                "`display_name` must be 1 to 100 characters",
+            ));
         }
-        if let Some(m) = self.session_minutes {
-            if !SESSION_MINUTES.contains(&m) {
-                return Err(ApiError::bad_request(
-                    "invalid_body",
-                    format!(
-                        "`session_minutes` must be from {} to {}, not {m}",
-                        SESSION_MINUTES.start(),
-                        SESSION_MINUTES.end()
-                    ),
-                ));
-            }
+        if let Some(m) = self.session_minutes
+            && !SESSION_MINUTES.contains(&m)
+        {
+            return Err(ApiError::bad_request(
+                "invalid_body",
+                format!(
+                    "`session_minutes` must be from {} to {}, not {m}",
+                    SESSION_MINUTES.start(),
+                    SESSION_MINUTES.end()
+                ),
+            ));
         }
         Ok(())
     }

@@ -38,10 +38,10 @@ impl SqliteStore {
             for (tenant, log) in &logs {
                 log.write_runs(&tx, tenant)?;
                 write_tiles(&tx, tenant, &log.edge)?;
-                if let Some(signing) = &checkpointing {
-                    if checkpoint_due(&tx, tenant, log.edge.size(), signing)? {
-                        store_checkpoint(&tx, tenant, &log.edge, signing)?;
-                    }
+                if let Some(signing) = &checkpointing
+                    && checkpoint_due(&tx, tenant, log.edge.size(), signing)?
+                {
+                    store_checkpoint(&tx, tenant, &log.edge, signing)?;
                 }
             }
             tx.commit()?;

@@ -45,10 +45,10 @@ impl<'a> Tiles<'a> {
         }
         let bytes: Option<Arc<[u8]>> =
             raw_tile(self.conn, self.tenant, level, index)?.map(Into::into);
-        if let (Some(cache), Some(b)) = (self.cache, &bytes) {
-            if b.len() == FULL_TILE_BYTES {
-                cache.put(key, b.clone());
-            }
+        if let (Some(cache), Some(b)) = (self.cache, &bytes)
+            && b.len() == FULL_TILE_BYTES
+        {
+            cache.put(key, b.clone());
         }
         Ok(bytes)
     }

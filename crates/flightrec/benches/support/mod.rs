@@ -37,7 +37,7 @@ pub fn event(i: usize) -> Value {
         "resource": {"type": "file", "id": format!("src/module_{}.rs", i % 300)},
         "tool": tool,
         "provider": "sandbox",
-        "status": if i % 50 == 0 { "fail" } else { "ok" },
+        "status": if i.is_multiple_of(50) { "fail" } else { "ok" },
         "risk_level": "medium",
         "duration_ms": i % 3000,
         "input": {"command": format!("cargo test --package crate_{} -- --nocapture", i % 97), "cwd": "/work/repo"},

@@ -161,14 +161,14 @@ pub async fn replay(
         }
         stdout.flush()?;
     }
-    if let Some(end) = replay.end() {
-        if !json {
-            writeln!(
-                stdout,
-                "— end of replay: {} events, {}",
-                end.events, end.reason
-            )?;
-        }
+    if let Some(end) = replay.end()
+        && !json
+    {
+        writeln!(
+            stdout,
+            "— end of replay: {} events, {}",
+            end.events, end.reason
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

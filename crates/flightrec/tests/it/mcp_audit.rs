@@ -232,9 +232,19 @@ async fn rust_clients_through_the_proxy_and_on_the_audit_server() {
         .await
         .unwrap();
     assert_ne!(long.is_error, Some(true));
+    // rmcp's client kills the server it started when it hangs up, so the
+    // record is read before: both results, delivered as they came.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let events = loop {
+        let events = session_events(&server).await;
+        let results = events.iter().filter(|e| e["type"] == "tool_result").count();
+        if results == 2 || std::time::Instant::now() > deadline {
+            break events;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     proxied.cancel().await.unwrap();
 
-    let events = session_events(&server).await;
     let tools: Vec<&str> = events
         .iter()
         .filter(|e| e["type"] == "tool_call")

@@ -374,3 +374,34 @@ fn malformed_messages_from_either_side_are_relayed_and_the_session_goes_on() {
     let status = proxy.wait().unwrap();
     assert!(status.success(), "{status}");
 }
+
+/// Answers that come back faster than the proxy notes their calls are
+/// still paired with them (a race seen under load).
+#[tokio::test]
+async fn every_call_of_a_quick_session_is_paired_with_its_answer() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let work = tempfile::tempdir().unwrap();
+    let calls: Vec<Value> = (0..300)
+        .map(|i| json!({"tool": "echo", "arguments": {"message": format!("m{i}")}}))
+        .collect();
+    let run = python_client(
+        &Value::Array(calls),
+        &proxied(
+            &work.path().join("spool"),
+            None,
+            &crate::mcp_peers::everything_server(),
+        ),
+        &[
+            ("FLIGHTREC_SERVER", &server.base),
+            ("FLIGHTREC_API_KEY", API_KEY),
+        ],
+    );
+    assert!(run.ok, "{}", run.stderr);
+    let events = session_events(&server).await;
+    let results = of_type(&events, "tool_result");
+    assert_eq!(results.len(), 300);
+    let failed: Vec<&&Value> = results.iter().filter(|e| e["status"] != "ok").collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(results[299]["output"]["content"][0]["text"], "Echo: m299");
+}
