@@ -275,6 +275,23 @@ mod tests {
             json!({"message": "Unknown tool", "code": -32602})
         );
 
+        // A filesystem server's read is recorded as the read it was; a
+        // failed one stays a tool result.
+        let read = Call {
+            tool: "read_text_file".into(),
+            ..c.clone()
+        };
+        let content = Outcome::Result(json!({"content": [{"type": "text", "text": "hello"}]}));
+        let e = answer_event(&scope(), &read, &content, Duration::ZERO);
+        valid(&e);
+        assert_eq!(
+            (e["type"].clone(), e["output"].clone()),
+            (json!("read_file"), json!({"content": "hello"}))
+        );
+        assert_eq!(e["parent_span_id"], "mcp-session:7");
+        let e = answer_event(&scope(), &read, &tool_error, Duration::ZERO);
+        assert_eq!(e["type"], "tool_result");
+
         let gone = Outcome::Cancelled { reason: None };
         let e = answer_event(&scope(), &c, &gone, Duration::ZERO);
         valid(&e);

@@ -405,3 +405,80 @@ async fn every_call_of_a_quick_session_is_paired_with_its_answer() {
     assert!(failed.is_empty(), "{failed:?}");
     assert_eq!(results[299]["output"]["content"][0]["text"], "Echo: m299");
 }
+
+/// flightrec comes back while the session is still going: what waited in
+/// the spool is delivered by the same proxy, in order, and the spool is
+/// gone when the session ends.
+#[test]
+fn a_session_outlives_an_outage_and_its_spool_is_delivered_when_flightrec_is_back() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = Server::start(data.path(), &[]);
+    let base = server.base.clone();
+    server.kill_hard();
+    let work = tempfile::tempdir().unwrap();
+    let spool = work.path().join("spool");
+    let mut proxy = Command::new(env!("CARGO_BIN_EXE_flightrec"))
+        .args(
+            proxied(&spool, None, &crate::mcp_peers::everything_server())
+                .iter()
+                .skip(1),
+        )
+        .env("FLIGHTREC_SERVER", &base)
+        .env("FLIGHTREC_API_KEY", API_KEY)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut to = proxy.stdin.take().unwrap();
+    let mut from = BufReader::new(proxy.stdout.take().unwrap()).lines();
+    // The everything server sends notifications of its own: wait for the
+    // answer with this id.
+    let mut ask = |id: u64, method: &str, params: Value| -> Value {
+        let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        writeln!(to, "{request}").unwrap();
+        loop {
+            let line = from.next().expect("the proxy answers").unwrap();
+            let message: Value = serde_json::from_str(&line).unwrap();
+            if message["id"] == id {
+                return message;
+            }
+        }
+    };
+    let init = ask(
+        0,
+        "initialize",
+        json!({"protocolVersion": "2025-06-18", "capabilities": {},
+               "clientInfo": {"name": "raw", "version": "0"}}),
+    );
+    assert!(init["result"]["serverInfo"].is_object(), "{init}");
+    let echo = |n: u64| json!({"name": "echo", "arguments": {"message": format!("call {n}")}});
+    for n in 1..=3 {
+        assert!(ask(n, "tools/call", echo(n))["result"].is_object());
+    }
+    // Back, on the same address; the proxy retries every two seconds.
+    let server = Server::start_at(data.path(), &base);
+    std::thread::sleep(Duration::from_secs(3));
+    for n in 4..=5 {
+        assert!(ask(n, "tools/call", echo(n))["result"].is_object());
+    }
+    drop(to);
+    assert!(proxy.wait().unwrap().success());
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let events = rt.block_on(session_events(&server));
+    let messages: Vec<&str> = of_type(&events, "tool_call")
+        .iter()
+        .map(|e| e["input"]["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        ["call 1", "call 2", "call 3", "call 4", "call 5"],
+        "delivered once each, in order"
+    );
+    assert_eq!(events.last().unwrap()["type"], "complete");
+    assert!(
+        std::fs::read_dir(&spool).unwrap().next().is_none(),
+        "nothing is left waiting"
+    );
+}
