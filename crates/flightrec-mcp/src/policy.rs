@@ -52,6 +52,16 @@ pub struct Decision<'a> {
     pub rule: Option<&'a Rule>,
 }
 
+impl Decision<'_> {
+    /// `": <the rule's reason>"`, or nothing, to end a sentence about it.
+    pub fn reason_clause(&self) -> String {
+        self.rule
+            .and_then(|r| r.reason.as_deref())
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
     /// Not TOML, or not the policy's shape; the message says where.

@@ -66,15 +66,17 @@ impl Recording {
     /// Records what a relayed message showed.
     fn observe(&mut self, from: Side, message: &Value) {
         let seen = self.session.observe(from, message, Instant::now());
-        if let (Some(name), Some(start)) = (self.session.server_name(), self.start.as_mut()) {
-            self.scope.provider = name.to_owned();
+        // The server has said its name: the session's events carry it.
+        if let Some(name) = self.session.server_name().map(str::to_owned)
+            && let Some(mut start) = self.start.take()
+        {
             start["provider"] = json!(name);
             start["actor"]["id"] = json!(format!("mcp:{name}"));
             if let Some(info) = message.pointer("/result/serverInfo") {
                 start["metadata"]["server"] = info.clone();
             }
-            let start = self.start.take();
-            self.sink.record(start.expect("checked above"));
+            self.scope.provider = name;
+            self.sink.record(start);
         }
         for s in seen {
             self.record_seen(s);
@@ -102,26 +104,6 @@ pub async fn run(
     scope: Scope,
     sink: Sink,
 ) -> Result<Ended, ProxyError> {
-    run_on(
-        command,
-        policy,
-        scope,
-        sink,
-        tokio::io::stdin(),
-        tokio::io::stdout(),
-    )
-    .await
-}
-
-/// [`run`] on any pair of pipes.
-pub async fn run_on(
-    command: &[String],
-    policy: Policy,
-    scope: Scope,
-    sink: Sink,
-    from_client: impl AsyncRead + Unpin + Send + 'static,
-    to_client: impl AsyncWrite + Unpin + Send + 'static,
-) -> Result<Ended, ProxyError> {
     let (program, args) = command.split_first().expect("a command is required");
     let mut child = Command::new(program)
         .args(args)
@@ -137,16 +119,7 @@ pub async fn run_on(
     let server_in = child.stdin.take().expect("piped");
     let server_out = child.stdout.take().expect("piped");
 
-    let cwd = std::env::current_dir()
-        .map(|d| d.display().to_string())
-        .unwrap_or_default();
-    let mut start = scope.event("start");
-    start["message"] = json!(format!(
-        "MCP session through the flightrec proxy: {}",
-        command.join(" ")
-    ));
-    start["metadata"] = json!({"command": command, "cwd": cwd,
-        "proxy": concat!("flightrec ", env!("CARGO_PKG_VERSION"))});
+    let start = start_event(&scope, command);
     let recording = Arc::new(Mutex::new(Recording {
         scope,
         policy,
@@ -157,9 +130,9 @@ pub async fn run_on(
 
     // Lines for the client come from the server and from the policy.
     let (to_client_tx, to_client_rx) = mpsc::unbounded_channel::<Vec<u8>>();
-    let writer = tokio::spawn(write_lines(to_client_rx, to_client));
-    let client_side = tokio::spawn(client_to_server(
-        from_client,
+    let writer = tokio::spawn(write_lines(to_client_rx, tokio::io::stdout()));
+    let mut client_side = tokio::spawn(client_to_server(
+        tokio::io::stdin(),
         server_in,
         to_client_tx.clone(),
         recording.clone(),
@@ -172,7 +145,6 @@ pub async fn run_on(
 
     // The session ends when the client hangs up, the server exits, or the
     // proxy is told to stop.
-    let mut client_side = client_side;
     let ending = tokio::select! {
         _ = &mut client_side => Ending::ClientLeft,
         _ = child.wait() => Ending::ServerExited,
@@ -192,13 +164,13 @@ pub async fn run_on(
         }
     };
     // Whatever the server said before it went still reaches the client.
-    for task in [server_side, writer] {
-        let abort = task.abort_handle();
-        if tokio::time::timeout(Duration::from_secs(1), task)
+    for mut task in [server_side, writer] {
+        if tokio::time::timeout(Duration::from_secs(1), &mut task)
             .await
             .is_err()
         {
-            abort.abort();
+            task.abort();
+            let _ = task.await;
         }
     }
 
@@ -209,24 +181,48 @@ pub async fn run_on(
     for seen in recording.session.abandon(Instant::now()) {
         recording.record_seen(seen);
     }
-    let exit_code = status.code().unwrap_or(1);
+    let end = end_event(&recording.scope, ending, status);
+    recording.emit(end);
+    let report = recording.sink.finish(FLUSH_GRACE).await;
+    Ok(Ended {
+        exit_code: status.code().unwrap_or(1),
+        report,
+    })
+}
+
+/// The session's `start`: how the server was run, and by what.
+fn start_event(scope: &Scope, command: &[String]) -> Value {
+    let cwd = std::env::current_dir()
+        .map(|d| d.display().to_string())
+        .unwrap_or_default();
+    let mut start = scope.event("start");
+    start["message"] = json!(format!(
+        "MCP session through the flightrec proxy: {}",
+        command.join(" ")
+    ));
+    start["metadata"] = json!({"command": command, "cwd": cwd,
+        "proxy": concat!("flightrec ", env!("CARGO_PKG_VERSION"))});
+    start
+}
+
+/// The session's last event: `complete`, or `error` when the server
+/// failed on its own.
+fn end_event(scope: &Scope, ending: Ending, status: std::process::ExitStatus) -> Value {
     let mut end = match ending {
         Ending::ServerExited if !status.success() => {
-            let mut e = recording.scope.event("error");
+            let mut e = scope.event("error");
             e["status"] = json!("fail");
             e["error"] = json!({"message": format!("the MCP server exited on its own ({status})")});
             e
         }
         _ => {
-            let mut e = recording.scope.event("complete");
+            let mut e = scope.event("complete");
             e["message"] = json!(ending.describe());
             e
         }
     };
     end["metadata"] = json!({"exit_code": status.code()});
-    recording.emit(end);
-    let report = recording.sink.finish(FLUSH_GRACE).await;
-    Ok(Ended { exit_code, report })
+    end
 }
 
 /// What ended a session.
@@ -388,11 +384,7 @@ fn govern(
 
 /// The result the client gets for a call the policy held back.
 fn intercepted_result(tool: &str, decision: &Decision<'_>) -> Value {
-    let reason = decision
-        .rule
-        .and_then(|r| r.reason.as_deref())
-        .map(|r| format!(": {r}"))
-        .unwrap_or_default();
+    let reason = decision.reason_clause();
     match decision.action {
         Action::Deny => json!({
             "content": [{"type": "text", "text": format!(

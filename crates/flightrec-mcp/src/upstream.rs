@@ -55,11 +55,7 @@ impl Upstream {
             return Outcome::Fail("the recorded call names no tool".into());
         };
         let decision = self.policy.decide(&tool);
-        let reason = decision
-            .rule
-            .and_then(|r| r.reason.as_deref())
-            .map(|r| format!(": {r}"))
-            .unwrap_or_default();
+        let reason = decision.reason_clause();
         match decision.action {
             Verdict::Deny => return Outcome::Fail(format!("denied by the policy{reason}")),
             Verdict::DryRun => return Outcome::Skip(format!("a dry run by the policy{reason}")),

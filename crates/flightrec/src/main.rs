@@ -22,11 +22,15 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    let code = match runtime.block_on(commands::run(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
-    }
+    };
+    // A read of stdin still waiting (the MCP commands', when the session
+    // ended from the other side) would hold a plain drop up for ever.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    code
 }

@@ -29,6 +29,12 @@ pub async fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
         provider: program_name(&args.command[0]),
     };
     let ended = proxy::run(&args.command, policy, scope, sink).await?;
+    if ended.report.dropped > 0 {
+        eprintln!(
+            "flightrec proxy: {} events of this session could not be recorded (see above)",
+            ended.report.dropped
+        );
+    }
     Ok(ExitCode::from(u8::try_from(ended.exit_code).unwrap_or(1)))
 }
 

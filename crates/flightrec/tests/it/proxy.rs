@@ -38,6 +38,27 @@ fn proxied(spool: &Path, policy: Option<&Path>, upstream: &[String]) -> Vec<Stri
     command
 }
 
+/// The proxy on pipes of the test's own, recording into `server`.
+fn spawn_proxy(server: &str, spool: &Path, upstream: &[String]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_flightrec"))
+        .args(proxied(spool, None, upstream).iter().skip(1))
+        .env("FLIGHTREC_SERVER", server)
+        .env("FLIGHTREC_API_KEY", API_KEY)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// The address of a flightrec that has been stopped: nothing answers
+/// there until `Server::start_at` brings it back on the same data.
+fn address_of_a_stopped_server(data: &Path) -> String {
+    let mut server = Server::start(data, &[]);
+    server.kill_hard();
+    server.base.clone()
+}
+
 /// Every event of the proxied sessions, in log order.
 pub async fn session_events(server: &Server) -> Vec<Value> {
     let (status, body) = server
@@ -225,9 +246,7 @@ async fn a_whole_session_is_relayed_governed_and_recorded() {
 #[tokio::test]
 async fn while_flightrec_is_down_the_session_goes_on_and_is_delivered_later() {
     let data = tempfile::tempdir().unwrap();
-    let mut server = Server::start(data.path(), &[]);
-    let base = server.base.clone();
-    server.kill_hard();
+    let base = address_of_a_stopped_server(data.path());
 
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("project");
@@ -310,19 +329,7 @@ fn malformed_messages_from_either_side_are_relayed_and_the_session_goes_on() {
         "-c".into(),
         format!("echo 'this is not JSON'; exec {} {}", fs[0], fs[1]),
     ];
-    let mut proxy = Command::new(env!("CARGO_BIN_EXE_flightrec"))
-        .args(
-            proxied(&work.path().join("spool"), None, &upstream)
-                .iter()
-                .skip(1),
-        )
-        .env("FLIGHTREC_SERVER", &server.base)
-        .env("FLIGHTREC_API_KEY", API_KEY)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut proxy = spawn_proxy(&server.base, &work.path().join("spool"), &upstream);
     let mut to = proxy.stdin.take().unwrap();
     let (lines_tx, lines) = std::sync::mpsc::channel();
     let stdout = proxy.stdout.take().unwrap();
@@ -412,24 +419,10 @@ async fn every_call_of_a_quick_session_is_paired_with_its_answer() {
 #[test]
 fn a_session_outlives_an_outage_and_its_spool_is_delivered_when_flightrec_is_back() {
     let data = tempfile::tempdir().unwrap();
-    let mut server = Server::start(data.path(), &[]);
-    let base = server.base.clone();
-    server.kill_hard();
+    let base = address_of_a_stopped_server(data.path());
     let work = tempfile::tempdir().unwrap();
     let spool = work.path().join("spool");
-    let mut proxy = Command::new(env!("CARGO_BIN_EXE_flightrec"))
-        .args(
-            proxied(&spool, None, &crate::mcp_peers::everything_server())
-                .iter()
-                .skip(1),
-        )
-        .env("FLIGHTREC_SERVER", &base)
-        .env("FLIGHTREC_API_KEY", API_KEY)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut proxy = spawn_proxy(&base, &spool, &crate::mcp_peers::everything_server());
     let mut to = proxy.stdin.take().unwrap();
     let mut from = BufReader::new(proxy.stdout.take().unwrap()).lines();
     // The everything server sends notifications of its own: wait for the
@@ -481,4 +474,39 @@ fn a_session_outlives_an_outage_and_its_spool_is_delivered_when_flightrec_is_bac
         std::fs::read_dir(&spool).unwrap().next().is_none(),
         "nothing is left waiting"
     );
+}
+
+/// A server that dies mid-session ends it: the proxy exits with its code,
+/// though the client still holds the pipe open, and the run says so.
+#[tokio::test]
+async fn a_server_that_dies_ends_the_session_with_an_error() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let work = tempfile::tempdir().unwrap();
+    let upstream = vec!["sh".to_owned(), "-c".into(), "read line; exit 3".into()];
+    let mut proxy = spawn_proxy(&server.base, &work.path().join("spool"), &upstream);
+    let mut to = proxy.stdin.take().unwrap();
+    writeln!(
+        to,
+        r#"{{"jsonrpc":"2.0","id":0,"method":"initialize","params":{{}}}}"#
+    )
+    .unwrap();
+    // `to` stays open: only the server's exit can end the session.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = proxy.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the proxy did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(3));
+    drop(to);
+    let events = session_events(&server).await;
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "error", "{events:?}");
+    assert_eq!(last["metadata"]["exit_code"], 3);
 }
