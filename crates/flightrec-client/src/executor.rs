@@ -160,6 +160,10 @@ pub fn skip_reason(a: &Action, options: &ReexecuteOptions) -> Option<String> {
         // Re-running it would use the placeholder, not the secret.
         return Some("its input held a credential, masked when recorded".into());
     }
+    let truncated = a.event["metadata"]["truncated"].as_array();
+    if truncated.is_some_and(|keys| keys.iter().any(|k| k == "input")) {
+        return Some("its input was too large to be recorded whole".into());
+    }
     match a
         .event
         .pointer("/governance/status")
@@ -365,6 +369,8 @@ mod tests {
             json!({"type": "write_file", "input": {"path": "b", "content": "y"}}),
             json!({"type": "tool_call", "tool": "deploy", "input": {"token": "[MASKED:password]"},
                    "redactions": [{"path": "input.token", "kind": "password"}]}),
+            json!({"type": "tool_call", "tool": "write_file", "input": {"truncated": true},
+                   "metadata": {"truncated": ["input"]}}),
         ];
         let mut seen = Seen(Vec::new());
         let options = ReexecuteOptions {
@@ -400,6 +406,7 @@ mod tests {
                     8,
                     "its input held a credential, masked when recorded".to_owned()
                 ),
+                (9, "its input was too large to be recorded whole".to_owned()),
             ]
         );
         assert_eq!(done.summary(), "Done — 3 succeeded, 0 failed.");

@@ -151,6 +151,36 @@ fn answer_head(scope: &Scope, call: &Call, event_type: &str, took: Duration) -> 
     e
 }
 
+/// The most of an event's `input` or `output` that is recorded: flightrec
+/// takes events of up to 1 MiB, and a tool may be given or answer far more.
+pub const MAX_FIELD_BYTES: usize = 256 * 1024;
+
+/// Replaces an `input` or `output` larger than [`MAX_FIELD_BYTES`] with a
+/// note of its size and a preview, and lists it in `metadata.truncated`,
+/// so that the event is still recorded — and nothing reads the cut value
+/// as if it were whole (replay then knows a read's file as unknown, and
+/// re-execution passes the call over).
+pub fn bound_fields(event: &mut Value) {
+    for key in ["input", "output"] {
+        let Some(value) = event.get(key) else {
+            continue;
+        };
+        let text = value.to_string();
+        if text.len() <= MAX_FIELD_BYTES {
+            continue;
+        }
+        let preview: String = text.chars().take(1024).collect();
+        event[key] = json!({"truncated": true, "bytes": text.len(), "preview": preview});
+        if !event["metadata"].is_object() {
+            event["metadata"] = json!({});
+        }
+        match &mut event["metadata"]["truncated"] {
+            Value::Array(keys) => keys.push(json!(key)),
+            slot => *slot = json!([key]),
+        }
+    }
+}
+
 /// The text of a result's text content, joined.
 pub fn result_text(result: &Value) -> Option<String> {
     let texts: Vec<&str> = result
@@ -242,6 +272,27 @@ mod tests {
             &Policy::default().decide("echo"),
         );
         assert_eq!(other["governance"], json!({"status": "auto"}));
+    }
+
+    #[test]
+    fn what_is_too_large_to_record_is_cut_and_said_to_be() {
+        let c = call("read_text_file", None);
+        let big = "x".repeat(MAX_FIELD_BYTES + 1);
+        let read = Outcome::Result(json!({"content": [{"type": "text", "text": big}]}));
+        let mut e = answer_event(&scope(), &c, &read, Duration::ZERO);
+        bound_fields(&mut e);
+        valid(&e);
+        assert!(e.to_string().len() < 8 * 1024);
+        assert_eq!(e["output"]["truncated"], true);
+        assert_eq!(e["metadata"]["truncated"], json!(["output"]));
+        // The read is still a read, of a file whose content is unknown.
+        assert_eq!(e["type"], "read_file");
+        assert!(e["output"]["content"].is_null());
+
+        let mut small = answer_event(&scope(), &c, &Outcome::Result(json!({})), Duration::ZERO);
+        let before = small.clone();
+        bound_fields(&mut small);
+        assert_eq!(small, before);
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! starts delivers what earlier proxies left behind (a spool no process
 //! holds).
 
+use crate::events::bound_fields;
 use crate::spool::{Pushed, Spool};
 use flightrec_client::{Client, Error};
 use flightrec_core::mask::mask_object;
@@ -188,7 +189,9 @@ impl Delivery {
 
     /// Sends a batch, or spools it (behind anything already waiting, so
     /// that order is kept).
-    async fn take(&mut self, batch: Vec<Value>) {
+    async fn take(&mut self, mut batch: Vec<Value>) {
+        // Here rather than on the relay's path: it means serialising.
+        batch.iter_mut().for_each(bound_fields);
         if self.spool.is_empty() && self.leftovers.is_empty() && !self.away {
             match self.send(&batch).await {
                 Ok(()) => return,
@@ -282,12 +285,12 @@ impl Delivery {
                                 event["type"].as_str().unwrap_or("?")
                             ));
                         }
-                        Err(e) => return Err(e.to_string()),
+                        Err(e) => return Err(why_not_delivered(&e)),
                     }
                 }
                 Ok(())
             }
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(why_not_delivered(&e)),
         }
     }
 
@@ -305,12 +308,20 @@ impl Delivery {
     fn went_away(&mut self, why: &str) {
         if !self.away {
             notice(&format!(
-                "flightrec is unreachable ({why}); events are kept in {} and delivered when it is back",
+                "{why}; events are kept in {} and delivered once it takes them",
                 self.spool.dir().display()
             ));
         }
         self.away = true;
         self.next_try = Instant::now() + self.retry_every;
+    }
+}
+
+/// What to tell the user about a delivery that failed.
+fn why_not_delivered(e: &Error) -> String {
+    match e {
+        Error::Unreachable { .. } => format!("flightrec is unreachable ({e})"),
+        _ => format!("flightrec did not take the events ({e})"),
     }
 }
 

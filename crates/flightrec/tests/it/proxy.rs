@@ -510,3 +510,35 @@ async fn a_server_that_dies_ends_the_session_with_an_error() {
     assert_eq!(last["type"], "error", "{events:?}");
     assert_eq!(last["metadata"]["exit_code"], 3);
 }
+
+/// A read larger than an event may hold is still recorded, cut and said
+/// to be, and replay knows the file as unknown rather than wrong.
+#[tokio::test]
+async fn a_read_too_large_to_record_whole_is_cut_and_the_file_left_unknown() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("project");
+    std::fs::create_dir(&root).unwrap();
+    let big = root.join("big.log");
+    std::fs::write(&big, "a log line that repeats\n".repeat(50_000)).unwrap();
+    let path = big.display().to_string();
+    let run = python_client(
+        &json!([{"tool": "read_text_file", "arguments": {"path": path}}]),
+        &proxied(&work.path().join("spool"), None, &filesystem_server(&root)),
+        &[
+            ("FLIGHTREC_SERVER", &server.base),
+            ("FLIGHTREC_API_KEY", API_KEY),
+        ],
+    );
+    assert!(run.ok, "{}", run.stderr);
+    assert_eq!(run.answer(0)["text"].as_str().unwrap().len(), 1_200_000);
+
+    let events = session_events(&server).await;
+    let read = events.iter().find(|e| e["type"] == "read_file").unwrap();
+    assert_eq!(read["output"]["truncated"], true, "{read}");
+    assert_eq!(read["metadata"]["truncated"], json!(["output"]));
+    let run_id = read["run_id"].as_str().unwrap();
+    let (_, state) = server.get(&format!("/v1/runs/{run_id}/state")).await;
+    assert_eq!(state["files"][path.as_str()]["known"], false, "{state}");
+}
