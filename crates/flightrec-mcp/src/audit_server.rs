@@ -110,7 +110,7 @@ impl AuditServer {
                         "format": {"type": "string", "enum": ["summary", "full"], "default": "full",
                                    "description": "for show"},
                         "session_id": {"type": "string",
-                                       "description": "default: the latest session recorded through the proxy"},
+                                       "description": "default: the latest session recorded through the proxy with this server's upstream, else the latest"},
                         "run_id": {"type": "string", "description": "the session's run, instead of session_id"},
                         "skip_errors": {"type": "boolean", "default": true,
                                         "description": "leave out the calls that failed when recorded"}
@@ -222,18 +222,7 @@ impl AuditServer {
                     .await?;
                 run_of(&found).ok_or_else(|| format!("no session {session:?} is recorded"))?
             }
-            (None, None) => {
-                let found = self
-                    .search(&[
-                        ("resource_type", SESSION_RESOURCE.into()),
-                        ("type", "start".into()),
-                        ("limit", "1".into()),
-                    ])
-                    .await?;
-                run_of(&found).ok_or(
-                    "no MCP session has been recorded yet: run the MCP server behind `flightrec proxy`",
-                )?
-            }
+            (None, None) => self.latest_session().await?,
         };
         let events = self.run_events(&run_id).await?;
         let session_id = events
@@ -246,6 +235,33 @@ impl AuditServer {
             session_id,
             events,
         })
+    }
+
+    /// The run of the latest session recorded with this server's upstream
+    /// (the same command), else of the latest session at all: with several
+    /// servers proxied, "the current session" is the one with this server.
+    async fn latest_session(&self) -> Result<String, String> {
+        let found = self
+            .search(&[
+                ("resource_type", SESSION_RESOURCE.into()),
+                ("type", "start".into()),
+                ("limit", "100".into()),
+            ])
+            .await?;
+        let starts = found["events"].as_array().cloned().unwrap_or_default();
+        let same_server = self.upstream.as_ref().and_then(|command| {
+            starts
+                .iter()
+                .find(|e| e["metadata"]["command"] == serde_json::json!(command))
+        });
+        same_server
+            .or(starts.first())
+            .and_then(|e| e["run_id"].as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                "no MCP session has been recorded yet: run the MCP server behind `flightrec proxy`"
+                    .to_owned()
+            })
     }
 
     /// Every event of a run, in run order.

@@ -70,6 +70,24 @@ async fn audit_shows_a_session_and_replays_it_against_the_server() {
     )
     .unwrap();
     record_session(&server, &root, &work.path().join("spool"), &policy);
+    // A later session with another server: by default, `audit` picks the
+    // latest session of its own upstream, not this one.
+    let other = python_client(
+        &json!([{"tool": "echo", "arguments": {"message": "elsewhere"}}]),
+        &flightrec(
+            &[
+                "proxy",
+                "--spool-dir",
+                &work.path().join("spool").display().to_string(),
+            ],
+            &everything_server(),
+        ),
+        &[
+            ("FLIGHTREC_SERVER", &server.base),
+            ("FLIGHTREC_API_KEY", API_KEY),
+        ],
+    );
+    assert!(other.ok, "{}", other.stderr);
 
     // The agent's workspace is put back as it was before the session.
     std::fs::write(root.join("notes.txt"), "alpha\nbeta\n").unwrap();
