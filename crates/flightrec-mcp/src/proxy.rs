@@ -294,30 +294,32 @@ async fn client_to_server(
     let mut reader = BufReader::new(from_client);
     let mut line = Vec::new();
     while next_line(&mut reader, &mut line).await.is_some() {
-        let message: Option<Value> = serde_json::from_slice(&line).ok();
         // Governed and noted before it is forwarded: the answer may be
         // back before the write returns, and must find its call waiting.
-        let forward = match &message {
-            Some(m) => {
+        let rest;
+        let bytes: &[u8] = match serde_json::from_slice::<Value>(&line) {
+            Ok(message) => {
                 let mut r = recording.lock().unwrap_or_else(|e| e.into_inner());
-                let forward = govern(&mut r, m, &line, &to_client);
-                match &forward {
-                    Some(bytes) if bytes == &line => r.observe(Side::Client, m),
-                    Some(bytes) => {
-                        if let Ok(rest) = serde_json::from_slice::<Value>(bytes) {
-                            r.observe(Side::Client, &rest);
-                        }
+                match govern(&mut r, &message, &to_client) {
+                    Forward::Unchanged => {
+                        r.observe(Side::Client, &message);
+                        &line
                     }
-                    None => {}
+                    Forward::Rest(remaining) => {
+                        r.observe(Side::Client, &remaining);
+                        let mut encoded =
+                            serde_json::to_vec(&remaining).expect("messages serialise");
+                        encoded.push(b'\n');
+                        rest = encoded;
+                        &rest
+                    }
+                    Forward::Nothing => continue,
                 }
-                forward
             }
             // Not JSON: the server's to answer, as it would without us.
-            None => Some(line.clone()),
+            Err(_) => &line,
         };
-        if let Some(bytes) = &forward
-            && (server_in.write_all(bytes).await.is_err() || server_in.flush().await.is_err())
-        {
+        if server_in.write_all(bytes).await.is_err() || server_in.flush().await.is_err() {
             notice("the MCP server stopped reading its input");
             break;
         }
@@ -326,18 +328,27 @@ async fn client_to_server(
     drop(server_in);
 }
 
+/// What is left of a client's message to forward once the policy has had
+/// its say.
+enum Forward {
+    /// The line as it came.
+    Unchanged,
+    /// The members of a batch the policy let through.
+    Rest(Value),
+    /// Nothing: the proxy answered it all.
+    Nothing,
+}
+
 /// Applies the policy to a client's message: the calls it denies or
-/// dry-runs are answered here and recorded; what is left is returned to
-/// be forwarded (the line unchanged when nothing was held back).
+/// dry-runs are answered here and recorded; says what is left to forward.
 fn govern(
     r: &mut Recording,
     message: &Value,
-    line: &[u8],
     to_client: &mpsc::UnboundedSender<Vec<u8>>,
-) -> Option<Vec<u8>> {
-    let members: Vec<&Value> = match message {
-        Value::Array(batch) => batch.iter().collect(),
-        one => vec![one],
+) -> Forward {
+    let members: &[Value] = match message {
+        Value::Array(batch) => batch,
+        one => std::slice::from_ref(one),
     };
     let mut held = Vec::new();
     for (i, m) in members.iter().enumerate() {
@@ -363,22 +374,18 @@ fn govern(
         r.emit(answer_recorded);
         held.push(i);
     }
-    match (message, held.is_empty()) {
-        (_, true) => Some(line.to_vec()),
-        (Value::Array(batch), false) => {
-            let rest: Vec<&Value> = batch
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| !held.contains(i))
-                .map(|(_, m)| m)
-                .collect();
-            (!rest.is_empty()).then(|| {
-                let mut bytes = serde_json::to_vec(&rest).expect("messages serialise");
-                bytes.push(b'\n');
-                bytes
-            })
-        }
-        (_, false) => None,
+    if held.is_empty() {
+        return Forward::Unchanged;
+    }
+    let rest: Vec<Value> = members
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !held.contains(i))
+        .map(|(_, m)| m.clone())
+        .collect();
+    match message {
+        Value::Array(_) if !rest.is_empty() => Forward::Rest(Value::Array(rest)),
+        _ => Forward::Nothing,
     }
 }
 
@@ -410,7 +417,7 @@ async fn server_to_client(
     let mut line = Vec::new();
     while next_line(&mut reader, &mut line).await.is_some() {
         let message: Option<Value> = serde_json::from_slice(&line).ok();
-        if to_client.send(line.clone()).is_err() {
+        if to_client.send(std::mem::take(&mut line)).is_err() {
             break;
         }
         if let Some(m) = message {

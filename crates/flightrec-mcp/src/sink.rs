@@ -193,7 +193,7 @@ impl Delivery {
         // Here rather than on the relay's path: it means serialising.
         batch.iter_mut().for_each(bound_fields);
         if self.spool.is_empty() && self.leftovers.is_empty() && !self.away {
-            match self.send(&batch).await {
+            match self.send(&mut batch).await {
                 Ok(()) => return,
                 Err(why) => self.went_away(&why),
             }
@@ -223,7 +223,7 @@ impl Delivery {
                 Some(s) => s,
                 None => &mut self.spool,
             };
-            let segment = match spool.oldest() {
+            let mut segment = match spool.oldest() {
                 Ok(Some(segment)) => segment,
                 Ok(None) => match self.leftovers.pop() {
                     Some(done) => {
@@ -235,7 +235,7 @@ impl Delivery {
                 Err(e) => break Err(format!("could not read the spool: {e}")),
             };
             let count = segment.events.len() as u64;
-            if let Err(why) = self.send(&segment.events).await {
+            if let Err(why) = self.send(&mut segment.events).await {
                 break Err(why);
             }
             let spool = self.leftovers.last_mut().unwrap_or(&mut self.spool);
@@ -264,15 +264,15 @@ impl Delivery {
     /// Sends events as one batch. A batch flightrec refuses as invalid is
     /// sent one by one, and the events it refuses are dropped (said, never
     /// shown): they would be refused for ever.
-    async fn send(&mut self, events: &[Value]) -> Result<(), String> {
+    async fn send(&mut self, events: &mut [Value]) -> Result<(), String> {
         match self.post(events).await {
             Ok(()) => {
                 self.report.delivered += events.len() as u64;
                 Ok(())
             }
             Err(Error::Api { status, .. }) if status == 400 || status == 413 => {
-                for event in events {
-                    match self.post(std::slice::from_ref(event)).await {
+                for event in events.iter_mut() {
+                    match self.post(std::slice::from_mut(event)).await {
                         Ok(()) => self.report.delivered += 1,
                         Err(Error::Api {
                             status: 400 | 413,
@@ -294,9 +294,9 @@ impl Delivery {
         }
     }
 
-    async fn post(&self, events: &[Value]) -> Result<(), Error> {
-        let mut events = events.to_vec();
-        match timeout(SEND_TIMEOUT, self.client.record_batch(&mut events)).await {
+    /// Sends events (which already have their ids) as one batch.
+    async fn post(&self, events: &mut [Value]) -> Result<(), Error> {
+        match timeout(SEND_TIMEOUT, self.client.record_batch(events)).await {
             Ok(result) => result.map(drop),
             Err(_) => Err(Error::Unreachable {
                 server: self.client.server().to_owned(),

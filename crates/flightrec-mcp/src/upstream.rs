@@ -10,7 +10,6 @@ use rmcp::service::RunningService;
 use rmcp::transport::TokioChildProcess;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
-use std::future::Future;
 use std::process::Stdio;
 
 /// A running upstream server.
@@ -85,14 +84,11 @@ impl Upstream {
 }
 
 impl Executor for Upstream {
-    fn execute(&mut self, action: &Action) -> impl Future<Output = Outcome> + Send {
-        let action = action.clone();
-        async move {
-            if action.event_type != "tool_call" {
-                return Outcome::Skip("not a tool call".into());
-            }
-            self.call(&action).await
+    async fn execute(&mut self, action: &Action) -> Outcome {
+        if action.event_type != "tool_call" {
+            return Outcome::Skip("not a tool call".into());
         }
+        self.call(action).await
     }
 }
 
