@@ -119,6 +119,13 @@ pub struct RecordCounts {
     pub warn: u64,
 }
 
+/// A column whose distinct values a filter offers to choose from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Facet {
+    EventType,
+    ResourceType,
+}
+
 /// A page of events, newest first (or oldest first when `ascending`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EventQuery {

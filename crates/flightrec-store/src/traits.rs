@@ -32,6 +32,20 @@ pub trait RecordStore: Send + Sync + 'static {
     fn count_records(&self, tenant: &str, filter: &EventFilter)
     -> Result<RecordCounts, StoreError>;
 
+    /// The distinct values of a column across the tenant's log, sorted.
+    fn distinct_values(&self, tenant: &str, facet: Facet) -> Result<Vec<String>, StoreError>;
+
+    /// How many records have a `time` in `[since, until)` (normalised
+    /// times; `None` is unbounded), and how many of those failed or warned:
+    /// the same as `count_records` with only a window, but quick over any
+    /// window of any log.
+    fn window_counts(
+        &self,
+        tenant: &str,
+        since: Option<&str>,
+        until: Option<&str>,
+    ) -> Result<RecordCounts, StoreError>;
+
     /// Runs, most recently active first.
     fn runs(&self, tenant: &str, query: &RunQuery) -> Result<Page<RunSummary>, StoreError>;
 

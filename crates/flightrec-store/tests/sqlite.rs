@@ -90,6 +90,32 @@ fn records_survive_reopening() {
 }
 
 #[test]
+fn opening_a_version_3_store_counts_its_records() {
+    let (dir, store) = fresh();
+    append(
+        &store,
+        "t",
+        vec![
+            json!({"type": "x", "time": "2026-11-20T10:00:00Z"}),
+            json!({"type": "x", "time": "2026-11-21T10:00:00Z", "status": "fail"}),
+        ],
+    );
+    drop(store);
+    // Back to the schema before the hourly counts.
+    let conn = rusqlite::Connection::open(dir.path().join("data/flightrec.db")).unwrap();
+    conn.execute_batch("DROP TRIGGER records_counted; DROP TABLE record_counts;")
+        .unwrap();
+    conn.pragma_update(None, "user_version", 3).unwrap();
+    drop(conn);
+    let store = reopen(&dir);
+    let counts = store.window_counts("t", None, None).unwrap();
+    assert_eq!((counts.total, counts.fail), (2, 1));
+    append(&store, "t", vec![json!({"type": "x", "status": "warn"})]);
+    let counts = store.window_counts("t", None, None).unwrap();
+    assert_eq!((counts.total, counts.fail, counts.warn), (3, 1, 1));
+}
+
+#[test]
 fn triggers_refuse_update_and_delete() {
     let (dir, store) = fresh();
     append(

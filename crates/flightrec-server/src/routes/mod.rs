@@ -15,6 +15,7 @@ pub mod run_state;
 pub mod run_tree;
 pub mod runs;
 pub mod settings;
+pub mod stats;
 pub mod users;
 pub mod webhooks;
 
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(users::router())
         .merge(settings::router())
+        .merge(stats::router())
         .merge(admin::router())
         .merge(agents::router())
         .merge(rules::router())

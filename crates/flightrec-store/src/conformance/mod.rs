@@ -9,7 +9,7 @@ pub use guardrails::*;
 
 use crate::*;
 use flightrec_core::clock::SystemClock;
-use flightrec_core::event::{Limits, parse_event, parse_time};
+use flightrec_core::event::{Limits, format_time, parse_event, parse_time};
 use flightrec_core::log::Signer;
 use flightrec_core::record::{Receipt, SealedEvent};
 use flightrec_core::secret::Secret;
@@ -47,6 +47,10 @@ pub fn all<S: Store>() -> Vec<Check<S>> {
         ("run_records_in_run_order", run_records_in_run_order::<S>),
         ("tenants_users_and_keys", tenants_users_and_keys::<S>),
         ("counts_types_and_offsets", counts_types_and_offsets::<S>),
+        (
+            "summaries_agree_with_the_records",
+            summaries_agree_with_the_records::<S>,
+        ),
         ("checkpoints_and_proofs", checkpoints_and_proofs::<S>),
         (
             "failed_batch_leaves_no_trace",
@@ -779,6 +783,95 @@ pub fn counts_types_and_offsets<S: Store>(store: &S) {
         .collect();
     assert_eq!(ids, ["c", "b"]);
     assert!(second_page.more);
+}
+
+/// The quick totals for a window equal counting the window's records, at
+/// every kind of edge: inside one hour, across hours, days and a year, on
+/// an hour's first instant, open at either end, and empty; and the
+/// distinct values of the filterable columns are those of the records.
+pub fn summaries_agree_with_the_records<S: Store>(store: &S) {
+    let times = [
+        "2026-12-31T22:59:59.999999Z",
+        "2026-12-31T23:00:00Z",
+        "2026-12-31T23:15:00Z",
+        "2026-12-31T23:59:59.999999Z",
+        "2027-01-01T00:00:00Z",
+        "2027-01-01T00:30:00Z",
+        "2027-01-01T03:10:00Z",
+        "2027-01-02T12:00:00Z",
+    ];
+    let statuses = ["ok", "fail", "warn"];
+    let events = times
+        .iter()
+        .enumerate()
+        .flat_map(|(i, t)| {
+            (0..=i).map(move |j| json!({"type": "x", "time": t, "status": statuses[(i + j) % 3]}))
+        })
+        .collect();
+    append(store, "t", events);
+    append(store, "u", vec![json!({"type": "x", "time": times[2]})]);
+    let bounds = [
+        None,
+        Some("2026-01-01T00:00:00Z"),
+        Some("2026-12-31T23:00:00Z"),
+        Some("2026-12-31T23:10:00Z"),
+        Some("2026-12-31T23:15:00Z"),
+        Some("2026-12-31T23:40:00Z"),
+        Some("2027-01-01T00:00:00Z"),
+        Some("2027-01-01T00:30:00.000001Z"),
+        Some("2027-01-01T05:00:00Z"),
+        Some("2030-01-01T00:00:00Z"),
+    ];
+    let normal = |b: Option<&str>| b.map(|t| format_time(&parse_time(t).unwrap()));
+    for since in bounds {
+        for until in bounds {
+            let (since, until) = (normal(since), normal(until));
+            let full = store
+                .count_records(
+                    "t",
+                    &EventFilter {
+                        since: since.clone(),
+                        until: until.clone(),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+            let quick = store
+                .window_counts("t", since.as_deref(), until.as_deref())
+                .unwrap();
+            assert_eq!(quick, full, "window {since:?} .. {until:?}");
+        }
+    }
+    append(
+        store,
+        "t",
+        vec![
+            json!({"type": "edit_file", "resource": {"type": "file", "id": "a.rs"}}),
+            json!({"type": "key.created", "resource": {"type": "api_key", "id": "k1"}}),
+            json!({"type": "edit_file", "resource": {"type": "file", "id": "b.rs"}}),
+        ],
+    );
+    assert_eq!(
+        store.distinct_values("t", Facet::EventType).unwrap(),
+        ["edit_file", "key.created", "x"]
+    );
+    assert_eq!(
+        store.distinct_values("t", Facet::ResourceType).unwrap(),
+        ["api_key", "file"]
+    );
+    assert!(
+        store
+            .distinct_values("nobody", Facet::EventType)
+            .unwrap()
+            .is_empty()
+    );
+    let all = store.window_counts("t", None, None).unwrap();
+    assert_eq!(all.total, 39);
+    assert_eq!(store.window_counts("u", None, None).unwrap().total, 1);
+    assert_eq!(
+        store.window_counts("nobody", None, None).unwrap(),
+        RecordCounts::default()
+    );
 }
 
 pub fn checkpoints_and_proofs<S: Store>(store: &S) {

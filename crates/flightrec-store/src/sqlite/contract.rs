@@ -36,6 +36,23 @@ impl crate::RecordStore for SqliteStore {
         self.query_counts(tenant, filter)
     }
 
+    fn distinct_values(
+        &self,
+        tenant: &str,
+        facet: crate::Facet,
+    ) -> Result<Vec<String>, StoreError> {
+        self.query_distinct(tenant, facet)
+    }
+
+    fn window_counts(
+        &self,
+        tenant: &str,
+        since: Option<&str>,
+        until: Option<&str>,
+    ) -> Result<crate::RecordCounts, StoreError> {
+        self.query_window_counts(tenant, since, until)
+    }
+
     fn runs(
         &self,
         tenant: &str,

@@ -8,6 +8,7 @@ mod access;
 mod alerts;
 mod append;
 mod contract;
+mod counts;
 mod guardrails;
 mod heads;
 mod log;

@@ -1,0 +1,65 @@
+//! `/v1/stats`: totals for a time window — what the dashboard's cards show.
+
+use crate::auth::{Permission, Principal};
+use crate::error::ApiResult;
+use crate::params::Params;
+use crate::state::AppState;
+use axum::extract::{RawQuery, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use flightrec_core::event::{format_time, parse_time, parse_window_start};
+use flightrec_store::RecordCounts;
+use serde_json::{Value, json};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/stats", get(stats))
+}
+
+async fn stats(
+    State(state): State<AppState>,
+    principal: Principal,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    principal.require(Permission::Read)?;
+    let mut params = Params::parse(raw.as_deref())?;
+    let now = state.clock().now();
+    let since = params
+        .take_parsed("since", |v| parse_window_start(v, now))?
+        .flatten()
+        .map(|t| format_time(&t));
+    let until = params
+        .take_parsed("until", parse_time)?
+        .map(|t| format_time(&t));
+    params.finish()?;
+    let counts = window_counts(&state, &principal.tenant, since.clone(), until.clone()).await?;
+    Ok(Json(json!({
+        "since": since,
+        "until": until,
+        "total": counts.total,
+        "fail": counts.fail,
+        "warn": counts.warn,
+        "failure_rate": rate(counts.fail, counts.total),
+        "warn_rate": rate(counts.warn, counts.total),
+    })))
+}
+
+/// The tenant's totals for `[since, until)`.
+pub async fn window_counts(
+    state: &AppState,
+    tenant: &str,
+    since: Option<String>,
+    until: Option<String>,
+) -> ApiResult<RecordCounts> {
+    let tenant = tenant.to_owned();
+    state
+        .blocking(move |store| store.window_counts(&tenant, since.as_deref(), until.as_deref()))
+        .await
+}
+
+fn rate(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
