@@ -12,6 +12,7 @@ pub mod auth;
 mod body;
 pub mod bootstrap;
 mod cursor;
+mod dashboard;
 pub mod demo;
 pub mod error;
 pub mod guardrails;
@@ -36,6 +37,7 @@ use tokio::net::TcpListener;
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     routes::router()
+        .merge(dashboard::router())
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))

@@ -10,6 +10,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
+use flightrec_core::event::parse_time;
 use flightrec_core::record::StoredRecord;
 use flightrec_store::{RunRecordsQuery, Store, StoreError};
 use serde_json::{Value, json};
@@ -53,6 +54,10 @@ struct Span {
     fails: u64,
     /// The first event's tool, verb or type: what the span did.
     name: String,
+    /// When its first event began and its last ended (time plus
+    /// `duration_ms`), in Unix milliseconds.
+    start_ms: i64,
+    end_ms: i64,
 }
 
 async fn tree(
@@ -80,10 +85,17 @@ async fn tree(
             continue;
         };
         let span = spans.entry(span_id.clone()).or_default();
+        let body = r.parsed_body().ok().flatten();
+        let start_ms = parse_time(&h.time).map_or(0, |t| t.timestamp_millis());
+        let took = body.as_ref().and_then(|b| b.duration_ms).unwrap_or(0.0);
         if span.events.is_empty() {
             span.first_time = h.time.clone();
-            span.name = name_of(r);
+            span.name = body
+                .and_then(|b| b.tool.or(b.verb))
+                .unwrap_or_else(|| h.event_type.clone());
+            span.start_ms = start_ms;
         }
+        span.end_ms = span.end_ms.max(start_ms + took.max(0.0) as i64);
         span.last_time = h.time.clone();
         span.events.push(h.seq);
         span.parent = span.parent.take().or_else(|| h.parent_span_id.clone());
@@ -128,6 +140,7 @@ async fn tree(
             "name": s.name,
             "first_time": s.first_time,
             "last_time": s.last_time,
+            "duration_ms": s.end_ms - s.start_ms,
             "status": if s.fails > 0 { "fail" } else { "ok" },
             "events": s.events,
             "children": kids,
@@ -147,12 +160,6 @@ async fn tree(
         "events_without_span": loose,
         "event_count": records.len(),
     })))
-}
-
-fn name_of(r: &StoredRecord) -> String {
-    let body = r.parsed_body().ok().flatten();
-    body.and_then(|b| b.tool.or(b.verb))
-        .unwrap_or_else(|| r.header.event_type.clone())
 }
 
 async fn parents(

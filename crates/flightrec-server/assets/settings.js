@@ -1,0 +1,51 @@
+// Settings: API keys, agents, compliance packs and rules, webhooks and
+// people, each listed from the API; creating and removing goes through the
+// forms and buttons of forms.js, after which the lists are read again.
+
+import { api, enc } from './api.js';
+import { h, replace, time } from './dom.js';
+
+const canManage = Boolean(document.querySelector('form[data-api]'));
+
+const button = (label, call, confirm, body) =>
+  canManage ? h('button', { type: 'button', 'data-api': call, 'data-confirm': confirm, 'data-body': body, 'data-stay': true }, label) : null;
+
+const lists = {
+  keys: ['/v1/auth/api-keys', 'api_keys', (k) => h('tr', { dataset: { id: k.id } },
+    h('td', {}, k.name), h('td', {}, h('code', {}, k.prefix)), h('td', {}, k.scopes.join(', ')),
+    h('td', {}, k.agent_id ?? ''), h('td', {}, time(k.created_at)), h('td', {}, k.last_used_at ? time(k.last_used_at) : 'never'),
+    h('td', {}, k.revoked_at ? 'revoked' : 'active'),
+    h('td', {}, k.revoked_at ? null : button('Revoke', `DELETE /v1/auth/api-keys/${enc(k.id)}`, `Revoke the key “${k.name}”? Anything using it stops at once.`)))],
+  agents: ['/v1/agents', 'agents', (a) => h('tr', {},
+    h('td', {}, a.name), h('td', {}, h('code', {}, a.id)), h('td', {}, time(a.createdAt)))],
+  packs: ['/v1/compliance-rules/packs', 'packs', (p) => h('tr', {},
+    h('td', {}, h('strong', {}, p.name)), h('td', {}, p.description, ` (${p.rules.length} rules)`),
+    h('td', {}, button('Install', 'POST /v1/compliance-rules/packs', null, JSON.stringify({ packId: p.id }))))],
+  rules: ['/v1/compliance-rules', 'rules', (r) => h('tr', {},
+    h('td', {}, r.name ?? r.id), h('td', {}, r.pack ?? 'custom'), h('td', {}, h('span', { class: `badge ${r.severity}` }, r.severity)),
+    h('td', {}, h('code', {}, r.detector ?? r.pattern ?? '')), h('td', {}, r.redact ? 'yes' : 'no'),
+    h('td', {}, button('Delete', `DELETE /v1/compliance-rules/${enc(r.id)}`, `Delete the rule “${r.name ?? r.id}”?`)))],
+  webhooks: ['/v1/webhooks', 'webhooks', (w) => h('tr', {},
+    h('td', {}, h('code', {}, w.url)), h('td', {}, w.events.join(', ')), h('td', {}, time(w.created_at)),
+    h('td', {}, button('Delete', `DELETE /v1/webhooks/${enc(w.id)}`, `Stop sending to ${w.url}?`)))],
+  users: ['/v1/users', 'users', (u) => h('tr', {},
+    h('td', {}, u.email), h('td', {}, u.name ?? ''), h('td', {}, u.role), h('td', {}, time(u.created_at)),
+    h('td', {}, button('Remove', `DELETE /v1/users/${enc(u.id)}`, `Remove ${u.email}? They are signed out at once.`)))],
+};
+
+async function load(name) {
+  const [path, field, row] = lists[name];
+  const body = document.querySelector(`tbody[data-list="${name}"]`);
+  const columns = body.closest('table').querySelectorAll('th').length;
+  const note = (text, cls) => h('tr', {}, h('td', { colspan: columns, class: cls }, text));
+  try {
+    const items = (await api('GET', path))[field];
+    replace(body, items.length ? items.map(row) : note('None yet.', 'empty'));
+  } catch (e) {
+    replace(body, note(e.status === 403 ? 'Only admins and owners can see these.' : e.message, 'note'));
+  }
+}
+
+const loadAll = () => Object.keys(lists).forEach(load);
+document.addEventListener('api:done', loadAll);
+loadAll();

@@ -1,0 +1,112 @@
+//! Pages whose content the scripts fetch from the API (trace, alerts,
+//! settings), the sign-in page, the integrity page and the error page.
+
+use super::viewer::{Chrome, PageResult, Viewer, render};
+use crate::auth::Permission;
+use crate::routes::log::latest;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    next: String,
+}
+
+pub async fn login(RawQuery(raw): RawQuery) -> PageResult {
+    let next = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "next")
+        .map(|(_, v)| v.into_owned())
+        // Only a path on this site: never a way to send someone elsewhere.
+        .filter(|v| v.starts_with('/') && !v.starts_with("//") && !v.contains('\\'))
+        .unwrap_or_else(|| "/".into());
+    render(&LoginPage { next })
+}
+
+#[derive(Template)]
+#[template(path = "trace.html")]
+struct TracePage {
+    chrome: Chrome,
+    run_id: String,
+}
+
+pub async fn trace(viewer: Viewer, Path(run_id): Path<String>) -> PageResult {
+    viewer.require(Permission::Read)?;
+    render(&TracePage {
+        chrome: viewer.chrome(format!("Trace of {run_id}"), "runs"),
+        run_id,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "alerts.html")]
+struct AlertsPage {
+    chrome: Chrome,
+}
+
+pub async fn alerts(viewer: Viewer) -> PageResult {
+    viewer.require(Permission::Read)?;
+    render(&AlertsPage {
+        chrome: viewer.chrome("Alerts", "alerts"),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "integrity.html")]
+struct IntegrityPage {
+    chrome: Chrome,
+    /// The newest signed checkpoint, and its tree size.
+    checkpoint: Option<(String, u64)>,
+    public_key: String,
+    /// The record to check, when the link named one.
+    event: String,
+}
+
+pub async fn integrity(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    viewer.require(Permission::Read)?;
+    let checkpoint = match latest(&state, &viewer.principal).await {
+        Ok(cp) => Some((cp.note, cp.size)),
+        Err(e) if e.status == axum::http::StatusCode::NOT_FOUND => None,
+        Err(e) => return Err(e.into()),
+    };
+    let public_key = state
+        .checkpointing()
+        .verifier(&viewer.principal.tenant)
+        .map(|k| k.to_key_string())
+        .map_err(|e| crate::error::ApiError::internal("no verifier key", &e))?;
+    let event = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "event")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    render(&IntegrityPage {
+        chrome: viewer.chrome("Integrity", "integrity"),
+        checkpoint,
+        public_key,
+        event,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    chrome: Chrome,
+}
+
+pub async fn settings(viewer: Viewer) -> PageResult {
+    viewer.require(Permission::Read)?;
+    render(&SettingsPage {
+        chrome: viewer.chrome("Settings", "settings"),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub status: u16,
+    pub message: String,
+}
