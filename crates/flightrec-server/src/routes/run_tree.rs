@@ -87,7 +87,11 @@ async fn tree(
         let span = spans.entry(span_id.clone()).or_default();
         let body = r.parsed_body().ok().flatten();
         let start_ms = parse_time(&h.time).map_or(0, |t| t.timestamp_millis());
-        let took = body.as_ref().and_then(|b| b.duration_ms).unwrap_or(0.0);
+        let took = body
+            .as_ref()
+            .and_then(|b| b.duration_ms.as_ref())
+            .and_then(serde_json::Number::as_f64)
+            .unwrap_or(0.0);
         if span.events.is_empty() {
             span.first_time = h.time.clone();
             span.name = body
