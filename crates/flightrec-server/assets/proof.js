@@ -75,7 +75,10 @@ export function parseNote(note) {
 
 /// A C2SP verifier key: `<name>+<key id hex>+<base64(0x01 ‖ key)>`.
 export function parseVerifierKey(vkey) {
-  const [name, id, key] = vkey.trim().split('+');
+  // Split at the first two '+' only: base64 has '+' of its own.
+  const m = vkey.trim().match(/^([^+]+)\+([0-9a-f]{8})\+(.+)$/);
+  if (!m) throw new Error('the public key is not a verifier key (name+id+key)');
+  const [, name, id, key] = m;
   const raw = fromBase64(key);
   if (raw[0] !== 1 || raw.length !== 33) throw new Error('only Ed25519 verifier keys are understood');
   return { name, keyId: fromHex(id), key: raw.slice(1) };

@@ -1,0 +1,306 @@
+// The dashboard, end to end: the real server (demo loaded, plus a few
+// seeded records), Debian's Chromium through playwright-core. Every check
+// compares what the page shows with what the API answers.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import { OWNER, parseCsv, startServer } from './server.mjs';
+
+const RUN = 'demo-run-fix-pagination';
+const XSS = '<script>alert(1)</script>';
+const artifacts = new URL('../artifacts/', import.meta.url).pathname;
+mkdirSync(artifacts, { recursive: true });
+
+let server;
+let browser;
+let page;
+const problems = [];
+
+const shoot = (name) => page.screenshot({ path: `${artifacts}${name}.png`, fullPage: true });
+const rowCount = () => page.locator('#records tr.record').count();
+const apiCount = async (query) => (await server.get(`/v1/events?${query}&limit=50`)).events.length;
+
+before(async () => {
+  server = await startServer();
+  const now = Date.now();
+  await server.post('/v1/events', {
+    type: 'tool_call', tool: 'bash', actor: { type: 'system', id: 'xss-bot' },
+    resource: { type: 'document', id: 'doc-xss-1' }, content: XSS, message: '<img src=x id=injected>',
+  });
+  await server.post('/v1/events', {
+    type: 'user_input', time: new Date(now - 3 * 86400_000).toISOString(), message: 'an old request',
+    actor: { type: 'human', id: 'u-old', email: 'old@test.invalid' },
+  });
+  // More than a page of the table.
+  await server.post('/v1/events/batch', Array.from({ length: 60 }, (_, i) => ({
+    type: 'llm_call', agent_id: 'batch-agent', run_id: 'nightly', verb: 'llm:chat', input: { prompt: `step ${i}` },
+  })));
+  await server.post('/v1/compliance-rules/packs', { packId: 'gdpr' });
+  await server.post('/v1/events', { type: 'tool_result', run_id: 'support-1', output: 'write to jane.doe@example.org' });
+
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, acceptDownloads: true });
+  page = await context.newPage();
+  // Any script error, CSP violation or dialog (an injected alert) fails the suite.
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().includes('status of 4')) problems.push(`console: ${m.text()}`);
+  });
+  page.on('dialog', async (d) => {
+    if (d.type() === 'confirm') return d.accept();
+    problems.push(`dialog: ${d.message()}`);
+    await d.dismiss();
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+describe('the dashboard', () => {
+  it('signs in and comes back to the page asked for', async () => {
+    await page.goto(`${server.base}/runs`);
+    assert.match(page.url(), /\/login\?next=%2Fruns$/);
+    await shoot('login');
+    await page.fill('input[name=email]', OWNER.email);
+    await page.fill('input[name=password]', 'wrong password');
+    await page.click('button[type=submit]');
+    await page.locator('#login .error').waitFor({ state: 'visible' });
+    await page.fill('input[name=password]', OWNER.password);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${server.base}/runs`);
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name === 'fr_session');
+    assert.ok(session.httpOnly, 'the session cookie is HttpOnly');
+    assert.equal(session.sameSite, 'Strict');
+    await shoot('runs');
+  });
+
+  it('shows hero cards equal to the API totals', async () => {
+    await page.goto(`${server.base}/`);
+    const stats = await server.get('/v1/stats?since=24h');
+    assert.ok(stats.fail > 0 && stats.warn > 0, 'the demo has failures and warnings');
+    assert.equal(await page.textContent('#card-total .value'), String(stats.total));
+    assert.equal(await page.textContent('#card-fail .value'), String(stats.fail));
+    assert.equal(await page.textContent('#card-warn .value'), String(stats.warn));
+    await page.selectOption('select[name=since]', 'all');
+    await page.waitForURL(/since=all/);
+    const all = await server.get('/v1/stats?since=all');
+    assert.equal(await page.textContent('#card-total .value'), String(all.total));
+    assert.ok(all.total > stats.total, 'the old record counts only in the wider window');
+    await shoot('audit');
+  });
+
+  it('narrows the rows with each filter, shows a chip, and restores them when it is removed', async () => {
+    await page.goto(`${server.base}/`);
+    const all = await rowCount();
+    assert.equal(all, await apiCount('since=24h'));
+    const filters = [
+      ['select[name=type]', 'edit_file', 'type=edit_file', 'Action: edit_file'],
+      ['select[name=resource_type]', 'api_key', 'resource_type=api_key', 'Resource type: api_key'],
+      ['select[name=actor_type]', 'human', 'actor_type=human', 'Actor type: human'],
+      ['select[name=since]', '7d', 'since=7d', 'When: Last 7 days'],
+    ];
+    for (const [select, value, query, chip] of filters) {
+      await page.selectOption(select, value);
+      await page.waitForURL((url) => url.search.includes(query));
+      const expected = await apiCount(query.startsWith('since') ? query : `${query}&since=24h`);
+      assert.equal(await rowCount(), expected, `rows for ${query}`);
+      if (query.startsWith('since')) {
+        // Both windows fill a page; the wider one holds more.
+        const total = (await server.get(`/v1/stats?${query}`)).total;
+        assert.equal(await page.textContent('#card-total .value'), String(total));
+        assert.ok(total > (await server.get('/v1/stats?since=24h')).total, `${query} widens the window`);
+      } else {
+        assert.notEqual(expected, all, `${query} changes the rows`);
+      }
+      await page.locator('.chip', { hasText: chip }).waitFor();
+      await page.click(`.chip:has-text("${chip}") a`);
+      await page.waitForURL((url) => !url.search.includes(query));
+      assert.equal(await rowCount(), all, `removing ${chip} restores the rows`);
+    }
+    // Text filters apply on Enter.
+    for (const [input, value, query, chip] of [
+      ['input[name=actor]', 'admin@example.com', 'actor=admin%40example.com', 'Actor: admin@example.com'],
+      ['input[name=q]', 'pagination', 'q=pagination', 'Search: pagination'],
+    ]) {
+      await page.fill(input, value);
+      await page.press(input, 'Enter');
+      await page.waitForURL((url) => url.search.includes(query));
+      const expected = await apiCount(`${query}&since=24h`);
+      assert.equal(await rowCount(), expected, `rows for ${query}`);
+      assert.notEqual(expected, all);
+      await page.locator('.chip', { hasText: chip }).waitFor();
+      if (input.includes('q')) await shoot('audit-filtered');
+      await page.click('a.clear');
+      await page.waitForURL(`${server.base}/`);
+      assert.equal(await rowCount(), all);
+    }
+  });
+
+  it('opens a row to its whole payload', async () => {
+    await page.goto(`${server.base}/?type=key.revoked`);
+    const row = page.locator('#records tr.record').first();
+    const id = await row.getAttribute('data-id');
+    await row.locator('button.expand').click();
+    const payload = page.locator('#records tr.payload:not([hidden]) pre.json');
+    await payload.waitFor();
+    const shown = JSON.parse(await payload.textContent());
+    assert.deepEqual(shown, await server.get(`/v1/events/${encodeURIComponent(id)}`));
+    assert.ok(shown.metadata.before && shown.metadata.after, 'before and after are there');
+    await shoot('audit-expanded');
+  });
+
+  it('pages through every record with a cursor', async () => {
+    await page.goto(`${server.base}/?since=all`);
+    const total = (await server.get('/v1/stats?since=all')).total;
+    const seen = new Set();
+    for (let pages = 0; ; pages++) {
+      assert.ok(pages < 10);
+      for (const id of await page.locator('#records tr.record').evaluateAll((rows) => rows.map((r) => r.dataset.id))) seen.add(id);
+      if (!(await page.locator('#older').count())) break;
+      await Promise.all([page.waitForURL(/cursor=/), page.click('#older')]);
+      assert.ok(page.url().includes('since=all'), 'the filters stay on the next page');
+    }
+    assert.equal(seen.size, total);
+  });
+
+  it('exports every matching record as CSV', async () => {
+    await page.goto(`${server.base}/?since=all`);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+    const rows = parseCsv(readFileSync(await download.path(), 'utf8'));
+    const header = rows.shift();
+    assert.ok(header.includes('metadata') && header.includes('id'), `columns: ${header}`);
+    const total = (await server.get('/v1/stats?since=all')).total;
+    assert.equal(rows.length, total);
+    assert.ok(total > 50, 'more than one page of the table');
+  });
+
+  it('renders a record full of markup as text', async () => {
+    await page.goto(`${server.base}/?q=xss-bot`);
+    await page.locator('#records button.expand').first().click();
+    const payload = await page.locator('#records tr.payload:not([hidden]) pre.json').textContent();
+    assert.ok(payload.includes(XSS), 'the script tag shows as text');
+    assert.equal(await page.locator('#injected').count(), 0, 'no element was injected');
+    assert.equal(await page.locator('main script').count(), 0);
+    await shoot('audit-xss');
+  });
+
+  it('plays, pauses, seeks, changes speed and steps through a run', async () => {
+    await page.goto(`${server.base}/runs/${RUN}`);
+    const shown = () => page.locator('#run').getAttribute('data-shown');
+    await page.waitForFunction(() => document.querySelector('#run').dataset.shown === '0');
+    await page.selectOption('#speed', '4');
+    assert.equal(await page.locator('#run').getAttribute('data-speed'), '4');
+    await page.click('#play');
+    await page.waitForFunction(() => Number(document.querySelector('#run').dataset.shown) >= 2);
+    await page.click('#play');
+    assert.equal(await page.getAttribute('#play', 'aria-pressed'), 'false');
+    const paused = await shown();
+    await page.waitForTimeout(1500);
+    assert.equal(await shown(), paused, 'paused means paused');
+    // Seek with the scrubber to the time of event 12.
+    const offset = await page.locator('button.step[data-index="12"]').getAttribute('data-offset');
+    await page.locator('#scrubber').fill(offset);
+    await page.waitForFunction(() => document.querySelector('#run').dataset.shown === '12');
+    await page.click('#next');
+    await page.waitForFunction(() => document.querySelector('#run').dataset.shown === '13');
+    await page.click('#prev');
+    await page.click('#prev');
+    await page.waitForFunction(() => document.querySelector('#run').dataset.shown === '11');
+  });
+
+  it('shows, at an event, the file content and diff of GET /v1/runs/{id}/state', async () => {
+    const end = await server.get(`/v1/runs/${RUN}/state`);
+    const edits = end.changes.filter((c) => c.kind === 'edit' && c.applied && c.diff);
+    assert.ok(edits.length > 0, 'the demo edits a file');
+    for (const change of edits) {
+      await page.click(`button.step[data-index="${change.index}"]`);
+      await page.waitForFunction((i) => document.querySelector('#run').dataset.shown === String(i), change.index);
+      const state = await server.get(`/v1/runs/${RUN}/state?event=${change.index}`);
+      assert.equal(await page.getAttribute('#file-name', 'data-path'), change.path);
+      assert.equal(await page.textContent('#file-content'), state.files[change.path].content);
+      const last = state.changes.filter((c) => c.path === change.path).at(-1);
+      assert.equal(await page.textContent('#file-diff'), last.diff);
+      assert.equal(await page.locator('#context > li').count(), state.context.length);
+    }
+    await shoot('run');
+  });
+
+  it('renders the span tree', async () => {
+    await page.click('a:has-text("Trace")');
+    await page.waitForURL(`${server.base}/runs/${RUN}/trace`);
+    await page.locator('#span-tree').waitFor();
+    const tree = await server.get(`/v1/runs/${RUN}/tree`);
+    const count = (spans) => spans.reduce((n, s) => n + 1 + count(s.children), 0);
+    assert.equal(await page.locator('#span-tree > li').count(), count(tree.spans));
+    assert.ok(await page.locator('#span-tree li[data-depth="1"]').count() > 0, 'children are nested');
+    await shoot('trace');
+  });
+
+  it('checks a record\'s inclusion proof in the browser', async () => {
+    const { events } = await server.get('/v1/events?limit=1&type=edit_file');
+    await page.goto(`${server.base}/integrity?event=${encodeURIComponent(events[0].id)}`);
+    await page.waitForFunction(() => /Verified|Not verified/.test(document.querySelector('#verdict').textContent));
+    assert.match(await page.textContent('#verdict'), /^Verified: record \d+ is in the signed log/);
+    assert.equal(await page.locator('#steps li.nopass').count(), 0);
+    assert.ok(await page.locator('#steps li.pass').count() >= 6);
+    await shoot('integrity');
+    // A proof tampered with on the way is caught, at the step it breaks.
+    await page.route('**/v1/events/*?proof=true', async (route) => {
+      const response = await route.fetch();
+      const body = await response.json();
+      body.proof.hashes[0] = body.proof.hashes[0].replace(/^./, (c) => (c === '0' ? '1' : '0'));
+      await route.fulfill({ response, json: body });
+    });
+    await page.click('#verify button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('#verdict').className === 'nopass');
+    assert.match(await page.textContent('#steps li.nopass'), /Root matches the signed checkpoint/);
+    await page.unroute('**/v1/events/*?proof=true');
+    // A record that is not there is not verified.
+    await page.fill('input[name=event]', 'no-such-record');
+    await page.click('#verify button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('#verdict').className === 'nopass');
+  });
+
+  it('lists alerts and resolves one', async () => {
+    await page.goto(`${server.base}/alerts`);
+    const open = (await server.get('/v1/alerts?status=open')).alerts;
+    assert.ok(open.length > 0, 'the GDPR pack raised an alert');
+    await page.locator('#alerts tbody tr[data-id]').first().waitFor();
+    assert.equal(await page.locator('#alerts tbody tr[data-id]').count(), open.length);
+    await shoot('alerts');
+    const id = await page.locator('#alerts tbody tr[data-id]').first().getAttribute('data-id');
+    await page.click(`#alerts tr[data-id="${id}"] button.resolve`);
+    await page.waitForFunction((id) => !document.querySelector(`#alerts tr[data-id="${id}"]`), id);
+    assert.equal((await server.get(`/v1/alerts/${id}`)).status, 'resolved');
+  });
+
+  it('creates an API key, shows it once, and revokes it', async () => {
+    await page.goto(`${server.base}/settings`);
+    await page.fill('#keys input[name=name]', 'from-the-browser');
+    await page.check('#keys input[value=read]');
+    await page.click('#keys button[type=submit]');
+    await page.locator('#secret').waitFor({ state: 'visible' });
+    const secret = await page.textContent('#secret-value');
+    assert.match(secret, /^fr_/);
+    const row = page.locator('#keys tr', { hasText: 'from-the-browser' });
+    await row.waitFor();
+    await shoot('settings');
+    await row.locator('button:has-text("Revoke")').click();
+    await page.locator('#keys tr', { hasText: 'from-the-browser' }).locator('text=revoked').waitFor();
+    const keys = (await server.get('/v1/auth/api-keys')).api_keys;
+    assert.ok(keys.find((k) => k.name === 'from-the-browser').revoked_at);
+    assert.ok(!(await page.content()).includes(secret) || (await page.isVisible('#secret')), 'the secret is only in the once-only box');
+  });
+
+  it('had no script errors, CSP violations or dialogs', () => {
+    assert.deepEqual(problems, []);
+  });
+});

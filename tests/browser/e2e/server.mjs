@@ -1,0 +1,90 @@
+// The real flightrec binary on a free port, over a fresh store with the
+// demo loaded, and a client for its API.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const OWNER = { email: 'owner@test.invalid', password: 'correct horse battery staple' };
+export const API_KEY = 'fr_browser_test_key_0123456789abcdef0123';
+
+export async function startServer() {
+  const bin = process.env.FLIGHTREC_BIN;
+  if (!bin) throw new Error('FLIGHTREC_BIN is not set: run tests/browser/run');
+  const dir = mkdtempSync(join(tmpdir(), 'flightrec-e2e-'));
+  const child = spawn(bin, ['serve', '--demo', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data')], {
+    env: {
+      ...process.env,
+      FLIGHTREC_BOOTSTRAP_API_KEY: API_KEY,
+      FLIGHTREC_BOOTSTRAP_ADMIN_EMAIL: OWNER.email,
+      FLIGHTREC_BOOTSTRAP_ADMIN_PASSWORD: OWNER.password,
+      FLIGHTREC_LOG: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const base = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the server did not start within 30 s')), 30_000);
+    child.once('exit', (code) => reject(new Error(`the server exited (${code}) before listening`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const m = line.match(/^flightrec listening on (\S+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+  });
+  const call = async (method, path, body) => {
+    const response = await fetch(base + path, {
+      method,
+      headers: { Authorization: `Bearer ${API_KEY}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return text && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
+  };
+  return {
+    base,
+    get: (path) => call('GET', path),
+    post: (path, body) => call('POST', path, body),
+    stop() {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/// RFC 4180 CSV: quoted fields may hold commas, quotes and newlines.
+export function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  if (field !== '' || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
