@@ -23,7 +23,8 @@ const WINDOWS: [(&str, &str); 5] = [
     ("30d", "Last 30 days"),
     ("all", "All time"),
 ];
-const ACTOR_TYPES: [(&str, &str); 3] = [("human", "Human"), ("agent", "Agent"), ("system", "System")];
+const ACTOR_TYPES: [(&str, &str); 3] =
+    [("human", "Human"), ("agent", "Agent"), ("system", "System")];
 
 /// The filters a chip can show, with the words it shows them with.
 const CHIPS: &[(&str, &str)] = &[
@@ -105,7 +106,9 @@ pub async fn page(
             _ => filters.push((k, v)),
         }
     }
-    let window = value_of(&filters, "since").unwrap_or(DEFAULT_WINDOW).to_owned();
+    let window = value_of(&filters, "since")
+        .unwrap_or(DEFAULT_WINDOW)
+        .to_owned();
     let mut with_window = filters.clone();
     if value_of(&filters, "since").is_none() {
         with_window.push(("since".into(), DEFAULT_WINDOW.into()));
@@ -142,15 +145,11 @@ pub async fn page(
             Ok(row(&event, record.header.seq, now))
         })
         .collect::<Result<Vec<_>, PageError>>()?;
-    let older = page
-        .more
-        .then(|| page.items.last())
-        .flatten()
-        .map(|last| {
-            let mut q = filters.clone();
-            q.push(("cursor".into(), cursor::encode("events", &last.header.seq)));
-            format!("/?{}", query(&q))
-        });
+    let older = page.more.then(|| page.items.last()).flatten().map(|last| {
+        let mut q = filters.clone();
+        q.push(("cursor".into(), cursor::encode("events", &last.header.seq)));
+        format!("/?{}", query(&q))
+    });
     let newest = before_seq.map(|_| format!("/?{}", query(&filters)));
 
     let without = |name: &str| {
@@ -158,7 +157,11 @@ pub async fn page(
         format!("/?{}", query(&rest))
     };
     let with_status = |status: &str| {
-        let mut q: Vec<_> = filters.iter().filter(|(k, _)| k != "status").cloned().collect();
+        let mut q: Vec<_> = filters
+            .iter()
+            .filter(|(k, _)| k != "status")
+            .cloned()
+            .collect();
         q.push(("status".into(), status.into()));
         format!("/?{}", query(&q))
     };

@@ -27,11 +27,16 @@ pub fn relative(time: &str, now: DateTime<Utc>) -> String {
 /// Who acted: the actor's email or name, else the agent, else "system".
 pub fn actor(event: &Value) -> String {
     let actor = &event["actor"];
-    [&actor["email"], &actor["name"], &actor["id"], &event["agent_id"]]
-        .into_iter()
-        .find_map(Value::as_str)
-        .unwrap_or("system")
-        .to_owned()
+    [
+        &actor["email"],
+        &actor["name"],
+        &actor["id"],
+        &event["agent_id"],
+    ]
+    .into_iter()
+    .find_map(Value::as_str)
+    .unwrap_or("system")
+    .to_owned()
 }
 
 /// `type:id-prefix`, or empty when the event names no resource.

@@ -117,10 +117,16 @@ pub async fn run(
                 return Ok(None);
             };
             let mut records: Vec<StoredRecord> = Vec::new();
-            walk_run(store, &tenant, &id, RunRecordsQuery::default(), &mut |page| {
-                records.extend_from_slice(page);
-                true
-            })?;
+            walk_run(
+                store,
+                &tenant,
+                &id,
+                RunRecordsQuery::default(),
+                &mut |page| {
+                    records.extend_from_slice(page);
+                    true
+                },
+            )?;
             Ok(Some((run, records)))
         })
         .await?

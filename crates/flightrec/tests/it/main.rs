@@ -4,6 +4,7 @@ mod access;
 mod api;
 mod cli;
 mod crash;
+mod dashboard;
 mod exports;
 mod guardrails;
 mod log;
