@@ -233,7 +233,22 @@ describe('the dashboard', () => {
     await shoot('run');
   });
 
+  it('grows a run that is still being written, live', async () => {
+    await server.post('/v1/events', { type: 'start', run_id: 'live-1', message: 'live run' });
+    await page.goto(`${server.base}/runs/live-1`);
+    await page.waitForFunction(() => document.querySelector('#run').dataset.shown === '0');
+    await server.post('/v1/events', { type: 'thinking', run_id: 'live-1', content: 'thinking live' });
+    await server.post('/v1/events', { type: 'read_file', run_id: 'live-1', input: { path: 'a.txt' }, output: 'hello' });
+    await page.waitForFunction(() => document.querySelectorAll('#timeline button.step').length === 3);
+    await page.click('button.step[data-index="2"]');
+    await page.waitForFunction(() => document.querySelector('#file-content').textContent === 'hello');
+    await server.post('/v1/events', { type: 'complete', run_id: 'live-1' });
+    await page.waitForFunction(() => document.querySelector('#run-status').textContent === 'completed');
+    assert.equal(await page.textContent('#run-count'), '4');
+  });
+
   it('renders the span tree', async () => {
+    await page.goto(`${server.base}/runs/${RUN}`);
     await page.click('a:has-text("Trace")');
     await page.waitForURL(`${server.base}/runs/${RUN}/trace`);
     await page.locator('#span-tree').waitFor();
