@@ -40,8 +40,10 @@ async function go(i, { fromScrubber = false } = {}) {
   if (!steps.length) return;
   i = Math.max(0, Math.min(steps.length - 1, i));
   if (current >= 0 && steps[current]) steps[current].removeAttribute('aria-current');
+  // Only the steps between the old point and the new change their look.
+  const [from, to] = current < i ? [Math.max(current, 0), i] : [i, current + 1];
+  for (let n = from; n < to && n < steps.length; n++) steps[n].classList.toggle('past', n < i);
   current = i;
-  steps.forEach((step, n) => step.classList.toggle('past', n < i));
   steps[i].setAttribute('aria-current', 'step');
   steps[i].scrollIntoView({ block: 'nearest' });
   if (!fromScrubber) scrubber.value = String(offset(i));

@@ -22,20 +22,24 @@ const EMAIL: &str = "bench@example.com";
 const PASSWORD: &str = "a benchmark password";
 const SPAN: Duration = Duration::from_secs(30 * 86_400);
 
-/// Where the store's events begin (Unix ms) and how far apart they are.
-static TIMELINE: OnceLock<(i64, f64)> = OnceLock::new();
+/// Where the store's events begin (Unix ms), how far apart they are, and
+/// how many there are.
+static TIMELINE: OnceLock<(i64, f64, usize)> = OnceLock::new();
 
 /// `support::event`, at its place on the 30-day timeline, with a few
-/// failures and warnings and some people among the agents.
+/// failures and warnings and some people among the agents. `batch_ingest`
+/// sends its batches last first, so event `i` gets the time of the
+/// `total - i`-th: the log's order follows time, as a live log's does.
 fn timed_event(i: usize) -> Value {
-    let (start, step) = TIMELINE.get().expect("set before ingest");
+    let (start, step, total) = TIMELINE.get().expect("set before ingest");
     let mut e = event(i);
-    let at = chrono::DateTime::from_timestamp_millis(start + (i as f64 * step) as i64).unwrap();
+    let place = (total - 1 - i) as f64 * step;
+    let at = chrono::DateTime::from_timestamp_millis(start + place as i64).unwrap();
     e["time"] = json!(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
-    if i % 97 == 0 {
+    if i.is_multiple_of(97) {
         e["status"] = json!("warn");
     }
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         e["actor"] = json!({"type": "human", "id": format!("u{}", i % 7), "email": format!("person{}@example.com", i % 7)});
     }
     e
@@ -50,6 +54,7 @@ fn main() {
         .set((
             now - SPAN.as_millis() as i64,
             SPAN.as_millis() as f64 / events as f64,
+            events,
         ))
         .unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -95,13 +100,19 @@ fn main() {
         let cookie = cookie.join("; ");
 
         println!("\nGET / (50 rows, 3 cards, filter choices), {requests} requests each:");
-        println!("{:<44} {:>9} {:>9} {:>7}", "view", "p50 ms", "p99 ms", "rows");
+        println!(
+            "{:<44} {:>9} {:>9} {:>7}",
+            "view", "p50 ms", "p99 ms", "rows"
+        );
         for (label, path) in [
             ("default: last 24 hours", "/"),
             ("last 7 days", "/?since=7d"),
             ("all time", "/?since=all"),
             ("action filter, 30 days", "/?type=tool_call&since=30d"),
-            ("actor email, all time", "/?actor=person3%40example.com&since=all"),
+            (
+                "actor email, all time",
+                "/?actor=person3%40example.com&since=all",
+            ),
             ("FAIL only, 24 hours", "/?status=fail"),
             ("free text, 24 hours", "/?q=module_7"),
             ("second page, all time", ""),

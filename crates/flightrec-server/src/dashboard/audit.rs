@@ -7,7 +7,6 @@ use crate::auth::Permission;
 use crate::cursor;
 use crate::params::Params;
 use crate::routes::events::{event_filter, event_json};
-use crate::routes::stats::window_counts;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -125,16 +124,16 @@ pub async fn page(
         before_seq,
         ..Default::default()
     };
-    let (page, types, resource_types) = state
+    let (page, counts, types, resource_types) = state
         .blocking(move |store| {
             Ok((
                 store.records(&tenant, &event_query)?,
+                store.window_counts(&tenant, since.as_deref(), until.as_deref())?,
                 store.distinct_values(&tenant, Facet::EventType)?,
                 store.distinct_values(&tenant, Facet::ResourceType)?,
             ))
         })
         .await?;
-    let counts = window_counts(&state, &viewer.principal.tenant, since, until).await?;
 
     let now = state.clock().now();
     let rows = page

@@ -8,7 +8,6 @@ use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use flightrec_core::event::{format_time, parse_time, parse_window_start};
-use flightrec_store::RecordCounts;
 use serde_json::{Value, json};
 
 pub fn router() -> Router<AppState> {
@@ -31,7 +30,11 @@ async fn stats(
         .take_parsed("until", parse_time)?
         .map(|t| format_time(&t));
     params.finish()?;
-    let counts = window_counts(&state, &principal.tenant, since.clone(), until.clone()).await?;
+    let tenant = principal.tenant.clone();
+    let (from, to) = (since.clone(), until.clone());
+    let counts = state
+        .blocking(move |store| store.window_counts(&tenant, from.as_deref(), to.as_deref()))
+        .await?;
     Ok(Json(json!({
         "since": since,
         "until": until,
@@ -41,19 +44,6 @@ async fn stats(
         "failure_rate": rate(counts.fail, counts.total),
         "warn_rate": rate(counts.warn, counts.total),
     })))
-}
-
-/// The tenant's totals for `[since, until)`.
-pub async fn window_counts(
-    state: &AppState,
-    tenant: &str,
-    since: Option<String>,
-    until: Option<String>,
-) -> ApiResult<RecordCounts> {
-    let tenant = tenant.to_owned();
-    state
-        .blocking(move |store| store.window_counts(&tenant, since.as_deref(), until.as_deref()))
-        .await
 }
 
 fn rate(part: u64, whole: u64) -> f64 {

@@ -40,8 +40,16 @@ impl Conditions {
     }
 }
 
+/// A window that is all the filter says, open-ended and holding more
+/// records than this, is walked newest first (each record's time checked)
+/// instead of read through the time index and sorted: its newest records
+/// are the log's newest, so the walk stops after a page, where the sort
+/// would read the whole window.
+const WALK_WINDOWS_OVER: u64 = 2_000;
+
 /// The WHERE clause of a filter, and the table expression to read it from.
-fn filter_conditions(tenant: &str, f: &EventFilter) -> (Conditions, &'static str) {
+/// `walk` reads a window-only filter newest first (see `WALK_WINDOWS_OVER`).
+fn filter_conditions(tenant: &str, f: &EventFilter, walk: bool) -> (Conditions, &'static str) {
     let mut c = Conditions::new(tenant);
     c.push_opt("records.type = ?", &f.event_type);
     c.push_opt("records.run_id = ?", &f.run_id);
@@ -64,8 +72,9 @@ fn filter_conditions(tenant: &str, f: &EventFilter) -> (Conditions, &'static str
     // With an equality filter, that filter's index (walked newest first)
     // is the fast path, and a time window is only checked row by row:
     // `+` keeps the planner from preferring the time index, which would
-    // read the whole window. Alone, the window uses the time index.
-    let time = if c.sql.len() > 1 {
+    // read the whole window. Alone, a small or closed window uses the time
+    // index, a large open one the walk.
+    let time = if c.sql.len() > 1 || walk {
         "+records.time"
     } else {
         "records.time"
@@ -95,7 +104,20 @@ impl SqliteStore {
         tenant: &str,
         query: &EventQuery,
     ) -> Result<Page<StoredRecord>, StoreError> {
-        let (mut c, from) = filter_conditions(tenant, &query.filter);
+        let f = &query.filter;
+        let window_only = f.until.is_none()
+            && *f
+                == EventFilter {
+                    since: f.since.clone(),
+                    ..Default::default()
+                };
+        let walk = match (&f.since, window_only) {
+            (Some(since), true) => {
+                self.query_window_counts(tenant, Some(since), None)?.total > WALK_WINDOWS_OVER
+            }
+            _ => false,
+        };
+        let (mut c, from) = filter_conditions(tenant, f, walk);
         if let Some(seq) = query.before_seq {
             c.push("records.seq < ?", seq as i64);
         }
@@ -118,7 +140,7 @@ impl SqliteStore {
         tenant: &str,
         filter: &EventFilter,
     ) -> Result<RecordCounts, StoreError> {
-        let (c, from) = filter_conditions(tenant, filter);
+        let (c, from) = filter_conditions(tenant, filter, false);
         let sql = format!(
             "SELECT count(*), coalesce(sum(records.status = 'fail'), 0), \
              coalesce(sum(records.status = 'warn'), 0) FROM {from} WHERE {}",
