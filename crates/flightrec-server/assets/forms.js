@@ -49,7 +49,7 @@ document.addEventListener('submit', async (event) => {
   if (submit) submit.disabled = true;
   try {
     after(form, await api(method, path, fields(form)));
-    if (form.dataset.reveal) form.reset();
+    if (form.dataset.reveal || form.hasAttribute('data-stay')) form.reset();
   } catch (e) {
     showError(error, e);
   } finally {

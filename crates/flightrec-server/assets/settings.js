@@ -10,6 +10,25 @@ const canManage = Boolean(document.querySelector('form[data-api]'));
 const button = (label, call, confirm, body) =>
   canManage ? h('button', { type: 'button', 'data-api': call, 'data-confirm': confirm, 'data-body': body, 'data-stay': true }, label) : null;
 
+const ROLES = ['member', 'auditor', 'admin', 'owner'];
+
+/// A person's role: a select that changes it, for those who may.
+function roleControl(user) {
+  if (!canManage) return user.role;
+  const select = h('select', { 'aria-label': `Role of ${user.email}` },
+    ROLES.map((role) => h('option', { value: role, selected: role === user.role }, role)));
+  select.addEventListener('change', async () => {
+    try {
+      await api('PATCH', `/v1/users/${enc(user.id)}`, { role: select.value });
+    } catch (e) {
+      select.value = user.role;
+      window.alert(e.message);
+    }
+    load('users');
+  });
+  return select;
+}
+
 const lists = {
   keys: ['/v1/auth/api-keys', 'api_keys', (k) => h('tr', { dataset: { id: k.id } },
     h('td', {}, k.name), h('td', {}, h('code', {}, k.prefix)), h('td', {}, k.scopes.join(', ')),
@@ -23,13 +42,13 @@ const lists = {
     h('td', {}, button('Install', 'POST /v1/compliance-rules/packs', null, JSON.stringify({ packId: p.id }))))],
   rules: ['/v1/compliance-rules', 'rules', (r) => h('tr', {},
     h('td', {}, r.name ?? r.id), h('td', {}, r.pack ?? 'custom'), h('td', {}, h('span', { class: `badge ${r.severity}` }, r.severity)),
-    h('td', {}, h('code', {}, r.detector ?? r.pattern ?? '')), h('td', {}, r.redact ? 'yes' : 'no'),
+    h('td', {}, h('code', {}, r.detector === 'regex' ? r.pattern : r.detector)), h('td', {}, r.action),
     h('td', {}, button('Delete', `DELETE /v1/compliance-rules/${enc(r.id)}`, `Delete the rule “${r.name ?? r.id}”?`)))],
   webhooks: ['/v1/webhooks', 'webhooks', (w) => h('tr', {},
     h('td', {}, h('code', {}, w.url)), h('td', {}, w.events.join(', ')), h('td', {}, time(w.created_at)),
     h('td', {}, button('Delete', `DELETE /v1/webhooks/${enc(w.id)}`, `Stop sending to ${w.url}?`)))],
   users: ['/v1/users', 'users', (u) => h('tr', {},
-    h('td', {}, u.email), h('td', {}, u.name ?? ''), h('td', {}, u.role), h('td', {}, time(u.created_at)),
+    h('td', {}, u.email), h('td', {}, u.name ?? ''), h('td', {}, roleControl(u)), h('td', {}, time(u.created_at)),
     h('td', {}, button('Remove', `DELETE /v1/users/${enc(u.id)}`, `Remove ${u.email}? They are signed out at once.`)))],
 };
 

@@ -315,6 +315,29 @@ describe('the dashboard', () => {
     assert.ok(!(await page.content()).includes(secret) || (await page.isVisible('#secret')), 'the secret is only in the once-only box');
   });
 
+  it('adds an agent and a custom rule, and changes a role', async () => {
+    await page.goto(`${server.base}/settings`);
+    await page.fill('#agents input[name=name]', 'browser-agent');
+    await page.click('#agents button[type=submit]');
+    await page.locator('#agents td', { hasText: 'browser-agent' }).waitFor();
+    await page.fill('#compliance input[name=name]', 'Ticket numbers');
+    await page.fill('#compliance input[name=pattern]', '\\bTCK-\\d{4}\\b');
+    await page.click('#compliance button[type=submit]');
+    await page.locator('#compliance td', { hasText: 'Ticket numbers' }).waitFor();
+    const rule = (await server.get('/v1/compliance-rules')).rules.find((r) => r.name === 'Ticket numbers');
+    assert.equal(rule.pattern, '\\bTCK-\\d{4}\\b');
+    await server.post('/v1/users', { email: 'member@test.invalid', role: 'member', password: 'a long enough password' });
+    await page.reload();
+    const select = page.locator('#users select[aria-label="Role of member@test.invalid"]');
+    await select.selectOption('auditor');
+    for (let i = 0; i < 50; i++) {
+      const users = (await server.get('/v1/users')).users;
+      if (users.find((u) => u.email === 'member@test.invalid').role === 'auditor') break;
+      assert.ok(i < 49, 'the role changed');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+
   it('had no script errors, CSP violations or dialogs', () => {
     assert.deepEqual(problems, []);
   });

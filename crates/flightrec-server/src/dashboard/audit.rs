@@ -1,6 +1,7 @@
 //! The audit log (`/`): totals for the window, filters that live in the
 //! URL, and a page of records with their whole payload one click away.
 
+use super::filters::{Filters, link};
 use super::format;
 use super::viewer::{Chrome, PageError, PageResult, Viewer, render};
 use crate::auth::Permission;
@@ -14,7 +15,6 @@ use flightrec_store::{EventQuery, Facet, RecordCounts};
 use serde_json::Value;
 
 const PAGE_SIZE: usize = 50;
-const DEFAULT_WINDOW: &str = "24h";
 const WINDOWS: [(&str, &str); 5] = [
     ("1h", "Last hour"),
     ("24h", "Last 24 hours"),
@@ -24,6 +24,9 @@ const WINDOWS: [(&str, &str); 5] = [
 ];
 const ACTOR_TYPES: [(&str, &str); 3] =
     [("human", "Human"), ("agent", "Agent"), ("system", "System")];
+
+/// The filters the toolbar has a control for; others ride along hidden.
+const TOOLBAR: [&str; 6] = ["type", "resource_type", "actor_type", "since", "actor", "q"];
 
 /// The filters a chip can show, with the words it shows them with.
 const CHIPS: &[(&str, &str)] = &[
@@ -95,24 +98,8 @@ pub async fn page(
     RawQuery(raw): RawQuery,
 ) -> PageResult {
     viewer.require(Permission::Read)?;
-    // The filters as given (empty values dropped), and the page's cursor.
-    let mut filters = Vec::new();
-    let mut before_seq = None;
-    for (k, v) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned() {
-        match k.as_str() {
-            _ if v.is_empty() => {}
-            "cursor" => before_seq = Some(cursor::decode::<u64>("events", &v)?),
-            _ => filters.push((k, v)),
-        }
-    }
-    let window = value_of(&filters, "since")
-        .unwrap_or(DEFAULT_WINDOW)
-        .to_owned();
-    let mut with_window = filters.clone();
-    if value_of(&filters, "since").is_none() {
-        with_window.push(("since".into(), DEFAULT_WINDOW.into()));
-    }
-    let mut params = Params::parse(Some(&query(&with_window)))?;
+    let (filters, before_seq) = Filters::parse(raw.as_deref())?;
+    let mut params = Params::parse(Some(&filters.api_query()))?;
     let filter = event_filter(&mut params, &state)?;
     params.finish()?;
 
@@ -139,86 +126,75 @@ pub async fn page(
     let rows = page
         .items
         .iter()
-        .map(|record| {
-            let event = event_json(record)?;
-            Ok(row(&event, record.header.seq, now))
-        })
+        .map(|record| Ok(row(&event_json(record)?, record.header.seq, now)))
         .collect::<Result<Vec<_>, PageError>>()?;
-    let older = page.more.then(|| page.items.last()).flatten().map(|last| {
-        let mut q = filters.clone();
-        q.push(("cursor".into(), cursor::encode("events", &last.header.seq)));
-        format!("/?{}", query(&q))
-    });
-    let newest = before_seq.map(|_| format!("/?{}", query(&filters)));
-
-    let without = |name: &str| {
-        let rest: Vec<_> = filters.iter().filter(|(k, _)| k != name).cloned().collect();
-        format!("/?{}", query(&rest))
-    };
-    let with_status = |status: &str| {
-        let mut q: Vec<_> = filters
-            .iter()
-            .filter(|(k, _)| k != "status")
-            .cloned()
-            .collect();
-        q.push(("status".into(), status.into()));
-        format!("/?{}", query(&q))
-    };
+    let older = page
+        .more
+        .then(|| page.items.last())
+        .flatten()
+        .map(|last| filters.with("cursor", &cursor::encode("events", &last.header.seq)));
     let chips = filters
         .iter()
-        .filter_map(|(k, v)| {
-            let (_, label) = CHIPS.iter().find(|(name, _)| name == k)?;
-            let shown = match k.as_str() {
-                "since" => window_name(v).unwrap_or(v).to_owned(),
-                _ => v.clone(),
+        .filter_map(|(name, value)| {
+            let (_, label) = CHIPS.iter().find(|(n, _)| *n == name)?;
+            let shown = if name == "since" {
+                window_name(value).unwrap_or(value)
+            } else {
+                value
             };
             Some(Chip {
                 label: format!("{label}: {shown}"),
-                remove: without(k),
+                remove: filters.without(name),
             })
         })
         .collect();
-    let selected = |name: &str| value_of(&filters, name).unwrap_or("");
-    let choices = |values: Vec<(String, String)>, current: &str| {
-        values
-            .into_iter()
-            .map(|(value, label)| Choice {
-                selected: value == current,
-                value,
-                label,
-            })
-            .collect::<Vec<_>>()
-    };
-    let same = |v: Vec<String>| v.into_iter().map(|t| (t.clone(), t)).collect();
-    let pairs = |v: &[(&str, &str)]| {
-        v.iter()
-            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
-            .collect::<Vec<_>>()
-    };
-    let toolbar = ["type", "resource_type", "actor_type", "since", "actor", "q"];
-    let template = AuditPage {
+    let selected = |name: &str| filters.get(name).unwrap_or("");
+    let named = |v: Vec<String>| v.into_iter().map(|t| (t.clone(), t));
+    let window = filters.window();
+    render(&AuditPage {
         chrome: viewer.chrome("Audit log", "audit"),
-        window_label: window_name(&window).unwrap_or(&window).to_owned(),
+        window_label: window_name(window).unwrap_or(window).to_owned(),
         counts,
-        card_links: [without("status"), with_status("fail"), with_status("warn")],
-        actions: choices(same(types), selected("type")),
-        resource_types: choices(same(resource_types), selected("resource_type")),
-        actor_types: choices(pairs(&ACTOR_TYPES), selected("actor_type")),
-        windows: choices(pairs(&WINDOWS), &window),
+        card_links: [
+            filters.without("status"),
+            filters.with("status", "fail"),
+            filters.with("status", "warn"),
+        ],
+        actions: choices(named(types), selected("type")),
+        resource_types: choices(named(resource_types), selected("resource_type")),
+        actor_types: choices(fixed(&ACTOR_TYPES), selected("actor_type")),
+        windows: choices(fixed(&WINDOWS), window),
         actor: selected("actor").to_owned(),
         q: selected("q").to_owned(),
         hidden: filters
             .iter()
-            .filter(|(k, _)| !toolbar.contains(&k.as_str()))
-            .cloned()
+            .filter(|(name, _)| !TOOLBAR.contains(name))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect(),
         chips,
         rows,
         older,
-        newest,
-        export: format!("/v1/events/export?{}&format=csv", query(&with_window)),
-    };
-    render(&template)
+        newest: before_seq.map(|_| filters.href()),
+        export: format!("/v1/events/export?{}&format=csv", filters.api_query()),
+    })
+}
+
+/// A select's options, `current` selected.
+fn choices(values: impl IntoIterator<Item = (String, String)>, current: &str) -> Vec<Choice> {
+    values
+        .into_iter()
+        .map(|(value, label)| Choice {
+            selected: value == current,
+            value,
+            label,
+        })
+        .collect()
+}
+
+fn fixed(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+    pairs
+        .iter()
+        .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
 }
 
 fn row(event: &Value, seq: u64, now: chrono::DateTime<chrono::Utc>) -> Row {
@@ -230,14 +206,11 @@ fn row(event: &Value, seq: u64, now: chrono::DateTime<chrono::Utc>) -> Row {
         .or_else(|| event["actor"]["id"].as_str());
     let resource = &event["resource"];
     let resource_link = match (resource["type"].as_str(), resource["id"].as_str()) {
-        (Some(t), Some(id)) => Some(format!(
-            "/?{}",
-            query(&[
-                ("resource_type".into(), t.into()),
-                ("resource_id".into(), id.into()),
-                ("since".into(), "all".into()),
-            ])
-        )),
+        (Some(t), Some(id)) => Some(link([
+            ("resource_type", t),
+            ("resource_id", id),
+            ("since", "all"),
+        ])),
         _ => None,
     };
     Row {
@@ -251,12 +224,7 @@ fn row(event: &Value, seq: u64, now: chrono::DateTime<chrono::Utc>) -> Row {
             Some("warn") => "warn",
             _ => "ok",
         },
-        actor_link: actor_key.map(|a| {
-            format!(
-                "/?{}",
-                query(&[("actor".into(), a.into()), ("since".into(), "all".into())])
-            )
-        }),
+        actor_link: actor_key.map(|a| link([("actor", a), ("since", "all")])),
         actor,
         resource: format::resource(event),
         resource_link,
@@ -298,20 +266,6 @@ pub async fn event_page(
     })
 }
 
-fn value_of<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
 fn window_name(value: &str) -> Option<&'static str> {
     WINDOWS.iter().find(|(v, _)| *v == value).map(|(_, l)| *l)
-}
-
-/// A query string of `pairs`, encoded.
-fn query(pairs: &[(String, String)]) -> String {
-    form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish()
 }

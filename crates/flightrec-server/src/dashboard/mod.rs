@@ -9,6 +9,7 @@
 
 mod assets;
 mod audit;
+mod filters;
 mod format;
 mod pages;
 mod runs;
