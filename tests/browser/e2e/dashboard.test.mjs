@@ -338,6 +338,15 @@ describe('the dashboard', () => {
     }
   });
 
+  it('signs out', async () => {
+    await page.goto(`${server.base}/login`);
+    assert.equal(page.url(), `${server.base}/`, 'signed in, the sign-in page goes straight on');
+    await page.click('button:has-text("Sign out")');
+    await page.waitForURL(`${server.base}/login`);
+    await page.goto(`${server.base}/settings`);
+    assert.match(page.url(), /\/login\?next=%2Fsettings$/);
+  });
+
   it('had no script errors, CSP violations or dialogs', () => {
     assert.deepEqual(problems, []);
   });

@@ -7,6 +7,7 @@ use crate::routes::log::latest;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Redirect};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -14,13 +15,17 @@ struct LoginPage {
     next: String,
 }
 
-pub async fn login(RawQuery(raw): RawQuery) -> PageResult {
+pub async fn login(viewer: Option<Viewer>, RawQuery(raw): RawQuery) -> PageResult {
     let next = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "next")
         .map(|(_, v)| v.into_owned())
         // Only a path on this site: never a way to send someone elsewhere.
         .filter(|v| v.starts_with('/') && !v.starts_with("//") && !v.contains('\\'))
         .unwrap_or_else(|| "/".into());
+    // Signed in already: straight on.
+    if viewer.is_some() {
+        return Ok(Redirect::to(&next).into_response());
+    }
     render(&LoginPage { next })
 }
 

@@ -4,10 +4,11 @@
 use crate::auth::{Credential, Permission, Principal};
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use std::convert::Infallible;
 
 pub struct Viewer {
     pub principal: Principal,
@@ -30,6 +31,20 @@ impl FromRequestParts<AppState> for Viewer {
             }
             Err(e) => Err(PageError(e).into_response()),
         }
+    }
+}
+
+/// `Option<Viewer>`: whoever is signed in, if anyone (the sign-in page).
+impl OptionalFromRequestParts<AppState> for Viewer {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Viewer>, Infallible> {
+        let principal =
+            <Principal as FromRequestParts<AppState>>::from_request_parts(parts, state).await;
+        Ok(principal.ok().map(|principal| Viewer { principal }))
     }
 }
 
