@@ -69,7 +69,9 @@ document.addEventListener('click', async (event) => {
     button.disabled = false;
   } catch (e) {
     button.disabled = false;
-    showError(document.querySelector('main .error'), e);
-    if (!document.querySelector('main .error')) window.alert(e.message);
+    // Said where the button is: its section's alert line, else a dialog.
+    const error = button.closest('section, main')?.querySelector('.error');
+    if (error) showError(error, e);
+    else window.alert(e.message);
   }
 });

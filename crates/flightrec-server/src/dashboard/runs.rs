@@ -19,6 +19,10 @@ use flightrec_store::{RunQuery, RunRecordsQuery, RunSummary};
 
 const PAGE_SIZE: usize = 50;
 
+/// The most events a run page lists; a longer run says so and offers its
+/// exports (the player's API reads any point of any run).
+const MAX_TIMELINE: usize = 20_000;
+
 #[derive(Template)]
 #[template(path = "runs.html")]
 struct RunsPage {
@@ -124,9 +128,10 @@ pub async fn run(
                 RunRecordsQuery::default(),
                 &mut |page| {
                     records.extend_from_slice(page);
-                    true
+                    records.len() < MAX_TIMELINE
                 },
             )?;
+            records.truncate(MAX_TIMELINE);
             Ok(Some((run, records)))
         })
         .await?
