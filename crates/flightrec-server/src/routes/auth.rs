@@ -39,11 +39,25 @@ struct LoginRequest {
     password: Secret,
 }
 
+/// Refuses a browser's sign-in sent from another site's page: it would
+/// sign the visitor in as someone else (login CSRF). Browsers say where a
+/// request comes from in `Sec-Fetch-Site`; clients other than browsers
+/// send no such header and are not affected.
+fn refuse_other_sites(headers: &HeaderMap) -> ApiResult<()> {
+    match headers.get("sec-fetch-site").map(HeaderValue::as_bytes) {
+        None | Some(b"same-origin") | Some(b"none") => Ok(()),
+        Some(_) => Err(ApiError::forbidden(
+            "sign-in is only accepted from flightrec's own pages",
+        )),
+    }
+}
+
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
+    refuse_other_sites(&headers)?;
     let request: LoginRequest = read_object(body).await?;
     let email = request.email.trim().to_lowercase();
     let auth = state.auth();

@@ -43,8 +43,9 @@ impl Conditions {
 /// A window that is all the filter says, open-ended and holding more
 /// records than this, is walked newest first (each record's time checked)
 /// instead of read through the time index and sorted: its newest records
-/// are the log's newest, so the walk stops after a page, where the sort
-/// would read the whole window.
+/// are the log's newest (times follow the log's order, as in a live log),
+/// so the walk stops after a page, where the sort would read the whole
+/// window.
 const WALK_WINDOWS_OVER: u64 = 2_000;
 
 /// The WHERE clause of a filter, and the table expression to read it from.
@@ -105,14 +106,14 @@ impl SqliteStore {
         query: &EventQuery,
     ) -> Result<Page<StoredRecord>, StoreError> {
         let f = &query.filter;
-        let window_only = f.until.is_none()
-            && *f
-                == EventFilter {
-                    since: f.since.clone(),
-                    ..Default::default()
-                };
-        let walk = match (&f.since, window_only) {
-            (Some(since), true) => {
+        let open_window_only = |since: &String| {
+            *f == EventFilter {
+                since: Some(since.clone()),
+                ..Default::default()
+            }
+        };
+        let walk = match &f.since {
+            Some(since) if open_window_only(since) => {
                 self.query_window_counts(tenant, Some(since), None)?.total > WALK_WINDOWS_OVER
             }
             _ => false,

@@ -83,6 +83,33 @@ async fn strangers_are_sent_to_sign_in_and_back() {
 }
 
 #[tokio::test]
+async fn sign_in_from_another_site_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let client = reqwest::Client::new();
+    let body = json!({"email": OWNER_EMAIL, "password": OWNER_PASSWORD}).to_string();
+    for (site, status) in [
+        (Some("cross-site"), 403),
+        (Some("same-site"), 403),
+        (Some("same-origin"), 200),
+        (None, 200),
+    ] {
+        let mut request = client
+            .post(server.url("/v1/auth/login"))
+            .header(CONTENT_TYPE, "text/plain")
+            .body(body.clone());
+        if let Some(site) = site {
+            request = request.header("sec-fetch-site", site);
+        }
+        let r = request.send().await.unwrap();
+        assert_eq!(r.status().as_u16(), status, "{site:?}");
+        if status == 403 {
+            assert!(r.headers().get("set-cookie").is_none());
+        }
+    }
+}
+
+#[tokio::test]
 async fn every_page_renders_under_a_strict_policy() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &["--demo"]);
