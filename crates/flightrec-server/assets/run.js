@@ -47,7 +47,7 @@ async function go(i, { fromScrubber = false } = {}) {
   steps[i].setAttribute('aria-current', 'step');
   steps[i].scrollIntoView({ block: 'nearest' });
   if (!fromScrubber) scrubber.value = String(offset(i));
-  position.textContent = `event ${i + 1} of ${steps.length} · +${(offset(i) / 1000).toFixed(1)} s`;
+  position.textContent = `event ${i} (${i + 1} of ${steps.length}) · +${(offset(i) / 1000).toFixed(1)} s`;
   const token = ++shownToken;
   try {
     const [state, event] = await Promise.all([stateAt(i), api('GET', `/v1/events/${enc(steps[i].dataset.id)}`)]);
