@@ -2,6 +2,8 @@
 //! so a typo in a filter is an error, not a silently wider result.
 
 use crate::error::{ApiError, ApiResult};
+use chrono::{DateTime, Utc};
+use flightrec_core::event::{format_time, parse_time, parse_window_start};
 use std::collections::HashMap;
 
 pub struct Params {
@@ -59,6 +61,22 @@ impl Params {
                 _ => Err(format!("must be true or false, not {v:?}")),
             })?
             .unwrap_or(false))
+    }
+
+    /// `since`: the start of a window, as an RFC 3339 time or a span back
+    /// from `now` (`24h`, `7d`; `all` for none), normalised.
+    pub fn take_since(&mut self, now: DateTime<Utc>) -> ApiResult<Option<String>> {
+        Ok(self
+            .take_parsed("since", |v| parse_window_start(v, now))?
+            .flatten()
+            .map(|t| format_time(&t)))
+    }
+
+    /// `until`: the (exclusive) end of a window, normalised.
+    pub fn take_until(&mut self) -> ApiResult<Option<String>> {
+        Ok(self
+            .take_parsed("until", parse_time)?
+            .map(|t| format_time(&t)))
     }
 
     /// Refuses whatever parameters are left.

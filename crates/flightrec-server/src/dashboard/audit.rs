@@ -11,6 +11,7 @@ use crate::routes::events::{event_filter, event_json};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
+use flightrec_core::record::StoredRecord;
 use flightrec_store::{EventQuery, Facet, RecordCounts};
 use serde_json::Value;
 
@@ -126,7 +127,7 @@ pub async fn page(
     let rows = page
         .items
         .iter()
-        .map(|record| Ok(row(&event_json(record)?, record.header.seq, now)))
+        .map(|record| Ok(row(record, &event_json(record)?, now)))
         .collect::<Result<Vec<_>, PageError>>()?;
     let older = page
         .more
@@ -197,9 +198,8 @@ fn fixed(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
         .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
 }
 
-fn row(event: &Value, seq: u64, now: chrono::DateTime<chrono::Utc>) -> Row {
-    let text = |k: &str| event[k].as_str().unwrap_or_default().to_owned();
-    let time = text("time");
+fn row(record: &StoredRecord, event: &Value, now: chrono::DateTime<chrono::Utc>) -> Row {
+    let h = &record.header;
     let actor = format::actor(event);
     let actor_key = event["actor"]["email"]
         .as_str()
@@ -214,21 +214,17 @@ fn row(event: &Value, seq: u64, now: chrono::DateTime<chrono::Utc>) -> Row {
         _ => None,
     };
     Row {
-        id: text("id"),
-        seq,
-        relative: format::relative(&time, now),
-        time,
-        event_type: text("type"),
-        status: match event["status"].as_str() {
-            Some("fail") => "fail",
-            Some("warn") => "warn",
-            _ => "ok",
-        },
+        id: h.id.clone(),
+        seq: h.seq,
+        relative: format::relative(&h.time, now),
+        time: h.time.clone(),
+        event_type: h.event_type.clone(),
+        status: h.status.as_str(),
         actor_link: actor_key.map(|a| link([("actor", a), ("since", "all")])),
         actor,
         resource: format::resource(event),
         resource_link,
-        run_id: event["run_id"].as_str().map(str::to_owned),
+        run_id: h.run_id.clone(),
         payload: format::pretty(event),
     }
 }

@@ -3,19 +3,18 @@
 //! at each point.
 
 use super::format;
-use super::viewer::{Chrome, PageError, PageResult, Viewer, render};
+use super::viewer::{Chrome, PageResult, Viewer, render};
 use crate::auth::Permission;
 use crate::cursor;
 use crate::error::ApiError;
 use crate::params::Params;
-use crate::routes::events::event_json;
 use crate::run_pages::walk_run;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use flightrec_core::event::parse_time;
 use flightrec_core::record::StoredRecord;
-use flightrec_store::{RunQuery, RunRecordsQuery, RunSummary};
+use flightrec_store::{RunQuery, RunRecordsQuery, RunSummary, StoreError};
 
 const PAGE_SIZE: usize = 50;
 
@@ -96,7 +95,7 @@ struct Step {
     /// Milliseconds since the run's first event: where the scrubber puts it.
     offset_ms: i64,
     event_type: String,
-    status: String,
+    status: &'static str,
     summary: String,
 }
 
@@ -107,6 +106,25 @@ impl Step {
     }
 }
 
+/// The timeline's entry for a record; `start` is the run's first time, in
+/// Unix milliseconds, set by the first record.
+fn step(record: &StoredRecord, index: usize, start: &mut Option<i64>) -> Result<Step, StoreError> {
+    let h = &record.header;
+    let event = record
+        .to_event_json()
+        .map_err(|e| StoreError::Corrupt(format!("record {}: {e}", h.seq)))?;
+    let millis = parse_time(&h.time).map_or(0, |t| t.timestamp_millis());
+    Ok(Step {
+        index,
+        id: h.id.clone(),
+        time: h.time.clone(),
+        offset_ms: millis - *start.get_or_insert(millis),
+        event_type: h.event_type.clone(),
+        status: h.status.as_str(),
+        summary: format::summary(&event),
+    })
+}
+
 pub async fn run(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -115,46 +133,37 @@ pub async fn run(
     viewer.require(Permission::Read)?;
     let tenant = viewer.principal.tenant.clone();
     let id = run_id.clone();
-    let (run, records) = state
+    let (run, steps) = state
         .blocking(move |store| {
             let Some(run) = store.run(&tenant, &id)? else {
                 return Ok(None);
             };
-            let mut records: Vec<StoredRecord> = Vec::new();
+            // Steps straight from each page of records, none kept.
+            let mut steps: Vec<Step> = Vec::new();
+            let mut start = None;
+            let mut failure = None;
             walk_run(
                 store,
                 &tenant,
                 &id,
                 RunRecordsQuery::default(),
                 &mut |page| {
-                    records.extend_from_slice(page);
-                    records.len() < MAX_TIMELINE
+                    for record in page.iter().take(MAX_TIMELINE - steps.len()) {
+                        match step(record, steps.len(), &mut start) {
+                            Ok(s) => steps.push(s),
+                            Err(e) => {
+                                failure = Some(e);
+                                return false;
+                            }
+                        }
+                    }
+                    steps.len() < MAX_TIMELINE
                 },
             )?;
-            records.truncate(MAX_TIMELINE);
-            Ok(Some((run, records)))
+            failure.map_or(Ok(Some((run, steps))), Err)
         })
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no run {run_id:?}")))?;
-    let millis = |t: &str| parse_time(t).map_or(0, |t| t.timestamp_millis());
-    let start = records.first().map_or(0, |r| millis(&r.header.time));
-    let steps = records
-        .iter()
-        .enumerate()
-        .map(|(index, record)| {
-            let event = event_json(record)?;
-            let h = &record.header;
-            Ok(Step {
-                index,
-                id: h.id.clone(),
-                time: h.time.clone(),
-                offset_ms: millis(&h.time) - start,
-                event_type: h.event_type.clone(),
-                status: h.status.as_str().to_owned(),
-                summary: format::summary(&event),
-            })
-        })
-        .collect::<Result<Vec<_>, PageError>>()?;
     let duration = steps.last().map_or(0, |s| s.offset_ms);
     render(&RunPage {
         chrome: viewer.chrome(format!("Run {run_id}"), "runs"),

@@ -11,7 +11,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use flightrec_core::compliance::Severity;
-use flightrec_core::event::{format_time, parse_window_start};
+use flightrec_core::event::format_time;
 use flightrec_store::{Alert, AlertQuery, GuardrailChange};
 use serde_json::{Value, json};
 
@@ -47,10 +47,7 @@ async fn list(
         agent_id: p.take("agent_id"),
         policy_id: p.take("policy_id"),
         event_id: p.take("event_id"),
-        since: p
-            .take_parsed("since", |v| parse_window_start(v, now))?
-            .flatten()
-            .map(|t| format_time(&t)),
+        since: p.take_since(now)?,
         limit: p.take_limit(100, 1000)?,
         after: p
             .take("cursor")

@@ -12,9 +12,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use flightrec_core::event::{
-    ActorType, GovernanceStatus, Status, format_time, parse_time, parse_window_start,
-};
+use flightrec_core::event::{ActorType, GovernanceStatus, Status};
 use flightrec_core::record::StoredRecord;
 use flightrec_store::{EventFilter, EventQuery};
 use serde_json::{Value, json};
@@ -186,13 +184,8 @@ pub fn event_filter(params: &mut Params, state: &AppState) -> ApiResult<EventFil
                 GovernanceStatus::parse(v).is_some()
             }),
         )?,
-        since: params
-            .take_parsed("since", |v| parse_window_start(v, now))?
-            .flatten()
-            .map(|t| format_time(&t)),
-        until: params
-            .take_parsed("until", parse_time)?
-            .map(|t| format_time(&t)),
+        since: params.take_since(now)?,
+        until: params.take_until()?,
         q: params.take("q"),
         type_prefix: None,
     })

@@ -7,7 +7,6 @@ use crate::state::AppState;
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use flightrec_core::event::{format_time, parse_time, parse_window_start};
 use serde_json::{Value, json};
 
 pub fn router() -> Router<AppState> {
@@ -21,14 +20,8 @@ async fn stats(
 ) -> ApiResult<Json<Value>> {
     principal.require(Permission::Read)?;
     let mut params = Params::parse(raw.as_deref())?;
-    let now = state.clock().now();
-    let since = params
-        .take_parsed("since", |v| parse_window_start(v, now))?
-        .flatten()
-        .map(|t| format_time(&t));
-    let until = params
-        .take_parsed("until", parse_time)?
-        .map(|t| format_time(&t));
+    let since = params.take_since(state.clock().now())?;
+    let until = params.take_until()?;
     params.finish()?;
     let tenant = principal.tenant.clone();
     let (from, to) = (since.clone(), until.clone());
