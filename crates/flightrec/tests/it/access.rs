@@ -189,12 +189,14 @@ async fn sign_in_sessions_cookies_and_csrf() {
 
 #[tokio::test]
 async fn sessions_expire() {
-    let (_d, s) = start(&[("FLIGHTREC_SESSION_TTL", "1s")]);
+    // Token times are whole seconds: a 1 s session signed late in a second
+    // can be over before its first use, so give it 2 s.
+    let (_d, s) = start(&[("FLIGHTREC_SESSION_TTL", "2s")]);
     let (_, login, _) = s.login(OWNER_EMAIL, OWNER_PASSWORD).await;
     let token = Cred::Token(login["accessToken"].as_str().unwrap().to_owned());
     let (status, _, _) = s.call("GET", "/v1/events", &token, None).await;
     assert_eq!(status, 200);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     let (status, body, _) = s.call("GET", "/v1/events", &token, None).await;
     assert_error(status, &body, 401);
     assert!(
