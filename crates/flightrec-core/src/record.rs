@@ -17,8 +17,60 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-/// The version of the header format, `v` in every header.
-pub const RECORD_VERSION: u64 = 1;
+/// The version of the header format new records get, `v` in every header.
+///
+/// - `1`: the first format.
+/// - `2`: adds `submitted_by`, the provenance the server attests.
+///
+/// Records keep the version they were written with, and every version
+/// verifies as it was written.
+pub const RECORD_VERSION: u64 = 2;
+
+/// The first version whose headers carry `submitted_by`.
+pub const PROVENANCE_VERSION: u64 = 2;
+
+/// Who really sent a record, as the server saw it (`submitted_by`). Unlike
+/// a record's `actor`, which a client may claim freely, this is set by the
+/// server from the credential of the request, and it is hashed into the
+/// leaf, so nobody can change it afterwards.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SubmittedBy {
+    /// Sent with this API key (its id).
+    Key(String),
+    /// Sent by this signed-in person (their user id), e.g. from the dashboard.
+    User(String),
+    /// Written by flightrec itself: admin actions, bootstrap, erasures,
+    /// retention.
+    Flightrec,
+}
+
+impl SubmittedBy {
+    /// Reads `key:<id>`, `user:<id>` or `flightrec`.
+    pub fn parse(text: &str) -> Option<SubmittedBy> {
+        let id_ok = |id: &str| !id.is_empty() && !id.chars().any(char::is_control);
+        match text.split_once(':') {
+            _ if text == "flightrec" => Some(SubmittedBy::Flightrec),
+            Some(("key", id)) if id_ok(id) => Some(SubmittedBy::Key(id.to_owned())),
+            Some(("user", id)) if id_ok(id) => Some(SubmittedBy::User(id.to_owned())),
+            _ => None,
+        }
+    }
+
+    /// Whether flightrec wrote the record itself.
+    pub fn is_flightrec(&self) -> bool {
+        *self == SubmittedBy::Flightrec
+    }
+}
+
+impl std::fmt::Display for SubmittedBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SubmittedBy::Key(id) => write!(f, "key:{id}"),
+            SubmittedBy::User(id) => write!(f, "user:{id}"),
+            SubmittedBy::Flightrec => f.write_str("flightrec"),
+        }
+    }
+}
 
 /// The length of the per-record salt.
 pub const SALT_LEN: usize = 32;
@@ -41,12 +93,16 @@ struct HeaderFields<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     parent_span_id: Option<&'a str>,
     status: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    submitted_by: Option<&'a str>,
     body_hash: &'a str,
 }
 
 /// The hashed part of a record; its JCS form is the Merkle leaf input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
+    /// The format version the record was written with (`v`).
+    pub version: u64,
     pub tenant: String,
     pub seq: u64,
     pub id: String,
@@ -58,6 +114,9 @@ pub struct Header {
     pub span_id: Option<String>,
     pub parent_span_id: Option<String>,
     pub status: Status,
+    /// `key:<id>`, `user:<id>` or `flightrec`, from version 2 on; `None` in
+    /// version 1 headers.
+    pub submitted_by: Option<String>,
     /// Hex SHA-256 of `salt ‖ JCS(body)`.
     pub body_hash: String,
 }
@@ -77,7 +136,7 @@ impl Header {
 
     fn fields(&self) -> HeaderFields<'_> {
         HeaderFields {
-            v: RECORD_VERSION,
+            v: self.version,
             tenant: &self.tenant,
             seq: self.seq,
             id: &self.id,
@@ -88,12 +147,14 @@ impl Header {
             span_id: self.span_id.as_deref(),
             parent_span_id: self.parent_span_id.as_deref(),
             status: self.status.as_str(),
+            submitted_by: self.submitted_by.as_deref(),
             body_hash: &self.body_hash,
         }
     }
 
     /// Reads a header back from its JSON form, strictly: every field of the
-    /// right type, nothing unknown, the version we know.
+    /// right type, nothing unknown, a version we know with exactly its
+    /// fields (`submitted_by` in version 2, not in version 1).
     pub fn from_json(value: &Value) -> Result<Header, String> {
         let Value::Object(m) = value else {
             return Err("header must be a JSON object".into());
@@ -110,14 +171,17 @@ impl Header {
             "span_id",
             "parent_span_id",
             "status",
+            "submitted_by",
             "body_hash",
         ];
         if let Some(k) = m.keys().find(|k| !known.contains(&k.as_str())) {
             return Err(format!("header has an unknown field `{k}`"));
         }
-        if m.get("v").and_then(Value::as_u64) != Some(RECORD_VERSION) {
-            return Err(format!("header `v` must be {RECORD_VERSION}"));
-        }
+        let version = m
+            .get("v")
+            .and_then(Value::as_u64)
+            .filter(|v| (1..=RECORD_VERSION).contains(v))
+            .ok_or_else(|| format!("header `v` must be a version from 1 to {RECORD_VERSION}"))?;
         let text = |name: &str| -> Result<String, String> {
             m.get(name)
                 .and_then(Value::as_str)
@@ -132,7 +196,23 @@ impl Header {
             }
         };
         let status = text("status")?;
+        let submitted_by = optional("submitted_by")?;
+        match (&submitted_by, version >= PROVENANCE_VERSION) {
+            (None, true) => {
+                return Err(format!("a version {version} header must have `submitted_by`"));
+            }
+            (Some(_), false) => {
+                return Err(format!("a version {version} header has no `submitted_by`"));
+            }
+            (Some(s), true) if SubmittedBy::parse(s).is_none() => {
+                return Err(format!(
+                    "header `submitted_by` {s:?} is not key:<id>, user:<id> or flightrec"
+                ));
+            }
+            _ => {}
+        }
         Ok(Header {
+            version,
             tenant: text("tenant")?,
             seq: m
                 .get("seq")
@@ -147,6 +227,7 @@ impl Header {
             parent_span_id: optional("parent_span_id")?,
             status: Status::parse(&status)
                 .ok_or_else(|| format!("header `status` {status:?} is not ok, fail or warn"))?,
+            submitted_by,
             body_hash: text("body_hash")?,
         })
     }
@@ -173,10 +254,11 @@ impl Header {
         out.push_str(&format!(",\"seq\":{}", self.seq));
         member(&mut out, "span_id", self.span_id.as_deref());
         member(&mut out, "status", Some(self.status.as_str()));
+        member(&mut out, "submitted_by", self.submitted_by.as_deref());
         member(&mut out, "tenant", Some(&self.tenant));
         member(&mut out, "time", Some(&self.time));
         member(&mut out, "type", Some(&self.event_type));
-        out.push_str(&format!(",\"v\":{RECORD_VERSION}}}"));
+        out.push_str(&format!(",\"v\":{}}}", self.version));
         out.into_bytes()
     }
 
@@ -207,6 +289,8 @@ pub struct SealedEvent {
     pub span_id: Option<String>,
     pub parent_span_id: Option<String>,
     pub status: Status,
+    /// Who sent it, as the server saw it.
+    pub submitted_by: SubmittedBy,
     /// JCS(body): the exact bytes `body_hash` covers.
     pub body: String,
     pub salt: [u8; SALT_LEN],
@@ -215,15 +299,19 @@ pub struct SealedEvent {
 }
 
 impl SealedEvent {
-    /// Seals `event` with a fresh random salt.
-    pub fn seal(event: &Event) -> SealedEvent {
+    /// Seals `event`, sent by `submitted_by`, with a fresh random salt.
+    pub fn seal(event: &Event, submitted_by: SubmittedBy) -> SealedEvent {
         let mut salt = [0u8; SALT_LEN];
         rand::thread_rng().fill_bytes(&mut salt);
-        Self::seal_with_salt(event, salt)
+        Self::seal_with_salt(event, submitted_by, salt)
     }
 
     /// Seals `event` with the given salt; for tests and reproducible fixtures.
-    pub fn seal_with_salt(event: &Event, salt: [u8; SALT_LEN]) -> SealedEvent {
+    pub fn seal_with_salt(
+        event: &Event,
+        submitted_by: SubmittedBy,
+        salt: [u8; SALT_LEN],
+    ) -> SealedEvent {
         let body = event.canonical_body.clone();
         SealedEvent {
             id: event.id.clone(),
@@ -234,6 +322,7 @@ impl SealedEvent {
             span_id: event.span_id.clone(),
             parent_span_id: event.parent_span_id.clone(),
             status: event.status,
+            submitted_by,
             body_hash: body_hash(&salt, body.as_bytes()),
             body,
             salt,
@@ -241,9 +330,11 @@ impl SealedEvent {
         }
     }
 
-    /// The header this event gets at `seq` in `tenant`'s log.
+    /// The header this event gets at `seq` in `tenant`'s log, in the
+    /// current format.
     pub fn header(&self, tenant: &str, seq: u64) -> Header {
         Header {
+            version: RECORD_VERSION,
             tenant: tenant.to_owned(),
             seq,
             id: self.id.clone(),
@@ -254,6 +345,7 @@ impl SealedEvent {
             span_id: self.span_id.clone(),
             parent_span_id: self.parent_span_id.clone(),
             status: self.status,
+            submitted_by: Some(self.submitted_by.to_string()),
             body_hash: self.body_hash.clone(),
         }
     }
@@ -294,6 +386,9 @@ pub struct EventView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_span_id: Option<&'a str>,
     pub status: Status,
+    /// Who really sent it (record format 2 on); absent on older records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submitted_by: Option<&'a str>,
     #[serde(flatten)]
     pub body: Option<Body>,
     /// True when the body was erased and only the header remains.
@@ -322,6 +417,7 @@ impl StoredRecord {
             span_id: h.span_id.as_deref(),
             parent_span_id: h.parent_span_id.as_deref(),
             status: h.status,
+            submitted_by: h.submitted_by.as_deref(),
             erased: body.is_none(),
             body,
         })
@@ -334,6 +430,10 @@ mod tests {
     use crate::event::{Limits, parse_event};
     use serde_json::json;
 
+    fn key() -> SubmittedBy {
+        SubmittedBy::Key("k1".into())
+    }
+
     fn event(v: Value) -> Event {
         let at = crate::event::parse_time("2026-11-22T10:00:00Z").unwrap();
         parse_event(v, at, &Limits::default(), || "generated".into()).unwrap()
@@ -342,13 +442,14 @@ mod tests {
     #[test]
     fn header_json_leaves_out_absent_fields_and_is_canonical() {
         let sealed =
-            SealedEvent::seal_with_salt(&event(json!({"type": "start", "run_id": "r1"})), [7; 32]);
+            SealedEvent::seal_with_salt(
+            &event(json!({"type": "start", "run_id": "r1"})), key(), [7; 32]);
         let header = sealed.header("default", 3);
         let text = String::from_utf8(header.leaf_input()).unwrap();
         assert_eq!(
             text,
             format!(
-                r#"{{"body_hash":"{}","id":"generated","received_at":"2026-11-22T10:00:00.000000Z","run_id":"r1","seq":3,"status":"ok","tenant":"default","time":"2026-11-22T10:00:00.000000Z","type":"start","v":1}}"#,
+                r#"{{"body_hash":"{}","id":"generated","received_at":"2026-11-22T10:00:00.000000Z","run_id":"r1","seq":3,"status":"ok","submitted_by":"key:k1","tenant":"default","time":"2026-11-22T10:00:00.000000Z","type":"start","v":2}}"#,
                 sealed.body_hash
             )
         );
@@ -371,7 +472,8 @@ mod tests {
             json!({"type": "x", "span_id": "only"}),
         ] {
             let mut header =
-                SealedEvent::seal_with_salt(&event(v), [5; 32]).header("t\u{e9}n", 12_345);
+                SealedEvent::seal_with_salt(
+            &event(v), key(), [5; 32]).header("t\u{e9}n", 12_345);
             assert_eq!(header.leaf_input(), jcs::to_vec(&header.to_json()));
             // Escapes too, though ingest refuses control characters in names.
             header.id = "line\nbreak\u{1}\\".into();
@@ -381,20 +483,23 @@ mod tests {
 
     #[test]
     fn body_hash_covers_salt_and_canonical_body() {
-        let sealed = SealedEvent::seal_with_salt(&event(json!({"type": "thinking"})), [0; 32]);
+        let sealed = SealedEvent::seal_with_salt(
+            &event(json!({"type": "thinking"})), key(), [0; 32]);
         let mut h = Sha256::new();
         h.update([0u8; 32]);
         h.update(sealed.body.as_bytes());
         assert_eq!(sealed.body_hash, hex::encode(h.finalize()));
         // A different salt hides the same body behind a different hash.
-        let other = SealedEvent::seal_with_salt(&event(json!({"type": "thinking"})), [1; 32]);
+        let other = SealedEvent::seal_with_salt(
+            &event(json!({"type": "thinking"})), key(), [1; 32]);
         assert_eq!(sealed.body, other.body);
         assert_ne!(sealed.body_hash, other.body_hash);
     }
 
     #[test]
     fn leaf_hash_is_rfc9162_leaf_of_the_header() {
-        let sealed = SealedEvent::seal_with_salt(&event(json!({"type": "start"})), [2; 32]);
+        let sealed = SealedEvent::seal_with_salt(
+            &event(json!({"type": "start"})), key(), [2; 32]);
         let header = sealed.header("t", 0);
         let mut h = Sha256::new();
         h.update([0u8]);
@@ -405,8 +510,7 @@ mod tests {
     #[test]
     fn stored_record_renders_the_canonical_event() {
         let sealed = SealedEvent::seal_with_salt(
-            &event(json!({"action": "tool_call", "agentId": "a1", "args": {"x": 1}})),
-            [3; 32],
+            &event(json!({"action": "tool_call", "agentId": "a1", "args": {"x": 1}})), key(), [3; 32],
         );
         let record = StoredRecord {
             header: sealed.header("default", 9),
@@ -425,5 +529,56 @@ mod tests {
             ..record
         };
         assert_eq!(erased.to_event_json().unwrap()["erased"], true);
+    }
+
+    #[test]
+    fn version_1_headers_read_and_hash_as_they_were_written() {
+        // A header of the fixture store (record format 1), as written then.
+        let text = r#"{"body_hash":"00","id":"e-1","received_at":"2026-11-22T10:00:00.000000Z","seq":0,"status":"ok","tenant":"default","time":"2026-11-22T10:00:00.000000Z","type":"start","v":1}"#;
+        let header = Header::from_json(&serde_json::from_str(text).unwrap()).unwrap();
+        assert_eq!(header.version, 1);
+        assert_eq!(header.submitted_by, None);
+        assert_eq!(header.leaf_input(), text.as_bytes());
+        assert_eq!(jcs::to_vec(&header.to_json()), text.as_bytes());
+    }
+
+    #[test]
+    fn each_version_has_exactly_its_fields() {
+        let sealed = SealedEvent::seal_with_salt(&event(json!({"type": "start"})), key(), [1; 32]);
+        let v2 = sealed.header("default", 0).to_json();
+        let mut without = v2.clone();
+        without.as_object_mut().unwrap().remove("submitted_by");
+        assert!(Header::from_json(&without).unwrap_err().contains("must have `submitted_by`"));
+        let mut v1_with = v2.clone();
+        v1_with["v"] = json!(1);
+        assert!(Header::from_json(&v1_with).unwrap_err().contains("has no `submitted_by`"));
+        let mut future = v2.clone();
+        future["v"] = json!(3);
+        assert!(Header::from_json(&future).unwrap_err().contains("from 1 to 2"));
+        let mut forged = v2;
+        forged["submitted_by"] = json!("admin");
+        assert!(Header::from_json(&forged).unwrap_err().contains("not key:<id>"));
+    }
+
+    #[test]
+    fn submitted_by_reads_what_it_writes() {
+        for s in [
+            SubmittedBy::Key("0193-abc".into()),
+            SubmittedBy::User("u-1".into()),
+            SubmittedBy::Flightrec,
+        ] {
+            assert_eq!(SubmittedBy::parse(&s.to_string()), Some(s));
+        }
+        for bad in ["", "key:", "user:", "flightrec:x", "root", "key:a\nb", "KEY:x"] {
+            assert_eq!(SubmittedBy::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn provenance_is_part_of_the_leaf() {
+        let e = event(json!({"type": "key.revoked"}));
+        let by_key = SealedEvent::seal_with_salt(&e, key(), [4; 32]).header("t", 0);
+        let by_us = SealedEvent::seal_with_salt(&e, SubmittedBy::Flightrec, [4; 32]).header("t", 0);
+        assert_ne!(by_key.leaf_hash(), by_us.leaf_hash());
     }
 }

@@ -11,7 +11,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use flightrec_core::event::{Limits, parse_event};
-use flightrec_core::record::{Receipt, SealedEvent};
+use flightrec_core::record::{Receipt, SealedEvent, SubmittedBy};
 use flightrec_store::{AccessChange, AppendBatch, GuardrailChange};
 use serde_json::{Map, Value, json};
 
@@ -92,7 +92,8 @@ impl AdminAction {
                 &format!("{:?}", e.errors),
             )
         })?;
-        Ok(SealedEvent::seal(&event))
+        // Admin actions are flightrec's own records, whoever acted.
+        Ok(SealedEvent::seal(&event, SubmittedBy::Flightrec))
     }
 }
 

@@ -7,7 +7,7 @@
 use crate::error::{ApiError, ApiResult, Detail};
 use crate::state::AppState;
 use flightrec_core::event::{Event, FieldError, parse_event};
-use flightrec_core::record::{Receipt, SealedEvent};
+use flightrec_core::record::{Receipt, SealedEvent, SubmittedBy};
 use flightrec_store::AppendBatch;
 use serde_json::Value;
 
@@ -43,12 +43,14 @@ pub fn bind_agent(values: &mut [Value], agent: &str, batch: bool) -> ApiResult<(
     Ok(())
 }
 
-/// Validates, screens and seals a request's events into a batch for
-/// `tenant`'s log, with the alerts the tenant's rules raised. Errors name
-/// the event (by index, in a batch) and field.
+/// Validates, screens and seals a request's events, sent by
+/// `submitted_by`, into a batch for `tenant`'s log, with the alerts the
+/// tenant's rules raised. Errors name the event (by index, in a batch) and
+/// field.
 pub async fn prepare(
     state: &AppState,
     tenant: &str,
+    submitted_by: &SubmittedBy,
     values: Vec<Value>,
     batch: bool,
 ) -> ApiResult<AppendBatch> {
@@ -56,7 +58,13 @@ pub async fn prepare(
     let alerts = crate::guardrails::screen(state, tenant, &mut events).await?;
     Ok(AppendBatch {
         alerts,
-        ..AppendBatch::events(tenant, events.iter().map(SealedEvent::seal).collect())
+        ..AppendBatch::events(
+            tenant,
+            events
+                .iter()
+                .map(|e| SealedEvent::seal(e, submitted_by.clone()))
+                .collect(),
+        )
     })
 }
 

@@ -30,7 +30,7 @@ pub use state::AppState;
 use axum::Router;
 use axum::response::{IntoResponse, Response};
 use error::ApiError;
-use flightrec_core::record::Receipt;
+use flightrec_core::record::{Receipt, SubmittedBy};
 use std::future::Future;
 use tokio::net::TcpListener;
 
@@ -61,7 +61,8 @@ pub async fn serve(
 /// the API; loading it again changes nothing.
 pub async fn load_demo(state: &AppState, tenant: &str) -> Result<Vec<Receipt>, ApiError> {
     let values = demo::demo_events(state.clock().now());
-    let batch = ingest::prepare(state, tenant, values, true).await?;
+    // The demo is flightrec's own doing, not any key's.
+    let batch = ingest::prepare(state, tenant, &SubmittedBy::Flightrec, values, true).await?;
     ingest::append(state, batch).await
 }
 

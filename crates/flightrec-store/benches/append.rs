@@ -6,7 +6,7 @@
 use flightrec_core::clock::SystemClock;
 use flightrec_core::event::{Limits, parse_event};
 use flightrec_core::log::Signer;
-use flightrec_core::record::SealedEvent;
+use flightrec_core::record::{SealedEvent, SubmittedBy};
 use flightrec_store::{AppendBatch, Checkpointing, RecordStore, SqliteOptions, SqliteStore};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -52,7 +52,7 @@ fn main() {
         .enumerate()
         .map(|(i, v)| {
             let e = parse_event(v, now, &Limits::default(), || format!("id-{i:012}")).unwrap();
-            SealedEvent::seal(&e)
+            SealedEvent::seal(&e, SubmittedBy::Key("bench".into()))
         })
         .collect();
     let secs = started.elapsed().as_secs_f64();

@@ -109,6 +109,28 @@ pub struct EventFilter {
     pub q: Option<String>,
     /// `type` starts with this (e.g. `key.` for every key action).
     pub type_prefix: Option<String>,
+    /// Exactly this `submitted_by` (`key:<id>`, `user:<id>`, `flightrec`).
+    pub submitted_by: Option<String>,
+    /// Records flightrec wrote itself, or records clients sent. Records of
+    /// format 1 say neither, so they match neither.
+    pub origin: Option<Origin>,
+}
+
+/// Who wrote a record, in the large: flightrec itself or a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Flightrec,
+    Client,
+}
+
+impl Origin {
+    pub fn parse(s: &str) -> Option<Origin> {
+        match s {
+            "flightrec" => Some(Origin::Flightrec),
+            "client" => Some(Origin::Client),
+            _ => None,
+        }
+    }
 }
 
 /// How many records match a filter, and how many of them failed or warned.

@@ -2,7 +2,9 @@
 //! to SQLite (create vs open, append-only triggers, a full disk).
 
 use flightrec_store::conformance::{self, append};
-use flightrec_store::{RecordStore, SqliteOptions, SqliteStore, StoreError};
+use flightrec_core::log::{Signer, Verifier};
+use flightrec_store::verify::verify_store;
+use flightrec_store::{AppendBatch, Checkpointing, RecordStore, SqliteOptions, SqliteStore, StoreError};
 use serde_json::json;
 
 fn fresh() -> (tempfile::TempDir, SqliteStore) {
@@ -89,30 +91,92 @@ fn records_survive_reopening() {
     assert_eq!(next[0].seq, receipts[0].seq + 1);
 }
 
+/// A copy of the store of record format 1 in `tests/fixtures/store-v1`
+/// (schema V4), without its private key.
+fn format_1_store() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/store-v1");
+    std::fs::copy(
+        format!("{fixture}/flightrec.db"),
+        dir.path().join("data/flightrec.db"),
+    )
+    .unwrap();
+    dir
+}
+
+/// The fixture's keys: its tenants' verifiers, and the signer of its
+/// checkpoints.
+fn format_1_keys() -> (Vec<Verifier>, Signer) {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/store-v1");
+    let trust = std::fs::read_to_string(format!("{fixture}/trust.txt")).unwrap();
+    let verifiers = trust.lines().map(|l| Verifier::parse(l).unwrap()).collect();
+    let key = std::fs::read_to_string(format!("{fixture}/log-key")).unwrap();
+    (verifiers, Signer::parse_private_key(key.trim()).unwrap())
+}
+
+/// Appends one event without the conformance suite's check, which knows
+/// only its own key.
+fn append_only(store: &SqliteStore, tenant: &str, event: serde_json::Value) {
+    let batch = AppendBatch::events(tenant, vec![conformance::sealed(event)]);
+    store.append(vec![batch]).unwrap().pop().unwrap().unwrap();
+}
+
 #[test]
 fn opening_a_version_3_store_counts_its_records() {
-    let (dir, store) = fresh();
-    append(
-        &store,
-        "t",
-        vec![
-            json!({"type": "x", "time": "2026-11-20T10:00:00Z"}),
-            json!({"type": "x", "time": "2026-11-21T10:00:00Z", "status": "fail"}),
-        ],
-    );
-    drop(store);
+    let dir = format_1_store();
     // Back to the schema before the hourly counts.
     let conn = rusqlite::Connection::open(dir.path().join("data/flightrec.db")).unwrap();
     conn.execute_batch("DROP TRIGGER records_counted; DROP TABLE record_counts;")
         .unwrap();
     conn.pragma_update(None, "user_version", 3).unwrap();
     drop(conn);
-    let store = reopen(&dir);
-    let counts = store.window_counts("t", None, None).unwrap();
-    assert_eq!((counts.total, counts.fail), (2, 1));
-    append(&store, "t", vec![json!({"type": "x", "status": "warn"})]);
-    let counts = store.window_counts("t", None, None).unwrap();
-    assert_eq!((counts.total, counts.fail, counts.warn), (3, 1, 1));
+    let store = SqliteStore::open(&dir.path().join("data"), SqliteOptions::default()).unwrap();
+    let before = store.window_counts("default", None, None).unwrap();
+    assert_eq!(before.total, 46);
+    let second = store.window_counts("second-org", None, None).unwrap();
+    assert_eq!(second.total, 4);
+    append_only(&store, "default", json!({"type": "x", "status": "warn"}));
+    let counts = store.window_counts("default", None, None).unwrap();
+    assert_eq!((counts.total, counts.warn), (47, before.warn + 1));
+}
+
+#[test]
+fn format_1_records_verify_beside_format_2_records() {
+    let dir = format_1_store();
+    let (verifiers, signer) = format_1_keys();
+    let store = SqliteStore::open(&dir.path().join("data"), SqliteOptions::default()).unwrap();
+    let trusted = |tenant: &str| {
+        let origin = format!("flightrec.local/{tenant}");
+        let keys: Vec<Verifier> = verifiers
+            .iter()
+            .filter(|v| v.name() == origin)
+            .cloned()
+            .collect();
+        Some((origin, keys))
+    };
+    let report = verify_store(&store, &trusted, &mut |_| {}).unwrap();
+    assert_eq!(report.mismatch, None);
+    assert_eq!(report.records(), 50);
+    let old = store.record("default", "v1-forged").unwrap().unwrap();
+    assert_eq!((old.header.version, old.header.submitted_by), (1, None));
+
+    // A server of this version goes on writing the same log, with the same key.
+    store.set_checkpointing(
+        Checkpointing::new(
+            signer.renamed("flightrec.local").unwrap(),
+            std::time::Duration::ZERO,
+            std::sync::Arc::new(flightrec_core::clock::SystemClock),
+        )
+        .unwrap(),
+    );
+    append_only(&store, "default", json!({"id": "v2-a", "type": "start"}));
+    let new = store.record("default", "v2-a").unwrap().unwrap();
+    assert_eq!(new.header.version, 2);
+    assert_eq!(new.header.submitted_by.as_deref(), Some("key:k-conformance"));
+    let report = verify_store(&store, &trusted, &mut |_| {}).unwrap();
+    assert_eq!(report.mismatch, None, "{report:?}");
+    assert_eq!(report.records(), 51);
 }
 
 #[test]

@@ -22,7 +22,7 @@
 mod support;
 
 use flightrec_core::event::{Limits, parse_event};
-use flightrec_core::record::SealedEvent;
+use flightrec_core::record::{SealedEvent, SubmittedBy};
 use flightrec_store::{SqliteOptions, SqliteStore};
 use serde_json::{Value, json};
 use std::process::Command;
@@ -130,7 +130,7 @@ fn raw_insert(rows: usize) -> f64 {
     let sealed: Vec<SealedEvent> = (0..rows)
         .map(|i| {
             let e = parse_event(event(i), now, &Limits::default(), || format!("raw-{i}")).unwrap();
-            SealedEvent::seal(&e)
+            SealedEvent::seal(&e, SubmittedBy::Key("bench".into()))
         })
         .collect();
     let leaves: Vec<Vec<u8>> = sealed

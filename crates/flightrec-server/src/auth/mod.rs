@@ -23,6 +23,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
+use flightrec_core::record::SubmittedBy;
 use flightrec_core::secret::Secret;
 use login_failures::LoginFailures;
 use rate_limit::{RateLimiter, RateLimits};
@@ -184,6 +185,14 @@ impl Principal {
         match &self.credential {
             Credential::ApiKey { agent_id, .. } => agent_id.as_deref(),
             Credential::Person { .. } => None,
+        }
+    }
+
+    /// What the records this caller sends say of who sent them.
+    pub fn submitted_by(&self) -> SubmittedBy {
+        match &self.credential {
+            Credential::ApiKey { id, .. } => SubmittedBy::Key(id.clone()),
+            Credential::Person { id, .. } => SubmittedBy::User(id.clone()),
         }
     }
 

@@ -13,8 +13,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use flightrec_core::event::{ActorType, GovernanceStatus, Status};
-use flightrec_core::record::StoredRecord;
-use flightrec_store::{EventFilter, EventQuery};
+use flightrec_core::record::{StoredRecord, SubmittedBy};
+use flightrec_store::{EventFilter, EventQuery, Origin};
 use serde_json::{Value, json};
 
 pub fn router() -> Router<AppState> {
@@ -35,7 +35,14 @@ async fn post_event(
     if let Some(agent) = principal.bound_agent() {
         bind_agent(&mut values, agent, false)?;
     }
-    let batch = prepare(&state, &principal.tenant, values, false).await?;
+    let batch = prepare(
+        &state,
+        &principal.tenant,
+        &principal.submitted_by(),
+        values,
+        false,
+    )
+    .await?;
     let receipts = append(&state, batch).await?;
     let receipt = receipts.into_iter().next().expect("one receipt per event");
     Ok((StatusCode::CREATED, Json(json!({"receipt": receipt}))))
@@ -77,7 +84,14 @@ async fn post_batch(
     if let Some(agent) = principal.bound_agent() {
         bind_agent(&mut values, agent, true)?;
     }
-    let batch = prepare(&state, &principal.tenant, values, true).await?;
+    let batch = prepare(
+        &state,
+        &principal.tenant,
+        &principal.submitted_by(),
+        values,
+        true,
+    )
+    .await?;
     let receipts = append(&state, batch).await?;
     Ok((StatusCode::CREATED, Json(json!({"receipts": receipts}))))
 }
@@ -188,6 +202,14 @@ pub fn event_filter(params: &mut Params, state: &AppState) -> ApiResult<EventFil
         until: params.take_until()?,
         q: params.take("q"),
         type_prefix: None,
+        submitted_by: params.take_parsed("submitted_by", |v| {
+            SubmittedBy::parse(v)
+                .map(|s| s.to_string())
+                .ok_or_else(|| format!("must be key:<id>, user:<id> or flightrec, not {v:?}"))
+        })?,
+        origin: params.take_parsed("origin", |v| {
+            Origin::parse(v).ok_or_else(|| format!("must be flightrec or client, not {v:?}"))
+        })?,
     })
 }
 

@@ -11,7 +11,7 @@ use crate::*;
 use flightrec_core::clock::SystemClock;
 use flightrec_core::event::{Limits, format_time, parse_event, parse_time};
 use flightrec_core::log::Signer;
-use flightrec_core::record::{Receipt, SealedEvent};
+use flightrec_core::record::{Receipt, SealedEvent, SubmittedBy};
 use flightrec_core::secret::Secret;
 use serde_json::{Value, json};
 
@@ -112,7 +112,7 @@ pub fn sealed(v: Value) -> SealedEvent {
         format!("gen-{}-{}", rand::random::<u64>(), counter)
     })
     .expect("a valid test event");
-    SealedEvent::seal(&event)
+    SealedEvent::seal(&event, SubmittedBy::Key("k-conformance".into()))
 }
 
 /// Appends one batch and unwraps its receipts.

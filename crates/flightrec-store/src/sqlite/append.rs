@@ -103,9 +103,10 @@ fn append_events(
     let mut insert = tx.prepare_cached(
         "INSERT INTO records (tenant, seq, id, time, received_at, type, run_id, span_id, \
          parent_span_id, status, body_hash, leaf_hash, body, salt, session_id, agent_id, actor, \
-         actor_type, resource_type, resource_id, verb, provider, governance_status) \
+         actor_type, resource_type, resource_id, verb, provider, governance_status, v, \
+         submitted_by) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-         ?18, ?19, ?20, ?21, ?22, ?23)",
+         ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
     )?;
     let mut receipts = Vec::with_capacity(batch.events.len());
     for event in &batch.events {
@@ -114,7 +115,8 @@ fn append_events(
             continue;
         }
         let seq = log.next_seq;
-        let leaf_input = event.header(&batch.tenant, seq).leaf_input();
+        let header = event.header(&batch.tenant, seq);
+        let leaf_input = header.leaf_input();
         if leaf_input.len() > MAX_LEAF_INPUT {
             return Err(StoreError::Rejected(format!(
                 "event {:?}: its header is {} bytes, more than a log entry may hold ({MAX_LEAF_INPUT})",
@@ -148,6 +150,8 @@ fn append_events(
             ix.verb,
             ix.provider,
             ix.governance_status,
+            header.version as i64,
+            header.submitted_by,
         ]);
         let receipt = match inserted {
             Ok(_) => {

@@ -64,6 +64,15 @@ fn filter_conditions(tenant: &str, f: &EventFilter, walk: bool) -> (Conditions, 
     c.push_opt("records.provider = ?", &f.provider);
     c.push_opt("records.status = ?", &f.status);
     c.push_opt("records.governance_status = ?", &f.governance_status);
+    c.push_opt("records.submitted_by = ?", &f.submitted_by);
+    match f.origin {
+        Some(Origin::Flightrec) => c.push("records.submitted_by = ?", "flightrec".to_owned()),
+        Some(Origin::Client) => c.push(
+            "records.submitted_by IS NOT NULL AND records.submitted_by <> ?",
+            "flightrec".to_owned(),
+        ),
+        None => {}
+    }
     if let Some(prefix) = &f.type_prefix {
         // A range, so the type index serves it; U+10FFFF sorts after any
         // character a type can continue with.
@@ -274,17 +283,17 @@ impl SqliteStore {
                 .query_map(params![tenant, from_seq as i64, limit as i64], |r| {
                     Ok(crate::AuditRow {
                         record: record_from_row(r)?,
-                        leaf_hash: r.get(13)?,
+                        leaf_hash: r.get(15)?,
                         index: flightrec_core::event::IndexColumns {
-                            session_id: r.get(14)?,
-                            agent_id: r.get(15)?,
-                            actor: r.get(16)?,
-                            actor_type: r.get(17)?,
-                            resource_type: r.get(18)?,
-                            resource_id: r.get(19)?,
-                            verb: r.get(20)?,
-                            provider: r.get(21)?,
-                            governance_status: r.get(22)?,
+                            session_id: r.get(16)?,
+                            agent_id: r.get(17)?,
+                            actor: r.get(18)?,
+                            actor_type: r.get(19)?,
+                            resource_type: r.get(20)?,
+                            resource_id: r.get(21)?,
+                            verb: r.get(22)?,
+                            provider: r.get(23)?,
+                            governance_status: r.get(24)?,
                         },
                     })
                 })?

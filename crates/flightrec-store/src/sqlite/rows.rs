@@ -7,12 +7,13 @@ use rusqlite::types::Type;
 
 /// The columns [`record_from_row`] reads, in its order.
 pub const RECORD_COLUMNS: &str = "tenant, seq, id, time, received_at, type, run_id, span_id, \
-     parent_span_id, status, body_hash, body, salt";
+     parent_span_id, status, body_hash, body, salt, v, submitted_by";
 
 /// The same columns qualified by the `records` table, for joins.
 pub const QUALIFIED_RECORD_COLUMNS: &str = "records.tenant, records.seq, records.id, records.time, \
      records.received_at, records.type, records.run_id, records.span_id, records.parent_span_id, \
-     records.status, records.body_hash, records.body, records.salt";
+     records.status, records.body_hash, records.body, records.salt, records.v, \
+     records.submitted_by";
 
 pub fn record_from_row(row: &Row<'_>) -> rusqlite::Result<StoredRecord> {
     let status: String = row.get(9)?;
@@ -37,6 +38,7 @@ pub fn record_from_row(row: &Row<'_>) -> rusqlite::Result<StoredRecord> {
         .transpose()?;
     Ok(StoredRecord {
         header: Header {
+            version: row.get::<_, i64>(13)? as u64,
             tenant: row.get(0)?,
             seq: row.get::<_, i64>(1)? as u64,
             id: row.get(2)?,
@@ -47,6 +49,7 @@ pub fn record_from_row(row: &Row<'_>) -> rusqlite::Result<StoredRecord> {
             span_id: row.get(7)?,
             parent_span_id: row.get(8)?,
             status,
+            submitted_by: row.get(14)?,
             body_hash: row.get(10)?,
         },
         body: row.get(11)?,

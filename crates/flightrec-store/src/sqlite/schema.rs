@@ -10,7 +10,7 @@ use rusqlite::Connection;
 pub const APPLICATION_ID: i64 = 0x4652_6563;
 
 /// Each migration takes the schema from its index to its index + 1.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -350,5 +350,32 @@ BEGIN
     INSERT INTO record_counts (tenant, hour, status, n)
         VALUES (NEW.tenant, substr(NEW.time, 1, 13), NEW.status, 1)
         ON CONFLICT (tenant, hour, status) DO UPDATE SET n = n + 1;
+END;
+"#;
+
+/// Record format 2: each record keeps the format version it was written
+/// with (`v`, 1 for every record before this) and, from version 2 on, who
+/// sent it (`submitted_by`). Both are header columns, so the append-only
+/// trigger now guards them too.
+const V5: &str = r#"
+ALTER TABLE records ADD COLUMN v INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE records ADD COLUMN submitted_by TEXT;
+
+CREATE INDEX records_submitted_by ON records (tenant, submitted_by, seq)
+    WHERE submitted_by IS NOT NULL;
+
+DROP TRIGGER records_only_erase;
+CREATE TRIGGER records_only_erase BEFORE UPDATE ON records
+WHEN NOT (
+    NEW.body IS NULL AND NEW.salt IS NULL
+    AND NEW.rowid IS OLD.rowid AND NEW.tenant IS OLD.tenant AND NEW.seq IS OLD.seq
+    AND NEW.id IS OLD.id AND NEW.time IS OLD.time AND NEW.received_at IS OLD.received_at
+    AND NEW.type IS OLD.type AND NEW.run_id IS OLD.run_id AND NEW.span_id IS OLD.span_id
+    AND NEW.parent_span_id IS OLD.parent_span_id AND NEW.status IS OLD.status
+    AND NEW.body_hash IS OLD.body_hash AND NEW.leaf_hash IS OLD.leaf_hash
+    AND NEW.v IS OLD.v AND NEW.submitted_by IS OLD.submitted_by
+)
+BEGIN
+    SELECT RAISE(ABORT, 'flightrec records are append-only');
 END;
 "#;
