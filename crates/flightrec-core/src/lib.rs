@@ -7,6 +7,8 @@
 //! - [`event`]: the canonical event, its aliases, validation and limits.
 //! - [`jcs`]: RFC 8785 canonical JSON, the byte form every hash is taken over.
 //! - [`record`]: the header/body split, `body_hash` and the Merkle leaf.
+//! - [`erasure`]: what a `log.erased` record says, which `verify` holds
+//!   every erased body to.
 //! - [`log`]: RFC 9162 tree hashing and proofs, C2SP tiles, checkpoints and
 //!   signed notes.
 //! - [`export`]: the JSONL export that anyone can verify offline.
@@ -20,6 +22,7 @@
 
 pub mod clock;
 pub mod compliance;
+pub mod erasure;
 pub mod event;
 pub mod export;
 pub mod jcs;

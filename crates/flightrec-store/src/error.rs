@@ -23,6 +23,15 @@ pub enum StoreError {
         supported: i64,
     },
 
+    #[error(
+        "the store at {path} has schema version {found}, older than this flightrec's ({current}), and it was opened only to read; start `flightrec serve --data-dir {path}` once to upgrade it, or verify with the flightrec that wrote it"
+    )]
+    TooOld {
+        path: PathBuf,
+        found: i64,
+        current: i64,
+    },
+
     #[error("the disk holding the store is full; nothing was written (free space and retry)")]
     Full,
 

@@ -5,13 +5,16 @@
 //! each header against its stored leaf hash, the tree rebuilt from those
 //! leaves against every stored tile and every signed checkpoint, and every
 //! column the store derives for queries (filter columns, run summaries, the
-//! free-text index) against the records themselves. The first thing that
-//! does not match is reported with the `seq` it concerns.
+//! free-text index) against the records themselves, and every erased body
+//! against the `log.erased` records of flightrec's own that must name it.
+//! The first thing that does not match is reported with the `seq` it
+//! concerns.
 //!
 //! Not here: deciding whom to trust. The caller passes the verifier keys.
 
 use crate::runs::RunFold;
 use crate::{AuditRow, RunQuery, Store, StoreError, StoredCheckpoint};
+use flightrec_core::erasure::{ERASED_TYPE, SeqRanges, erased_seqs};
 use flightrec_core::event::{Body, IndexColumns};
 use flightrec_core::log::tree::RightEdge;
 use flightrec_core::log::{Hash, Verifier, open_checkpoint};
@@ -144,6 +147,9 @@ fn verify_tenant(
     let mut pending_checkpoints = checkpoints.iter().peekable();
     let mut edge = RightEdge::empty();
     let mut runs: HashMap<String, RunFold> = HashMap::new();
+    // Erased bodies, and the seqs flightrec's `log.erased` records name.
+    let mut erased = SeqRanges::default();
+    let mut erasures_told = Vec::new();
     // Stored level-0 tile hashes, read one tile at a time as the scan
     // reaches them.
     let mut tile_cache: Option<(u64, Vec<u8>)> = None;
@@ -180,9 +186,12 @@ fn verify_tenant(
                 );
             }
             let leaf = match checked {
-                Ok((leaf, erased)) => {
-                    report.erased += u64::from(erased);
-                    leaf
+                Ok(row) => {
+                    if row.erased {
+                        erased.push(seq);
+                    }
+                    erasures_told.extend(row.tells_of_erasures);
+                    row.leaf
                 }
                 Err(reason) => return fail(Some(seq), reason),
             };
@@ -248,6 +257,15 @@ fn verify_tenant(
             "the tree has leaves past the last stored record (records were removed)".into(),
         );
     }
+    report.erased = erased.len();
+    if let Some(seq) = erased.first_not_in(&erasures_told) {
+        return fail(
+            Some(seq),
+            format!(
+                "the body was erased, but no `{ERASED_TYPE}` record of flightrec's names this seq (a body was removed)"
+            ),
+        );
+    }
     if let Some(cp) = pending_checkpoints.next() {
         return fail(
             None,
@@ -265,8 +283,17 @@ fn verify_tenant(
     Ok(Ok(()))
 }
 
+/// What one row holds, once checked.
+struct CheckedRow {
+    leaf: Hash,
+    /// Its body was erased.
+    erased: bool,
+    /// The seqs it tells were erased, if it is flightrec's `log.erased`.
+    tells_of_erasures: Vec<std::ops::RangeInclusive<u64>>,
+}
+
 /// [`check_row`] for every row, spread over the machine's cores.
-fn check_rows_in_parallel(rows: &[AuditRow]) -> Vec<Result<(Hash, bool), String>> {
+fn check_rows_in_parallel(rows: &[AuditRow]) -> Vec<Result<CheckedRow, String>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let per = rows.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
@@ -282,9 +309,8 @@ fn check_rows_in_parallel(rows: &[AuditRow]) -> Vec<Result<(Hash, bool), String>
 }
 
 /// Checks one row on its own: body against `body_hash`, derived columns
-/// against the body, the header against the stored leaf hash. Returns the
-/// leaf and whether the body was erased.
-fn check_row(row: &AuditRow) -> Result<(Hash, bool), String> {
+/// against the body, the header against the stored leaf hash.
+fn check_row(row: &AuditRow) -> Result<CheckedRow, String> {
     let leaf = row.record.header.leaf_hash();
     if leaf.0.as_slice() != row.leaf_hash.as_slice() {
         return Err(
@@ -294,7 +320,13 @@ fn check_row(row: &AuditRow) -> Result<(Hash, bool), String> {
     let record = &row.record;
     let (body, salt) = match (&record.body, &record.salt) {
         (Some(body), Some(salt)) => (body, salt),
-        (None, None) => return Ok((leaf, true)),
+        (None, None) => {
+            return Ok(CheckedRow {
+                leaf,
+                erased: true,
+                tells_of_erasures: Vec::new(),
+            });
+        }
         _ => return Err("only one of body and salt is present".into()),
     };
     if body_hash(salt, body.as_bytes()) != record.header.body_hash {
@@ -310,7 +342,20 @@ fn check_row(row: &AuditRow) -> Result<(Hash, bool), String> {
             ));
         }
     }
-    Ok((leaf, false))
+    // Only flightrec's own word counts: a client may record any type.
+    let header = &record.header;
+    let tells_of_erasures = if header.event_type == ERASED_TYPE
+        && header.submitted_by.as_deref() == Some("flightrec")
+    {
+        erased_seqs(&parsed).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    Ok(CheckedRow {
+        leaf,
+        erased: false,
+        tells_of_erasures,
+    })
 }
 
 /// Compares every tile the rebuilt tree changed with the stored one.

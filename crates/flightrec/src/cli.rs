@@ -122,18 +122,24 @@ pub enum TenantsCommand {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The store to verify (opened read-mostly; never created).
+    /// The store to verify: opened read-only, as one consistent snapshot,
+    /// so it can run beside a live server; never created.
     #[arg(long, env = "FLIGHTREC_DATA_DIR", conflicts_with = "export")]
     pub data_dir: Option<PathBuf>,
     /// A JSONL export to verify offline.
-    #[arg(long, requires_all = ["checkpoint", "key"])]
+    #[arg(long, requires = "checkpoint")]
     pub export: Option<PathBuf>,
     /// The signed checkpoint the export must match (a file).
     #[arg(long)]
     pub checkpoint: Option<PathBuf>,
-    /// The log's public key (`<origin>+<id>+<key>`), or a file holding it.
+    /// The logs' verifier keys, one per line (`flightrec log trust` writes
+    /// it). Verification never reads a private key.
     #[arg(long)]
-    pub key: Option<String>,
+    pub trust: Option<PathBuf>,
+    /// A log's verifier key (`<origin>/<tenant>+<id>+<key>`), or a file
+    /// holding keys; repeat it for several tenants.
+    #[arg(long)]
+    pub key: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -143,12 +149,57 @@ pub enum LogCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
-    /// Fetch and check the inclusion proof of the record at SEQ.
+    /// Fetch and check the inclusion proof of the record at SEQ, against
+    /// keys you trust (not the server's word).
     Proof {
         seq: u64,
         #[command(flatten)]
+        keys: TrustArgs,
+        #[command(flatten)]
         client: ClientArgs,
     },
+    /// Print the verifier keys of your tenant's log (operators: of every
+    /// tenant) as a trust file for `verify --trust`.
+    Trust {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Prove that the server's log today extends a checkpoint you saved
+    /// earlier: fetch a consistency proof and check it here.
+    Consistency {
+        /// The signed checkpoint saved earlier (a file).
+        saved_checkpoint: PathBuf,
+        #[command(flatten)]
+        keys: TrustArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// A monitor: keep the newest checkpoint seen in DIR and check each new
+    /// one extends it; fails loudly on a fork or a rollback.
+    Watch {
+        /// Where the last checkpoint seen is kept between runs.
+        #[arg(long)]
+        state: PathBuf,
+        /// Check again every this many seconds; 0 checks once and exits.
+        #[arg(long, default_value_t = 0)]
+        interval: u64,
+        #[command(flatten)]
+        keys: TrustArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+/// The keys a client command checks the server's answers with.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// A trust file (`flightrec log trust` writes one; keep it from a
+    /// source you trust).
+    #[arg(long)]
+    pub trust: Option<PathBuf>,
+    /// A log's verifier key, or a file holding it; repeatable.
+    #[arg(long)]
+    pub key: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ mod commands;
 mod output;
 mod player;
 mod server_keys;
+mod trust;
 
 use clap::Parser;
 

@@ -4,7 +4,7 @@
 //! - the key that signs session tokens (`FLIGHTREC_SESSION_KEY`,
 //!   `session-key`), which every node of one deployment must share.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use flightrec_core::log::Signer;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -42,21 +42,6 @@ pub fn log_key(data_dir: &Path, origin: &str) -> anyhow::Result<Signer> {
     file.sync_all()?;
     tracing::info!(path = %path.display(), origin, "created the log signing key");
     Ok(key)
-}
-
-/// The log key of an existing store, for verification.
-pub fn existing_log_key(data_dir: &Path) -> anyhow::Result<Signer> {
-    if let Some(key) = configured()? {
-        return Ok(key);
-    }
-    let path = key_path(data_dir);
-    if !path.exists() {
-        bail!(
-            "no log key at {}: pass the log's public key with --key, or set FLIGHTREC_LOG_KEY",
-            path.display()
-        );
-    }
-    read(&path)
 }
 
 /// The session signing key: `FLIGHTREC_SESSION_KEY` (64 hex digits), else

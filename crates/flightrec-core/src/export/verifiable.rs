@@ -179,6 +179,14 @@ where
         }
         summary.records += 1;
     }
+    if summary.records == 0 {
+        // An export that checks nothing must not read as one that passed.
+        return Err(ExportMismatch {
+            line: line_no,
+            seq: None,
+            reason: "the export holds no records, so nothing in it could be verified".into(),
+        });
+    }
     if contiguous > 0 {
         if contiguous != checkpoint.size() {
             return Err(ExportMismatch {

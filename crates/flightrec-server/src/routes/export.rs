@@ -3,8 +3,9 @@
 //! `csv`, `transcript`, `asciicast`, `html` (see
 //! `flightrec_core::export`).
 //!
-//! `jsonl` is the verifiable export: every record covered by the newest
-//! checkpoint that matches, oldest first, one per line (header, body,
+//! `jsonl` is the verifiable export: every record that matches, up to a
+//! checkpoint signed when the export starts (so nothing acknowledged before
+//! it is left out), oldest first, one per line (header, body,
 //! salt), then the checkpoint and the public key. An unfiltered export is
 //! the whole log and is checked by rebuilding the tree; a filtered one (a
 //! run's, say) carries an inclusion proof per line. `flightrec verify
@@ -15,7 +16,7 @@ use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::routes::events::event_filter;
-use crate::routes::log::latest;
+use crate::routes::log::covering_checkpoint;
 use crate::run_pages::walk_run;
 use crate::state::AppState;
 use axum::body::Body;
@@ -243,7 +244,7 @@ async fn verifiable(
     filter: EventFilter,
     name: &str,
 ) -> ApiResult<Response> {
-    let checkpoint = latest(state, principal).await?;
+    let checkpoint = covering_checkpoint(state, principal).await?;
     let key = state
         .checkpointing()
         .verifier(&principal.tenant)

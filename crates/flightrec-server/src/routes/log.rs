@@ -6,7 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, VARY};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/log/checkpoint", get(checkpoint))
         .route("/v1/log/public-key", get(public_key))
+        .route("/v1/log/trust", get(trust))
         .route("/v1/log/proof/inclusion", get(inclusion))
         .route("/v1/log/proof/consistency", get(consistency))
         .route("/v1/log/{*path}", get(tile))
@@ -51,6 +52,47 @@ async fn public_key(State(state): State<AppState>, principal: Principal) -> ApiR
         .verifier(&principal.tenant)
         .map_err(|e| ApiError::internal("no verifier key", &e))?;
     Ok(text(format!("{}\n", key.to_key_string())))
+}
+
+/// A trust file: the verifier keys `flightrec verify` needs, one per line.
+/// The server's operators get every tenant's; anyone else their own.
+async fn trust(State(state): State<AppState>, principal: Principal) -> ApiResult<Response> {
+    principal.require(Permission::Read)?;
+    let tenants = if principal.require_operator().is_ok() {
+        state
+            .blocking(|store| store.tenants())
+            .await?
+            .into_iter()
+            .map(|t| t.id)
+            .collect()
+    } else {
+        vec![principal.tenant.clone()]
+    };
+    let mut out = String::from(
+        "# flightrec trust file: the verifier keys of these logs, one per line.\n\
+         # Check it once against a source you trust, keep it, and pass it to\n\
+         # `flightrec verify --trust FILE`; lines starting with # are comments.\n",
+    );
+    for tenant in tenants {
+        let key = state
+            .checkpointing()
+            .verifier(&tenant)
+            .map_err(|e| ApiError::internal("no verifier key", &e))?;
+        out.push_str(&key.to_key_string());
+        out.push('\n');
+    }
+    Ok(text(out))
+}
+
+/// The newest checkpoint, after signing one for every record committed so
+/// far: what an export or a proof hands out must cover everything that was
+/// acknowledged before it was asked for.
+pub async fn covering_checkpoint(
+    state: &AppState,
+    principal: &Principal,
+) -> ApiResult<StoredCheckpoint> {
+    state.blocking(|store| store.sign_checkpoints()).await?;
+    latest(state, principal).await
 }
 
 fn size_param(params: &mut Params, name: &str) -> ApiResult<Option<u64>> {
@@ -169,15 +211,18 @@ async fn tile(
         }
     };
     // Full tiles never change; partial ones are replaced by wider ones.
+    // Either is one tenant's, read with its credentials: no shared cache
+    // may keep it for someone else.
     let cache = if full {
-        "public, max-age=31536000, immutable"
+        "private, max-age=31536000, immutable"
     } else {
-        "no-cache"
+        "private, no-cache"
     };
     Ok((
         [
             (CONTENT_TYPE, "application/octet-stream"),
             (CACHE_CONTROL, cache),
+            (VARY, "authorization, x-api-key, cookie"),
         ],
         bytes,
     )
@@ -192,22 +237,11 @@ pub async fn proof_bundle(
     record: &flightrec_core::record::StoredRecord,
 ) -> ApiResult<Value> {
     let seq = record.header.seq;
-    let interval = state.checkpointing().interval;
-    let deadline = std::time::Instant::now() + interval * 3 + std::time::Duration::from_secs(1);
-    // A record just appended is covered by the next checkpoint, signed
-    // within a checkpoint interval.
-    let checkpoint = loop {
-        let cp = latest(state, principal).await?;
-        if cp.size > seq {
-            break cp;
-        }
-        if std::time::Instant::now() > deadline {
-            return Err(ApiError::unavailable(
-                "no checkpoint covers this record yet; retry shortly",
-            ));
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let mut checkpoint = latest(state, principal).await?;
+    if checkpoint.size <= seq {
+        // Appended since the last checkpoint: sign one that covers it.
+        checkpoint = covering_checkpoint(state, principal).await?;
+    }
     let tenant = principal.tenant.clone();
     let size = checkpoint.size;
     let proof = state

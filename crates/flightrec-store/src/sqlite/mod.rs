@@ -51,6 +51,9 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// Set when opened by [`SqliteStore::open_snapshot`]: every read goes
+    /// through this connection and its one read transaction.
+    snapshot: Option<Mutex<Connection>>,
     checkpointing: RwLock<Option<Checkpointing>>,
     /// Why the store refuses writes, if the log it opened was inconsistent.
     inconsistency: RwLock<Option<String>>,
@@ -138,11 +141,60 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// Opens the existing store in `dir` to read one consistent snapshot of
+    /// it, as it was when this returns, however the server beside it goes on
+    /// writing; for `verify`. Nothing is written, not even a migration: an
+    /// older schema is refused with what to do.
+    pub fn open_snapshot(dir: &Path) -> Result<Self, StoreError> {
+        let path = dir.join(DB_FILE);
+        if !path.exists() {
+            return Err(StoreError::NotFound { path: dir.into() });
+        }
+        let open = || {
+            Connection::open_with_flags(
+                &path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+        };
+        let conn = open()?;
+        let app_id: i64 = conn
+            .pragma_query_value(None, "application_id", |r| r.get(0))
+            .map_err(|_| StoreError::NotAStore { path: dir.into() })?;
+        if app_id != schema::APPLICATION_ID {
+            return Err(StoreError::NotAStore { path: dir.into() });
+        }
+        let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if found > schema::CURRENT_VERSION {
+            return Err(StoreError::TooNew {
+                path: dir.into(),
+                found,
+                supported: schema::CURRENT_VERSION,
+            });
+        }
+        if found < schema::CURRENT_VERSION {
+            return Err(StoreError::TooOld {
+                path: dir.into(),
+                found,
+                current: schema::CURRENT_VERSION,
+            });
+        }
+        conn.busy_timeout(Duration::from_secs(5))?;
+        search::register_functions(&conn)?;
+        // WAL keeps what a read transaction sees from its first read until
+        // it ends; this one never ends while the store is open.
+        conn.execute_batch("BEGIN DEFERRED")?;
+        conn.query_row("SELECT count(*) FROM store_meta", [], |_| Ok(()))?;
+        let mut store = Self::with_writer(path.clone(), open()?);
+        store.snapshot = Some(Mutex::new(conn));
+        Ok(store)
+    }
+
     fn with_writer(path: PathBuf, writer: Connection) -> Self {
         SqliteStore {
             path,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            snapshot: None,
             checkpointing: RwLock::new(None),
             inconsistency: RwLock::new(None),
             full_tiles: log::FullTiles::default(),
@@ -199,6 +251,9 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        if let Some(snapshot) = &self.snapshot {
+            return f(&snapshot.lock().unwrap_or_else(|p| p.into_inner()));
+        }
         let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match pooled {
             Some(c) => c,

@@ -2,60 +2,41 @@
 
 use crate::cli::VerifyArgs;
 use anyhow::{Context, bail};
-use flightrec_core::clock::SystemClock;
+use crate::trust::Trust;
 use flightrec_core::export::verify_export;
-use flightrec_core::log::Verifier;
+use flightrec_core::log::open_checkpoint;
+use flightrec_store::SqliteStore;
 use flightrec_store::verify::{Progress, verify_store};
-use flightrec_store::{Checkpointing, SqliteOptions, SqliteStore};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub async fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let trust = Trust::load(args.trust.as_deref(), &args.key)?;
     // Verification is CPU and disk work from start to end.
     tokio::task::spawn_blocking(move || match (&args.export, &args.data_dir) {
         (Some(export), _) => verify_export_file(
             export,
             args.checkpoint.as_deref().expect("clap requires it"),
-            args.key.as_deref().expect("clap requires it"),
+            &trust,
         ),
-        (None, Some(dir)) => verify_data_dir(dir, args.key.as_deref()),
+        (None, Some(dir)) => verify_data_dir(dir, &trust),
         (None, None) => bail!(
-            "say what to verify: --data-dir DIR, or --export FILE --checkpoint FILE --key VKEY"
+            "say what to verify: --data-dir DIR, or --export FILE --checkpoint FILE (with --trust FILE or --key VKEY)"
         ),
     })
     .await?
 }
 
-fn verify_data_dir(dir: &Path, key: Option<&str>) -> anyhow::Result<ExitCode> {
-    let store = SqliteStore::open(dir, SqliteOptions::default())
+fn verify_data_dir(dir: &Path, trust: &Trust) -> anyhow::Result<ExitCode> {
+    let store = SqliteStore::open_snapshot(dir)
         .with_context(|| format!("could not open the store in {}", dir.display()))?;
-    let explicit = key.map(read_verifier).transpose()?;
-    let signing = match &explicit {
-        Some(_) => None,
-        None => Some(Checkpointing::new(
-            crate::server_keys::existing_log_key(dir)?,
-            Duration::ZERO,
-            Arc::new(SystemClock),
-        )?),
-    };
-    let verifiers = |tenant: &str| -> Option<(String, Vec<Verifier>)> {
-        match (&explicit, &signing) {
-            (Some(v), _) => v
-                .name()
-                .rsplit('/')
-                .next()
-                .filter(|t| *t == tenant)
-                .map(|_| (v.name().to_owned(), vec![v.clone()])),
-            (None, Some(s)) => Some((s.origin(tenant), vec![s.verifier(tenant).ok()?])),
-            (None, None) => None,
-        }
-    };
     let started = Instant::now();
     let mut bar = ProgressBar::new();
-    let report = verify_store(&store, &verifiers, &mut |p| bar.update(p))?;
+    let report = verify_store(&store, &|tenant| trust.for_tenant(tenant), &mut |p| {
+        bar.update(p)
+    })?;
     bar.finish();
     let elapsed = started.elapsed().as_secs_f64();
     for t in &report.tenants {
@@ -86,13 +67,23 @@ fn verify_data_dir(dir: &Path, key: Option<&str>) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn verify_export_file(export: &Path, checkpoint: &Path, key: &str) -> anyhow::Result<ExitCode> {
-    let verifier = read_verifier(key)?;
+fn verify_export_file(export: &Path, checkpoint: &Path, trust: &Trust) -> anyhow::Result<ExitCode> {
     let note = std::fs::read_to_string(checkpoint)
         .with_context(|| format!("could not read the checkpoint {}", checkpoint.display()))?;
+    let origin = note.lines().next().unwrap_or_default();
+    let candidates = trust.for_origin(origin);
+    // The key that signed it, if one of ours did; else the first, whose
+    // refusal then says why.
+    let Some(verifier) = candidates
+        .iter()
+        .find(|k| open_checkpoint(&note, origin, std::slice::from_ref(k)).is_ok())
+        .or(candidates.first())
+    else {
+        bail!("no trusted key is for the log {origin:?}, which the checkpoint names; add its key with --key or --trust");
+    };
     let file = std::fs::File::open(export)
         .with_context(|| format!("could not open the export {}", export.display()))?;
-    match verify_export(std::io::BufReader::new(file).lines(), &note, &verifier) {
+    match verify_export(std::io::BufReader::new(file).lines(), &note, verifier) {
         Ok(s) => {
             println!(
                 "OK: {} records ({} erased) of {} verified against its checkpoint of size {}",
@@ -105,17 +96,6 @@ fn verify_export_file(export: &Path, checkpoint: &Path, key: &str) -> anyhow::Re
             Ok(ExitCode::from(1))
         }
     }
-}
-
-/// A verifier key given inline or as a file.
-fn read_verifier(key: &str) -> anyhow::Result<Verifier> {
-    let text = if Path::new(key).is_file() {
-        std::fs::read_to_string(key).with_context(|| format!("could not read {key}"))?
-    } else {
-        key.to_owned()
-    };
-    Verifier::parse(text.trim())
-        .context("--key is not a verifier key (<origin>+<key id>+<base64 key>)")
 }
 
 /// A progress line on a terminal; nothing otherwise.
