@@ -8,6 +8,10 @@
 //! - [`proof`]: inclusion and consistency proofs: building and verifying.
 //! - [`checkpoint`]: the C2SP tlog-checkpoint text.
 //! - [`note`]: C2SP signed notes with Ed25519 keys.
+//! - [`cosignature`]: C2SP witness cosignatures (Ed25519 `cosignature/v1`)
+//!   on signed checkpoints, and a threshold of trusted witnesses.
+//! - [`proof_file`]: the C2SP tlog-proof file: an entry's index, inclusion
+//!   proof and cosigned checkpoint in one offline-checkable text.
 //!
 //! Not here: where tiles live (the store implements [`TileReader`]), when
 //! checkpoints are signed (the sequencer), key files on disk (the binary), or
@@ -15,19 +19,26 @@
 //! allocation-light; nothing does I/O.
 
 pub mod checkpoint;
+pub mod cosignature;
 pub mod hash;
 pub mod note;
 pub mod proof;
+pub mod proof_file;
 pub mod tile;
 pub mod tree;
 
 pub use checkpoint::Checkpoint;
+pub use cosignature::{
+    Cosignature, CosignatureSigner, CosignatureVerifier, cosign, require_cosignatures,
+    verify_cosignatures,
+};
 pub use hash::{Hash, leaf_hash, node_hash};
 pub use note::{Signer, Verifier, open, open_checkpoint, sign, sign_checkpoint};
 pub use proof::{
     ConsistencyProof, InclusionProof, consistency_proof, inclusion_proof,
     root_from_inclusion_proof, verify_consistency, verify_inclusion,
 };
+pub use proof_file::{Leaf, ProofFile, verify_proof_file};
 pub use tile::{EntryBundleId, TileId, TileResource};
 pub use tree::{
     MemoryTiles, RightEdge, TileReader, TileRef, merkle_tree_hash, subtree_hash, tree_root,
@@ -107,4 +118,27 @@ pub enum LogError {
 
     #[error("note carries no signature by any known key")]
     NoKnownSignature,
+
+    #[error("cosignature by known witness {name}+{key_id:08x} does not verify: {reason}")]
+    BadCosignature {
+        name: String,
+        key_id: u32,
+        reason: &'static str,
+    },
+
+    #[error("cosignature time {timestamp} is above 2^63 - 1, the largest tlog-cosignature allows")]
+    CosignatureTimeOutOfRange { timestamp: u64 },
+
+    #[error(
+        "checkpoint needs valid cosignatures from {needed} of the {known} trusted witnesses, \
+         but has them from {found}"
+    )]
+    TooFewCosignatures {
+        needed: usize,
+        found: usize,
+        known: usize,
+    },
+
+    #[error("malformed tlog-proof file, line {line}: {reason}")]
+    MalformedProofFile { line: usize, reason: String },
 }

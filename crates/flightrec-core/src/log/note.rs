@@ -12,9 +12,10 @@
 //! signer:   PRIVATE+KEY+<name>+<hex8 key id>+<base64(0x01 ‖ 32-byte seed)>
 //! ```
 //!
-//! Not here: key files, key rotation policy or witness cosignatures; only
-//! signature type 0x01 (plain Ed25519) is understood, and signatures of any
-//! other key are ignored as the spec requires.
+//! Not here: key files, key rotation policy or witness cosignatures (see
+//! [`super::cosignature`]); only signature type 0x01 (plain Ed25519) is
+//! understood, and signatures of any other key are ignored as the spec
+//! requires.
 
 use std::fmt;
 use std::str::FromStr;
@@ -257,6 +258,16 @@ impl FromStr for Verifier {
 /// Splits `<name>+<hex8>+<base64(0x01 ‖ key)>` and returns the name, the key
 /// id and the key bytes after the type byte.
 fn split_key_string(text: &str) -> Result<(&str, u32, Vec<u8>), LogError> {
+    split_typed_key_string(text, ED25519_TYPE)
+}
+
+/// Splits `<name>+<hex8>+<base64(signature type ‖ key)>`, refusing any other
+/// signature type than `signature_type`, and returns the name, the key id and
+/// the key bytes after the type byte.
+pub(crate) fn split_typed_key_string(
+    text: &str,
+    signature_type: u8,
+) -> Result<(&str, u32, Vec<u8>), LogError> {
     // Base64 may itself contain '+', so only the first two '+' separate.
     let mut parts = text.splitn(3, '+');
     let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
@@ -275,9 +286,9 @@ fn split_key_string(text: &str) -> Result<(&str, u32, Vec<u8>), LogError> {
         .decode(key)
         .map_err(|_| bad_key("key material is not base64"))?;
     match bytes.split_first() {
-        Some((&ED25519_TYPE, key)) => Ok((name, id, key.to_vec())),
+        Some((&ty, key)) if ty == signature_type => Ok((name, id, key.to_vec())),
         Some((other, _)) => Err(bad_key(&format!(
-            "unsupported signature type 0x{other:02x}"
+            "unsupported signature type 0x{other:02x} (expected 0x{signature_type:02x})"
         ))),
         None => Err(bad_key("key material is empty")),
     }
@@ -326,6 +337,36 @@ pub fn sign(note_text: &str, signer: &Signer) -> Result<String, LogError> {
 /// keys are ignored; a signature by a known key that does not verify rejects
 /// the whole note.
 pub fn open(signed_note: &str, verifiers: &[Verifier]) -> Result<String, LogError> {
+    let (text, signatures) = split_signed_note(signed_note)?;
+    let mut verified = false;
+    for (name, id, signature) in signatures {
+        let known = verifiers.iter().find(|v| v.name == name && v.key_id == id);
+        if let Some(verifier) = known {
+            if !verifier.verify(&text, signature.as_slice()) {
+                return Err(LogError::BadSignature {
+                    name: name.to_owned(),
+                    key_id: id,
+                });
+            }
+            verified = true;
+        }
+    }
+    if verified {
+        Ok(text)
+    } else {
+        Err(LogError::NoKnownSignature)
+    }
+}
+
+/// One signature line: key name, key id, and the signature bytes after the
+/// key id.
+pub(crate) type SignatureLine<'a> = (&'a str, u32, Vec<u8>);
+
+/// Splits a signed note into its text and its signature lines. Checks the
+/// form only: no signature is verified and no key is looked up.
+pub(crate) fn split_signed_note(
+    signed_note: &str,
+) -> Result<(String, Vec<SignatureLine<'_>>), LogError> {
     if signed_note.len() > MAX_NOTE_BYTES {
         return Err(bad_note("note is too long"));
     }
@@ -345,33 +386,18 @@ pub fn open(signed_note: &str, verifiers: &[Verifier]) -> Result<String, LogErro
     if signatures.is_empty() {
         return Err(bad_note("no signature lines"));
     }
-
-    let mut verified = false;
+    let mut parsed = Vec::new();
     for (count, line) in signatures.split('\n').enumerate() {
         if count == MAX_SIGNATURES {
             return Err(bad_note("too many signatures"));
         }
-        let (name, id, signature) = parse_signature_line(line)?;
-        let known = verifiers.iter().find(|v| v.name == name && v.key_id == id);
-        if let Some(verifier) = known {
-            if !verifier.verify(&text, signature.as_slice()) {
-                return Err(LogError::BadSignature {
-                    name: name.to_owned(),
-                    key_id: id,
-                });
-            }
-            verified = true;
-        }
+        parsed.push(parse_signature_line(line)?);
     }
-    if verified {
-        Ok(text)
-    } else {
-        Err(LogError::NoKnownSignature)
-    }
+    Ok((text, parsed))
 }
 
 /// `— <name> <base64(key id ‖ signature)>` → (name, key id, signature).
-fn parse_signature_line(line: &str) -> Result<(&str, u32, Vec<u8>), LogError> {
+fn parse_signature_line(line: &str) -> Result<SignatureLine<'_>, LogError> {
     let rest = line
         .strip_prefix(SIGNATURE_PREFIX)
         .ok_or_else(|| bad_note("signature line does not start with an em dash and a space"))?;

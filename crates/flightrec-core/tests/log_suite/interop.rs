@@ -1,6 +1,10 @@
 //! Cross-checks with implementations that are not ours: Cloudflare's
 //! `tlog_tiles` and `signed_note` crates (ports of Go's sumdb/tlog and
 //! sumdb/note). They must accept what we produce, and we what they produce.
+//! Neither has witness cosignatures or tlog-proof files; for cosignatures
+//! we plug a spec-written cosigner into `signed_note`'s traits (see
+//! [`TheirCosigner`]), and for proof files there is no Rust implementation
+//! to check against (see `vectors.rs` for Go's layout).
 //!
 //! One difference is by design, not a bug: `tlog_tiles` 0.2 names tiles the
 //! Go sumdb way, `tile/<H>/<L>/<N>` with the height in the path and
@@ -13,9 +17,9 @@ use std::cell::RefCell;
 use flightrec_core::log::note::{Signer, Verifier, open, sign};
 use flightrec_core::log::tile::{EntryBundleId, TileId, encode_tile};
 use flightrec_core::log::{
-    Checkpoint, Hash, MemoryTiles, RightEdge, TileReader, consistency_proof, inclusion_proof,
-    leaf_hash, node_hash, open_checkpoint, sign_checkpoint, tree_root, verify_consistency,
-    verify_inclusion,
+    Checkpoint, Cosignature, CosignatureSigner, Hash, MemoryTiles, RightEdge, TileReader,
+    consistency_proof, cosign, inclusion_proof, leaf_hash, node_hash, open_checkpoint,
+    require_cosignatures, sign_checkpoint, tree_root, verify_consistency, verify_inclusion,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -327,5 +331,171 @@ fn signed_notes_and_checkpoints_cross_verify() {
             .unwrap()
             .verify(&their_verifiers())
             .is_err()
+    );
+}
+
+/// `signed_note` 0.2 knows no cosignature type (and `tlog_tiles` 0.2, the
+/// newest published, has no cosigner either), but its `Signer`/`Verifier`
+/// traits are open. This is cosignature/v1 written against those traits from
+/// the spec text, with their key id function and their note framing; only
+/// the Ed25519 primitive is shared with our code.
+struct TheirCosigner {
+    name: String,
+    id: u32,
+    key: ed25519_dalek::SigningKey,
+    timestamp: u64,
+}
+
+impl TheirCosigner {
+    fn new(name: &str, seed: [u8; 32], timestamp: u64) -> TheirCosigner {
+        let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+        let mut encoded = vec![0x04];
+        encoded.extend_from_slice(key.verifying_key().as_bytes());
+        TheirCosigner {
+            name: name.to_owned(),
+            id: signed_note::key_id(name, &encoded),
+            key,
+            timestamp,
+        }
+    }
+
+    fn message(timestamp: u64, text: &[u8]) -> Vec<u8> {
+        let mut m = b"cosignature/v1\ntime ".to_vec();
+        m.extend_from_slice(timestamp.to_string().as_bytes());
+        m.push(b'\n');
+        m.extend_from_slice(text);
+        m
+    }
+}
+
+impl signed_note::Signer for TheirCosigner {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn key_id(&self) -> u32 {
+        self.id
+    }
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, ed25519_dalek::ed25519::signature::Error> {
+        use ed25519_dalek::Signer as _;
+        let mut out = self.timestamp.to_be_bytes().to_vec();
+        let sig = self.key.sign(&TheirCosigner::message(self.timestamp, msg));
+        out.extend_from_slice(&sig.to_bytes());
+        Ok(out)
+    }
+}
+
+impl signed_note::Verifier for TheirCosigner {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn key_id(&self) -> u32 {
+        self.id
+    }
+    fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
+        let (Some(time), Some(sig)) = (sig.get(..8), sig.get(8..)) else {
+            return false;
+        };
+        let Ok(sig) = ed25519_dalek::Signature::from_slice(sig) else {
+            return false;
+        };
+        let timestamp = u64::from_be_bytes(time.try_into().unwrap());
+        self.key
+            .verifying_key()
+            .verify_strict(&TheirCosigner::message(timestamp, msg), &sig)
+            .is_ok()
+    }
+}
+
+#[test]
+fn cosigner_key_ids_agree_with_signed_note() {
+    let mut rng = StdRng::seed_from_u64(9);
+    for name in ["w.example", "witness.example.com/w1", "ünïcode/名前"] {
+        let ours = CosignatureSigner::generate(name, &mut rng).unwrap();
+        let mut encoded = vec![0x04];
+        encoded.extend_from_slice(&ours.verifier().public_key());
+        assert_eq!(signed_note::key_id(name, &encoded), ours.key_id(), "{name}");
+        // The vkey is the signed-note verifier key form with type 0x04.
+        let vkey = ours.verifier().to_key_string();
+        use base64::Engine as _;
+        assert_eq!(
+            vkey,
+            format!(
+                "{name}+{:08x}+{}",
+                signed_note::key_id(name, &encoded),
+                base64::engine::general_purpose::STANDARD.encode(&encoded)
+            )
+        );
+        // Their verifier parser knows only type 0x01, and says so.
+        assert!(matches!(
+            StandardVerifier::new(&vkey),
+            Err(signed_note::VerifierError::Alg)
+        ));
+    }
+}
+
+#[test]
+fn cosigned_checkpoints_cross_verify_with_signed_note() {
+    let mut rng = StdRng::seed_from_u64(10);
+    let log = Signer::generate("flightrec.example/t", &mut rng).unwrap();
+    let seed1 = [11u8; 32];
+    let w1 = CosignatureSigner::from_seed("w1.example", seed1).unwrap();
+    let w2 = CosignatureSigner::generate("w2.example", &mut rng).unwrap();
+    let cp = Checkpoint::new("flightrec.example/t", 1234, leaf_hash(b"r"))
+        .unwrap()
+        .with_extensions(vec!["ext line".into()])
+        .unwrap();
+    let text = cp.to_text();
+    let t = 1_760_000_000;
+
+    // Ours → theirs: their framing, their key id, a spec-written verifier.
+    let ours = format!(
+        "{}{}{}",
+        sign_checkpoint(&cp, &log).unwrap(),
+        cosign(&text, &w1, t).unwrap(),
+        cosign(&text, &w2, t + 1).unwrap()
+    );
+    let note = Note::from_bytes(ours.as_bytes()).unwrap();
+    let theirs = VerifierList::new(vec![
+        Box::new(StandardVerifier::new(&log.verifier().to_key_string()).unwrap()),
+        Box::new(TheirCosigner::new("w1.example", seed1, 0)),
+    ]);
+    let (verified, unverified) = note.verify(&theirs).unwrap();
+    assert_eq!((verified.len(), unverified.len()), (2, 1));
+    assert_eq!(unverified[0].name(), "w2.example");
+    // A cosignature over a changed extension line fails on their side too.
+    let tampered = ours.replacen("ext line", "ext lime", 1);
+    let only_w1 = VerifierList::new(vec![Box::new(TheirCosigner::new("w1.example", seed1, 0))]);
+    assert!(
+        Note::from_bytes(tampered.as_bytes())
+            .unwrap()
+            .verify(&only_w1)
+            .is_err()
+    );
+
+    // Theirs → ours, byte for byte the same line (Ed25519 is deterministic).
+    let mut their_note = Note::new(text.as_bytes(), &[]).unwrap();
+    let their_log = StandardSigner::new(&log.to_private_key_string()).unwrap();
+    let their_w1 = TheirCosigner::new("w1.example", seed1, t);
+    their_note.add_sigs(&[&their_log, &their_w1]).unwrap();
+    let their_signed = String::from_utf8(their_note.to_bytes()).unwrap();
+    assert_eq!(
+        their_signed,
+        format!(
+            "{}{}",
+            sign_checkpoint(&cp, &log).unwrap(),
+            cosign(&text, &w1, t).unwrap()
+        )
+    );
+    assert_eq!(
+        require_cosignatures(&their_signed, &[w1.verifier(), w2.verifier()], 1).unwrap(),
+        vec![Cosignature {
+            name: "w1.example".into(),
+            key_id: w1.key_id(),
+            timestamp: t
+        }]
+    );
+    assert_eq!(
+        open_checkpoint(&their_signed, "flightrec.example/t", &[log.verifier()]).unwrap(),
+        cp
     );
 }

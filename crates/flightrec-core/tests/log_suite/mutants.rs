@@ -1,11 +1,14 @@
-//! Generated negative cases: good proofs, checkpoints and signed notes are
-//! mutated one way at a time, and every mutant must be refused. Each mutant
-//! is named after its mutation, so a failure says which one got through.
+//! Generated negative cases: good proofs, checkpoints, signed notes,
+//! cosignatures and proof files are mutated one way at a time, and every
+//! mutant must be refused. Each mutant is named after its mutation, so a
+//! failure says which one got through.
 
 use flightrec_core::log::note::{Signer, Verifier, open};
 use flightrec_core::log::{
-    Checkpoint, ConsistencyProof, Hash, InclusionProof, MemoryTiles, RightEdge, consistency_proof,
-    inclusion_proof, open_checkpoint, sign_checkpoint, verify_consistency, verify_inclusion,
+    Checkpoint, ConsistencyProof, CosignatureSigner, CosignatureVerifier, Hash, InclusionProof,
+    Leaf, LogError, MemoryTiles, ProofFile, RightEdge, consistency_proof, cosign, inclusion_proof,
+    open_checkpoint, require_cosignatures, sign_checkpoint, verify_consistency,
+    verify_cosignatures, verify_inclusion, verify_proof_file,
 };
 
 use crate::reference::Reference;
@@ -581,4 +584,501 @@ fn every_named_mutant_of_a_signed_checkpoint_is_rejected() {
     );
     assert_eq!(open_checkpoint(&cosigned, &origin, &good).unwrap(), cp);
     assert_eq!(open(&cosigned, &[other_name.verifier()]).unwrap(), text);
+}
+
+// ---- Witness cosignatures and tlog-proof files.
+
+const LOG: &str = "flightrec.example/tenant-a";
+
+/// A checkpoint signed by the log and cosigned by two witnesses, with the
+/// log's key, the witnesses' keys and the checkpoint text.
+struct Cosigned {
+    note: String,
+    text: String,
+    log: Signer,
+    w1: CosignatureSigner,
+    w2: CosignatureSigner,
+}
+
+impl Cosigned {
+    fn new(size: usize) -> Cosigned {
+        let log = Signer::from_seed(LOG, [42; 32]).unwrap();
+        let w1 = CosignatureSigner::from_seed("w1.example/witness", [1; 32]).unwrap();
+        let w2 = CosignatureSigner::from_seed("w2.example/witness", [2; 32]).unwrap();
+        let cp = Checkpoint::new(LOG, size as u64, Reference::numbered(size).root(size)).unwrap();
+        let text = cp.to_text();
+        let note = format!(
+            "{}{}{}",
+            sign_checkpoint(&cp, &log).unwrap(),
+            cosign(&text, &w1, 1_750_000_000).unwrap(),
+            cosign(&text, &w2, 1_750_000_001).unwrap()
+        );
+        Cosigned {
+            note,
+            text,
+            log,
+            w1,
+            w2,
+        }
+    }
+
+    fn witnesses(&self) -> [CosignatureVerifier; 2] {
+        [self.w1.verifier(), self.w2.verifier()]
+    }
+
+    /// What a client with a policy of "the log's key and both witnesses"
+    /// accepts.
+    fn accepts(&self, note: &str) -> bool {
+        open_checkpoint(note, LOG, &[self.log.verifier()]).is_ok()
+            && require_cosignatures(note, &self.witnesses(), 2).is_ok()
+    }
+}
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+#[test]
+fn every_named_mutant_of_a_cosignature_is_rejected() {
+    use base64::Engine as _;
+    let c = Cosigned::new(300);
+    assert!(c.accepts(&c.note));
+    let lines: Vec<&str> = c.note.split_inclusive('\n').collect();
+    // lines: text (3), blank, log signature, w1, w2.
+    let (head, log_line, w1_line, w2_line) = (lines[..4].concat(), lines[4], lines[5], lines[6]);
+    let (w1_name, w1_sig) = w1_line
+        .trim_end()
+        .strip_prefix("\u{2014} ")
+        .unwrap()
+        .split_once(' ')
+        .unwrap();
+    let raw = b64().decode(w1_sig).unwrap();
+    assert_eq!(raw.len(), 76);
+    let with_w1 = |line: &str| format!("{head}{log_line}{line}{w2_line}");
+    let with_raw = |f: &dyn Fn(&mut Vec<u8>)| {
+        let mut r = raw.clone();
+        f(&mut r);
+        with_w1(&format!("\u{2014} {w1_name} {}\n", b64().encode(r)))
+    };
+
+    let mut mutants: Vec<(String, String)> = Vec::new();
+    for (region, range) in [
+        ("key id", 0..4),
+        ("timestamp", 4..12),
+        ("signature", 12..76),
+    ] {
+        for byte in range.clone().step_by(3).chain([range.end - 1]) {
+            for bit in [0, 5, 7] {
+                mutants.push((
+                    format!("flip bit {bit} of byte {byte} ({region})"),
+                    with_raw(&|r| r[byte] ^= 1 << bit),
+                ));
+            }
+        }
+    }
+    let ts = |t: u64| move |r: &mut Vec<u8>| r[4..12].copy_from_slice(&t.to_be_bytes());
+    mutants.extend([
+        ("timestamp + 1".into(), with_raw(&ts(1_750_000_001))),
+        ("timestamp 0".into(), with_raw(&ts(0))),
+        ("timestamp 2^63".into(), with_raw(&ts(1 << 63))),
+        ("timestamp u64::MAX".into(), with_raw(&ts(u64::MAX))),
+        (
+            "signature truncated by one byte".into(),
+            with_raw(&|r| {
+                r.pop();
+            }),
+        ),
+        (
+            "signature with a trailing byte".into(),
+            with_raw(&|r| r.push(0)),
+        ),
+        (
+            "timestamp removed".into(),
+            with_raw(&|r| {
+                r.drain(4..12);
+            }),
+        ),
+        (
+            "only key id and timestamp".into(),
+            with_raw(&|r| r.truncate(12)),
+        ),
+        (
+            "only the key id and one byte".into(),
+            with_raw(&|r| r.truncate(5)),
+        ),
+        (
+            "wrong name: the other witness's".into(),
+            with_w1(&w1_line.replace(w1_name, "w2.example/witness")),
+        ),
+        (
+            "wrong name: an unknown witness".into(),
+            with_w1(&w1_line.replace(w1_name, "w3.example/witness")),
+        ),
+        (
+            "line truncated inside the base64".into(),
+            with_w1(&format!("{}\n", &w1_line[..w1_line.len() - 10])),
+        ),
+        (
+            "line without its base64 padding".into(),
+            with_w1(&w1_line.replace("==\n", "\n")),
+        ),
+        (
+            "trailing garbage on the line".into(),
+            with_w1(&w1_line.replace('\n', "AAAA\n")),
+        ),
+        (
+            "trailing space on the line".into(),
+            with_w1(&w1_line.replace('\n', " \n")),
+        ),
+        (
+            "trailing garbage line".into(),
+            format!("{}garbage\n", c.note),
+        ),
+        ("cosignature removed".into(), with_w1("")),
+        (
+            "the other witness's cosignature twice".into(),
+            with_w1(w2_line),
+        ),
+        (
+            "cosignature of another checkpoint".into(),
+            with_w1(
+                &cosign(
+                    &Checkpoint::new(LOG, 301, Reference::numbered(301).root(301))
+                        .unwrap()
+                        .to_text(),
+                    &c.w1,
+                    1_750_000_000,
+                )
+                .unwrap(),
+            ),
+        ),
+        (
+            "cosignature by another key under the witness's name".into(),
+            with_w1(
+                &cosign(
+                    &c.text,
+                    &CosignatureSigner::from_seed(w1_name, [9; 32]).unwrap(),
+                    1_750_000_000,
+                )
+                .unwrap(),
+            ),
+        ),
+        (
+            "plain note signature by the witness's key (type 0x01)".into(),
+            with_w1(
+                flightrec_core::log::sign(&c.text, &Signer::from_seed(w1_name, [1; 32]).unwrap())
+                    .unwrap()
+                    .rsplit_once("\n\n")
+                    .unwrap()
+                    .1,
+            ),
+        ),
+        (
+            "body: size altered".into(),
+            c.note.replacen("\n300\n", "\n301\n", 1),
+        ),
+        (
+            "body: extension line added".into(),
+            c.note.replacen("\n\n", "\next\n\n", 1),
+        ),
+        (
+            "log signature removed".into(),
+            format!("{head}{w1_line}{w2_line}"),
+        ),
+    ]);
+    for (name, mutant) in &mutants {
+        assert!(!c.accepts(mutant), "mutant {name:?} accepted: {mutant:?}");
+    }
+    assert!(mutants.len() > 100, "only {} mutants", mutants.len());
+    // The log's own key still opens a note whose cosignature is broken: to
+    // the log's verifier it is a signature by an unknown key. To the
+    // witnesses' verifiers it is an error, not "not cosigned".
+    let (_, broken) = mutants
+        .iter()
+        .find(|(name, _)| name.ends_with("(signature)"))
+        .unwrap();
+    assert!(open_checkpoint(broken, LOG, &[c.log.verifier()]).is_ok());
+    assert!(matches!(
+        verify_cosignatures(broken, &c.witnesses()),
+        Err(LogError::BadCosignature { .. })
+    ));
+}
+
+#[test]
+fn every_single_bit_flip_of_a_cosigned_checkpoint_is_rejected() {
+    let c = Cosigned::new(20);
+    assert!(c.accepts(&c.note));
+    let mut checked = 0;
+    for byte in 0..c.note.len() {
+        for bit in 0..8 {
+            let mut bytes = c.note.clone().into_bytes();
+            bytes[byte] ^= 1 << bit;
+            let Ok(mutant) = String::from_utf8(bytes) else {
+                continue;
+            };
+            assert!(
+                !c.accepts(&mutant),
+                "flip bit {bit} of byte {byte} accepted: {mutant:?}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 2_000, "only {checked}");
+}
+
+/// A proof file for entry `index` of a `size`-entry log, cosigned by both
+/// witnesses, and what a client with that policy accepts.
+struct ProofCase {
+    c: Cosigned,
+    file: ProofFile,
+    leaf: Hash,
+}
+
+impl ProofCase {
+    fn new(size: usize, index: u64, extra: Option<Vec<u8>>) -> ProofCase {
+        let c = Cosigned::new(size);
+        let reference = Reference::numbered(size);
+        let mut edge = RightEdge::empty();
+        for leaf in &reference.leaves {
+            edge.push(*leaf);
+        }
+        let mut tiles = MemoryTiles::new();
+        tiles.apply(&edge);
+        let proof = inclusion_proof(&tiles, index, size as u64).unwrap().hashes;
+        let file = ProofFile {
+            index,
+            extra,
+            proof,
+            checkpoint_note: c.note.clone(),
+        };
+        ProofCase {
+            c,
+            file,
+            leaf: reference.leaves[index as usize],
+        }
+    }
+
+    fn accepts(&self, text: &str) -> bool {
+        ProofFile::parse(text)
+            .and_then(|f| {
+                verify_proof_file(
+                    &f,
+                    Leaf::Hash(self.leaf),
+                    &self.c.log.verifier(),
+                    LOG,
+                    &self.c.witnesses(),
+                    2,
+                )
+            })
+            .is_ok()
+    }
+}
+
+#[test]
+fn every_named_mutant_of_a_proof_file_is_rejected() {
+    let case = ProofCase::new(300, 123, Some(b"ctx".to_vec()));
+    let good = case.file.to_text();
+    assert!(case.accepts(&good));
+    let with = |f: &dyn Fn(&mut ProofFile)| {
+        let mut file = case.file.clone();
+        f(&mut file);
+        file.to_text()
+    };
+    let n = case.file.proof.len();
+    let mut mutants: Vec<(String, String)> = Vec::new();
+    for k in 0..n {
+        for (byte, bit) in [(0, 0), (31, 7), (16, 3)] {
+            mutants.push((
+                format!("flip bit {bit} of byte {byte} of proof hash {k}"),
+                with(&|f| f.proof[k] = flip(f.proof[k], byte, bit)),
+            ));
+        }
+    }
+    let other_log = Signer::from_seed(LOG, [43; 32]).unwrap();
+    let resigned = |s: &Signer| {
+        let cp = Checkpoint::parse(&case.c.text).unwrap();
+        let note = sign_checkpoint(&cp, s).unwrap();
+        let cosigs = case
+            .c
+            .note
+            .split_inclusive('\n')
+            .skip(5)
+            .collect::<String>();
+        format!("{note}{cosigs}")
+    };
+    mutants.extend([
+        ("index - 1".into(), with(&|f| f.index -= 1)),
+        ("index + 1".into(), with(&|f| f.index += 1)),
+        ("index = size".into(), with(&|f| f.index = 300)),
+        ("index = u64::MAX".into(), with(&|f| f.index = u64::MAX)),
+        (
+            "first two hashes swapped".into(),
+            with(&|f| f.proof.swap(0, 1)),
+        ),
+        ("hashes reversed".into(), with(&|f| f.proof.reverse())),
+        (
+            "last hash removed".into(),
+            with(&|f| {
+                f.proof.pop();
+            }),
+        ),
+        ("hash added".into(), with(&|f| f.proof.push(GARBAGE))),
+        (
+            "hash prepended".into(),
+            with(&|f| f.proof.insert(0, GARBAGE)),
+        ),
+        ("proof emptied".into(), with(&|f| f.proof.clear())),
+        (
+            "extra and index lines swapped".into(),
+            good.replacen("extra Y3R4\nindex 123\n", "index 123\nextra Y3R4\n", 1),
+        ),
+        (
+            "index with a leading zero".into(),
+            good.replacen("index 123", "index 0123", 1),
+        ),
+        (
+            "index with a plus sign".into(),
+            good.replacen("index 123", "index +123", 1),
+        ),
+        (
+            "two spaces after index".into(),
+            good.replacen("index 123", "index  123", 1),
+        ),
+        (
+            "header version altered".into(),
+            good.replacen("@v1", "@v2", 1),
+        ),
+        (
+            "header missing".into(),
+            good.split_once('\n').unwrap().1.to_owned(),
+        ),
+        (
+            "blank line before the checkpoint removed".into(),
+            good.replacen("\n\nflightrec", "\nflightrec", 1),
+        ),
+        (
+            "extra blank line before the checkpoint".into(),
+            good.replacen("\n\nflightrec", "\n\n\nflightrec", 1),
+        ),
+        (
+            "checkpoint missing".into(),
+            good[..good.find("\n\n").unwrap() + 2].to_owned(),
+        ),
+        (
+            "checkpoint and its blank line missing".into(),
+            good[..good.find("\n\n").unwrap() + 1].to_owned(),
+        ),
+        (
+            "checkpoint without signatures".into(),
+            with(&|f| f.checkpoint_note = format!("{}\n", case.c.text)),
+        ),
+        (
+            "bad signature: the log key of someone else".into(),
+            with(&|f| f.checkpoint_note = resigned(&other_log)),
+        ),
+        (
+            "bad signature: one byte of the log's signature flipped".into(),
+            with(&|f| {
+                let i = f.checkpoint_note.find("\u{2014} ").unwrap() + LOG.len() + 10;
+                let mut b = f.checkpoint_note.clone().into_bytes();
+                b[i] = if b[i] == b'A' { b'B' } else { b'A' };
+                f.checkpoint_note = String::from_utf8(b).unwrap();
+            }),
+        ),
+        (
+            "one cosignature removed".into(),
+            with(&|f| {
+                f.checkpoint_note = f.checkpoint_note.split_inclusive('\n').take(6).collect()
+            }),
+        ),
+        ("trailing garbage line".into(), format!("{good}garbage\n")),
+        ("trailing blank line".into(), format!("{good}\n")),
+        (
+            "trailing garbage without newline".into(),
+            format!("{good}x"),
+        ),
+        ("final newline removed".into(), good.trim_end().to_owned()),
+        ("CRLF line endings".into(), good.replace('\n', "\r\n")),
+        (
+            "hash in unpadded base64".into(),
+            good.replacen(
+                &format!("{}\n", case.file.proof[0].to_base64()),
+                &format!("{}\n", case.file.proof[0].to_base64().trim_end_matches('=')),
+                1,
+            ),
+        ),
+        (
+            "hash in hex".into(),
+            good.replacen(
+                &case.file.proof[0].to_base64(),
+                &case.file.proof[0].to_hex(),
+                1,
+            ),
+        ),
+        (
+            "extra line without data or space".into(),
+            good.replacen("extra Y3R4", "extra", 1),
+        ),
+        (
+            "extra not base64".into(),
+            good.replacen("extra Y3R4", "extra Y3R", 1),
+        ),
+    ]);
+    for (name, mutant) in &mutants {
+        assert!(!case.accepts(mutant), "mutant {name:?} accepted:\n{mutant}");
+    }
+    // Wrong leaf, wrong origin, and a policy the checkpoint does not meet.
+    let file = ProofFile::parse(&good).unwrap();
+    let (log, ws) = (case.c.log.verifier(), case.c.witnesses());
+    let leaf = Leaf::Hash(case.leaf);
+    assert!(
+        verify_proof_file(&file, Leaf::Hash(flip(case.leaf, 0, 0)), &log, LOG, &ws, 2).is_err()
+    );
+    assert!(verify_proof_file(&file, Leaf::Input(b"leaf 123"), &log, LOG, &ws, 2).is_ok());
+    assert!(verify_proof_file(&file, Leaf::Input(b"leaf 124"), &log, LOG, &ws, 2).is_err());
+    assert!(verify_proof_file(&file, leaf, &log, "flightrec.example/tenant-b", &ws, 2).is_err());
+    assert!(verify_proof_file(&file, leaf, &ws_as_log(&case), LOG, &ws, 2).is_err());
+    let err = verify_proof_file(&file, leaf, &log, LOG, &ws, 3).unwrap_err();
+    assert!(err.to_string().contains("3 of the 2"), "{err}");
+    // The extra data is not authenticated: changing it changes nothing.
+    let mut other_extra = file.clone();
+    other_extra.extra = Some(b"anything".to_vec());
+    assert!(case.accepts(&other_extra.to_text()));
+}
+
+/// The log key under a witness's name: not the log's verifier.
+fn ws_as_log(case: &ProofCase) -> Verifier {
+    Signer::from_seed(case.c.w1.name(), [1; 32])
+        .unwrap()
+        .verifier()
+}
+
+#[test]
+fn every_single_bit_flip_and_truncation_of_a_proof_file_is_rejected() {
+    // No extra data here: it is unauthenticated, so flips inside it are
+    // accepted by design (see the named mutants).
+    let case = ProofCase::new(9, 5, None);
+    let good = case.file.to_text();
+    assert!(case.accepts(&good));
+    let mut checked = 0;
+    for byte in 0..good.len() {
+        for bit in 0..8 {
+            let mut bytes = good.clone().into_bytes();
+            bytes[byte] ^= 1 << bit;
+            let Ok(mutant) = String::from_utf8(bytes) else {
+                continue;
+            };
+            assert!(
+                !case.accepts(&mutant),
+                "flip bit {bit} of byte {byte} accepted:\n{mutant}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 3_000, "only {checked}");
+    for cut in 0..good.len() {
+        if let Some(prefix) = good.get(..cut) {
+            assert!(!case.accepts(prefix), "truncated to {cut} bytes accepted");
+        }
+    }
 }

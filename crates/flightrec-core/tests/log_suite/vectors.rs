@@ -1,15 +1,18 @@
 //! Published values nobody on this project chose: the Certificate
 //! Transparency reference tree (RFC 6962 test data, as republished in
-//! transparency-dev/merkle's proof/verify_test.go), the C2SP signed-note and
-//! tlog-checkpoint examples, and the examples in the documentation of Go's
-//! golang.org/x/mod/sumdb/note.
+//! transparency-dev/merkle's proof/verify_test.go), the C2SP signed-note,
+//! tlog-checkpoint, tlog-cosignature and tlog-proof examples, the examples in
+//! the documentation of Go's golang.org/x/mod/sumdb/note, and values from
+//! the tests of Go's transparency-dev/formats.
 
 use flightrec_core::log::checkpoint::Checkpoint;
+use flightrec_core::log::cosignature::{cosignature_message, cosigner_key_id};
 use flightrec_core::log::note::{Signer, Verifier, open, sign};
 use flightrec_core::log::{
-    ConsistencyProof, Hash, InclusionProof, MemoryTiles, RightEdge, consistency_proof,
-    inclusion_proof, leaf_hash, merkle_tree_hash, node_hash, tree_root, verify_consistency,
-    verify_inclusion,
+    ConsistencyProof, CosignatureSigner, CosignatureVerifier, Hash, InclusionProof, Leaf, LogError,
+    MemoryTiles, ProofFile, RightEdge, consistency_proof, inclusion_proof, leaf_hash,
+    merkle_tree_hash, node_hash, require_cosignatures, tree_root, verify_consistency,
+    verify_cosignatures, verify_inclusion, verify_proof_file,
 };
 
 fn h(hex: &str) -> Hash {
@@ -270,4 +273,175 @@ fn c2sp_checkpoint_example_parses() {
         ("example.com/behind-the-sofa", 20_852_163)
     );
     assert_eq!(cp.to_text(), text);
+}
+
+// ---- Witness cosignatures (c2sp.org/tlog-cosignature) and proof files
+// (c2sp.org/tlog-proof).
+
+/// The tlog-cosignature spec's example: the log's checkpoint with its own
+/// signature and one witness cosignature. No public key is published for
+/// either, so only the form, key id and timestamp can be checked.
+const C2SP_COSIGNED_CHECKPOINT: &str = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n\u{2014} example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n\u{2014} witness.example.com/w1 jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==\n";
+
+#[test]
+fn c2sp_cosignature_signed_message_example() {
+    // The spec's "Ed25519 signed message" example, byte for byte.
+    let want = "cosignature/v1\ntime 1679315147\nexample.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+    let text =
+        "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+    assert_eq!(cosignature_message(text, 1_679_315_147), want);
+}
+
+#[test]
+fn c2sp_cosigned_checkpoint_example_has_the_spec_layout() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let line = C2SP_COSIGNED_CHECKPOINT.lines().last().unwrap();
+    let raw = b64.decode(line.rsplit_once(' ').unwrap().1).unwrap();
+    // key id (4) ‖ timestamp (8, big-endian) ‖ Ed25519 signature (64), and
+    // the timestamp is the one in the spec's signed-message example.
+    assert_eq!(raw.len(), 4 + 8 + 64);
+    assert_eq!(u32::from_be_bytes(raw[..4].try_into().unwrap()), 0x8d66cf3f);
+    assert_eq!(
+        u64::from_be_bytes(raw[4..12].try_into().unwrap()),
+        1_679_315_147
+    );
+    // Our parser takes the note as well-formed: a witness of that name but
+    // another key (so another key id) is simply not among the cosigners.
+    let stranger = CosignatureSigner::from_seed("witness.example.com/w1", [5; 32]).unwrap();
+    assert_eq!(
+        verify_cosignatures(C2SP_COSIGNED_CHECKPOINT, &[stranger.verifier()]).unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        require_cosignatures(C2SP_COSIGNED_CHECKPOINT, &[stranger.verifier()], 1).unwrap_err(),
+        LogError::TooFewCosignatures {
+            needed: 1,
+            found: 0,
+            known: 1
+        }
+    );
+}
+
+#[test]
+fn a_published_witness_vkey_parses_with_its_key_id() {
+    // A real witness's cosignature/v1 vkey (type 0x04), from the tests of
+    // github.com/transparency-dev/formats (note/note_cosigv1_test.go).
+    let vkey = "remora.n621.de+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2";
+    let verifier = CosignatureVerifier::parse(vkey).unwrap();
+    assert_eq!(verifier.name(), "remora.n621.de");
+    assert_eq!(verifier.key_id(), 0xda77ade7);
+    assert_eq!(
+        cosigner_key_id("remora.n621.de", &verifier.public_key()),
+        0xda77ade7
+    );
+    assert_eq!(verifier.to_key_string(), vkey);
+    // The same vkey with another key id is refused.
+    assert!(CosignatureVerifier::parse(&vkey.replace("da77ade7", "da77ade8")).is_err());
+}
+
+/// The tlog-proof spec's example file. Its signatures are elided ("[...]")
+/// and its five hashes are illustrative (a real proof for index 73894 in a
+/// tree of 109482 has 17), so it can be parsed but not verified.
+const C2SP_PROOF_FILE: &str = "c2sp.org/tlog-proof@v1
+extra YWdlLXYxLjIuMS1kYXJ3aW4tYXJtNjQudGFyLmd6kYXJ3aW4tYXJ
+index 73894
+gSKyXoYZUgZ6jduWYrkDOARinOMGJveXjgMkBTcdPlQ=
+B95lDa8R83lS8n0eG+o0buTxRKQTYFi//1U8anccXmA=
+EKNzoDWG8LGC0Yp9o+sv3qllpMP9uHQ9B20KNL+Q1zs=
+RoopEkOdqkYqMB4MJXrbt/hMjOxsVn0IrWjpz1ZMMes=
+AHCioX9nLjsrse6YhjRRmk1WUEirVOLLRoOQ6vfO5vk=
+
+example.com/fancylog
+109482
+sFodV/vSp5O8n9a8QpW6PRY97tfOSW5bsc2Xl/EQi08=
+
+\u{2014} example.com/fancylog hI2DJw[...]1roloI=
+\u{2014} witness1.example mJirIklj[...]qY9v2B/5bg==
+\u{2014} witness2.example TnKKVHLX[...]xwYwrSjgow==
+\u{2014} witness3.example S4X82uH5[...]3oEcROGLFQ==
+";
+
+#[test]
+fn c2sp_proof_file_example_parses() {
+    let file = ProofFile::parse(C2SP_PROOF_FILE).unwrap();
+    assert_eq!(file.index, 73_894);
+    assert_eq!(
+        &file.extra.as_deref().unwrap()[..30],
+        b"age-v1.2.1-darwin-arm64.tar.gz"
+    );
+    assert_eq!(file.proof.len(), 5);
+    assert_eq!(
+        file.proof[0].to_base64(),
+        "gSKyXoYZUgZ6jduWYrkDOARinOMGJveXjgMkBTcdPlQ="
+    );
+    assert!(
+        file.checkpoint_note
+            .starts_with("example.com/fancylog\n109482\n")
+    );
+    assert_eq!(file.checkpoint_note.lines().count(), 8);
+    assert_eq!(file.to_text(), C2SP_PROOF_FILE);
+    // The elided signatures are caught when the checkpoint is opened.
+    let log = Signer::from_seed("example.com/fancylog", [1; 32]).unwrap();
+    assert!(
+        verify_proof_file(
+            &file,
+            Leaf::Hash(Hash::default()),
+            &log.verifier(),
+            "example.com/fancylog",
+            &[],
+            0
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn proof_files_are_laid_out_as_go_transparency_dev_formats_writes_them() {
+    // The expected strings of TestMarshal in
+    // github.com/transparency-dev/formats (proof/tlog_proof_test.go). Their
+    // checkpoint is a placeholder, which our strict parser refuses.
+    use sha2::{Digest, Sha256};
+    let h1 = Hash(Sha256::digest(b"hash1").into());
+    let h2 = Hash(Sha256::digest(b"hash2").into());
+    let cases = [
+        (
+            ProofFile {
+                index: 5,
+                extra: None,
+                proof: vec![h1, h2],
+                checkpoint_note: "test checkpoint\n".into(),
+            },
+            format!(
+                "c2sp.org/tlog-proof@v1\nindex 5\n{}\n{}\n\ntest checkpoint\n",
+                h1.to_base64(),
+                h2.to_base64()
+            ),
+        ),
+        (
+            ProofFile {
+                index: 10,
+                extra: Some(b"extra information".to_vec()),
+                proof: vec![h1],
+                checkpoint_note: "checkpoint data\n".into(),
+            },
+            format!(
+                "c2sp.org/tlog-proof@v1\nextra ZXh0cmEgaW5mb3JtYXRpb24=\nindex 10\n{}\n\ncheckpoint data\n",
+                h1.to_base64()
+            ),
+        ),
+        (
+            ProofFile {
+                index: 0,
+                extra: None,
+                proof: vec![],
+                checkpoint_note: "checkpoint\n".into(),
+            },
+            "c2sp.org/tlog-proof@v1\nindex 0\n\ncheckpoint\n".to_owned(),
+        ),
+    ];
+    for (file, want) in cases {
+        assert_eq!(file.to_text(), want);
+        assert!(ProofFile::parse(&want).is_err(), "{want:?}");
+    }
 }
