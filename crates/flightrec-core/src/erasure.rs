@@ -20,10 +20,7 @@ pub const ERASED_SEQS: &str = "erased_seqs";
 /// list of `[first, last]` pairs, both included, so a retention pass over a
 /// million records is a few numbers.
 pub fn erased_seqs_metadata(ranges: &[RangeInclusive<u64>]) -> Value {
-    let pairs: Vec<Value> = ranges
-        .iter()
-        .map(|r| json!([r.start(), r.end()]))
-        .collect();
+    let pairs: Vec<Value> = ranges.iter().map(|r| json!([r.start(), r.end()])).collect();
     json!({ ERASED_SEQS: pairs })
 }
 

@@ -199,7 +199,9 @@ impl Header {
         let submitted_by = optional("submitted_by")?;
         match (&submitted_by, version >= PROVENANCE_VERSION) {
             (None, true) => {
-                return Err(format!("a version {version} header must have `submitted_by`"));
+                return Err(format!(
+                    "a version {version} header must have `submitted_by`"
+                ));
             }
             (Some(_), false) => {
                 return Err(format!("a version {version} header has no `submitted_by`"));
@@ -441,9 +443,11 @@ mod tests {
 
     #[test]
     fn header_json_leaves_out_absent_fields_and_is_canonical() {
-        let sealed =
-            SealedEvent::seal_with_salt(
-            &event(json!({"type": "start", "run_id": "r1"})), key(), [7; 32]);
+        let sealed = SealedEvent::seal_with_salt(
+            &event(json!({"type": "start", "run_id": "r1"})),
+            key(),
+            [7; 32],
+        );
         let header = sealed.header("default", 3);
         let text = String::from_utf8(header.leaf_input()).unwrap();
         assert_eq!(
@@ -472,8 +476,7 @@ mod tests {
             json!({"type": "x", "span_id": "only"}),
         ] {
             let mut header =
-                SealedEvent::seal_with_salt(
-            &event(v), key(), [5; 32]).header("t\u{e9}n", 12_345);
+                SealedEvent::seal_with_salt(&event(v), key(), [5; 32]).header("t\u{e9}n", 12_345);
             assert_eq!(header.leaf_input(), jcs::to_vec(&header.to_json()));
             // Escapes too, though ingest refuses control characters in names.
             header.id = "line\nbreak\u{1}\\".into();
@@ -483,23 +486,22 @@ mod tests {
 
     #[test]
     fn body_hash_covers_salt_and_canonical_body() {
-        let sealed = SealedEvent::seal_with_salt(
-            &event(json!({"type": "thinking"})), key(), [0; 32]);
+        let sealed =
+            SealedEvent::seal_with_salt(&event(json!({"type": "thinking"})), key(), [0; 32]);
         let mut h = Sha256::new();
         h.update([0u8; 32]);
         h.update(sealed.body.as_bytes());
         assert_eq!(sealed.body_hash, hex::encode(h.finalize()));
         // A different salt hides the same body behind a different hash.
-        let other = SealedEvent::seal_with_salt(
-            &event(json!({"type": "thinking"})), key(), [1; 32]);
+        let other =
+            SealedEvent::seal_with_salt(&event(json!({"type": "thinking"})), key(), [1; 32]);
         assert_eq!(sealed.body, other.body);
         assert_ne!(sealed.body_hash, other.body_hash);
     }
 
     #[test]
     fn leaf_hash_is_rfc9162_leaf_of_the_header() {
-        let sealed = SealedEvent::seal_with_salt(
-            &event(json!({"type": "start"})), key(), [2; 32]);
+        let sealed = SealedEvent::seal_with_salt(&event(json!({"type": "start"})), key(), [2; 32]);
         let header = sealed.header("t", 0);
         let mut h = Sha256::new();
         h.update([0u8]);
@@ -510,7 +512,9 @@ mod tests {
     #[test]
     fn stored_record_renders_the_canonical_event() {
         let sealed = SealedEvent::seal_with_salt(
-            &event(json!({"action": "tool_call", "agentId": "a1", "args": {"x": 1}})), key(), [3; 32],
+            &event(json!({"action": "tool_call", "agentId": "a1", "args": {"x": 1}})),
+            key(),
+            [3; 32],
         );
         let record = StoredRecord {
             header: sealed.header("default", 9),
@@ -548,16 +552,32 @@ mod tests {
         let v2 = sealed.header("default", 0).to_json();
         let mut without = v2.clone();
         without.as_object_mut().unwrap().remove("submitted_by");
-        assert!(Header::from_json(&without).unwrap_err().contains("must have `submitted_by`"));
+        assert!(
+            Header::from_json(&without)
+                .unwrap_err()
+                .contains("must have `submitted_by`")
+        );
         let mut v1_with = v2.clone();
         v1_with["v"] = json!(1);
-        assert!(Header::from_json(&v1_with).unwrap_err().contains("has no `submitted_by`"));
+        assert!(
+            Header::from_json(&v1_with)
+                .unwrap_err()
+                .contains("has no `submitted_by`")
+        );
         let mut future = v2.clone();
         future["v"] = json!(3);
-        assert!(Header::from_json(&future).unwrap_err().contains("from 1 to 2"));
+        assert!(
+            Header::from_json(&future)
+                .unwrap_err()
+                .contains("from 1 to 2")
+        );
         let mut forged = v2;
         forged["submitted_by"] = json!("admin");
-        assert!(Header::from_json(&forged).unwrap_err().contains("not key:<id>"));
+        assert!(
+            Header::from_json(&forged)
+                .unwrap_err()
+                .contains("not key:<id>")
+        );
     }
 
     #[test]
@@ -569,7 +589,15 @@ mod tests {
         ] {
             assert_eq!(SubmittedBy::parse(&s.to_string()), Some(s));
         }
-        for bad in ["", "key:", "user:", "flightrec:x", "root", "key:a\nb", "KEY:x"] {
+        for bad in [
+            "",
+            "key:",
+            "user:",
+            "flightrec:x",
+            "root",
+            "key:a\nb",
+            "KEY:x",
+        ] {
             assert_eq!(SubmittedBy::parse(bad), None, "{bad:?}");
         }
     }

@@ -1,10 +1,12 @@
 //! The SQLite backend: the shared conformance suite, then what is particular
 //! to SQLite (create vs open, append-only triggers, a full disk).
 
-use flightrec_store::conformance::{self, append};
 use flightrec_core::log::{Signer, Verifier};
+use flightrec_store::conformance::{self, append};
 use flightrec_store::verify::verify_store;
-use flightrec_store::{AppendBatch, Checkpointing, RecordStore, SqliteOptions, SqliteStore, StoreError};
+use flightrec_store::{
+    AppendBatch, Checkpointing, RecordStore, SqliteOptions, SqliteStore, StoreError,
+};
 use serde_json::json;
 
 fn fresh() -> (tempfile::TempDir, SqliteStore) {
@@ -173,7 +175,10 @@ fn format_1_records_verify_beside_format_2_records() {
     append_only(&store, "default", json!({"id": "v2-a", "type": "start"}));
     let new = store.record("default", "v2-a").unwrap().unwrap();
     assert_eq!(new.header.version, 2);
-    assert_eq!(new.header.submitted_by.as_deref(), Some("key:k-conformance"));
+    assert_eq!(
+        new.header.submitted_by.as_deref(),
+        Some("key:k-conformance")
+    );
     let report = verify_store(&store, &trusted, &mut |_| {}).unwrap();
     assert_eq!(report.mismatch, None, "{report:?}");
     assert_eq!(report.records(), 51);

@@ -2,8 +2,10 @@
 //! append-only triggers, change or remove something, and `verify` must
 //! notice and name the record it concerns, every time.
 
+use flightrec_core::erasure::{ERASED_TYPE, erased_seqs_metadata};
+use flightrec_core::record::SubmittedBy;
 use flightrec_store::conformance::{self, append};
-use flightrec_store::{LogStore, SqliteOptions, SqliteStore};
+use flightrec_store::{AppendBatch, LogStore, RecordStore, SqliteOptions, SqliteStore};
 use rusqlite::{Connection, params};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -102,7 +104,14 @@ fn every_tampering_is_caught_and_named() {
     let pristine = fixture(root.path());
     let samples = [0u64, 1, 255, 256, 257, 411, 640, RECORDS - 1];
     for &seq in &samples {
-        for column in ["type", "time", "received_at", "id", "body_hash"] {
+        for column in [
+            "type",
+            "time",
+            "received_at",
+            "id",
+            "body_hash",
+            "submitted_by",
+        ] {
             let (dir, conn) = copy_for_attack(&pristine, root.path(), &format!("{column}-{seq}"));
             flip_text_byte(&conn, column, seq);
             drop(conn);
@@ -256,4 +265,69 @@ fn a_store_whose_head_disagrees_refuses_writes_until_verified() {
     assert!(err.to_string().contains("flightrec verify"), "{err}");
     // Reads still work, so the damage can be examined.
     assert!(store.checkpoint("acme", None).unwrap().is_some());
+}
+
+/// Erases a body the one way the triggers allow, as a retention pass
+/// would, but without saying so in the log.
+fn erase_body(conn: &Connection, seq: u64) {
+    conn.execute(
+        "UPDATE records SET body = NULL, salt = NULL WHERE tenant = 'acme' AND seq = ?1",
+        [seq as i64],
+    )
+    .unwrap();
+}
+
+/// Appends a `log.erased` record naming `seqs`, sent by `by`.
+fn tell_of_erasure(dir: &Path, seqs: std::ops::RangeInclusive<u64>, by: SubmittedBy) {
+    let store = SqliteStore::open(dir, SqliteOptions::default()).unwrap();
+    store.set_checkpointing(conformance::checkpointing());
+    let event = json!({"type": ERASED_TYPE, "message": "test",
+                       "metadata": erased_seqs_metadata(&[seqs])});
+    let batch = AppendBatch::events("acme", vec![conformance::sealed_by(event, by)]);
+    store.append(vec![batch]).unwrap().pop().unwrap().unwrap();
+}
+
+#[test]
+fn an_erased_body_must_be_told_of_by_flightrec() {
+    let root = tempfile::tempdir().unwrap();
+    // Not yet in the free-text index, so erasing a body here needs no
+    // index update (the erasure feature's own concern).
+    let pristine = root.path().join("unindexed");
+    let store = SqliteStore::create(&pristine, SqliteOptions::default()).unwrap();
+    store.set_checkpointing(conformance::checkpointing());
+    let events = (0..400)
+        .map(|i| json!({"type": "tool_call", "content": format!("step {i}")}))
+        .collect();
+    conformance::append(&store, "acme", events);
+    drop(store);
+
+    let (dir, conn) = copy_for_attack(&pristine, root.path(), "silent-erasure");
+    erase_body(&conn, 300);
+    drop(conn);
+    let (named, reason) = verdict(&dir);
+    assert_eq!(named, Some(300), "{reason}");
+    assert!(reason.contains("log.erased"), "{reason}");
+
+    // A client may record a `log.erased` of its own: it covers nothing.
+    tell_of_erasure(&dir, 300..=300, SubmittedBy::Key("k-1".into()));
+    assert_eq!(verdict(&dir).0, Some(300));
+
+    // flightrec's own record of the erasure makes it a told erasure.
+    let (dir, conn) = copy_for_attack(&pristine, root.path(), "told-erasure");
+    erase_body(&conn, 300);
+    erase_body(&conn, 301);
+    drop(conn);
+    tell_of_erasure(&dir, 299..=301, SubmittedBy::Flightrec);
+    let store = SqliteStore::open(&dir, SqliteOptions::default()).unwrap();
+    let report = conformance::verify_with_test_key(&store);
+    assert_eq!(report.mismatch, None);
+    let acme = report.tenants.iter().find(|t| t.tenant == "acme").unwrap();
+    assert_eq!(acme.erased, 2);
+
+    // A record it does not name is still a silent erasure.
+    let (dir, conn) = copy_for_attack(&pristine, root.path(), "half-told");
+    erase_body(&conn, 302);
+    drop(conn);
+    tell_of_erasure(&dir, 299..=301, SubmittedBy::Flightrec);
+    assert_eq!(verdict(&dir).0, Some(302));
 }

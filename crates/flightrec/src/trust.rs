@@ -86,7 +86,6 @@ impl Trust {
             .cloned()
             .collect()
     }
-
 }
 
 #[cfg(test)]

@@ -103,8 +103,14 @@ pub fn verify_with_test_key<S: Store>(store: &S) -> verify::Report {
     .expect("verify ran")
 }
 
-/// A sealed event from JSON, received at `2026-11-22T10:00:00Z`.
+/// A sealed event from JSON, received at `2026-11-22T10:00:00Z`, sent by
+/// the conformance suite's key.
 pub fn sealed(v: Value) -> SealedEvent {
+    sealed_by(v, SubmittedBy::Key("k-conformance".into()))
+}
+
+/// [`sealed`], sent by `by`.
+pub fn sealed_by(v: Value, by: SubmittedBy) -> SealedEvent {
     let at = parse_time("2026-11-22T10:00:00Z").unwrap();
     let mut counter = 0u64;
     let event = parse_event(v, at, &Limits::default(), || {
@@ -112,7 +118,7 @@ pub fn sealed(v: Value) -> SealedEvent {
         format!("gen-{}-{}", rand::random::<u64>(), counter)
     })
     .expect("a valid test event");
-    SealedEvent::seal(&event, SubmittedBy::Key("k-conformance".into()))
+    SealedEvent::seal(&event, by)
 }
 
 /// Appends one batch and unwraps its receipts.

@@ -191,7 +191,11 @@ impl crate::LogStore for SqliteStore {
 
     fn check_search_index(&self) -> Result<Option<String>, StoreError> {
         // FTS5 takes its integrity check as a write statement (it changes
-        // nothing), so it runs on the writer connection.
+        // nothing), so it runs on the writer connection; a snapshot has none
+        // and borrows one for that statement alone.
+        if self.is_snapshot() {
+            return self.check_search_index_beside_snapshot();
+        }
         self.write(|conn| search::integrity_problem(conn))
     }
 }

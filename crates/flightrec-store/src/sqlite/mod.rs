@@ -189,6 +189,37 @@ impl SqliteStore {
         Ok(store)
     }
 
+    fn is_snapshot(&self) -> bool {
+        self.snapshot.is_some()
+    }
+
+    /// The free-text index's own check, for a snapshot: it compares the
+    /// index with the records it was built from in one transaction of its
+    /// own, so it is consistent whatever was appended since the snapshot.
+    /// On a file this process may not write (an auditor's read-only copy)
+    /// the check is skipped, and says so.
+    fn check_search_index_beside_snapshot(&self) -> Result<Option<String>, StoreError> {
+        let conn = match Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        ) {
+            Ok(conn) => conn,
+            Err(e) => {
+                tracing::warn!(error = %e, "the free-text index was not checked: the store cannot be opened for its check");
+                return Ok(None);
+            }
+        };
+        conn.busy_timeout(Duration::from_secs(5))?;
+        search::register_functions(&conn)?;
+        match search::integrity_problem(&conn) {
+            Err(StoreError::Unavailable(why)) => {
+                tracing::warn!(%why, "the free-text index was not checked");
+                Ok(None)
+            }
+            other => other,
+        }
+    }
+
     fn with_writer(path: PathBuf, writer: Connection) -> Self {
         SqliteStore {
             path,

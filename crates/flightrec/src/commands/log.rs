@@ -38,7 +38,10 @@ pub async fn run(cmd: LogCommand) -> anyhow::Result<ExitCode> {
             let trust = load(&keys)?;
             let api = client::connect(&client)?;
             let saved = std::fs::read_to_string(&saved_checkpoint).with_context(|| {
-                format!("could not read the checkpoint {}", saved_checkpoint.display())
+                format!(
+                    "could not read the checkpoint {}",
+                    saved_checkpoint.display()
+                )
             })?;
             let (old, _) = open_trusted(&saved, &trust).context("the saved checkpoint")?;
             let (new, note) = current(&api, &trust).await?;
@@ -145,13 +148,15 @@ async fn extends(
     if proof.old_size != old.size() || proof.new_size != new.size() {
         return Ok(Err("the server answered a proof for other sizes".into()));
     }
-    Ok(verify_consistency(old.root(), new.root(), &proof).map_err(|e| {
-        format!(
-            "FORK: the log at size {} does not extend the earlier checkpoint of size {} ({e})",
-            new.size(),
-            old.size()
-        )
-    }))
+    Ok(
+        verify_consistency(old.root(), new.root(), &proof).map_err(|e| {
+            format!(
+                "FORK: the log at size {} does not extend the earlier checkpoint of size {} ({e})",
+                new.size(),
+                old.size()
+            )
+        }),
+    )
 }
 
 /// One round of `log watch`: the newest checkpoint must extend the last one

@@ -1,8 +1,8 @@
 //! `flightrec verify`: a store (`--data-dir`) or an export (`--export`).
 
 use crate::cli::VerifyArgs;
-use anyhow::{Context, bail};
 use crate::trust::Trust;
+use anyhow::{Context, bail};
 use flightrec_core::export::verify_export;
 use flightrec_core::log::open_checkpoint;
 use flightrec_store::SqliteStore;
@@ -79,7 +79,9 @@ fn verify_export_file(export: &Path, checkpoint: &Path, trust: &Trust) -> anyhow
         .find(|k| open_checkpoint(&note, origin, std::slice::from_ref(k)).is_ok())
         .or(candidates.first())
     else {
-        bail!("no trusted key is for the log {origin:?}, which the checkpoint names; add its key with --key or --trust");
+        bail!(
+            "no trusted key is for the log {origin:?}, which the checkpoint names; add its key with --key or --trust"
+        );
     };
     let file = std::fs::File::open(export)
         .with_context(|| format!("could not open the export {}", export.display()))?;

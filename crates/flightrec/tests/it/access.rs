@@ -919,6 +919,10 @@ async fn every_admin_action_is_in_the_audit_trail() {
         assert_eq!(page["total"], 1, "{action}: {page}");
         let e = &page["events"][0];
         assert_eq!(e["type"], action);
+        assert_eq!(
+            e["submitted_by"], "flightrec",
+            "{action}: flightrec's own record"
+        );
         assert_eq!(e["resource"]["type"], resource);
         for (k, v) in human.as_object().unwrap() {
             assert_eq!(&e["actor"][k], v, "{action}");
@@ -975,9 +979,11 @@ async fn every_admin_action_is_in_the_audit_trail() {
     }
 
     // They are ordinary records: hashed, in the tree, verifiable.
+    let trust = crate::support::save_trust_file(&s, &data.with_file_name("trust.txt"));
     drop(s);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_flightrec"))
-        .args(["verify", "--data-dir", data.to_str().unwrap()])
+        .args(["verify", "--data-dir", data.to_str().unwrap(), "--trust"])
+        .arg(&trust)
         .output()
         .unwrap();
     assert!(

@@ -1,7 +1,7 @@
 //! The tamper-evident log through the real server and CLI: checkpoints,
 //! proofs, tiles, `verify` of a store and of an export.
 
-use crate::support::{API_KEY, BOOTSTRAP_RECORDS, Server, cli};
+use crate::support::{API_KEY, BOOTSTRAP_RECORDS, Server, cli, save_trust_file};
 use flightrec_core::log::tile::decode_entry_bundle;
 use flightrec_core::log::{
     ConsistencyProof, Hash, InclusionProof, Verifier, leaf_hash, open_checkpoint,
@@ -178,8 +178,15 @@ async fn checkpoints_proofs_and_tiles() {
         assert!(body["error"].is_string(), "{path}: {body}");
     }
 
-    // The CLI checks a proof itself.
-    let (ok, out, err) = cli(&s, &["log", "proof", "417"]);
+    // The CLI checks a proof itself, against the keys the user trusts.
+    let (ok, _, err) = cli(&s, &["log", "proof", "417"]);
+    assert!(!ok && err.contains("no verifier keys"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let trust = save_trust_file(&s, &dir.path().join("trust.txt"));
+    let (ok, out, err) = cli(
+        &s,
+        &["log", "proof", "417", "--trust", trust.to_str().unwrap()],
+    );
     assert!(ok, "{err}");
     assert!(
         out.contains("record 417") && out.contains("included in flightrec.local/default"),
@@ -213,9 +220,11 @@ async fn verify_a_store_and_catch_tampering() {
     let (_, key_text) = text(&s, "/v1/log/public-key").await;
     let key = Verifier::parse(key_text.trim()).unwrap();
     checkpoint_covering(&s, &key, 641).await;
+    let trust = save_trust_file(&s, &dir.path().join("trust.txt"));
+    let trust = trust.to_str().unwrap();
 
     // While the server runs.
-    let (ok, out) = verify(&["--data-dir", data.to_str().unwrap()]);
+    let (ok, out) = verify(&["--data-dir", data.to_str().unwrap(), "--trust", trust]);
     assert!(ok, "{out}");
     // The first start's 3 records, the demo's 38 and these 600.
     assert!(out.contains("OK: 641 records in 1 tenant(s)"), "{out}");
@@ -232,14 +241,19 @@ async fn verify_a_store_and_catch_tampering() {
     conn.execute("UPDATE records SET type = 'nothing' WHERE seq = 123", [])
         .unwrap();
     drop(conn);
-    let (ok, out) = verify(&["--data-dir", data.to_str().unwrap()]);
+    let (ok, out) = verify(&["--data-dir", data.to_str().unwrap(), "--trust", trust]);
     assert!(!ok, "{out}");
     assert!(
         out.contains("MISMATCH: tenant \"default\", seq 123"),
         "{out}"
     );
 
-    let (ok, out) = verify(&["--data-dir", dir.path().join("none").to_str().unwrap()]);
+    let (ok, out) = verify(&[
+        "--data-dir",
+        dir.path().join("none").to_str().unwrap(),
+        "--trust",
+        trust,
+    ]);
     assert!(!ok);
     assert!(out.contains("no flightrec store"), "{out}");
 }

@@ -17,3 +17,4 @@ mod receiver;
 mod replay;
 mod sdk;
 mod support;
+mod trust;

@@ -46,7 +46,7 @@ async fn run_events(s: &Server, run: &str) -> Vec<(Header, Body)> {
         .unwrap()
         .iter()
         .map(|e| {
-            const HEADER: [&str; 9] = [
+            const HEADER: [&str; 10] = [
                 "id",
                 "seq",
                 "time",
@@ -56,6 +56,7 @@ async fn run_events(s: &Server, run: &str) -> Vec<(Header, Body)> {
                 "span_id",
                 "parent_span_id",
                 "status",
+                "submitted_by",
             ];
             let mut header: serde_json::Map<String, Value> = e
                 .as_object()
@@ -64,7 +65,12 @@ async fn run_events(s: &Server, run: &str) -> Vec<(Header, Body)> {
                 .filter(|(k, _)| HEADER.contains(&k.as_str()))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            header.insert("v".into(), json!(1));
+            let version = if header.contains_key("submitted_by") {
+                2
+            } else {
+                1
+            };
+            header.insert("v".into(), json!(version));
             header.insert("tenant".into(), json!("default"));
             header.insert("body_hash".into(), json!("00"));
             let header = Value::Object(header);

@@ -215,3 +215,12 @@ pub fn cli_with_key(server: &Server, key: &str, args: &[&str]) -> (bool, String,
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Saves the server's trust file (`flightrec log trust`, with the bootstrap
+/// key: every tenant's keys) to `path`, as a user would once.
+pub fn save_trust_file(server: &Server, path: &Path) -> std::path::PathBuf {
+    let (ok, out, err) = cli(server, &["log", "trust"]);
+    assert!(ok, "log trust: {err}");
+    std::fs::write(path, out).unwrap();
+    path.to_owned()
+}
