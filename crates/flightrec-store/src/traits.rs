@@ -205,6 +205,25 @@ pub trait LogStore: Send + Sync + 'static {
     /// [`crate::Checkpointing`].
     fn sign_checkpoints(&self) -> Result<usize, StoreError>;
 
+    /// Keeps a witness's cosignature of the tenant's checkpoint of `size`
+    /// (a C2SP cosignature line, already checked by the caller); keeping
+    /// the same witness's cosignature of one checkpoint twice keeps the
+    /// first. Durable when it returns.
+    fn add_cosignature(
+        &self,
+        tenant: &str,
+        size: u64,
+        witness: &str,
+        line: &str,
+    ) -> Result<(), StoreError>;
+
+    /// The cosignature lines kept for the tenant's checkpoint of `size`,
+    /// in the order they came.
+    fn cosignatures(&self, tenant: &str, size: u64) -> Result<Vec<String>, StoreError>;
+
+    /// The largest checkpoint size `witness` has cosigned for the tenant.
+    fn witnessed_size(&self, tenant: &str, witness: &str) -> Result<Option<u64>, StoreError>;
+
     /// Every tenant with at least one record.
     fn log_tenants(&self) -> Result<Vec<String>, StoreError>;
 

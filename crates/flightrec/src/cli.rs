@@ -140,6 +140,15 @@ pub struct VerifyArgs {
     /// holding keys; repeat it for several tenants.
     #[arg(long)]
     pub key: Vec<String>,
+    /// A C2SP tlog-proof file to check offline (with --record).
+    #[arg(long, requires = "record", conflicts_with_all = ["data_dir", "export"])]
+    pub proof: Option<PathBuf>,
+    /// The record the proof file is for: `flightrec log proof ID -o` saves
+    /// it, as does each line of a JSONL export.
+    #[arg(long)]
+    pub record: Option<PathBuf>,
+    #[command(flatten)]
+    pub witnesses: WitnessArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,10 +158,15 @@ pub enum LogCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
-    /// Fetch and check the inclusion proof of the record at SEQ, against
-    /// keys you trust (not the server's word).
+    /// Fetch and check the inclusion proof of a record (by event id, or by
+    /// its seq when all digits), against keys you trust (not the server's
+    /// word); `-o FILE` saves it as a C2SP tlog-proof file, with the record
+    /// beside it (FILE's name, `.json`).
     Proof {
-        seq: u64,
+        record: String,
+        /// Save the proof file here (and the record as <FILE stem>.json).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
         #[command(flatten)]
         keys: TrustArgs,
         #[command(flatten)]
@@ -200,6 +214,20 @@ pub struct TrustArgs {
     /// A log's verifier key, or a file holding it; repeatable.
     #[arg(long)]
     pub key: Vec<String>,
+    #[command(flatten)]
+    pub witnesses: WitnessArgs,
+}
+
+/// The witnesses whose cosignatures a checkpoint must carry.
+#[derive(Debug, Args)]
+pub struct WitnessArgs {
+    /// A witness's cosignature verifier key (`<name>+<id>+<key>`), or a
+    /// file holding keys; repeatable.
+    #[arg(long = "witness")]
+    pub witness: Vec<String>,
+    /// How many of the witnesses must have cosigned (default: all given).
+    #[arg(long)]
+    pub witness_threshold: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -8,15 +8,73 @@
 //! rotated key stays trusted for the checkpoints it signed).
 
 use anyhow::{Context, bail};
-use flightrec_core::log::Verifier;
+use flightrec_core::log::{
+    Checkpoint, CosignatureVerifier, Verifier, open_checkpoint, require_cosignatures,
+};
 use std::path::Path;
 
 #[derive(Debug, Clone, Default)]
 pub struct Trust {
     keys: Vec<Verifier>,
+    /// Witnesses whose cosignatures checkpoints must carry, and how many.
+    pub witnesses: Vec<CosignatureVerifier>,
+    pub threshold: usize,
 }
 
 impl Trust {
+    /// [`Trust::load`] with the witnesses a checkpoint must be cosigned by
+    /// (`--witness`, inline or files), `threshold` of them (default all).
+    pub fn load_with_witnesses(
+        trust_file: Option<&Path>,
+        keys: &[String],
+        witnesses: &crate::cli::WitnessArgs,
+    ) -> anyhow::Result<Trust> {
+        let mut trust = Trust::load(trust_file, keys)?;
+        for w in &witnesses.witness {
+            let text = if Path::new(w).is_file() {
+                std::fs::read_to_string(w).with_context(|| format!("could not read {w}"))?
+            } else {
+                w.clone()
+            };
+            for line in text.lines().map(str::trim) {
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                trust
+                    .witnesses
+                    .push(CosignatureVerifier::parse(line).with_context(|| {
+                        format!(
+                            "--witness {line:?} is not a witness key (<name>+<key id>+<base64 key>)"
+                        )
+                    })?);
+            }
+        }
+        trust.threshold = witnesses.witness_threshold.unwrap_or(trust.witnesses.len());
+        if trust.threshold > trust.witnesses.len() {
+            bail!(
+                "--witness-threshold {} is more than the {} witness key(s) given",
+                trust.threshold,
+                trust.witnesses.len()
+            );
+        }
+        Ok(trust)
+    }
+
+    /// Opens a signed checkpoint with the trusted keys of the log it names,
+    /// and holds it to the witnesses' threshold.
+    pub fn open_checkpoint(&self, note: &str) -> anyhow::Result<Checkpoint> {
+        let origin = note.lines().next().unwrap_or_default();
+        let keys = self.for_origin(origin);
+        if keys.is_empty() {
+            bail!("no trusted key is for the log {origin:?}; add it with --trust or --key");
+        }
+        let checkpoint = open_checkpoint(note, origin, &keys)
+            .context("the checkpoint is not validly signed by a trusted key")?;
+        require_cosignatures(note, &self.witnesses, self.threshold)
+            .context("the checkpoint is not cosigned as required")?;
+        Ok(checkpoint)
+    }
+
     /// The keys of `--trust FILE` and every `--key` (inline or a file);
     /// refuses to go on with none, saying how to get them.
     pub fn load(trust_file: Option<&Path>, keys: &[String]) -> anyhow::Result<Trust> {

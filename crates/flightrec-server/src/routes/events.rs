@@ -9,10 +9,13 @@ use crate::params::Params;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::header::{ACCEPT, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use flightrec_core::event::{ActorType, GovernanceStatus, Status};
+use flightrec_core::log::ProofFile;
 use flightrec_core::record::{StoredRecord, SubmittedBy};
 use flightrec_store::{EventFilter, EventQuery, Origin};
 use serde_json::{Value, json};
@@ -23,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/events/batch", post(post_batch))
         .route("/v1/events/export", get(super::export::export))
         .route("/v1/events/{id}", get(get_event))
+        .route("/v1/events/{id}/proof", get(get_proof))
 }
 
 async fn post_event(
@@ -120,6 +124,61 @@ async fn get_event(
         }
     }
     Ok(Json(event))
+}
+
+/// `GET /v1/events/{id}/proof`: the record's inclusion proof against the
+/// newest checkpoint (with the cosignatures it has), as a C2SP tlog-proof
+/// file (`?format=tlog-proof` or `Accept: text/plain`) or as JSON (the
+/// record's header, body and salt beside the proof).
+async fn get_proof(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    principal.require(Permission::Read)?;
+    let mut params = Params::parse(query.as_deref())?;
+    let format = params.take("format");
+    params.finish()?;
+    let wants_text = match format.as_deref() {
+        Some("tlog-proof") => true,
+        Some("json") => false,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_parameter",
+                format!("`format` must be tlog-proof or json, not {other:?}"),
+            ));
+        }
+        None => headers
+            .get(ACCEPT)
+            .and_then(|a| a.to_str().ok())
+            .is_some_and(|a| a.contains("text/plain")),
+    };
+    let tenant = principal.tenant.clone();
+    let lookup = id.clone();
+    let record = state
+        .blocking(move |store| store.record(&tenant, &lookup))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no event with id {id:?}")))?;
+    let bundle = super::log::proof_bundle(&state, &principal, &record).await?;
+    if !wants_text {
+        return Ok(Json(bundle).into_response());
+    }
+    let proof: flightrec_core::log::InclusionProof =
+        serde_json::from_value(bundle["proof"].clone())
+            .map_err(|e| ApiError::internal("a proof did not read back", &e))?;
+    let file = ProofFile {
+        index: record.header.seq,
+        extra: None,
+        proof: proof.hashes,
+        checkpoint_note: bundle["checkpoint"].as_str().unwrap_or_default().to_owned(),
+    };
+    Ok((
+        [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+        file.to_text(),
+    )
+        .into_response())
 }
 
 async fn list_events(

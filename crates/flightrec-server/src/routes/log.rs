@@ -23,6 +23,51 @@ pub fn router() -> Router<AppState> {
         .route("/v1/log/proof/inclusion", get(inclusion))
         .route("/v1/log/proof/consistency", get(consistency))
         .route("/v1/log/{*path}", get(tile))
+        .route("/logs/{tenant}/checkpoint", get(public_checkpoint))
+        .route("/logs/{tenant}/{*path}", get(public_tile))
+}
+
+/// Whether `tenant` opted in to a public log; a tenant that does not exist
+/// answers as one that did not, so the public paths reveal nothing.
+async fn public_log(state: &AppState, tenant: &str) -> ApiResult<()> {
+    let t = tenant.to_owned();
+    let settings = state.blocking(move |store| store.settings(&t)).await?;
+    if crate::routes::settings::TenantSettings::from_stored(&settings).public_log == Some(true) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "no public log at /logs/{tenant}/ (a tenant serves one only when its `public_log` setting is on)"
+        )))
+    }
+}
+
+/// `GET /logs/{tenant}/checkpoint`: the newest checkpoint, to anyone, when
+/// the tenant opted in (C2SP tlog-tiles' checkpoint path).
+async fn public_checkpoint(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+) -> ApiResult<Response> {
+    public_log(&state, &tenant).await?;
+    let t = tenant.clone();
+    let cp = state
+        .blocking(move |store| store.checkpoint(&t, None))
+        .await?
+        .ok_or_else(|| ApiError::not_found("no checkpoint yet: the log is empty"))?;
+    let note = with_cosignatures(&state, &tenant, cp).await?;
+    Ok(([(CACHE_CONTROL, "no-cache")], text(note)).into_response())
+}
+
+/// `GET /logs/{tenant}/tile/…`: tiles and entry bundles, to anyone, when
+/// the tenant opted in.
+async fn public_tile(
+    State(state): State<AppState>,
+    Path((tenant, path)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    public_log(&state, &tenant).await?;
+    let rest = path
+        .strip_prefix("tile/")
+        .ok_or_else(|| ApiError::not_found(format!("no log resource at /logs/{tenant}/{path}")))?;
+    tile_response(&state, &tenant, &format!("tile/{rest}"), Visibility::Public).await
 }
 
 fn text(body: String) -> Response {
@@ -33,7 +78,28 @@ fn text(body: String) -> Response {
 async fn checkpoint(State(state): State<AppState>, principal: Principal) -> ApiResult<Response> {
     principal.require(Permission::Read)?;
     let cp = latest(&state, &principal).await?;
-    Ok(text(cp.note))
+    Ok(text(
+        with_cosignatures(&state, &principal.tenant, cp).await?,
+    ))
+}
+
+/// A checkpoint's signed note with the witnesses' cosignatures it has
+/// gathered (C2SP tlog-cosignature lines after the log's own signature).
+pub async fn with_cosignatures(
+    state: &AppState,
+    tenant: &str,
+    cp: StoredCheckpoint,
+) -> ApiResult<String> {
+    let t = tenant.to_owned();
+    let lines = state
+        .blocking(move |store| store.cosignatures(&t, cp.size))
+        .await?;
+    let mut note = cp.note;
+    for line in lines {
+        note.push_str(&line);
+        note.push('\n');
+    }
+    Ok(note)
 }
 
 pub async fn latest(state: &AppState, principal: &Principal) -> ApiResult<StoredCheckpoint> {
@@ -173,6 +239,15 @@ async fn check_sizes(state: &AppState, principal: &Principal, sizes: &[u64]) -> 
     Ok(())
 }
 
+/// Who may see a tile, which decides how caches may keep it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Visibility {
+    /// The tenant's own, read with its credentials.
+    Private,
+    /// A public log's.
+    Public,
+}
+
 /// C2SP tlog-tiles: `tile/<L>/<N>[.p/<W>]` and `tile/entries/<N>[.p/<W>]`.
 async fn tile(
     State(state): State<AppState>,
@@ -180,10 +255,19 @@ async fn tile(
     Path(path): Path<String>,
 ) -> ApiResult<Response> {
     principal.require(Permission::Read)?;
-    let resource = TileResource::parse(&path)
-        .map_err(|e| ApiError::not_found(format!("no log resource at /v1/log/{path}: {e}")))?;
-    let tenant = principal.tenant.clone();
-    let missing = || ApiError::not_found(format!("/v1/log/{path} does not exist (yet)"));
+    tile_response(&state, &principal.tenant, &path, Visibility::Private).await
+}
+
+async fn tile_response(
+    state: &AppState,
+    tenant: &str,
+    path: &str,
+    visibility: Visibility,
+) -> ApiResult<Response> {
+    let resource = TileResource::parse(path)
+        .map_err(|e| ApiError::not_found(format!("no log resource at {path}: {e}")))?;
+    let tenant = tenant.to_owned();
+    let missing = || ApiError::not_found(format!("{path} does not exist (yet)"));
     let (bytes, full) = match resource {
         TileResource::Hashes(id) => {
             let stored = state
@@ -210,13 +294,14 @@ async fn tile(
             (bundle, id.width == TILE_WIDTH)
         }
     };
-    // Full tiles never change; partial ones are replaced by wider ones.
-    // Either is one tenant's, read with its credentials: no shared cache
-    // may keep it for someone else.
-    let cache = if full {
-        "private, max-age=31536000, immutable"
-    } else {
-        "private, no-cache"
+    // Full tiles never change; partial ones are replaced by wider ones. A
+    // private log's are one tenant's, read with its credentials: no shared
+    // cache may keep them for someone else.
+    let cache = match (visibility, full) {
+        (Visibility::Public, true) => "public, max-age=31536000, immutable",
+        (Visibility::Public, false) => "public, no-cache",
+        (Visibility::Private, true) => "private, max-age=31536000, immutable",
+        (Visibility::Private, false) => "private, no-cache",
     };
     Ok((
         [
@@ -247,12 +332,13 @@ pub async fn proof_bundle(
     let proof = state
         .blocking(move |store| store.inclusion_proof(&tenant, seq, size))
         .await?;
+    let note = with_cosignatures(state, &principal.tenant, checkpoint).await?;
     Ok(json!({
         "header": record.header.to_json(),
         "body": record.body,
         "salt": record.salt.map(hex::encode),
         "leaf_hash": record.header.leaf_hash(),
         "proof": proof,
-        "checkpoint": checkpoint.note,
+        "checkpoint": note,
     }))
 }

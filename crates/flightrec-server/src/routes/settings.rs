@@ -27,6 +27,10 @@ pub struct TenantSettings {
     /// How long a sign-in lasts, 5 minutes to 7 days.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_minutes: Option<u64>,
+    /// Serve the log's checkpoints and tiles to anyone, without
+    /// credentials, at `/logs/{tenant}/…` (off unless set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_log: Option<bool>,
 }
 
 const SESSION_MINUTES: std::ops::RangeInclusive<u64> = 5..=7 * 24 * 60;
@@ -40,6 +44,7 @@ impl TenantSettings {
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             session_minutes: v.get("session_minutes").and_then(Value::as_u64),
+            public_log: v.get("public_log").and_then(Value::as_bool),
         }
     }
 
@@ -88,6 +93,8 @@ struct Patch {
     display_name: Option<Option<String>>,
     #[serde(default, with = "double_option")]
     session_minutes: Option<Option<u64>>,
+    #[serde(default, with = "double_option", alias = "publicLog")]
+    public_log: Option<Option<bool>>,
 }
 
 mod double_option {
@@ -116,6 +123,9 @@ async fn update(
     }
     if let Some(v) = patch.session_minutes {
         after.session_minutes = v;
+    }
+    if let Some(v) = patch.public_log {
+        after.public_log = v;
     }
     after.check()?;
     if after == before {

@@ -189,6 +189,47 @@ impl crate::LogStore for SqliteStore {
         self.read_audit_rows(tenant, from_seq, limit)
     }
 
+    fn add_cosignature(
+        &self,
+        tenant: &str,
+        size: u64,
+        witness: &str,
+        line: &str,
+    ) -> Result<(), StoreError> {
+        let now = flightrec_core::event::format_time(&chrono::Utc::now());
+        self.write(|conn| {
+            conn.prepare_cached(
+                "INSERT INTO cosignatures (tenant, size, witness, line, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+            )?
+            .execute(rusqlite::params![tenant, size as i64, witness, line, now])?;
+            Ok(())
+        })
+    }
+
+    fn cosignatures(&self, tenant: &str, size: u64) -> Result<Vec<String>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT line FROM cosignatures WHERE tenant = ?1 AND size = ?2 ORDER BY rowid",
+            )?;
+            let lines = stmt
+                .query_map(rusqlite::params![tenant, size as i64], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(lines)
+        })
+    }
+
+    fn witnessed_size(&self, tenant: &str, witness: &str) -> Result<Option<u64>, StoreError> {
+        self.read(|conn| {
+            let size: Option<i64> = conn
+                .prepare_cached(
+                    "SELECT max(size) FROM cosignatures WHERE tenant = ?1 AND witness = ?2",
+                )?
+                .query_row(rusqlite::params![tenant, witness], |r| r.get(0))?;
+            Ok(size.map(|s| s as u64))
+        })
+    }
+
     fn check_search_index(&self) -> Result<Option<String>, StoreError> {
         // FTS5 takes its integrity check as a write statement (it changes
         // nothing), so it runs on the writer connection; a snapshot has none

@@ -356,13 +356,35 @@ END;
 /// Record format 2: each record keeps the format version it was written
 /// with (`v`, 1 for every record before this) and, from version 2 on, who
 /// sent it (`submitted_by`). Both are header columns, so the append-only
-/// trigger now guards them too.
+/// trigger now guards them too. And witnesses' cosignatures.
 const V5: &str = r#"
 ALTER TABLE records ADD COLUMN v INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE records ADD COLUMN submitted_by TEXT;
 
 CREATE INDEX records_submitted_by ON records (tenant, submitted_by, seq)
     WHERE submitted_by IS NOT NULL;
+
+-- Witnesses' cosignatures of checkpoints (C2SP tlog-cosignature lines),
+-- gathered after the checkpoint was signed; kept forever, like checkpoints.
+CREATE TABLE cosignatures (
+    tenant     TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    witness    TEXT NOT NULL,
+    line       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (tenant, size, witness)
+) STRICT;
+CREATE INDEX cosignatures_by_witness ON cosignatures (tenant, witness, size);
+
+CREATE TRIGGER cosignatures_no_delete BEFORE DELETE ON cosignatures
+BEGIN
+    SELECT RAISE(ABORT, 'flightrec cosignatures are append-only');
+END;
+
+CREATE TRIGGER cosignatures_no_update BEFORE UPDATE ON cosignatures
+BEGIN
+    SELECT RAISE(ABORT, 'flightrec cosignatures are append-only');
+END;
 
 DROP TRIGGER records_only_erase;
 CREATE TRIGGER records_only_erase BEFORE UPDATE ON records

@@ -7,9 +7,10 @@ use crate::trust::Trust;
 use anyhow::{Context, bail};
 use flightrec_core::log::tile::decode_entry_bundle;
 use flightrec_core::log::{
-    Checkpoint, ConsistencyProof, EntryBundleId, InclusionProof, Verifier, leaf_hash,
-    open_checkpoint, verify_consistency, verify_inclusion,
+    Checkpoint, ConsistencyProof, EntryBundleId, InclusionProof, ProofFile, leaf_hash,
+    verify_consistency, verify_inclusion,
 };
+use flightrec_core::record::Header;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -25,10 +26,18 @@ pub async fn run(cmd: LogCommand) -> anyhow::Result<ExitCode> {
             print!("{}", api.get_text("/v1/log/trust").await?);
             Ok(ExitCode::SUCCESS)
         }
-        LogCommand::Proof { seq, keys, client } => {
+        LogCommand::Proof {
+            record,
+            output,
+            keys,
+            client,
+        } => {
             let trust = load(&keys)?;
             let api = client::connect(&client)?;
-            proof(&api, &trust, seq, client.json).await
+            match (record.parse::<u64>(), output) {
+                (Ok(seq), None) => proof(&api, &trust, seq, client.json).await,
+                (_, output) => proof_of_event(&api, &trust, &record, output.as_deref()).await,
+            }
         }
         LogCommand::Consistency {
             saved_checkpoint,
@@ -43,7 +52,9 @@ pub async fn run(cmd: LogCommand) -> anyhow::Result<ExitCode> {
                     saved_checkpoint.display()
                 )
             })?;
-            let (old, _) = open_trusted(&saved, &trust).context("the saved checkpoint")?;
+            let old = trust
+                .open_checkpoint(&saved)
+                .context("the saved checkpoint")?;
             let (new, note) = current(&api, &trust).await?;
             match extends(&api, &old, &new).await? {
                 Ok(()) => {
@@ -90,26 +101,15 @@ pub async fn run(cmd: LogCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn load(keys: &TrustArgs) -> anyhow::Result<Trust> {
-    Trust::load(keys.trust.as_deref(), &keys.key)
-}
-
-/// Opens a signed checkpoint with the trusted keys of the log it names.
-fn open_trusted(note: &str, trust: &Trust) -> anyhow::Result<(Checkpoint, Verifier)> {
-    let origin = note.lines().next().unwrap_or_default();
-    let keys = trust.for_origin(origin);
-    if keys.is_empty() {
-        bail!("no trusted key is for the log {origin:?}; add it with --trust or --key");
-    }
-    let checkpoint = open_checkpoint(note, origin, &keys)
-        .context("the checkpoint is not validly signed by a trusted key")?;
-    let key = keys[0].clone();
-    Ok((checkpoint, key))
+    Trust::load_with_witnesses(keys.trust.as_deref(), &keys.key, &keys.witnesses)
 }
 
 /// The server's newest checkpoint, checked.
 async fn current(api: &Client, trust: &Trust) -> anyhow::Result<(Checkpoint, String)> {
     let note = api.get_text("/v1/log/checkpoint").await?;
-    let (checkpoint, _) = open_trusted(&note, trust).context("the server's checkpoint")?;
+    let checkpoint = trust
+        .open_checkpoint(&note)
+        .context("the server's checkpoint")?;
     Ok((checkpoint, note))
 }
 
@@ -173,7 +173,8 @@ async fn watch_once(
     if file.exists() {
         let saved = std::fs::read_to_string(&file)
             .with_context(|| format!("could not read {}", file.display()))?;
-        let (old, _) = open_trusted(&saved, trust)
+        let old = trust
+            .open_checkpoint(&saved)
             .with_context(|| format!("the checkpoint kept in {}", file.display()))?;
         if let Err(why) = extends(api, &old, &new).await? {
             return Ok(Err(format!(
@@ -263,4 +264,60 @@ async fn proof(api: &Client, trust: &Trust, seq: u64, json: bool) -> anyhow::Res
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// `log proof ID [-o FILE]`: the record's proof from the server, checked
+/// here, and saved as a C2SP tlog-proof file with the record beside it.
+async fn proof_of_event(
+    api: &Client,
+    trust: &Trust,
+    id: &str,
+    output: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let path = format!("/v1/events/{}/proof", client::path_segment(id));
+    let bundle = api.get(&path, &[]).await?;
+    let header = Header::from_json(&bundle["header"])
+        .map_err(|e| anyhow::anyhow!("the server's record header is malformed: {e}"))?;
+    let note = bundle["checkpoint"].as_str().unwrap_or_default();
+    let checkpoint = trust
+        .open_checkpoint(note)
+        .context("the proof's checkpoint")?;
+    let proof: InclusionProof = serde_json::from_value(bundle["proof"].clone())
+        .context("the inclusion proof is malformed")?;
+    if proof.leaf_index != header.seq || proof.tree_size != checkpoint.size() {
+        bail!("the server answered a proof for another record or tree size");
+    }
+    let leaf = header.leaf_hash();
+    if let Err(e) = verify_inclusion(leaf, &proof, checkpoint.root()) {
+        eprintln!("the inclusion proof FAILS: {e}");
+        return Ok(ExitCode::from(1));
+    }
+    println!(
+        "record {} ({id}) is included in {} at size {}",
+        header.seq,
+        checkpoint.origin(),
+        checkpoint.size()
+    );
+    if let Some(file) = output {
+        let proof_file = ProofFile {
+            index: header.seq,
+            extra: None,
+            proof: proof.hashes,
+            checkpoint_note: note.to_owned(),
+        };
+        std::fs::write(file, proof_file.to_text())
+            .with_context(|| format!("could not write {}", file.display()))?;
+        let record_file = file.with_extension("json");
+        let record = serde_json::json!({
+            "header": bundle["header"], "body": bundle["body"], "salt": bundle["salt"],
+        });
+        std::fs::write(&record_file, format!("{record}\n"))
+            .with_context(|| format!("could not write {}", record_file.display()))?;
+        println!(
+            "saved the proof to {} and the record to {}",
+            file.display(),
+            record_file.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -4,16 +4,21 @@ use crate::cli::VerifyArgs;
 use crate::trust::Trust;
 use anyhow::{Context, bail};
 use flightrec_core::export::verify_export;
-use flightrec_core::log::open_checkpoint;
+use flightrec_core::log::{Leaf, ProofFile, open_checkpoint, verify_proof_file};
+use flightrec_core::record::{Header, body_hash};
 use flightrec_store::SqliteStore;
 use flightrec_store::verify::{Progress, verify_store};
+use serde_json::Value;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 pub async fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let trust = Trust::load(args.trust.as_deref(), &args.key)?;
+    let trust = Trust::load_with_witnesses(args.trust.as_deref(), &args.key, &args.witnesses)?;
+    if let (Some(proof), Some(record)) = (&args.proof, &args.record) {
+        return verify_proof_file_offline(proof, record, &trust);
+    }
     // Verification is CPU and disk work from start to end.
     tokio::task::spawn_blocking(move || match (&args.export, &args.data_dir) {
         (Some(export), _) => verify_export_file(
@@ -23,7 +28,7 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         ),
         (None, Some(dir)) => verify_data_dir(dir, &trust),
         (None, None) => bail!(
-            "say what to verify: --data-dir DIR, or --export FILE --checkpoint FILE (with --trust FILE or --key VKEY)"
+            "say what to verify: --data-dir DIR, --export FILE --checkpoint FILE, or --proof FILE --record FILE (each with --trust FILE or --key VKEY)"
         ),
     })
     .await?
@@ -71,6 +76,12 @@ fn verify_export_file(export: &Path, checkpoint: &Path, trust: &Trust) -> anyhow
     let note = std::fs::read_to_string(checkpoint)
         .with_context(|| format!("could not read the checkpoint {}", checkpoint.display()))?;
     let origin = note.lines().next().unwrap_or_default();
+    if !trust.witnesses.is_empty()
+        && let Err(e) = trust.open_checkpoint(&note)
+    {
+        println!("MISMATCH: {e:#}");
+        return Ok(ExitCode::from(1));
+    }
     let candidates = trust.for_origin(origin);
     // The key that signed it, if one of ours did; else the first, whose
     // refusal then says why.
@@ -98,6 +109,92 @@ fn verify_export_file(export: &Path, checkpoint: &Path, trust: &Trust) -> anyhow
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// `verify --proof FILE --record FILE`: a C2SP tlog-proof file and the
+/// record it is for, offline.
+fn verify_proof_file_offline(
+    proof: &Path,
+    record: &Path,
+    trust: &Trust,
+) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(proof)
+        .with_context(|| format!("could not read the proof file {}", proof.display()))?;
+    let file = ProofFile::parse(&text).context("the proof file is malformed")?;
+    let record_text = std::fs::read_to_string(record)
+        .with_context(|| format!("could not read the record {}", record.display()))?;
+    let value: Value = serde_json::from_str(&record_text).context(
+        "the record is not JSON (a line of a JSONL export, or what `log proof -o` saved)",
+    )?;
+    let header = Header::from_json(value.get("header").unwrap_or(&value))
+        .map_err(|e| anyhow::anyhow!("the record's header: {e}"))?;
+    let mismatch = |why: String| {
+        println!("MISMATCH: {why}");
+        Ok(ExitCode::from(1))
+    };
+    if file.index != header.seq {
+        return mismatch(format!(
+            "the proof is for seq {}, the record is seq {}",
+            file.index, header.seq
+        ));
+    }
+    // The body, when the record carries it, must be the one the header covers.
+    if let (Some(body), Some(salt)) = (value.get("body"), value["salt"].as_str()) {
+        let canonical = match body {
+            Value::String(jcs_text) => jcs_text.clone(),
+            Value::Null => String::new(),
+            other => flightrec_core::jcs::to_string(other),
+        };
+        let salt = hex::decode(salt).context("the record's salt is not hex")?;
+        if !body.is_null() && body_hash(&salt, canonical.as_bytes()) != header.body_hash {
+            return mismatch("the record's body does not hash to its body_hash".into());
+        }
+    }
+    let origin = file
+        .checkpoint_note
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let keys = trust.for_origin(&origin);
+    if keys.is_empty() {
+        bail!(
+            "no trusted key is for the log {origin:?}, which the proof names; add it with --key or --trust"
+        );
+    }
+    let leaf_input = header.leaf_input();
+    let mut last_error = None;
+    for key in &keys {
+        match verify_proof_file(
+            &file,
+            Leaf::Input(&leaf_input),
+            key,
+            &origin,
+            &trust.witnesses,
+            trust.threshold,
+        ) {
+            Ok(checkpoint) => {
+                println!(
+                    "OK: record {} ({}) is in {} at size {}{}",
+                    header.seq,
+                    header.id,
+                    origin,
+                    checkpoint.size(),
+                    if trust.threshold > 0 {
+                        format!(", cosigned by at least {} witness(es)", trust.threshold)
+                    } else {
+                        String::new()
+                    }
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            Err(e) => last_error = Some(e),
+        }
+    }
+    mismatch(format!(
+        "the proof does not hold: {}",
+        last_error.expect("one key was tried")
+    ))
 }
 
 /// A progress line on a terminal; nothing otherwise.
