@@ -387,3 +387,214 @@ async fn format_1_and_format_2_records_verify_side_by_side() {
     // 46 + 4 records of format 1, one of format 2.
     assert!(out.contains("OK: 51 records in 2 tenant(s)"), "{out}");
 }
+
+#[tokio::test]
+async fn proof_files_check_offline_and_by_a_second_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path();
+    let s = Server::start(&files.join("data"), &[]);
+    ingest(&s, 300, "p").await;
+    let (status, body) = s
+        .post("/v1/events", &json!({"id": "wanted", "type": "complete"}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let trust = save_trust_file(&s, &files.join("trust.txt"));
+    let proof = files.join("rec.tlog-proof");
+    let (ok, out, err) = cli(
+        &s,
+        &[
+            "log",
+            "proof",
+            "wanted",
+            "-o",
+            path(&proof),
+            "--trust",
+            path(&trust),
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("is included in flightrec.local/default"),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(&proof).unwrap();
+    assert!(
+        text.starts_with("c2sp.org/tlog-proof@v1\nindex 303\n"),
+        "{text}"
+    );
+    // The same file from the API, by content negotiation or by name.
+    for (accept, query) in [("text/plain", ""), ("*/*", "?format=tlog-proof")] {
+        let served = s
+            .http
+            .get(s.url(&format!("/v1/events/wanted/proof{query}")))
+            .bearer_auth(API_KEY)
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(served, text);
+    }
+    let record = files.join("rec.json");
+    let verify = |proof: &Path, record: &Path| {
+        flightrec(&[
+            "verify",
+            "--proof",
+            path(proof),
+            "--record",
+            path(record),
+            "--trust",
+            path(&trust),
+        ])
+    };
+    let (ok, out) = verify(&proof, &record);
+    assert!(ok, "{out}");
+    assert!(out.contains("OK: record 303 (wanted)"), "{out}");
+
+    // A second reader, written from the specs in Python, agrees.
+    let vkey = std::fs::read_to_string(&trust)
+        .unwrap()
+        .lines()
+        .find(|l| !l.starts_with('#'))
+        .unwrap()
+        .to_owned();
+    let python = crate::mcp_peers::peers().join(".venv/bin/python");
+    let reader = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/interop/tlog_proof.py"
+    );
+    let second = |proof: &Path, record: &Path| {
+        let out = Command::new(&python)
+            .args([reader, path(proof), path(record), &vkey])
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (ok, out) = second(&proof, &record);
+    assert!(ok, "{out}");
+
+    // Mutants: each is refused by both readers.
+    let record_text = std::fs::read_to_string(&record).unwrap();
+    let hash_line = text.lines().nth(2).unwrap().to_owned();
+    let mut flipped = hash_line.clone().into_bytes();
+    flipped[3] = if flipped[3] == b'A' { b'B' } else { b'A' };
+    let mutants: Vec<(&str, String, String)> = vec![
+        (
+            "a proof hash flipped",
+            text.replacen(&hash_line, std::str::from_utf8(&flipped).unwrap(), 1),
+            record_text.clone(),
+        ),
+        (
+            "another index",
+            text.replacen("index 303", "index 302", 1),
+            record_text.clone(),
+        ),
+        (
+            "the record's type changed",
+            text.clone(),
+            record_text.replacen("\"complete\"", "\"completed\"", 1),
+        ),
+        (
+            "the record claimed by flightrec",
+            text.clone(),
+            record_text.replacen("\"key:", "\"user:", 1),
+        ),
+        (
+            "the checkpoint's size changed",
+            {
+                let size_line = text.lines().find(|l| l.parse::<u64>().is_ok()).unwrap();
+                let other = (size_line.parse::<u64>().unwrap() + 1).to_string();
+                text.replacen(&format!("\n{size_line}\n"), &format!("\n{other}\n"), 1)
+            },
+            record_text.clone(),
+        ),
+    ];
+    for (name, proof_text, record_text) in mutants {
+        let (p, r) = (files.join("mutant.tlog-proof"), files.join("mutant.json"));
+        std::fs::write(&p, &proof_text).unwrap();
+        std::fs::write(&r, &record_text).unwrap();
+        let (ok, out) = verify(&p, &r);
+        assert!(!ok, "{name}: {out}");
+        let (ok, out) = second(&p, &r);
+        assert!(!ok, "{name} (second reader): {out}");
+    }
+}
+
+#[tokio::test]
+async fn a_public_log_is_served_only_when_the_tenant_opts_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(
+        &dir.path().join("data"),
+        &["--checkpoint-interval-ms", "50"],
+    );
+    ingest(&s, 300, "pub").await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let anonymous = |path: &str| {
+        let (http, url) = (s.http.clone(), s.url(path));
+        async move {
+            let r = http.get(url).send().await.unwrap();
+            let status = r.status().as_u16();
+            let cache = r
+                .headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (status, cache, r.bytes().await.unwrap().to_vec())
+        }
+    };
+    for path in [
+        "/logs/default/checkpoint",
+        "/logs/default/tile/0/000",
+        "/logs/nobody/checkpoint",
+    ] {
+        assert_eq!(anonymous(path).await.0, 404, "{path}");
+    }
+    let admin = Cred::Key(API_KEY.into());
+    let (status, body, _) = s
+        .call(
+            "PATCH",
+            "/v1/settings",
+            &admin,
+            Some(&json!({"public_log": true})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["public_log"], true);
+    let (status, _, note) = anonymous("/logs/default/checkpoint").await;
+    assert_eq!(status, 200);
+    let note = String::from_utf8(note).unwrap();
+    assert!(note.starts_with("flightrec.local/default\n"), "{note}");
+    let (status, cache, tile) = anonymous("/logs/default/tile/0/000").await;
+    assert_eq!(status, 200);
+    assert_eq!(tile.len(), 256 * 32);
+    assert!(cache.unwrap().starts_with("public"));
+    let (status, _, bundle) = anonymous("/logs/default/tile/entries/000").await;
+    assert_eq!(status, 200);
+    assert!(!bundle.is_empty());
+    // The same bytes as the tenant's own, authenticated path.
+    let own = s
+        .http
+        .get(s.url("/v1/log/tile/0/000"))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(own.to_vec(), tile);
+    assert_eq!(anonymous("/logs/default/nothing").await.0, 404);
+    // Turned off again, it is gone.
+    s.call(
+        "PATCH",
+        "/v1/settings",
+        &admin,
+        Some(&json!({"public_log": null})),
+    )
+    .await;
+    assert_eq!(anonymous("/logs/default/checkpoint").await.0, 404);
+}
