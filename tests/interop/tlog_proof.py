@@ -32,7 +32,7 @@ def jcs(value):
 
 
 def parse_vkey(vkey, sig_type):
-    name, key_id, key = vkey.split("+")
+    name, key_id, key = vkey.split("+", 2)
     raw = base64.b64decode(key)
     if raw[0] != sig_type or len(raw) != 33:
         fail("key %s is not of signature type %d" % (name, sig_type))

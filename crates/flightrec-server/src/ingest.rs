@@ -72,6 +72,7 @@ pub async fn prepare(
 pub async fn append(state: &AppState, batch: AppendBatch) -> ApiResult<Vec<Receipt>> {
     let alerted = !batch.alerts.is_empty();
     let receipts = state.sequencer().append(batch).await?;
+    state.witnessing().wake();
     if alerted {
         state.webhook_sender().wake();
     }

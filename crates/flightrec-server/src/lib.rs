@@ -24,6 +24,7 @@ mod run_timelines;
 pub mod sequencer;
 mod state;
 pub mod webhooks;
+pub mod witnessing;
 
 pub use state::AppState;
 
@@ -52,6 +53,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     tokio::spawn(webhooks::run(state.clone()));
+    tokio::spawn(witnessing::run(state.clone()));
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await

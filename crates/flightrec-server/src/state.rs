@@ -6,6 +6,7 @@ use crate::guardrails::Guardrails;
 use crate::run_timelines::Timelines;
 use crate::sequencer::Sequencer;
 use crate::webhooks::{self, WebhookSettings};
+use crate::witnessing::Witnessing;
 use flightrec_core::clock::Clock;
 use flightrec_core::event::Limits;
 use flightrec_store::{Checkpointing, Store, StoreError};
@@ -27,6 +28,7 @@ struct Inner {
     webhook_settings: WebhookSettings,
     webhook_sender: webhooks::Sender,
     timelines: Timelines,
+    witnessing: Witnessing,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
                 webhook_settings,
                 webhook_sender: webhooks::Sender::default(),
                 timelines: Timelines::default(),
+                witnessing: Witnessing::default(),
             }),
         }
     }
@@ -77,6 +80,11 @@ impl AppState {
     }
 
     /// Wakes the webhook sender.
+    /// The witnesses asked to cosign checkpoints.
+    pub fn witnessing(&self) -> &Witnessing {
+        &self.inner.witnessing
+    }
+
     pub fn webhook_sender(&self) -> &webhooks::Sender {
         &self.inner.webhook_sender
     }

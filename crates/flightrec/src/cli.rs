@@ -40,10 +40,46 @@ pub enum Command {
     /// Record an MCP server's session: launch this in place of the server
     /// (`flightrec proxy -- npx @modelcontextprotocol/server-filesystem DIR`).
     Proxy(ProxyArgs),
+    /// A C2SP tlog-witness: cosigns the checkpoints of the logs it follows
+    /// once it has checked they extend what it cosigned before.
+    #[command(subcommand)]
+    Witness(WitnessCommand),
     /// An MCP server for agents to inspect their own record: the `audit`
     /// and `search_audit_log` tools (`-- <server command>` lets `audit`
     /// replay sessions against that server).
     Mcp(McpArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WitnessCommand {
+    /// Run a witness (POST /add-checkpoint, per C2SP tlog-witness).
+    Serve {
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(
+            long,
+            env = "FLIGHTREC_WITNESS_LISTEN",
+            default_value = "127.0.0.1:7341"
+        )]
+        listen: SocketAddr,
+        /// Where the witness keeps its key and the latest tree of each log;
+        /// created on first start.
+        #[arg(
+            long,
+            env = "FLIGHTREC_WITNESS_DATA_DIR",
+            default_value = "./flightrec-witness"
+        )]
+        data_dir: PathBuf,
+        /// The witness's key name, e.g. witness.example.com (default
+        /// flightrec-witness, or the existing key's).
+        #[arg(long)]
+        name: Option<String>,
+        /// A log to follow, by its verifier key; repeatable.
+        #[arg(long = "log")]
+        logs: Vec<String>,
+        /// A trust file of logs to follow (`flightrec log trust` writes one).
+        #[arg(long)]
+        trust: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -290,6 +326,10 @@ pub struct ServeArgs {
         default_missing_value = "true"
     )]
     pub webhooks_allow_private_targets: bool,
+    /// Witnesses to ask for cosignatures of every checkpoint, as
+    /// `<url> <witness key>` pairs separated by commas.
+    #[arg(long, env = "FLIGHTREC_WITNESSES")]
+    pub witnesses: Option<String>,
 }
 
 /// `90s`, `30m`, `12h`, `7d`.

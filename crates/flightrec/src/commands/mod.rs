@@ -10,6 +10,7 @@ mod runs;
 mod serve;
 mod tenants;
 mod verify;
+mod witness;
 
 use crate::cli::{Cli, Command};
 use std::process::ExitCode;
@@ -25,5 +26,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tenants(cmd) => tenants::run(cmd).await,
         Command::Proxy(args) => proxy::run(args).await,
         Command::Mcp(args) => mcp::run(args).await,
+        Command::Witness(cmd) => witness::run(cmd).await,
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM: servers stop taking requests and finish
+/// the ones in flight.
+pub(crate) async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
     }
 }

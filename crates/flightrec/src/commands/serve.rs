@@ -73,7 +73,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         key: crate::server_keys::webhook_key(&args.data_dir)?,
         allow_private_targets: args.webhooks_allow_private_targets,
     };
+    let witnesses = match args.witnesses.as_deref().map(str::trim) {
+        Some(config) if !config.is_empty() => flightrec_witness::parse_witnesses(config)
+            .context("--witnesses (FLIGHTREC_WITNESSES) must be `<url> <witness key>` pairs, comma-separated")?,
+        _ => Vec::new(),
+    };
     let state = AppState::new(store, checkpointing, clock, limits, auth, webhooks);
+    for w in &witnesses {
+        tracing::info!(witness = %w.verifier().name(), url = %w.url(), "checkpoints will be sent to a witness");
+    }
+    state.witnessing().configure(witnesses);
     if args.demo {
         let receipts = flightrec_server::load_demo(&state, DEFAULT_TENANT)
             .await
@@ -93,7 +102,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         args.data_dir.display()
     );
     tracing::info!(%addr, "listening");
-    flightrec_server::serve(listener, state, shutdown_signal()).await?;
+    flightrec_server::serve(listener, state, super::shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -126,25 +135,4 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
 }

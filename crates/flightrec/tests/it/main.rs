@@ -18,3 +18,4 @@ mod replay;
 mod sdk;
 mod support;
 mod trust;
+mod witnesses;
