@@ -15,10 +15,11 @@
 use crate::runs::RunFold;
 use crate::{AuditRow, RunQuery, Store, StoreError, StoredCheckpoint};
 use flightrec_core::erasure::{ERASED_TYPE, SeqRanges, erased_seqs};
-use flightrec_core::event::{Body, IndexColumns};
+use flightrec_core::event::Body;
 use flightrec_core::log::tree::RightEdge;
 use flightrec_core::log::{Hash, Verifier, open_checkpoint};
-use flightrec_core::record::body_hash;
+use flightrec_core::record::body_digest;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Rows read per round trip to the store.
@@ -74,6 +75,17 @@ pub struct Progress {
     pub records_total: u64,
 }
 
+/// Whether to compare the free-text index with the records it was built
+/// from. The index only chooses which records a search finds (their
+/// content is always read from the records), and the comparison
+/// re-tokenises every record's text, several times the cost of checking
+/// the log itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchIndex {
+    Check,
+    Skip,
+}
+
 /// For a tenant: the origin its checkpoints must name and the keys that
 /// may sign them.
 pub type TrustedKeys = Option<(String, Vec<Verifier>)>;
@@ -82,6 +94,33 @@ pub type TrustedKeys = Option<(String, Vec<Verifier>)>;
 /// checkpoints must be signed by and the origin they must name; a tenant
 /// without them fails at its first checkpoint.
 pub fn verify_store(
+    store: &dyn Store,
+    verifiers: &dyn Fn(&str) -> TrustedKeys,
+    search_index: SearchIndex,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Report, StoreError> {
+    // The free-text index's check is independent of the log's: it runs
+    // beside it.
+    std::thread::scope(|scope| {
+        let search = (search_index == SearchIndex::Check)
+            .then(|| scope.spawn(|| store.check_search_index()));
+        let mut report = verify_logs(store, verifiers, progress)?;
+        let search = match search {
+            Some(check) => check.join().expect("the search index check panicked")?,
+            None => None,
+        };
+        if let (None, Some(problem)) = (&report.mismatch, search) {
+            report.mismatch = Some(Mismatch {
+                tenant: "*".into(),
+                seq: None,
+                reason: problem,
+            });
+        }
+        Ok(report)
+    })
+}
+
+fn verify_logs(
     store: &dyn Store,
     verifiers: &dyn Fn(&str) -> TrustedKeys,
     progress: &mut dyn FnMut(Progress),
@@ -117,13 +156,6 @@ pub fn verify_store(
             return Ok(report);
         }
     }
-    if let Some(problem) = store.check_search_index()? {
-        report.mismatch = Some(Mismatch {
-            tenant: "*".into(),
-            seq: None,
-            reason: problem,
-        });
-    }
     Ok(report)
 }
 
@@ -150,9 +182,6 @@ fn verify_tenant(
     // Erased bodies, and the seqs flightrec's `log.erased` records name.
     let mut erased = SeqRanges::default();
     let mut erasures_told = Vec::new();
-    // Stored level-0 tile hashes, read one tile at a time as the scan
-    // reaches them.
-    let mut tile_cache: Option<(u64, Vec<u8>)> = None;
 
     while let Some(cp) = pending_checkpoints.peek() {
         if cp.size != 0 {
@@ -164,86 +193,114 @@ fn verify_tenant(
         pending_checkpoints.next();
     }
 
-    let mut from = 0u64;
-    loop {
-        let rows = store.audit_rows(tenant, from, CHUNK)?;
-        if rows.is_empty() {
-            break;
-        }
-        let n = rows.len() as u64;
-        // The per-record work (hashing, parsing the body) runs on every
-        // core; the tree and summaries are then built in order.
-        let leaves = check_rows_in_parallel(&rows);
-        for (row, checked) in rows.into_iter().zip(leaves) {
-            let seq = edge.size();
-            if row.record.header.seq != seq {
-                return fail(
-                    Some(seq),
-                    format!(
-                        "the record is missing (the next stored record is seq {})",
-                        row.record.header.seq
-                    ),
-                );
-            }
-            let leaf = match checked {
-                Ok(row) => {
-                    if row.erased {
-                        erased.push(seq);
-                    }
-                    erasures_told.extend(row.tells_of_erasures);
-                    row.leaf
+    // A pipeline of three stages, each on its own thread: reading chunks
+    // of rows (the store's sequential work), checking each row on its own
+    // (hashes, the body's columns; spread over every core), and here, in
+    // order, the tree, the tiles, the checkpoints and the runs.
+    let scanned = std::thread::scope(|scope| -> Result<Outcome, StoreError> {
+        let (chunks, read) = std::sync::mpsc::sync_channel(1);
+        let (checks, checked) = std::sync::mpsc::sync_channel(1);
+        scope.spawn(move || {
+            let mut from = 0u64;
+            loop {
+                let chunk = read_chunk(store, tenant, from);
+                let last = !matches!(&chunk, Ok(c) if !c.rows.is_empty());
+                from += chunk.as_ref().map_or(0, |c| c.rows.len() as u64);
+                if chunks.send(chunk).is_err() || last {
+                    return;
                 }
-                Err(reason) => return fail(Some(seq), reason),
-            };
-            let tile_index = seq / 256;
-            if tile_cache.as_ref().is_none_or(|(i, _)| *i != tile_index) {
-                let bytes = store.tile(tenant, 0, tile_index)?.unwrap_or_default();
-                tile_cache = Some((tile_index, bytes));
             }
-            let tiled = tile_cache
-                .as_ref()
-                .and_then(|(_, b)| b.get((seq % 256) as usize * 32..)?.get(..32));
-            if tiled != Some(leaf.0.as_slice()) {
-                return fail(
+        });
+        scope.spawn(move || {
+            for chunk in read {
+                let results = chunk.map(|c| {
+                    let results = check_rows_in_parallel(&c.rows);
+                    (c, results)
+                });
+                if checks.send(results).is_err() {
+                    return;
+                }
+            }
+        });
+        for chunk in checked {
+            let (Chunk { rows, leaf_tiles }, leaves) = chunk?;
+            if rows.is_empty() {
+                break;
+            }
+            let n = rows.len() as u64;
+            for (row, checked) in rows.into_iter().zip(leaves) {
+                let seq = edge.size();
+                if row.record.header.seq != seq {
+                    return fail(
+                        Some(seq),
+                        format!(
+                            "the record is missing (the next stored record is seq {})",
+                            row.record.header.seq
+                        ),
+                    );
+                }
+                let leaf = match checked {
+                    Ok(row) => {
+                        if row.erased {
+                            erased.push(seq);
+                        }
+                        erasures_told.extend(row.tells_of_erasures);
+                        row.leaf
+                    }
+                    Err(reason) => return fail(Some(seq), reason),
+                };
+                let tiled = leaf_tiles
+                    .get(&(seq / 256))
+                    .and_then(|b| b.get((seq % 256) as usize * 32..)?.get(..32));
+                if tiled != Some(leaf.0.as_slice()) {
+                    return fail(
                     Some(seq),
                     "the tree's stored leaf hash differs from the record's (a tile was changed)"
                         .into(),
                 );
-            }
-            edge.push(leaf);
-            let h = &row.record.header;
-            if let Some(run_id) = &h.run_id {
-                runs.entry(run_id.clone())
-                    .or_insert_with(|| RunFold::new(&h.time))
-                    .add(
+                }
+                edge.push(leaf);
+                let h = &row.record.header;
+                if let Some(run_id) = &h.run_id {
+                    // Looked up before inserting: most records join a run
+                    // already seen, and its id need not be copied.
+                    if !runs.contains_key(run_id) {
+                        runs.insert(run_id.clone(), RunFold::new(&h.time));
+                    }
+                    runs.get_mut(run_id).expect("inserted above").add(
                         seq,
                         &h.time,
                         &h.event_type,
                         h.status,
                         row.index.agent_id.as_deref(),
                     );
-            }
-            if edge.size().is_multiple_of(256)
-                && let Err((seq, reason)) = compare_tiles(store, tenant, &mut edge)?
-            {
-                return fail(seq, reason);
-            }
-            while let Some(cp) = pending_checkpoints.peek() {
-                if cp.size != edge.size() {
-                    break;
                 }
-                if let Err(reason) = check_checkpoint(cp, &edge, &keys) {
-                    return fail(Some(cp.size - 1), reason);
+                if edge.size().is_multiple_of(256)
+                    && let Err((seq, reason)) =
+                        compare_tiles(store, tenant, &mut edge, &leaf_tiles)?
+                {
+                    return fail(seq, reason);
                 }
-                report.checkpoints += 1;
-                pending_checkpoints.next();
+                while let Some(cp) = pending_checkpoints.peek() {
+                    if cp.size != edge.size() {
+                        break;
+                    }
+                    if let Err(reason) = check_checkpoint(cp, &edge, &keys) {
+                        return fail(Some(cp.size - 1), reason);
+                    }
+                    report.checkpoints += 1;
+                    pending_checkpoints.next();
+                }
             }
+            report.records += n;
+            progress(n);
         }
-        from += n;
-        report.records += n;
-        progress(n);
+        Ok(Ok(()))
+    });
+    if let Err(mismatch) = scanned? {
+        return Ok(Err(mismatch));
     }
-    if let Err((seq, reason)) = compare_tiles(store, tenant, &mut edge)? {
+    if let Err((seq, reason)) = compare_tiles(store, tenant, &mut edge, &HashMap::new())? {
         return fail(seq, reason);
     }
     // Leaves in the tree past the last record mean records were removed
@@ -281,6 +338,24 @@ fn verify_tenant(
         return fail(None, reason);
     }
     Ok(Ok(()))
+}
+
+/// A run of rows and the stored leaf-level tiles that cover them, read
+/// together so the checking thread need not wait on the store.
+struct Chunk {
+    rows: Vec<AuditRow>,
+    leaf_tiles: HashMap<u64, Vec<u8>>,
+}
+
+fn read_chunk(store: &dyn Store, tenant: &str, from: u64) -> Result<Chunk, StoreError> {
+    let rows = store.audit_rows(tenant, from, CHUNK)?;
+    let mut leaf_tiles = HashMap::new();
+    if let Some(last) = rows.last() {
+        for index in from / 256..=last.record.header.seq / 256 {
+            leaf_tiles.insert(index, store.tile(tenant, 0, index)?.unwrap_or_default());
+        }
+    }
+    Ok(Chunk { rows, leaf_tiles })
 }
 
 /// What one row holds, once checked.
@@ -329,13 +404,19 @@ fn check_row(row: &AuditRow) -> Result<CheckedRow, String> {
         }
         _ => return Err("only one of body and salt is present".into()),
     };
-    if body_hash(salt, body.as_bytes()) != record.header.body_hash {
+    let mut stored_hash = [0u8; 32];
+    let hash_ok = hex::decode_to_slice(&record.header.body_hash, &mut stored_hash).is_ok()
+        && body_digest(salt, body.as_bytes()) == stored_hash;
+    if !hash_ok {
         return Err("the body (or its salt) does not hash to body_hash".into());
     }
-    let parsed: Body =
+    // The body hashes to what was sealed, so it is the body ingest
+    // validated; what is left to check is that the query columns were
+    // derived from it. Only their fields are read, borrowed.
+    let derived: IndexedFields<'_> =
         serde_json::from_str(body).map_err(|e| format!("the body is not an event body: {e}"))?;
-    let expected = IndexColumns::of(&parsed);
-    for ((name, stored), (_, derived)) in row.index.named().into_iter().zip(expected.named()) {
+    for ((name, stored), derived) in row.index.named().into_iter().zip(derived.columns()) {
+        let derived = derived.map(|c| c.as_ref());
         if stored != derived {
             return Err(format!(
                 "the query column `{name}` holds {stored:?} but the body says {derived:?}"
@@ -347,6 +428,8 @@ fn check_row(row: &AuditRow) -> Result<CheckedRow, String> {
     let tells_of_erasures = if header.event_type == ERASED_TYPE
         && header.submitted_by.as_deref() == Some("flightrec")
     {
+        let parsed: Body = serde_json::from_str(body)
+            .map_err(|e| format!("the body is not an event body: {e}"))?;
         erased_seqs(&parsed).unwrap_or_default()
     } else {
         Vec::new()
@@ -363,11 +446,18 @@ fn compare_tiles(
     store: &dyn Store,
     tenant: &str,
     edge: &mut RightEdge,
+    leaf_tiles: &HashMap<u64, Vec<u8>>,
 ) -> Result<Result<(), (Option<u64>, String)>, StoreError> {
     for tile in edge.dirty_tiles() {
-        let stored = store
-            .tile(tenant, tile.id.level, tile.id.index)?
-            .unwrap_or_default();
+        let stored = match leaf_tiles
+            .get(&tile.id.index)
+            .filter(|_| tile.id.level == 0)
+        {
+            Some(read) => read.clone(),
+            None => store
+                .tile(tenant, tile.id.level, tile.id.index)?
+                .unwrap_or_default(),
+        };
         let rebuilt: Vec<u8> = tile.hashes.iter().flat_map(|h| h.0).collect();
         if stored.get(..rebuilt.len()) != Some(rebuilt.as_slice()) {
             let leaves_per_hash = 1u64 << (8 * u32::from(tile.id.level));
@@ -464,4 +554,108 @@ fn compare_runs(
         }
     }
     Ok(Ok(()))
+}
+
+/// The fields of a body the query columns come from, borrowed where the
+/// JSON needs no unescaping; every other field is skipped unread. It must
+/// derive exactly what `IndexColumns::of` does (a test holds them equal).
+#[derive(serde::Deserialize)]
+struct IndexedFields<'a> {
+    #[serde(borrow, default)]
+    session_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    agent_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    actor: Option<ActorFields<'a>>,
+    #[serde(borrow, default)]
+    resource: Option<ResourceFields<'a>>,
+    #[serde(borrow, default)]
+    verb: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    tool: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    provider: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    governance: Option<GovernanceFields<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct ActorFields<'a> {
+    #[serde(borrow, rename = "type")]
+    actor_type: Cow<'a, str>,
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    email: Option<Cow<'a, str>>,
+}
+
+#[derive(serde::Deserialize)]
+struct ResourceFields<'a> {
+    #[serde(borrow, rename = "type")]
+    resource_type: Cow<'a, str>,
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+}
+
+#[derive(serde::Deserialize)]
+struct GovernanceFields<'a> {
+    #[serde(borrow)]
+    status: Cow<'a, str>,
+}
+
+impl<'a> IndexedFields<'a> {
+    /// The columns in `IndexColumns::named`'s order.
+    fn columns(&self) -> [Option<&Cow<'a, str>>; 9] {
+        [
+            self.session_id.as_ref(),
+            self.agent_id.as_ref(),
+            self.actor
+                .as_ref()
+                .map(|a| a.email.as_ref().unwrap_or(&a.id)),
+            self.actor.as_ref().map(|a| &a.actor_type),
+            self.resource.as_ref().map(|r| &r.resource_type),
+            self.resource.as_ref().map(|r| &r.id),
+            self.verb.as_ref().or(self.tool.as_ref()),
+            self.provider.as_ref(),
+            self.governance.as_ref().map(|g| &g.status),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flightrec_core::event::IndexColumns;
+    use serde_json::json;
+
+    #[test]
+    fn the_borrowed_fields_derive_what_index_columns_do() {
+        let at = flightrec_core::event::parse_time("2026-11-22T10:00:00Z").unwrap();
+        for event in [
+            json!({"type": "x"}),
+            json!({"type": "tool_call", "tool": "bash", "session_id": "s\\\"1", "agent_id": "a",
+                   "actor": {"type": "human", "id": "u1", "email": "a@b.c"},
+                   "resource": {"type": "file", "id": "src/\u{e9}.rs"}, "provider": "p",
+                   "governance": {"status": "blocked", "policy": "x"}, "input": {"k": [1, 2]}}),
+            json!({"type": "tool_call", "verb": "v", "tool": "t",
+                   "actor": {"type": "agent", "id": "bot"}}),
+        ] {
+            let e = flightrec_core::event::parse_event(
+                event,
+                at,
+                &flightrec_core::event::Limits::default(),
+                || "id".into(),
+            )
+            .unwrap();
+            let expected = IndexColumns::of(&e.body);
+            let fields: IndexedFields<'_> = serde_json::from_str(&e.canonical_body).unwrap();
+            let got: Vec<Option<&str>> = fields
+                .columns()
+                .iter()
+                .map(|c| c.map(|c| c.as_ref()))
+                .collect();
+            let want: Vec<Option<&str>> = expected.named().iter().map(|(_, v)| *v).collect();
+            assert_eq!(got, want);
+        }
+    }
 }

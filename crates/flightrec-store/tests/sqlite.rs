@@ -3,7 +3,7 @@
 
 use flightrec_core::log::{Signer, Verifier};
 use flightrec_store::conformance::{self, append};
-use flightrec_store::verify::verify_store;
+use flightrec_store::verify::{SearchIndex, verify_store};
 use flightrec_store::{
     AppendBatch, Checkpointing, RecordStore, SqliteOptions, SqliteStore, StoreError,
 };
@@ -157,7 +157,7 @@ fn format_1_records_verify_beside_format_2_records() {
             .collect();
         Some((origin, keys))
     };
-    let report = verify_store(&store, &trusted, &mut |_| {}).unwrap();
+    let report = verify_store(&store, &trusted, SearchIndex::Check, &mut |_| {}).unwrap();
     assert_eq!(report.mismatch, None);
     assert_eq!(report.records(), 50);
     let old = store.record("default", "v1-forged").unwrap().unwrap();
@@ -179,7 +179,7 @@ fn format_1_records_verify_beside_format_2_records() {
         new.header.submitted_by.as_deref(),
         Some("key:k-conformance")
     );
-    let report = verify_store(&store, &trusted, &mut |_| {}).unwrap();
+    let report = verify_store(&store, &trusted, SearchIndex::Check, &mut |_| {}).unwrap();
     assert_eq!(report.mismatch, None, "{report:?}");
     assert_eq!(report.records(), 51);
 }

@@ -151,9 +151,10 @@ fn raw_insert(rows: usize) -> f64 {
                 .prepare_cached(
                     "INSERT INTO records (tenant, seq, id, time, received_at, type, run_id, span_id, \
                      parent_span_id, status, body_hash, leaf_hash, body, salt, session_id, agent_id, actor, \
-                     actor_type, resource_type, resource_id, verb, provider, governance_status) \
+                     actor_type, resource_type, resource_id, verb, provider, governance_status, v, \
+                     submitted_by) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-                     ?18, ?19, ?20, ?21, ?22, ?23)",
+                     ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
                 )
                 .unwrap();
             for (j, e) in chunk.iter().enumerate() {
@@ -183,6 +184,8 @@ fn raw_insert(rows: usize) -> f64 {
                     ix.verb,
                     ix.provider,
                     ix.governance_status,
+                    2,
+                    "key:bench",
                 ])
                 .unwrap();
             }
@@ -193,11 +196,13 @@ fn raw_insert(rows: usize) -> f64 {
 }
 
 /// Runs `flightrec verify` on the stopped server's store.
-fn verify(data_dir: &std::path::Path, records: usize) {
+fn verify(data_dir: &std::path::Path, trust: &std::path::Path, records: usize) {
     let started = Instant::now();
     let out = Command::new(binary())
         .args(["verify", "--data-dir"])
         .arg(data_dir)
+        .arg("--trust")
+        .arg(trust)
         .output()
         .expect("run verify");
     let secs = started.elapsed().as_secs_f64();
@@ -235,8 +240,19 @@ fn main() {
     println!("  event size: {} bytes of JSON", event(1).to_string().len());
     println!("  idle server RSS: {idle_rss:.1} MB");
 
+    let trust = dir.path().join("trust.txt");
     let batch_rate = runtime.block_on(async {
         let base = server.base.clone();
+        let keys = reqwest::Client::new()
+            .get(format!("{base}/v1/log/trust"))
+            .header("x-api-key", API_KEY)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        std::fs::write(&trust, keys).unwrap();
         let rate = batch_ingest(&base, 0, batch_events, 4, event).await;
         println!("(1) batch ingest, 1,000 × ~1 KB per request, 4 connections: {rate:.0} events/s ({batch_events} events)");
         let batch_rate = rate;
@@ -331,5 +347,5 @@ fn main() {
     println!("    ratio (1)/(4): {:.0}%", batch_rate / raw * 100.0);
     // Everything ingested, plus the two search-lag probes.
     let records = store_events.max(batch_events + single_events + 1) + 1;
-    verify(&data_dir, records);
+    verify(&data_dir, &trust, records);
 }

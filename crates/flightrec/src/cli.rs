@@ -176,6 +176,12 @@ pub struct VerifyArgs {
     /// holding keys; repeat it for several tenants.
     #[arg(long)]
     pub key: Vec<String>,
+    /// Also compare the free-text index with the records it was built from
+    /// (slower: every record's text is tokenised again). The index only
+    /// chooses which records a search finds; their content always comes
+    /// from the records, which are checked regardless.
+    #[arg(long)]
+    pub search_index: bool,
     /// A C2SP tlog-proof file to check offline (with --record).
     #[arg(long, requires = "record", conflicts_with_all = ["data_dir", "export"])]
     pub proof: Option<PathBuf>,

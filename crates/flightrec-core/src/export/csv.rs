@@ -10,6 +10,7 @@ pub struct Csv;
 #[rustfmt::skip]
 const COLUMNS: &[&str] = &[
     "seq", "id", "time", "received_at", "type", "run_id", "span_id", "parent_span_id", "status",
+    "submitted_by",
     "agent_id", "session_id", "actor.type", "actor.id", "actor.email", "actor.name",
     "resource.type", "resource.id", "verb", "tool", "provider", "risk_level", "governance.status",
     "governance.policy", "governance.reason", "dry_run", "idempotent", "idempotency_hit",

@@ -11,7 +11,7 @@ use crate::routes::events::{event_filter, event_json};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
-use flightrec_core::record::StoredRecord;
+use flightrec_core::record::{StoredRecord, SubmittedBy};
 use flightrec_store::{EventQuery, Facet, RecordCounts};
 use serde_json::Value;
 
@@ -25,9 +25,21 @@ const WINDOWS: [(&str, &str); 5] = [
 ];
 const ACTOR_TYPES: [(&str, &str); 3] =
     [("human", "Human"), ("agent", "Agent"), ("system", "System")];
+const ORIGINS: [(&str, &str); 2] = [
+    ("flightrec", "flightrec's own records"),
+    ("client", "Sent by clients"),
+];
 
 /// The filters the toolbar has a control for; others ride along hidden.
-const TOOLBAR: [&str; 6] = ["type", "resource_type", "actor_type", "since", "actor", "q"];
+const TOOLBAR: [&str; 7] = [
+    "type",
+    "resource_type",
+    "actor_type",
+    "origin",
+    "since",
+    "actor",
+    "q",
+];
 
 /// The filters a chip can show, with the words it shows them with.
 const CHIPS: &[(&str, &str)] = &[
@@ -37,6 +49,8 @@ const CHIPS: &[(&str, &str)] = &[
     ("resource_id", "Resource"),
     ("actor_type", "Actor type"),
     ("actor", "Actor"),
+    ("origin", "Origin"),
+    ("submitted_by", "Sent by"),
     ("run_id", "Run"),
     ("agent_id", "Agent"),
     ("since", "When"),
@@ -55,6 +69,7 @@ struct AuditPage {
     actions: Vec<Choice>,
     resource_types: Vec<Choice>,
     actor_types: Vec<Choice>,
+    origins: Vec<Choice>,
     windows: Vec<Choice>,
     actor: String,
     q: String,
@@ -87,6 +102,8 @@ struct Row {
     status: &'static str,
     actor: String,
     actor_link: Option<String>,
+    /// Who really sent the record, as flightrec attests it.
+    sender: Sender,
     resource: String,
     resource_link: Option<String>,
     run_id: Option<String>,
@@ -164,6 +181,7 @@ pub async fn page(
         actions: choices(named(types), selected("type")),
         resource_types: choices(named(resource_types), selected("resource_type")),
         actor_types: choices(fixed(&ACTOR_TYPES), selected("actor_type")),
+        origins: choices(fixed(&ORIGINS), selected("origin")),
         windows: choices(fixed(&WINDOWS), window),
         actor: selected("actor").to_owned(),
         q: selected("q").to_owned(),
@@ -213,7 +231,9 @@ fn row(record: &StoredRecord, event: &Value, now: chrono::DateTime<chrono::Utc>)
         ])),
         _ => None,
     };
+    let sender = Sender::of(h.submitted_by.as_deref(), !actor.is_empty());
     Row {
+        sender,
         id: h.id.clone(),
         seq: h.seq,
         relative: format::relative(&h.time, now),
@@ -227,6 +247,55 @@ fn row(record: &StoredRecord, event: &Value, now: chrono::DateTime<chrono::Utc>)
         run_id: h.run_id.clone(),
         payload: format::pretty(event),
     }
+}
+
+/// How the audit log shows a record's provenance (`submitted_by`).
+pub struct Sender {
+    /// `flightrec`, `key` or `user`; `unattested` for record format 1.
+    pub class: &'static str,
+    pub label: String,
+    /// Said on hover: what the label means.
+    pub title: String,
+    /// Whether the actor shown is only what the sender claimed.
+    pub actor_claimed: bool,
+}
+
+impl Sender {
+    fn of(submitted_by: Option<&str>, has_actor: bool) -> Sender {
+        match submitted_by.and_then(SubmittedBy::parse) {
+            Some(SubmittedBy::Flightrec) => Sender {
+                class: "flightrec",
+                label: "flightrec".into(),
+                title: "Written by flightrec itself: the actor is who it saw act".into(),
+                actor_claimed: false,
+            },
+            Some(SubmittedBy::Key(id)) => Sender {
+                class: "key",
+                label: format!("key {}", short(&id)),
+                title: format!(
+                    "Sent with API key {id}; its actor is what the key claimed, not checked by flightrec"
+                ),
+                actor_claimed: has_actor,
+            },
+            Some(SubmittedBy::User(id)) => Sender {
+                class: "user",
+                label: format!("user {}", short(&id)),
+                title: format!("Sent by the signed-in person {id}; its actor is what they claimed"),
+                actor_claimed: has_actor,
+            },
+            None => Sender {
+                class: "unattested",
+                label: "—".into(),
+                title: "Recorded before flightrec attested who sent records (format 1)".into(),
+                actor_claimed: has_actor,
+            },
+        }
+    }
+}
+
+/// The first characters of an id, enough to tell keys apart on a page.
+fn short(id: &str) -> &str {
+    id.char_indices().nth(8).map_or(id, |(i, _)| &id[..i])
 }
 
 #[derive(Template)]

@@ -98,6 +98,7 @@ pub fn verify_with_test_key<S: Store>(store: &S) -> verify::Report {
     verify::verify_store(
         store,
         &|tenant| Some((signing.origin(tenant), vec![signing.verifier(tenant).ok()?])),
+        verify::SearchIndex::Check,
         &mut |_| {},
     )
     .expect("verify ran")

@@ -179,6 +179,11 @@ impl SqliteStore {
             });
         }
         conn.busy_timeout(Duration::from_secs(5))?;
+        // A verifier reads the whole file once, in order: mapping it spares
+        // a copy and a system call per page (the server does not map; see
+        // `open_reader`), and the process ends when it is done.
+        conn.pragma_update(None, "mmap_size", 1i64 << 34)?;
+        conn.pragma_update(None, "cache_size", -65_536i64)?;
         search::register_functions(&conn)?;
         // WAL keeps what a read transaction sees from its first read until
         // it ends; this one never ends while the store is open.

@@ -203,6 +203,9 @@ impl Answer {
 /// An HTTP client that keeps no idle connections, so a stopped witness
 /// is not held open by them.
 pub fn http() -> reqwest::Client {
+    // In the workspace, reqwest is built with rustls and no crypto chosen
+    // (the server picks ring): a client needs one installed first.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .pool_max_idle_per_host(0)
         .timeout(Duration::from_secs(10))

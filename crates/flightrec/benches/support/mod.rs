@@ -58,6 +58,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(data_dir: &std::path::Path) -> Server {
+        Self::start_with(data_dir, &[], &[])
+    }
+
+    /// [`Server::start`] with more flags and environment.
+    pub fn start_with(data_dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         let durability = std::env::var("BENCH_DURABILITY").unwrap_or_else(|_| "fsync".into());
         let mut child = Command::new(binary())
             .args([
@@ -69,6 +74,8 @@ impl Server {
                 "--data-dir",
             ])
             .arg(data_dir)
+            .args(args)
+            .envs(env.iter().copied())
             .env("FLIGHTREC_BOOTSTRAP_API_KEY", API_KEY)
             .env("FLIGHTREC_LOG", "warn")
             .stdout(Stdio::piped())

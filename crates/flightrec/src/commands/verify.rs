@@ -7,7 +7,7 @@ use flightrec_core::export::verify_export;
 use flightrec_core::log::{Leaf, ProofFile, open_checkpoint, verify_proof_file};
 use flightrec_core::record::{Header, body_hash};
 use flightrec_store::SqliteStore;
-use flightrec_store::verify::{Progress, verify_store};
+use flightrec_store::verify::{Progress, SearchIndex, verify_store};
 use serde_json::Value;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -26,7 +26,7 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             args.checkpoint.as_deref().expect("clap requires it"),
             &trust,
         ),
-        (None, Some(dir)) => verify_data_dir(dir, &trust),
+        (None, Some(dir)) => verify_data_dir(dir, &trust, args.search_index),
         (None, None) => bail!(
             "say what to verify: --data-dir DIR, --export FILE --checkpoint FILE, or --proof FILE --record FILE (each with --trust FILE or --key VKEY)"
         ),
@@ -34,14 +34,22 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     .await?
 }
 
-fn verify_data_dir(dir: &Path, trust: &Trust) -> anyhow::Result<ExitCode> {
+fn verify_data_dir(dir: &Path, trust: &Trust, search_index: bool) -> anyhow::Result<ExitCode> {
     let store = SqliteStore::open_snapshot(dir)
         .with_context(|| format!("could not open the store in {}", dir.display()))?;
     let started = Instant::now();
     let mut bar = ProgressBar::new();
-    let report = verify_store(&store, &|tenant| trust.for_tenant(tenant), &mut |p| {
-        bar.update(p)
-    })?;
+    let search_index = if search_index {
+        SearchIndex::Check
+    } else {
+        SearchIndex::Skip
+    };
+    let report = verify_store(
+        &store,
+        &|tenant| trust.for_tenant(tenant),
+        search_index,
+        &mut |p| bar.update(p),
+    )?;
     bar.finish();
     let elapsed = started.elapsed().as_secs_f64();
     for t in &report.tenants {
