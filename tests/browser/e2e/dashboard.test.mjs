@@ -105,6 +105,7 @@ describe('the dashboard', () => {
       ['select[name=type]', 'edit_file', 'type=edit_file', 'Action: edit_file'],
       ['select[name=resource_type]', 'api_key', 'resource_type=api_key', 'Resource type: api_key'],
       ['select[name=actor_type]', 'human', 'actor_type=human', 'Actor type: human'],
+      ['select[name=origin]', 'flightrec', 'origin=flightrec', 'Origin: flightrec'],
       ['select[name=since]', '7d', 'since=7d', 'When: Last 7 days'],
     ];
     for (const [select, value, query, chip] of filters) {
@@ -119,6 +120,11 @@ describe('the dashboard', () => {
         assert.ok(total > (await server.get('/v1/stats?since=24h')).total, `${query} widens the window`);
       } else {
         assert.notEqual(expected, all, `${query} changes the rows`);
+      }
+      if (query === 'origin=flightrec') {
+        // flightrec's own records are marked apart from what clients sent.
+        const senders = await page.locator('#records .sender').allTextContents();
+        assert.ok(senders.length > 0 && senders.every((s) => s === 'flightrec'), senders.join(','));
       }
       await page.locator('.chip', { hasText: chip }).waitFor();
       await page.click(`.chip:has-text("${chip}") a`);

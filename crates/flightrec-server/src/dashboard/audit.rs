@@ -293,9 +293,13 @@ impl Sender {
     }
 }
 
-/// The first characters of an id, enough to tell keys apart on a page.
+/// The last characters of an id, enough to tell keys apart on a page (a
+/// UUIDv7 begins with its time, so keys made together share a prefix).
 fn short(id: &str) -> &str {
-    id.char_indices().nth(8).map_or(id, |(i, _)| &id[..i])
+    let chars = id.chars().count();
+    id.char_indices()
+        .nth(chars.saturating_sub(8))
+        .map_or(id, |(i, _)| &id[i..])
 }
 
 #[derive(Template)]
