@@ -196,3 +196,35 @@ fn nulls_count_as_absent() {
     assert_eq!(e.run_id, None);
     assert_eq!(e.body.input, None);
 }
+
+/// The seed record shape that was refused because `risk_level` was upper
+/// case: enumerations go in in the client's casing and are stored canonical.
+#[test]
+fn seed_001_shape_with_upper_case_enumerations_round_trips() {
+    let e = parse(json!({
+        "execution_id": "exec_9xk2p",
+        "verb": "stripe:create_refund",
+        "risk_level": "HIGH",
+        "governance_status": "Approved",
+        "status": "OK",
+        "actor": {"type": "Agent", "id": "billing-bot"},
+        "args": {"amount": 1200}
+    }))
+    .unwrap();
+    assert_eq!(e.id, "exec_9xk2p");
+    assert_eq!(e.body.risk_level, Some(RiskLevel::High));
+    assert_eq!(
+        e.body.governance.as_ref().unwrap().status,
+        GovernanceStatus::Approved
+    );
+    let body: Value = serde_json::from_str(&e.canonical_body).unwrap();
+    assert_eq!(body["risk_level"], "high");
+    assert_eq!(body["governance"]["status"], "approved");
+    assert_eq!(body["actor"]["type"], "agent");
+    assert_eq!(e.status.as_str(), "ok");
+    // Still refused: what is no known value in any casing.
+    assert_eq!(
+        fields_in_error(json!({"type": "x", "risk_level": "SEVERE"})),
+        ["risk_level"]
+    );
+}

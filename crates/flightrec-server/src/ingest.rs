@@ -28,14 +28,16 @@ pub fn bind_agent(values: &mut [Value], agent: &str, batch: bool) -> ApiResult<(
                 event.insert("agent_id".into(), Value::String(agent.to_owned()));
             }
             Some(Value::String(a)) if a == agent => {}
-            Some(other) => {
+            Some(_) => {
                 let at = if batch {
                     format!("event {i}: ")
                 } else {
                     String::new()
                 };
+                // The value sent is not echoed: it is unmasked input, and
+                // may hold a secret.
                 return Err(ApiError::forbidden(format!(
-                    "{at}`agent_id` is {other}, but this API key may only record events of agent {agent:?}; nothing was recorded"
+                    "{at}`agent_id` names another agent, but this API key may only record events of agent {agent:?}; nothing was recorded"
                 )));
             }
         }

@@ -54,7 +54,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     tokio::spawn(webhooks::run(state.clone()));
     tokio::spawn(witnessing::run(state.clone()));
-    axum::serve(listener, app(state))
+    // The client's address, for the limits on unauthenticated routes.
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

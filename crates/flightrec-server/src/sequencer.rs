@@ -11,6 +11,7 @@ use crate::error::ApiError;
 use flightrec_core::record::Receipt;
 use flightrec_store::{AppendBatch, Store, StoreError};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -42,17 +43,39 @@ struct Job {
 #[derive(Clone)]
 pub struct Sequencer {
     queue: SyncSender<Job>,
+    running: Arc<AtomicBool>,
+}
+
+/// Clears the running flag when the writer thread ends, however it ends
+/// (a panic included), so readiness can tell.
+struct RunningGuard(Arc<AtomicBool>);
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
 }
 
 impl Sequencer {
     /// Starts the writer thread. It stops when every handle is dropped.
     pub fn start(store: Arc<dyn Store>, checkpoint_interval: Duration) -> Sequencer {
         let (queue, jobs) = sync_channel(QUEUE_CAPACITY);
+        let running = Arc::new(AtomicBool::new(true));
+        let guard = RunningGuard(running.clone());
         std::thread::Builder::new()
             .name("flightrec-sequencer".into())
-            .spawn(move || Writer::new(store, jobs, checkpoint_interval).run())
+            .spawn(move || {
+                let _guard = guard;
+                Writer::new(store, jobs, checkpoint_interval).run()
+            })
             .expect("spawn the sequencer thread");
-        Sequencer { queue }
+        Sequencer { queue, running }
+    }
+
+    /// Whether the writer thread is alive: `/readyz` is not ready without
+    /// it, since nothing could be appended.
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::SeqCst)
     }
 
     /// Appends a batch; resolves once it is durable.
@@ -215,5 +238,31 @@ fn failure(e: &StoreError) -> ApiError {
             "internal",
             "internal error; nothing was written and the server log has the details",
         ),
+    }
+}
+
+#[cfg(test)]
+mod running {
+    use super::*;
+
+    /// `/readyz` said ready while the sequencer thread was dead
+    /// (regression): the flag follows the thread, however it ends.
+    #[test]
+    fn the_running_flag_falls_when_the_writer_thread_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = flightrec_store::SqliteStore::create(
+            &dir.path().join("data"),
+            flightrec_store::SqliteOptions::default(),
+        )
+        .unwrap();
+        let sequencer = Sequencer::start(Arc::new(store), Duration::from_secs(1));
+        assert!(sequencer.is_running());
+        let flag = sequencer.running.clone();
+        drop(sequencer);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while flag.load(Ordering::SeqCst) {
+            assert!(Instant::now() < deadline, "the writer never stopped");
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }

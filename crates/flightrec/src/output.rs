@@ -1,34 +1,43 @@
 //! Printing listings for people.
 
+use flightrec_core::export::printable;
 use serde_json::Value;
+use unicode_width::UnicodeWidthStr;
 
-/// Prints rows under a header, each column as wide as its widest cell.
+/// Prints rows under a header, each column as wide as its widest cell on
+/// screen (display width: a CJK character or an emoji takes two columns).
+/// Cells are made printable first.
 pub fn table(header: &[&str], rows: &[Vec<String>]) {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| printable(c)).collect())
+        .collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
+    for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(cell.width());
         }
     }
     let line = |cells: Vec<&str>| {
         let padded: Vec<String> = cells
             .iter()
             .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(c.width()))))
             .collect();
         println!("{}", padded.join("  ").trim_end());
     };
     line(header.to_vec());
-    for row in rows {
+    for row in &rows {
         line(row.iter().map(String::as_str).collect());
     }
 }
 
-/// A field as text; `-` when absent.
+/// A field as text fit for a terminal (see [`printable`]); `-` when
+/// absent.
 pub fn text(v: &Value) -> String {
     match v {
         Value::Null => "-".into(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => printable(s),
         Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(","),
         other => other.to_string(),
     }
@@ -54,7 +63,7 @@ pub fn summary(event: &Value) -> String {
             .map(str::to_owned),
     ];
     let s = pick.into_iter().flatten().next().unwrap_or_default();
-    shorten(&s.replace('\n', " "), 72)
+    shorten(&printable(&s), 72)
 }
 
 pub fn shorten(s: &str, max: usize) -> String {
@@ -69,12 +78,13 @@ pub fn shorten(s: &str, max: usize) -> String {
 /// Who acted, briefly.
 pub fn actor(event: &Value) -> String {
     let a = &event["actor"];
-    a["email"]
-        .as_str()
-        .or(a["id"].as_str())
-        .or(event["agent_id"].as_str())
-        .unwrap_or("-")
-        .to_owned()
+    printable(
+        a["email"]
+            .as_str()
+            .or(a["id"].as_str())
+            .or(event["agent_id"].as_str())
+            .unwrap_or("-"),
+    )
 }
 
 pub fn print_json(v: &Value) {

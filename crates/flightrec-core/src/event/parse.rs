@@ -335,7 +335,14 @@ impl Fields<'_> {
         allowed: &str,
     ) -> Option<T> {
         let v = self.take(name)?;
-        match v.as_str().and_then(parse) {
+        // Clients send enumerations in their own casing (`"risk_level":
+        // "HIGH"`); they are stored canonical, lower case.
+        match v
+            .as_str()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+            .and_then(parse)
+        {
             Some(t) => Some(t),
             None => {
                 self.error(name, format!("must be one of {allowed}, not {v}"));

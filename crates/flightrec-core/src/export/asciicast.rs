@@ -18,8 +18,10 @@ pub struct Asciicast {
     last: f64,
 }
 
+/// One line of recorded text for the screen: made printable (the player
+/// writes it to a real terminal), cut to `width`.
 fn clip(s: &str, width: usize) -> String {
-    let one_line = s.replace(['\r', '\n'], " ");
+    let one_line = super::printable(s);
     if one_line.chars().count() <= width {
         one_line
     } else {
@@ -53,8 +55,8 @@ impl Writer for Asciicast {
             _ => self.last,
         };
         self.last = offset.max(self.last);
-        let kind = text(e, "type").unwrap_or("event");
-        let colour = match (kind, text(e, "status")) {
+        let kind = &clip(text(e, "type").unwrap_or("event"), 40);
+        let colour = match (kind.as_str(), text(e, "status")) {
             (_, Some("fail")) | ("error", _) => "31",
             ("thinking", _) => "35",
             ("user_input", _) => "32",
@@ -62,7 +64,7 @@ impl Writer for Asciicast {
             (k, _) if k.ends_with("_file") || k == "file_edit" => "33",
             _ => "37",
         };
-        let clock = text(e, "time").and_then(|t| t.get(11..19)).unwrap_or("");
+        let clock = clip(text(e, "time").and_then(|t| t.get(11..19)).unwrap_or(""), 8);
         let detail = text(e, "tool")
             .or(text(e, "verb"))
             .map(str::to_owned)

@@ -30,6 +30,18 @@ fn quote(cell: &str) -> String {
     }
 }
 
+/// A text cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`,
+/// or a tab or carriage return first) gets a `'` in front, as OWASP
+/// advises: an agent's recorded text must not execute on an auditor's
+/// machine. Numbers and booleans are not text and stay as they are.
+fn defuse(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
 impl Writer for Csv {
     fn head(&mut self, _: &Subject) -> String {
         let mut line = COLUMNS.join(",");
@@ -42,7 +54,9 @@ impl Writer for Csv {
             .iter()
             .map(|c| match field(event, c) {
                 None | Some(Value::Null) => String::new(),
-                Some(v) => quote(&inline(v)),
+                Some(Value::Number(n)) => n.to_string(),
+                Some(Value::Bool(b)) => b.to_string(),
+                Some(v) => quote(&defuse(inline(v))),
             })
             .collect();
         let mut line = cells.join(",");
@@ -52,5 +66,35 @@ impl Writer for Csv {
 
     fn tail(&mut self) -> String {
         String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn csv_cells_that_spreadsheets_would_run_are_defused() {
+        let row = Csv.event(&json!({
+            "seq": 1, "type": "=HYPERLINK(\"http://evil\")", "message": "+1 call me",
+            "content": "-2", "tool": "@SUM(A1)", "duration_ms": -5, "dry_run": false,
+            "verb": "\tcmd", "provider": "plain",
+        }));
+        assert!(
+            row.contains(",\"'=HYPERLINK(\"\"http://evil\"\")\","),
+            "{row}"
+        );
+        for cell in [
+            "'+1 call me",
+            "'-2",
+            "'@SUM(A1)",
+            "'\tcmd",
+            ",plain,",
+            ",-5,",
+            ",false,",
+        ] {
+            assert!(row.contains(cell), "{cell:?} in {row}");
+        }
     }
 }

@@ -66,6 +66,19 @@ fn text<'a>(event: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 /// A value as one line of text: strings as they are, the rest as JSON.
+/// `s` safe to print on a terminal: tabs and line breaks become spaces and
+/// every other control character a visible `�`, so recorded text cannot
+/// move the cursor, retitle the window or clear the screen.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\t' | '\r' | '\n' => ' ',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
+        .collect()
+}
+
 fn inline(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),

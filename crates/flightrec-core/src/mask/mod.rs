@@ -93,10 +93,26 @@ pub fn secret_key_kind(key: &str) -> Option<&'static str> {
         ("cookie", "cookie"),
         ("credentials", "secret"),
         ("credential", "secret"),
+        ("pwd", "password"),
+        ("signature", "signature"),
     ];
-    SUFFIXES
+    // Short names that are secrets alone, but too common inside other
+    // names (`passenger`, `author`, `session_id`) to match as suffixes.
+    const EXACT: &[(&str, &str)] = &[
+        ("pass", "password"),
+        ("auth", "authorization"),
+        ("session", "session"),
+        ("sessionkey", "session"),
+        ("sessiontoken", "token"),
+        ("sig", "signature"),
+    ];
+    // Names that hold a secret wherever the word stands in them.
+    const ANYWHERE: &[(&str, &str)] = &[("privatekey", "private_key"), ("password", "password")];
+    EXACT
         .iter()
-        .find(|(suffix, _)| normal.ends_with(suffix))
+        .find(|(name, _)| normal == *name)
+        .or_else(|| SUFFIXES.iter().find(|(suffix, _)| normal.ends_with(suffix)))
+        .or_else(|| ANYWHERE.iter().find(|(word, _)| normal.contains(word)))
         .map(|(_, kind)| *kind)
 }
 
@@ -125,18 +141,60 @@ pub fn mask_value(path: &str, value: &mut Value, redactions: &mut Vec<Redaction>
     }
 }
 
-/// Masks an object's values; `path` is empty at the top of an event.
+/// Masks an object's values, and keys that are themselves credentials (a
+/// token used as a map key); `path` is empty at the top of an event.
 pub fn mask_object(path: &str, map: &mut Map<String, Value>, redactions: &mut Vec<Redaction>) {
+    if map.keys().any(|k| mask_text(k).is_some()) {
+        mask_keys(path, map, redactions);
+    }
     for (key, value) in map.iter_mut() {
         let child = if path.is_empty() {
             key.clone()
         } else {
             format!("{path}.{key}")
         };
-        match secret_key_kind(key) {
+        // A key masked above names a secret by its placeholder, not its
+        // value's kind: the value is scanned as any other.
+        let kind = (!is_placeholder(key))
+            .then(|| secret_key_kind(key))
+            .flatten();
+        match kind {
             Some(kind) => mask_whole(&child, value, kind, redactions),
             None => mask_value(&child, value, redactions),
         }
+    }
+}
+
+/// Replaces the keys of `map` that hold a credential with their masked
+/// text, keeping the order; two keys that mask alike are told apart by a
+/// number (`[MASKED:token] 2`).
+fn mask_keys(path: &str, map: &mut Map<String, Value>, redactions: &mut Vec<Redaction>) {
+    let entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
+    for (key, value) in entries {
+        let key = match mask_text(&key) {
+            Some((masked, kinds)) => {
+                let mut unique = masked.clone();
+                let mut n = 1;
+                while map.contains_key(&unique) {
+                    n += 1;
+                    unique = format!("{masked} {n}");
+                }
+                let at = if path.is_empty() {
+                    unique.clone()
+                } else {
+                    format!("{path}.{unique}")
+                };
+                for kind in kinds {
+                    redactions.push(Redaction {
+                        path: at.clone(),
+                        kind: kind.to_owned(),
+                    });
+                }
+                unique
+            }
+            None => key,
+        };
+        map.insert(key, value);
     }
 }
 
@@ -248,5 +306,48 @@ mod tests {
     fn every_detector_compiles() {
         assert!(kinds().count() >= 25);
         assert_eq!(detectors::DETECTORS.len(), kinds().count());
+    }
+
+    #[test]
+    fn a_secret_used_as_an_object_key_is_masked() {
+        let mut v = json!({"tokens": {"ghp_abcdefghijklmnopqrstuvwxyz0123456789": "ci",
+                                      "plain": 1}});
+        let mut redactions = Vec::new();
+        mask_value("input", &mut v, &mut redactions);
+        let keys: Vec<&String> = v["tokens"].as_object().unwrap().keys().collect();
+        assert!(!v.to_string().contains("ghp_abcdef"), "{v}");
+        assert_eq!(keys.len(), 2);
+        assert_eq!(keys[1], "plain", "order kept");
+        assert!(keys[0].starts_with("[MASKED:"), "{keys:?}");
+        assert_eq!(redactions.len(), 1, "{redactions:?}");
+        assert!(redactions[0].path.starts_with("input.tokens.[MASKED:"));
+    }
+
+    #[test]
+    fn short_and_embedded_secret_key_names_are_masked() {
+        for key in [
+            "pass",
+            "pwd",
+            "db_pwd",
+            "auth",
+            "session",
+            "private_key",
+            "private_key_pem",
+            "signature",
+            "x-hub-signature",
+            "password_confirmation",
+            "sig",
+        ] {
+            assert!(secret_key_kind(key).is_some(), "{key}");
+        }
+        for key in [
+            "passenger",
+            "author",
+            "session_id",
+            "compass",
+            "signature_count_total_x",
+        ] {
+            assert_eq!(secret_key_kind(key), None, "{key}");
+        }
     }
 }

@@ -12,7 +12,11 @@ pub fn delay(prev: DateTime<Utc>, next: DateTime<Utc>, speed: f64, max_gap: Dura
     if speed <= 0.0 || !speed.is_finite() {
         return max_gap.min(gap);
     }
-    gap.div_f64(speed).min(max_gap)
+    // A tiny speed makes the quotient overflow a Duration: that is a wait
+    // longer than any cap, not a panic.
+    Duration::try_from_secs_f64(gap.as_secs_f64() / speed)
+        .unwrap_or(max_gap)
+        .min(max_gap)
 }
 
 #[cfg(test)]
@@ -21,6 +25,17 @@ mod tests {
 
     fn t(s: &str) -> DateTime<Utc> {
         crate::event::parse_time(s).unwrap()
+    }
+
+    #[test]
+    fn speed_1e_minus_300_waits_the_cap_instead_of_panicking() {
+        let a = t("2026-11-22T10:00:00Z");
+        let cap = Duration::from_secs(2);
+        assert_eq!(delay(a, t("2026-11-22T10:00:01Z"), 1e-300, cap), cap);
+        assert_eq!(
+            delay(a, t("2026-11-22T10:00:01Z"), f64::MIN_POSITIVE, cap),
+            cap
+        );
     }
 
     #[test]

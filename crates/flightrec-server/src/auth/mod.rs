@@ -13,6 +13,7 @@ pub mod login_failures;
 pub mod password;
 pub mod rate_limit;
 pub mod session;
+pub mod sign_in_guard;
 
 pub use api_key::Scope;
 
@@ -217,6 +218,8 @@ pub struct Auth {
     pub session_ttl: Duration,
     pub rate_limiter: RateLimiter,
     pub login_failures: LoginFailures,
+    /// Bounds password checks per client address and across the server.
+    pub sign_in: sign_in_guard::SignInGuard,
     /// When each key's `last_used_at` was last written, to write it at most
     /// once a minute.
     key_touches: Mutex<HashMap<String, Instant>>,
@@ -231,6 +234,7 @@ impl Auth {
             session_ttl,
             rate_limiter: RateLimiter::new(rate_limits),
             login_failures: LoginFailures::default(),
+            sign_in: sign_in_guard::SignInGuard::default(),
             key_touches: Mutex::new(HashMap::new()),
         }
     }

@@ -5,15 +5,16 @@ use crate::auth::api_key::{Scope, generate_api_key, hash_api_key, key_prefix};
 use crate::auth::login_failures::{self, Failure};
 use crate::auth::password::verify_password;
 use crate::auth::session::{CSRF_COOKIE, Claims, SESSION_COOKIE};
+use crate::auth::sign_in_guard::Refusal;
 use crate::auth::{Credential, Permission, Principal};
 use crate::body::read_object;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::settings::TenantSettings;
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::header::SET_COOKIE;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -22,6 +23,7 @@ use flightrec_core::secret::Secret;
 use flightrec_store::{AccessChange, ApiKey, Login};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::net::SocketAddr;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -55,12 +57,36 @@ fn refuse_other_sites(headers: &HeaderMap) -> ApiResult<()> {
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
+    extensions: Extensions,
     body: Body,
 ) -> ApiResult<Response> {
     refuse_other_sites(&headers)?;
     let request: LoginRequest = read_object(body).await?;
     let email = request.email.trim().to_lowercase();
     let auth = state.auth();
+    // Before any password is checked: a bound per client address and on
+    // the whole server, so a flood costs neither memory nor CPU.
+    let address = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let _checking = auth.sign_in.admit(address).map_err(|refusal| {
+        let (retry_after, why) = match refusal {
+            Refusal::Address { retry_after } => {
+                (retry_after, "too many sign-in attempts from this address")
+            }
+            Refusal::Busy { retry_after } => (
+                retry_after,
+                "the server is checking too many sign-ins at once",
+            ),
+        };
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("{why}; retry in {retry_after} s"),
+        );
+        e.retry_after = Some(retry_after);
+        e
+    })?;
     if let Err(wait) = auth.login_failures.check(&email) {
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,

@@ -1,6 +1,6 @@
 //! Liveness and readiness.
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::get;
@@ -18,8 +18,13 @@ async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// The store answers reads; else 503.
+/// The store answers reads and the sequencer runs; else 503.
 async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    if !state.sequencer().is_running() {
+        return Err(ApiError::unavailable(
+            "the sequencer has stopped: nothing can be recorded; see the server's log",
+        ));
+    }
     state.blocking(|store| store.tenants()).await?;
     Ok(Json(json!({"status": "ready"})))
 }

@@ -281,7 +281,12 @@ async fn tile_response(
             (stored[..want].to_vec(), id.width == TILE_WIDTH)
         }
         TileResource::Entries(id) => {
-            let first = id.index * u64::from(TILE_WIDTH);
+            // An index past any possible log is simply not there (a huge
+            // one once overflowed here).
+            let first = id
+                .index
+                .checked_mul(u64::from(TILE_WIDTH))
+                .ok_or_else(missing)?;
             let count = u64::from(id.width);
             let inputs = state
                 .blocking(move |store| store.leaf_inputs(&tenant, first, count))

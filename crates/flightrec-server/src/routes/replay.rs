@@ -51,10 +51,8 @@ async fn replay(
     let mut p = Params::parse(raw.as_deref())?;
     let speed = p
         .take_parsed("speed", |v| match v.parse::<f64>() {
-            Ok(s) if s > 0.0 && s <= 10_000.0 => Ok(s),
-            _ => Err(format!(
-                "must be a number above 0 and at most 10000, not {v:?}"
-            )),
+            Ok(s) if (0.01..=10_000.0).contains(&s) => Ok(s),
+            _ => Err(format!("must be a number from 0.01 to 10000, not {v:?}")),
         })?
         .unwrap_or(1.0);
     let from_event = p

@@ -46,7 +46,7 @@ pub async fn state(
                 format!("{} lines", c.lines().count())
             });
             vec![
-                path.clone(),
+                flightrec_core::export::printable(path),
                 size,
                 output::text(&f["edits"]),
                 output::text(&f["last_event"]),
@@ -67,7 +67,7 @@ pub async fn state(
             output::text(&c["index"]),
             output::text(&c["role"]),
             output::text(&c["type"]),
-            output::shorten(&what.replace('\n', " "), 80)
+            output::shorten(&flightrec_core::export::printable(&what), 80)
         );
     }
     if let Some(problems) = s["problems"].as_array().filter(|p| !p.is_empty()) {

@@ -247,15 +247,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 /// `s` cut to `width` characters, with control characters made visible:
 /// a recorded event must not be able to drive the terminal.
 fn fit(s: &str, width: usize) -> String {
-    let clean: String = s
-        .chars()
-        .map(|c| match c {
-            '\t' => ' ',
-            c if c.is_control() => '�',
-            c => c,
-        })
-        .collect();
-    output::shorten(&clean, width.max(1))
+    output::shorten(&flightrec_core::export::printable(s), width.max(1))
 }
 
 /// `s` cut or padded to exactly `width` characters.

@@ -321,6 +321,19 @@ async fn keys_scopes_binding_and_revocation() {
         body["error"].as_str().unwrap().contains("event 1"),
         "{body}"
     );
+    // The refused agent_id is unmasked input: the error never echoes it
+    // (regression: a token sent as agent_id came back in the 403).
+    let secret = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
+    let (status, body, _) = s
+        .call(
+            "POST",
+            "/v1/events",
+            &bound,
+            Some(&json!({"type": "a", "agent_id": secret})),
+        )
+        .await;
+    assert_error(status, &body, 403);
+    assert!(!body.to_string().contains("ghp_"), "{body}");
 
     // The same from the command line.
     let (ok, out, err) = cli_with_key(

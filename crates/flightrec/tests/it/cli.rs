@@ -95,3 +95,43 @@ async fn client_errors_say_what_to_do() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("could not reach"));
 }
+
+/// A recorded `\x1b]0;pwned\x07\x1b[2J` (retitle the window, clear the
+/// screen) reached the operator's terminal through `events search`, `runs
+/// log` and the asciicast export (regression): text is printed safely.
+#[tokio::test]
+async fn terminal_escapes_in_records_print_harmlessly() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = crate::support::Server::start(&dir.path().join("data"), &[]);
+    let hostile = "before \u{1b}]0;pwned\u{7}\u{1b}[2J after";
+    let (status, body) = s
+        .post(
+            "/v1/events",
+            &serde_json::json!({"type": "thinking", "run_id": "esc",
+                                "message": hostile, "content": hostile}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let harmless = |out: &str, what: &str| {
+        assert!(!out.contains('\u{1b}'), "{what} printed an escape: {out:?}");
+        assert!(!out.contains('\u{7}'), "{what} printed a bell: {out:?}");
+    };
+    let (ok, out, err) = crate::support::cli(&s, &["events", "search", "--run-id", "esc"]);
+    assert!(ok, "{err}");
+    harmless(&out, "events search");
+    assert!(out.contains("before"), "{out}");
+    let (ok, out, err) = crate::support::cli(&s, &["runs", "log", "esc"]);
+    assert!(ok, "{err}");
+    harmless(&out, "runs log");
+    let (ok, out, err) =
+        crate::support::cli(&s, &["runs", "export", "esc", "--format", "asciicast"]);
+    assert!(ok, "{err}");
+    for line in out.lines().skip(1) {
+        let frame: serde_json::Value = serde_json::from_str(line).unwrap();
+        let screen = frame[2].as_str().unwrap();
+        // The cast's own colours stay; what the agent recorded does not steer.
+        assert!(!screen.contains("\u{1b}]0;pwned"), "{screen:?}");
+        assert!(!screen.contains("\u{1b}[2J"), "{screen:?}");
+        assert!(!screen.contains('\u{7}'), "{screen:?}");
+    }
+}

@@ -171,6 +171,12 @@ async fn checkpoints_proofs_and_tiles() {
         ("/v1/log/proof/consistency?from=x", 400),
         ("/v1/log/tile/0/1", 404),
         ("/v1/log/tile/entries/999", 404),
+        // A tile index past any log once overflowed (regression).
+        (
+            "/v1/log/tile/entries/x018/x446/x744/x073/x709/x551/615",
+            404,
+        ),
+        ("/v1/log/tile/0/x018/x446/x744/x073/x709/x551/615", 404),
         ("/v1/log/nothing", 404),
     ] {
         let (got, body) = s.get(path).await;

@@ -7,6 +7,7 @@ mod crash;
 mod dashboard;
 mod exports;
 mod guardrails;
+mod hostile;
 mod log;
 mod masking;
 mod mcp_audit;

@@ -328,6 +328,8 @@ async fn replay_is_ordered_paced_and_follows_a_live_run() {
 
     for (q, code) in [
         ("fix-3/replay?speed=0", 400),
+        // Once panicked the replay producer (regression).
+        ("fix-3/replay?speed=1e-300", 400),
         ("fix-3/replay?follow=maybe", 400),
         ("nope/replay", 404),
     ] {
