@@ -12,11 +12,19 @@ use serde_json::Value;
 pub const ADMIN_BODY_LIMIT: usize = 64 * 1024;
 
 /// How much of an oversize body is read and thrown away so the client,
-/// still sending, gets to read the 413 instead of a reset connection.
-const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+/// still sending, gets to read the 413 instead of a reset connection. A
+/// body that declares more than this past the limit is not read at all.
+const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
 
 /// Reads a request body of at most `limit` bytes and parses it as JSON.
 pub async fn read_json(body: Body, limit: usize) -> ApiResult<Value> {
+    use axum::body::HttpBody as _;
+    let declared = body.size_hint().lower();
+    if declared > (limit + DRAIN_LIMIT) as u64 {
+        return Err(ApiError::too_large(format!(
+            "request body is larger than {limit} bytes (it says {declared})"
+        )));
+    }
     let mut body = body;
     let mut bytes = Vec::new();
     let mut seen = 0usize;

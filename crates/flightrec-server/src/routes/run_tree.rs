@@ -99,7 +99,11 @@ async fn tree(
                 .unwrap_or_else(|| h.event_type.clone());
             span.start_ms = start_ms;
         }
-        span.end_ms = span.end_ms.max(start_ms + took.max(0.0) as i64);
+        // Saturating: a client may claim any duration (1e300 once
+        // overflowed here); the cast saturates, the sum must too.
+        span.end_ms = span
+            .end_ms
+            .max(start_ms.saturating_add(took.max(0.0) as i64));
         span.last_time = h.time.clone();
         span.events.push(h.seq);
         span.parent = span.parent.take().or_else(|| h.parent_span_id.clone());
@@ -144,7 +148,7 @@ async fn tree(
             "name": s.name,
             "first_time": s.first_time,
             "last_time": s.last_time,
-            "duration_ms": s.end_ms - s.start_ms,
+            "duration_ms": s.end_ms.saturating_sub(s.start_ms),
             "status": if s.fails > 0 { "fail" } else { "ok" },
             "events": s.events,
             "children": kids,

@@ -181,6 +181,24 @@ async fn malformed_and_oversize_input() {
     let (status, body) = s.post_raw("/v1/events/batch", huge).await;
     assert_error(status, &body, 413, "too_large");
 
+    // A body that declares a gigabyte is refused before it is read (it
+    // was once read up to the limit plus 64 MiB first; regression).
+    use std::io::{Read, Write};
+    let addr = s.base.trim_start_matches("http://");
+    let mut socket = std::net::TcpStream::connect(addr).unwrap();
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        socket,
+        "POST /v1/events HTTP/1.1\r\nHost: x\r\nx-api-key: {}\r\ncontent-type: application/json\r\ncontent-length: 1073741824\r\n\r\n{{\"type\":",
+        crate::support::API_KEY
+    )
+    .unwrap();
+    let mut answer = [0u8; 12];
+    socket.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 413");
+
     let (_, list) = s.get("/v1/events").await;
     assert_eq!(
         list["events"].as_array().unwrap().len() as u64,

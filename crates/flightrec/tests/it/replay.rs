@@ -194,6 +194,18 @@ async fn span_tree_and_parent_chain() {
     assert_eq!(status, 404);
     let (status, _) = s.get("/v1/runs/nope/tree").await;
     assert_eq!(status, 404);
+
+    // A claimed duration of 1e300 ms once overflowed the tree's arithmetic
+    // (regression): the span saturates instead.
+    let (status, body) = s
+        .post(
+            "/v1/events",
+            &json!({"type": "tool_call", "run_id": "huge", "span_id": "h1", "duration_ms": 1e300}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, tree) = s.get("/v1/runs/huge/tree").await;
+    assert_eq!(status, 200, "{tree}");
 }
 
 /// Reads an SSE response until `end`; (event ids, data lines, the end's data).

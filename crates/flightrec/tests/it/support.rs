@@ -117,6 +117,19 @@ impl Server {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// A GET with the test key, its body as text (exports, notes, proofs).
+    pub async fn get_text(&self, path: &str) -> String {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(API_KEY)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
         self.post_raw(path, body.to_string()).await
     }
@@ -223,4 +236,19 @@ pub fn save_trust_file(server: &Server, path: &Path) -> std::path::PathBuf {
     assert!(ok, "log trust: {err}");
     std::fs::write(path, out).unwrap();
     path.to_owned()
+}
+
+/// Runs `flightrec ARGS` (no server needed: `verify` and friends); whether
+/// it succeeded, and what it printed on stdout and stderr together.
+pub fn flightrec(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_flightrec"))
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
 }

@@ -3,7 +3,7 @@
 //! file, exports that never drop a record, consistency with a saved
 //! checkpoint, and forks and rollbacks caught by `log watch`.
 
-use crate::support::{API_KEY, Cred, Server, cli, save_trust_file};
+use crate::support::{API_KEY, Cred, Server, cli, flightrec, save_trust_file};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
@@ -17,21 +17,6 @@ async fn ingest(s: &Server, n: usize, tag: &str) {
         let (status, body) = s.post("/v1/events/batch", &json!(events)).await;
         assert_eq!(status, 201, "{body}");
     }
-}
-
-fn flightrec(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_flightrec"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
 }
 
 fn path(p: &Path) -> &str {
@@ -101,19 +86,7 @@ async fn a_client_cannot_pass_for_flightrec() {
         assert!(body["error"].as_str().unwrap().contains('`'), "{body}");
     }
     // The provenance is in the hashed header, as the export shows it.
-    let (status, export, _) = s.call("GET", "/v1/events/export", &admin, None).await;
-    assert_eq!(status, 200);
-    let _ = export; // JSON parse of a JSONL body fails; read it as text below.
-    let text = s
-        .http
-        .get(s.url("/v1/events/export"))
-        .bearer_auth(API_KEY)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = s.get_text("/v1/events/export").await;
     let line = text.lines().find(|l| l.contains("\"forged\"")).unwrap();
     let v: Value = serde_json::from_str(line).unwrap();
     assert_eq!(v["header"]["v"], 2);
@@ -182,16 +155,7 @@ async fn an_export_right_after_ingest_holds_every_record() {
     );
     ingest(&s, 10, "fresh").await;
     let trust = save_trust_file(&s, &dir.path().join("trust.txt"));
-    let export = s
-        .http
-        .get(s.url("/v1/runs/fresh-1/export?format=jsonl"))
-        .bearer_auth(API_KEY)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let export = s.get_text("/v1/runs/fresh-1/export?format=jsonl").await;
     let records = export.lines().filter(|l| l.contains("\"header\"")).count();
     assert_eq!(records, 2, "{export}");
     let note: Value = serde_json::from_str(
@@ -217,16 +181,7 @@ async fn an_export_right_after_ingest_holds_every_record() {
     assert!(out.contains("OK: 2 records"), "{out}");
 
     // An export with no records is no proof of anything.
-    let empty = s
-        .http
-        .get(s.url("/v1/events/export?type=nothing-like-this"))
-        .bearer_auth(API_KEY)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let empty = s.get_text("/v1/events/export?type=nothing-like-this").await;
     std::fs::write(files.join("empty.jsonl"), &empty).unwrap();
     let (ok, out) = flightrec(&[
         "verify",

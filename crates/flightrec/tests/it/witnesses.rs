@@ -3,7 +3,7 @@
 //! checkpoints to a threshold of them; a witness that is down delays
 //! cosigning, never ingest; a forked log gets no cosignature.
 
-use crate::support::{API_KEY, Server, cli, save_trust_file};
+use crate::support::{Server, cli, flightrec, save_trust_file};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -70,15 +70,7 @@ async fn ingest(s: &Server, n: usize, tag: &str) -> Vec<String> {
 }
 
 async fn checkpoint(s: &Server) -> String {
-    s.http
-        .get(s.url("/v1/log/checkpoint"))
-        .bearer_auth(API_KEY)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    s.get_text("/v1/log/checkpoint").await
 }
 
 /// Waits until the newest checkpoint covers `size` records and carries
@@ -102,19 +94,6 @@ async fn cosigned(s: &Server, size: u64, cosignatures: usize) -> String {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-fn flightrec(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_flightrec"))
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
 }
 
 #[tokio::test]
