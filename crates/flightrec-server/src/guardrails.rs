@@ -13,7 +13,7 @@ use flightrec_core::event::Event;
 use flightrec_store::{Alert, NewAlert, Policy, StoredRule};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 /// How long a compiled rule set is trusted without looking at the store.
@@ -45,11 +45,14 @@ pub struct Guardrails {
 impl Guardrails {
     /// Drops a tenant's compiled rules after a change.
     pub fn forget(&self, tenant: &str) {
-        self.cache.write().expect("not poisoned").remove(tenant);
+        self.cache
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(tenant);
     }
 
     fn cached(&self, tenant: &str) -> Option<Arc<TenantRules>> {
-        let cache = self.cache.read().expect("not poisoned");
+        let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
         cache
             .get(tenant)
             .filter(|r| r.loaded.elapsed() < FRESH_FOR)
@@ -70,7 +73,7 @@ async fn tenant_rules(state: &AppState, tenant: &str) -> ApiResult<Arc<TenantRul
         .guardrails()
         .cache
         .write()
-        .expect("not poisoned")
+        .unwrap_or_else(PoisonError::into_inner)
         .insert(tenant.to_owned(), compiled.clone());
     Ok(compiled)
 }

@@ -17,7 +17,7 @@ use flightrec_core::replay::Timeline;
 use flightrec_store::{RunRecordsQuery, Store, StoreError};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 /// Memory the kept timelines may hold together.
 pub const DEFAULT_BUDGET: usize = 64 * 1024 * 1024;
@@ -74,7 +74,7 @@ impl Timelines {
         let kept = self
             .kept
             .lock()
-            .expect("timelines")
+            .unwrap_or_else(PoisonError::into_inner)
             .get(&key)
             .map(|k| k.timeline.clone());
         let timeline = match kept {
@@ -86,7 +86,15 @@ impl Timelines {
             None => Arc::new(RwLock::new(Timeline::default())),
         };
         let bytes = {
-            let mut t = timeline.write().expect("timeline");
+            let mut t = timeline.write().unwrap_or_else(|poisoned| {
+                // A fold that panicked may have left it half-extended, and
+                // a poisoned lock must not fail every later request: start
+                // this run's timeline over.
+                timeline.clear_poison();
+                let mut t = poisoned.into_inner();
+                *t = Timeline::default();
+                t
+            });
             if t.len() < run.event_count {
                 self.extend(store, tenant, run_id, &mut t)?;
                 if t.len() < run.event_count {
@@ -129,7 +137,7 @@ impl Timelines {
 
     fn keep(&self, key: Key, timeline: Arc<RwLock<Timeline>>, bytes: usize) {
         let now = self.clock.fetch_add(1, Ordering::Relaxed);
-        let mut kept = self.kept.lock().expect("timelines");
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         kept.insert(
             key,
             Kept {
@@ -225,6 +233,29 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    /// A panic while a timeline was being extended poisoned its lock, and
+    /// every later request for the run panicked too (regression).
+    #[test]
+    fn a_poisoned_timeline_is_rebuilt_not_a_cascade_of_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            SqliteStore::create(&dir.path().join("data"), SqliteOptions::default()).unwrap();
+        append(&store, "t", vec![thought("2026-11-22T10:00:01Z", 1)]);
+        let timelines = Timelines::default();
+        let timeline = kept(&timelines, &store);
+        let poisoner = timeline.clone();
+        let _ = std::thread::spawn(move || {
+            let _held = poisoner.write().unwrap();
+            panic!("a fold went wrong");
+        })
+        .join();
+        assert!(timeline.is_poisoned());
+        append(&store, "t", vec![thought("2026-11-22T10:00:02Z", 2)]);
+        let again = kept(&timelines, &store);
+        assert_eq!(texts(&again), ["thought 1", "thought 2"]);
+        assert!(!again.is_poisoned());
     }
 
     #[test]

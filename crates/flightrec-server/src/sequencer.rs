@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use flightrec_core::record::Receipt;
 use flightrec_store::{AppendBatch, Store, StoreError};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -23,6 +23,9 @@ const MAX_EVENTS_PER_COMMIT: usize = 20_000;
 /// and has been quiet for a checkpoint interval.
 /// Requests that may wait for the writer before new ones are turned away.
 const QUEUE_CAPACITY: usize = 8_192;
+/// Bytes of records that may wait for the writer: the count alone would
+/// let 8,192 batches of 16 MiB queue up (128 GiB).
+const QUEUE_BYTES: usize = 256 * 1024 * 1024;
 /// How often search takes a step while appends keep the writer busy.
 const SEARCH_LAG: Duration = Duration::from_millis(100);
 /// Records indexed per search step: at least what was appended since the
@@ -37,6 +40,26 @@ type Reply = oneshot::Sender<Result<Vec<Receipt>, ApiError>>;
 struct Job {
     batch: AppendBatch,
     reply: Reply,
+    /// Gives its bytes back to the queue's budget when the job is done.
+    charge: Charge,
+}
+
+/// A job's share of [`QUEUE_BYTES`], returned when it is dropped.
+struct Charge {
+    bytes: usize,
+    queued: Arc<AtomicUsize>,
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        self.queued.fetch_sub(self.bytes, Ordering::SeqCst);
+    }
+}
+
+/// About what a batch holds in memory: its bodies and a header's worth
+/// per event.
+fn batch_bytes(batch: &AppendBatch) -> usize {
+    batch.events.iter().map(|e| e.body.len() + 512).sum()
 }
 
 /// The handle requests use to append.
@@ -44,6 +67,8 @@ struct Job {
 pub struct Sequencer {
     queue: SyncSender<Job>,
     running: Arc<AtomicBool>,
+    /// Bytes of the batches waiting for the writer.
+    queued: Arc<AtomicUsize>,
 }
 
 /// Clears the running flag when the writer thread ends, however it ends
@@ -69,7 +94,11 @@ impl Sequencer {
                 Writer::new(store, jobs, checkpoint_interval).run()
             })
             .expect("spawn the sequencer thread");
-        Sequencer { queue, running }
+        Sequencer {
+            queue,
+            running,
+            queued: Arc::new(AtomicUsize::new(0)),
+        }
     }
 
     /// Whether the writer thread is alive: `/readyz` is not ready without
@@ -81,7 +110,23 @@ impl Sequencer {
     /// Appends a batch; resolves once it is durable.
     pub async fn append(&self, batch: AppendBatch) -> Result<Vec<Receipt>, ApiError> {
         let (reply, answer) = oneshot::channel();
-        match self.queue.try_send(Job { batch, reply }) {
+        let bytes = batch_bytes(&batch);
+        let before = self.queued.fetch_add(bytes, Ordering::SeqCst);
+        let charge = Charge {
+            bytes,
+            queued: self.queued.clone(),
+        };
+        // One batch alone always fits, so no size is refused for ever.
+        if before > 0 && before + bytes > QUEUE_BYTES {
+            return Err(ApiError::unavailable(
+                "the server is at capacity (too much waiting to be written); nothing was written, retry shortly",
+            ));
+        }
+        match self.queue.try_send(Job {
+            batch,
+            reply,
+            charge,
+        }) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 return Err(ApiError::unavailable(
@@ -162,8 +207,16 @@ impl Writer {
                 Err(_) => break,
             }
         }
-        let (batches, replies): (Vec<AppendBatch>, Vec<Reply>) =
-            jobs.into_iter().map(|j| (j.batch, j.reply)).unzip();
+        // The jobs' charges are given back once the commit is done with
+        // their batches.
+        let mut charges = Vec::with_capacity(jobs.len());
+        let (batches, replies): (Vec<AppendBatch>, Vec<Reply>) = jobs
+            .into_iter()
+            .map(|j| {
+                charges.push(j.charge);
+                (j.batch, j.reply)
+            })
+            .unzip();
         let started = Instant::now();
         match self.store.append(batches) {
             Ok(outcomes) => {
@@ -187,6 +240,7 @@ impl Writer {
                 }
             }
         }
+        drop(charges);
     }
 
     fn sign_owed_checkpoints(&mut self) {
@@ -264,5 +318,34 @@ mod running {
             assert!(Instant::now() < deadline, "the writer never stopped");
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// The queue had no bound on bytes: 8,192 waiting batches of 16 MiB
+    /// each (regression). Past the budget a batch is turned away with 503;
+    /// a committed batch gives its share back.
+    #[tokio::test]
+    async fn the_queue_is_bounded_in_bytes_and_gives_them_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = flightrec_store::SqliteStore::create(
+            &dir.path().join("data"),
+            flightrec_store::SqliteOptions::default(),
+        )
+        .unwrap();
+        let sequencer = Sequencer::start(Arc::new(store), Duration::from_secs(1));
+        let batch = || {
+            AppendBatch::events(
+                "t",
+                vec![flightrec_store::conformance::sealed(
+                    serde_json::json!({"type": "x"}),
+                )],
+            )
+        };
+        sequencer.append(batch()).await.unwrap();
+        assert_eq!(sequencer.queued.load(Ordering::SeqCst), 0, "given back");
+        // As if the writer were behind by the whole budget.
+        sequencer.queued.store(QUEUE_BYTES, Ordering::SeqCst);
+        let refused = sequencer.append(batch()).await.unwrap_err();
+        assert_eq!(refused.status.as_u16(), 503);
+        assert_eq!(sequencer.queued.load(Ordering::SeqCst), QUEUE_BYTES);
     }
 }

@@ -83,7 +83,11 @@ fn answer(
     match timelines.current(store, tenant, run_id)? {
         None => Ok(None),
         Some(Current::Timeline(timeline)) => {
-            let t = timeline.read().expect("timeline");
+            // Poisoned only by a fold that panicked, which the next
+            // `current` rebuilt before this read.
+            let t = timeline
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let through = match until {
                 Until::Event(n) if *n >= t.len() => return Ok(Some(Err(t.len()))),
                 Until::Event(n) => Some(*n),
