@@ -163,9 +163,10 @@ pub struct VerifyArgs {
     #[arg(long, env = "FLIGHTREC_DATA_DIR", conflicts_with = "export")]
     pub data_dir: Option<PathBuf>,
     /// A JSONL export to verify offline.
-    #[arg(long, requires = "checkpoint")]
+    #[arg(long)]
     pub export: Option<PathBuf>,
-    /// The signed checkpoint the export must match (a file).
+    /// The signed checkpoint the export must match (a file); by default the
+    /// one the export carries, checked against the trusted keys all the same.
     #[arg(long)]
     pub checkpoint: Option<PathBuf>,
     /// The logs' verifier keys, one per line (`flightrec log trust` writes

@@ -23,7 +23,7 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     tokio::task::spawn_blocking(move || match (&args.export, &args.data_dir) {
         (Some(export), _) => verify_export_file(
             export,
-            args.checkpoint.as_deref().expect("clap requires it"),
+            args.checkpoint.as_deref(),
             &trust,
         ),
         (None, Some(dir)) => verify_data_dir(dir, &trust, args.search_index),
@@ -80,9 +80,18 @@ fn verify_data_dir(dir: &Path, trust: &Trust, search_index: bool) -> anyhow::Res
     }
 }
 
-fn verify_export_file(export: &Path, checkpoint: &Path, trust: &Trust) -> anyhow::Result<ExitCode> {
-    let note = std::fs::read_to_string(checkpoint)
-        .with_context(|| format!("could not read the checkpoint {}", checkpoint.display()))?;
+fn verify_export_file(
+    export: &Path,
+    checkpoint: Option<&Path>,
+    trust: &Trust,
+) -> anyhow::Result<ExitCode> {
+    let note = match checkpoint {
+        Some(file) => std::fs::read_to_string(file)
+            .with_context(|| format!("could not read the checkpoint {}", file.display()))?,
+        // The one the export was made against: it is checked with the
+        // trusted keys like any other.
+        None => checkpoint_in(export)?,
+    };
     let origin = note.lines().next().unwrap_or_default();
     if !trust.witnesses.is_empty()
         && let Err(e) = trust.open_checkpoint(&note)
@@ -117,6 +126,28 @@ fn verify_export_file(export: &Path, checkpoint: &Path, trust: &Trust) -> anyhow
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// The signed checkpoint an export carries in its `{"checkpoint": …}` line.
+fn checkpoint_in(export: &Path) -> anyhow::Result<String> {
+    let file = std::fs::File::open(export)
+        .with_context(|| format!("could not open the export {}", export.display()))?;
+    for line in std::io::BufReader::new(file).lines() {
+        let line = line.with_context(|| format!("could not read {}", export.display()))?;
+        if !line.starts_with("{\"checkpoint\"") {
+            continue;
+        }
+        if let Some(note) = serde_json::from_str::<Value>(&line)
+            .ok()
+            .and_then(|v| v["checkpoint"].as_str().map(str::to_owned))
+        {
+            return Ok(note);
+        }
+    }
+    bail!(
+        "{} carries no checkpoint line; give the checkpoint it was made against with --checkpoint",
+        export.display()
+    )
 }
 
 /// `verify --proof FILE --record FILE`: a C2SP tlog-proof file and the

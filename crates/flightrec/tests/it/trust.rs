@@ -179,6 +179,17 @@ async fn an_export_right_after_ingest_holds_every_record() {
     ]);
     assert!(ok, "{out}");
     assert!(out.contains("OK: 2 records"), "{out}");
+    // The checkpoint the export carries serves as well, checked with the
+    // trusted keys.
+    let (ok, out) = flightrec(&[
+        "verify",
+        "--export",
+        path(&files.join("run.jsonl")),
+        "--trust",
+        path(&trust),
+    ]);
+    assert!(ok, "{out}");
+    assert!(out.contains("OK: 2 records"), "{out}");
 
     // An export with no records is no proof of anything.
     let empty = s.get_text("/v1/events/export?type=nothing-like-this").await;
