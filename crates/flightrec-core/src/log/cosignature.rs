@@ -34,9 +34,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use rand::{CryptoRng, RngCore};
-use sha2::{Digest, Sha256};
 
-use super::note::{is_valid_key_name, split_signed_note, split_typed_key_string};
+use super::note::{
+    NamedKey, is_valid_key_name, private_key_string, split_signed_note, split_typed_key_string,
+    typed_key_id,
+};
 use super::{Checkpoint, LogError};
 
 /// Signature type byte for Ed25519 cosignature/v1 in key ids and key strings.
@@ -55,12 +57,7 @@ pub const MAX_TIMESTAMP: u64 = i64::MAX as u64;
 /// SHA-256(name ‖ 0x0A ‖ 0x04 ‖ public key). It differs from the id of the
 /// same key used as a plain note signer (type 0x01).
 pub fn cosigner_key_id(name: &str, public_key: &[u8; 32]) -> u32 {
-    let mut hasher = Sha256::new();
-    hasher.update(name.as_bytes());
-    hasher.update([b'\n', COSIGNATURE_V1_TYPE]);
-    hasher.update(public_key);
-    let digest = hasher.finalize();
-    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
+    typed_key_id(name, COSIGNATURE_V1_TYPE, public_key)
 }
 
 /// The exact bytes a witness signs: the header line, the time line, then the
@@ -92,50 +89,20 @@ impl CosignatureSigner {
 
     /// The key with this 32-byte Ed25519 seed (RFC 8032 private key).
     pub fn from_seed(name: &str, seed: [u8; 32]) -> Result<CosignatureSigner, LogError> {
-        if !is_valid_key_name(name) {
-            return Err(LogError::InvalidKeyName {
-                name: name.to_owned(),
-            });
-        }
-        let key = SigningKey::from_bytes(&seed);
-        Ok(CosignatureSigner {
-            name: name.to_owned(),
-            key_id: cosigner_key_id(name, key.verifying_key().as_bytes()),
-            key,
-        })
+        NamedKey::from_seed(name, seed, COSIGNATURE_V1_TYPE).map(CosignatureSigner::from)
     }
 
     /// Parses `PRIVATE+KEY+<name>+<hex8>+<base64(0x04 ‖ seed)>`, checking
     /// that the key id matches the name and key. A plain note signer key
     /// (type 0x01) is refused: a log key is not a witness key.
     pub fn parse_private_key(text: &str) -> Result<CosignatureSigner, LogError> {
-        // Errors never quote `text`: it is a secret.
-        let rest = text
-            .trim_end_matches(['\n', '\r'])
-            .strip_prefix("PRIVATE+KEY+")
-            .ok_or_else(|| bad_key("cosigner key does not start with PRIVATE+KEY+"))?;
-        let (name, id, key) = split_typed_key_string(rest, COSIGNATURE_V1_TYPE)?;
-        let seed: [u8; 32] = key
-            .try_into()
-            .map_err(|_| bad_key("cosigner key is not a 32-byte Ed25519 seed"))?;
-        let signer = CosignatureSigner::from_seed(name, seed)?;
-        if signer.key_id != id {
-            return Err(bad_key("cosigner key id does not match its name and key"));
-        }
-        Ok(signer)
+        NamedKey::parse_private(text, COSIGNATURE_V1_TYPE, "cosigner").map(CosignatureSigner::from)
     }
 
     /// The private key string, for a key file. This is the secret: keep it
     /// out of logs.
     pub fn to_private_key_string(&self) -> String {
-        let mut key = vec![COSIGNATURE_V1_TYPE];
-        key.extend_from_slice(self.key.as_bytes());
-        format!(
-            "PRIVATE+KEY+{}+{:08x}+{}",
-            self.name,
-            self.key_id,
-            BASE64.encode(key)
-        )
+        private_key_string(&self.name, self.key_id, COSIGNATURE_V1_TYPE, &self.key)
     }
 
     pub fn name(&self) -> &str {
@@ -152,6 +119,16 @@ impl CosignatureSigner {
             name: self.name.clone(),
             key_id: self.key_id,
             key: self.key.verifying_key(),
+        }
+    }
+}
+
+impl From<NamedKey> for CosignatureSigner {
+    fn from(k: NamedKey) -> Self {
+        CosignatureSigner {
+            name: k.name,
+            key_id: k.key_id,
+            key: k.key,
         }
     }
 }

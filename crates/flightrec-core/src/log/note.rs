@@ -50,12 +50,79 @@ pub fn is_valid_key_name(name: &str) -> bool {
 /// The recommended key id: the first 4 bytes, big-endian, of
 /// SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key).
 pub fn key_id(name: &str, public_key: &[u8; 32]) -> u32 {
+    typed_key_id(name, ED25519_TYPE, public_key)
+}
+
+/// The key id of a key of `signature_type`: the first 4 bytes, big-endian,
+/// of SHA-256(name ‖ 0x0A ‖ signature type ‖ public key).
+pub(crate) fn typed_key_id(name: &str, signature_type: u8, public_key: &[u8; 32]) -> u32 {
     let mut hasher = Sha256::new();
     hasher.update(name.as_bytes());
-    hasher.update([b'\n', ED25519_TYPE]);
+    hasher.update([b'\n', signature_type]);
     hasher.update(public_key);
     let digest = hasher.finalize();
     u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
+}
+
+/// What a named Ed25519 signing key is made of, shared by note signers
+/// (type 0x01) and cosigners (type 0x04): the name, the key id of that
+/// type, and the key.
+pub(crate) struct NamedKey {
+    pub name: String,
+    pub key_id: u32,
+    pub key: SigningKey,
+}
+
+impl NamedKey {
+    /// The key with this 32-byte Ed25519 seed, named `name`.
+    pub fn from_seed(name: &str, seed: [u8; 32], signature_type: u8) -> Result<Self, LogError> {
+        if !is_valid_key_name(name) {
+            return Err(LogError::InvalidKeyName {
+                name: name.to_owned(),
+            });
+        }
+        let key = SigningKey::from_bytes(&seed);
+        Ok(NamedKey {
+            name: name.to_owned(),
+            key_id: typed_key_id(name, signature_type, key.verifying_key().as_bytes()),
+            key,
+        })
+    }
+
+    /// Parses `PRIVATE+KEY+<name>+<hex8>+<base64(type ‖ seed)>` of
+    /// `signature_type`, checking that the key id matches name and key;
+    /// `what` names the key in errors ("signer", "cosigner").
+    pub fn parse_private(text: &str, signature_type: u8, what: &str) -> Result<Self, LogError> {
+        // Errors never quote `text`: it is a secret.
+        let rest = text
+            .trim_end_matches(['\n', '\r'])
+            .strip_prefix("PRIVATE+KEY+")
+            .ok_or_else(|| bad_key(&format!("{what} key does not start with PRIVATE+KEY+")))?;
+        let (name, id, key) = split_typed_key_string(rest, signature_type)?;
+        let seed: [u8; 32] = key
+            .try_into()
+            .map_err(|_| bad_key(&format!("{what} key is not a 32-byte Ed25519 seed")))?;
+        let named = NamedKey::from_seed(name, seed, signature_type)?;
+        if named.key_id != id {
+            return Err(bad_key(&format!(
+                "{what} key id does not match its name and key"
+            )));
+        }
+        Ok(named)
+    }
+}
+
+/// `PRIVATE+KEY+<name>+<hex8>+<base64(type ‖ seed)>`, for a key file: the
+/// secret.
+pub(crate) fn private_key_string(
+    name: &str,
+    key_id: u32,
+    signature_type: u8,
+    key: &SigningKey,
+) -> String {
+    let mut bytes = vec![signature_type];
+    bytes.extend_from_slice(key.as_bytes());
+    format!("PRIVATE+KEY+{name}+{key_id:08x}+{}", BASE64.encode(bytes))
 }
 
 /// An Ed25519 key that signs notes under a key name.
@@ -78,49 +145,19 @@ impl Signer {
 
     /// The key with this 32-byte Ed25519 seed (RFC 8032 private key).
     pub fn from_seed(name: &str, seed: [u8; 32]) -> Result<Signer, LogError> {
-        if !is_valid_key_name(name) {
-            return Err(LogError::InvalidKeyName {
-                name: name.to_owned(),
-            });
-        }
-        let key = SigningKey::from_bytes(&seed);
-        Ok(Signer {
-            name: name.to_owned(),
-            key_id: key_id(name, key.verifying_key().as_bytes()),
-            key,
-        })
+        NamedKey::from_seed(name, seed, ED25519_TYPE).map(Signer::from)
     }
 
     /// Parses `PRIVATE+KEY+<name>+<hex8>+<base64(0x01 ‖ seed)>`, checking
     /// that the key id matches the name and key.
     pub fn parse_private_key(text: &str) -> Result<Signer, LogError> {
-        // Errors never quote `text`: it is a secret.
-        let rest = text
-            .trim_end_matches(['\n', '\r'])
-            .strip_prefix("PRIVATE+KEY+")
-            .ok_or_else(|| bad_key("signer key does not start with PRIVATE+KEY+"))?;
-        let (name, id, key) = split_key_string(rest)?;
-        let seed: [u8; 32] = key
-            .try_into()
-            .map_err(|_| bad_key("signer key is not a 32-byte Ed25519 seed"))?;
-        let signer = Signer::from_seed(name, seed)?;
-        if signer.key_id != id {
-            return Err(bad_key("signer key id does not match its name and key"));
-        }
-        Ok(signer)
+        NamedKey::parse_private(text, ED25519_TYPE, "signer").map(Signer::from)
     }
 
     /// The signer key string, for a key file. This is the secret: keep it out
     /// of logs.
     pub fn to_private_key_string(&self) -> String {
-        let mut key = vec![ED25519_TYPE];
-        key.extend_from_slice(self.key.as_bytes());
-        format!(
-            "PRIVATE+KEY+{}+{:08x}+{}",
-            self.name,
-            self.key_id,
-            BASE64.encode(key)
-        )
+        private_key_string(&self.name, self.key_id, ED25519_TYPE, &self.key)
     }
 
     pub fn name(&self) -> &str {
@@ -151,6 +188,16 @@ impl Signer {
         let mut bytes = self.key_id.to_be_bytes().to_vec();
         bytes.extend_from_slice(&self.key.sign(text.as_bytes()).to_bytes());
         format!("{SIGNATURE_PREFIX}{} {}\n", self.name, BASE64.encode(bytes))
+    }
+}
+
+impl From<NamedKey> for Signer {
+    fn from(k: NamedKey) -> Self {
+        Signer {
+            name: k.name,
+            key_id: k.key_id,
+            key: k.key,
+        }
     }
 }
 
