@@ -110,12 +110,7 @@ async fn get_event(
     let mut params = Params::parse(query.as_deref())?;
     let with_proof = params.take_bool("proof")?;
     params.finish()?;
-    let tenant = principal.tenant.clone();
-    let lookup = id.clone();
-    let record = state
-        .blocking(move |store| store.record(&tenant, &lookup))
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no event with id {id:?}")))?;
+    let record = find_record(&state, &principal, &id).await?;
     let mut event = event_json(&record)?;
     if with_proof {
         let bundle = super::log::proof_bundle(&state, &principal, &record).await?;
@@ -155,30 +150,32 @@ async fn get_proof(
             .and_then(|a| a.to_str().ok())
             .is_some_and(|a| a.contains("text/plain")),
     };
-    let tenant = principal.tenant.clone();
-    let lookup = id.clone();
-    let record = state
-        .blocking(move |store| store.record(&tenant, &lookup))
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no event with id {id:?}")))?;
-    let bundle = super::log::proof_bundle(&state, &principal, &record).await?;
+    let record = find_record(&state, &principal, &id).await?;
     if !wants_text {
+        let bundle = super::log::proof_bundle(&state, &principal, &record).await?;
         return Ok(Json(bundle).into_response());
     }
-    let proof: flightrec_core::log::InclusionProof =
-        serde_json::from_value(bundle["proof"].clone())
-            .map_err(|e| ApiError::internal("a proof did not read back", &e))?;
+    let (proof, note) = super::log::record_proof(&state, &principal, &record).await?;
     let file = ProofFile {
         index: record.header.seq,
         extra: None,
         proof: proof.hashes,
-        checkpoint_note: bundle["checkpoint"].as_str().unwrap_or_default().to_owned(),
+        checkpoint_note: note,
     };
     Ok((
         [(CONTENT_TYPE, "text/plain; charset=utf-8")],
         file.to_text(),
     )
         .into_response())
+}
+
+/// The caller's tenant's record with this event id, or 404.
+async fn find_record(state: &AppState, principal: &Principal, id: &str) -> ApiResult<StoredRecord> {
+    let (tenant, lookup) = (principal.tenant.clone(), id.to_owned());
+    state
+        .blocking(move |store| store.record(&tenant, &lookup))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no event with id {id:?}")))
 }
 
 async fn list_events(

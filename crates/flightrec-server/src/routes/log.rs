@@ -326,6 +326,25 @@ pub async fn proof_bundle(
     principal: &Principal,
     record: &flightrec_core::record::StoredRecord,
 ) -> ApiResult<Value> {
+    let (proof, note) = record_proof(state, principal, record).await?;
+    Ok(json!({
+        "header": record.header.to_json(),
+        "body": record.body,
+        "salt": record.salt.map(hex::encode),
+        "leaf_hash": record.header.leaf_hash(),
+        "proof": proof,
+        "checkpoint": note,
+    }))
+}
+
+/// A record's inclusion proof against the newest checkpoint (signed now if
+/// none covers the record yet), and that checkpoint's note with the
+/// cosignatures it has.
+pub async fn record_proof(
+    state: &AppState,
+    principal: &Principal,
+    record: &flightrec_core::record::StoredRecord,
+) -> ApiResult<(InclusionProof, String)> {
     let seq = record.header.seq;
     let mut checkpoint = latest(state, principal).await?;
     if checkpoint.size <= seq {
@@ -338,12 +357,5 @@ pub async fn proof_bundle(
         .blocking(move |store| store.inclusion_proof(&tenant, seq, size))
         .await?;
     let note = with_cosignatures(state, &principal.tenant, checkpoint).await?;
-    Ok(json!({
-        "header": record.header.to_json(),
-        "body": record.body,
-        "salt": record.salt.map(hex::encode),
-        "leaf_hash": record.header.leaf_hash(),
-        "proof": proof,
-        "checkpoint": note,
-    }))
+    Ok((proof, note))
 }

@@ -9,7 +9,6 @@ use flightrec_core::log::{
 };
 use flightrec_core::record::{Header, body_hash};
 use serde_json::{Value, json};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 async fn text(s: &Server, path: &str) -> (u16, String) {
@@ -204,17 +203,7 @@ async fn checkpoints_proofs_and_tiles() {
 }
 
 fn verify(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_flightrec"))
-        .arg("verify")
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    crate::support::flightrec(&[&["verify"], args].concat())
 }
 
 #[tokio::test]
