@@ -4,29 +4,37 @@
 //! in batches of 1,000 over HTTP from 4 connections, into two fresh
 //! servers: one with no compliance rules (credential masking, which is
 //! always on, included), and one with the `hipaa`, `gdpr` and `finance`
-//! packs installed. One event in ten carries personal data the packs
-//! find (an email, a phone number, a card number), so alerts are raised
-//! and values redacted at a steady rate. It prints both rates and their
-//! ratio.
+//! packs installed. Each event's `message` is a line of the labelled
+//! personal-data corpus (`crates/flightrec-core/tests/pii/corpus.txt`, in
+//! turn): about half carry values the packs find (cards with their CVV,
+//! IBANs, emails, phone numbers, …), the rest look-alikes and ordinary
+//! text, so alerts are raised and values redacted at the corpus's rate. It
+//! prints both rates and their ratio.
 //!
 //! Knobs (environment): BENCH_BATCH_EVENTS (default 200,000),
 //! BENCH_DURABILITY (fsync | os), BENCH_BIN.
 
 mod support;
 
+#[path = "../../flightrec-core/tests/pii/mod.rs"]
+mod pii;
+
 use serde_json::{Value, json};
+use std::sync::LazyLock;
 use support::*;
 
-/// The ingest benchmark's event; every tenth with personal data in it.
+/// The corpus's lines, and how many of them hold values the packs find.
+static CORPUS: LazyLock<(Vec<String>, usize)> = LazyLock::new(|| {
+    let cases = pii::cases();
+    let with_values = cases.iter().filter(|c| !c.values.is_empty()).count();
+    (cases.into_iter().map(|c| c.text).collect(), with_values)
+});
+
+/// The ingest benchmark's event, its message the corpus's next line.
 fn event_with_pii(i: usize) -> Value {
     let mut e = event(i);
-    if i.is_multiple_of(10) {
-        e["message"] = json!(format!(
-            "customer jane.doe{i}@example.com called from +1 415 555 0{:03}",
-            i % 1000
-        ));
-        e["input"]["card"] = json!("4111 1111 1111 1111");
-    }
+    let lines = &CORPUS.0;
+    e["message"] = json!(lines[i % lines.len()]);
     e
 }
 
@@ -77,8 +85,10 @@ fn main() {
     flightrec_server::webhooks::install_tls_provider();
     let batch_events = env_usize("BENCH_BATCH_EVENTS", 200_000);
     println!(
-        "flightrec guardrails benchmark ({} cores, {batch_events} events of ~1 KB, one in ten with personal data)",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        "flightrec guardrails benchmark ({} cores, {batch_events} events of ~1 KB, messages from the PII corpus: {} lines, {} with values)",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        CORPUS.0.len(),
+        CORPUS.1
     );
     let (plain, none) = measure(batch_events, &[]);
     println!("(a) masking only, no rules: {plain:.0} events/s ({none} alerts)");

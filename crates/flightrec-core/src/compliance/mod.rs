@@ -10,9 +10,10 @@
 mod detectors;
 pub mod packs;
 mod scan;
+mod spans;
 pub mod validators;
 
-pub use detectors::{BUILTINS, Builtin, builtin};
+pub use detectors::{BUILTINS, Builtin, Find, builtin};
 pub use scan::{Finding, Origin, RuleSet};
 
 use crate::event::TEXT_FIELDS;

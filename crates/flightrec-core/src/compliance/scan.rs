@@ -3,7 +3,7 @@
 //! validated, redacting rules rewrite the text, and each rule that fired
 //! reports where, with an excerpt that never shows what it found.
 
-use super::{Rule, builtin, compile_pattern, validators};
+use super::{Find, Rule, builtin, compile_pattern, validators};
 use crate::event::{CONTENT_FIELDS, Event, Redaction, TEXT_FIELDS};
 use regex::{Regex, RegexSet};
 use std::collections::BTreeMap;
@@ -38,6 +38,10 @@ struct Compiled {
     origin: Origin,
     regex: Regex,
     group: usize,
+    find: Find,
+    /// The check each value must pass: the rule's own, else its
+    /// detector's. A detector that finds values within a run has checked
+    /// them already; a rule's own validator is then checked as well.
     validator: Option<String>,
     /// The top-level fields it reads.
     fields: Vec<&'static str>,
@@ -63,15 +67,19 @@ impl RuleSet {
             if !problems.is_empty() {
                 return Err(format!("rule {:?}: {}", rule.id, problems.join("; ")));
             }
-            let (regex, group, default_validator) = match builtin(&rule.detector) {
+            let (regex, group, find, default_validator) = match builtin(&rule.detector) {
                 Some(b) => (
-                    Regex::new(b.pattern).expect("built-in patterns compile"),
+                    Regex::new(&b.regex_source()).expect("built-in patterns compile"),
                     b.group,
-                    b.validator,
+                    b.find,
+                    match b.find {
+                        Find::Whole => b.validator,
+                        Find::Within(_) => None,
+                    },
                 ),
                 None => {
                     let pattern = rule.pattern.as_deref().unwrap_or_default();
-                    (compile_pattern(pattern)?, 0, None)
+                    (compile_pattern(pattern)?, 0, Find::Whole, None)
                 }
             };
             let fields: Vec<&'static str> = if rule.fields.iter().any(|f| f == "*") {
@@ -94,6 +102,7 @@ impl RuleSet {
                 origin,
                 regex,
                 group,
+                find,
                 validator,
                 fields,
             });
@@ -143,32 +152,10 @@ impl RuleSet {
             .body
             .visit_strings_mut(&self.fields, &mut |path, text| {
                 let top = path.split(['.', '[']).next().unwrap_or(path);
-                let hits = any.matches(text);
-                if !hits.matched_any() {
-                    return;
-                }
-                // (start, end, rule) of every validated match.
-                let mut spans: Vec<(usize, usize, usize)> = Vec::new();
-                for i in hits.iter() {
-                    let c = &self.rules[i];
-                    if !c.fields.contains(&top) {
-                        continue;
-                    }
-                    for caps in c.regex.captures_iter(text) {
-                        let Some(m) = caps.get(c.group) else { continue };
-                        let valid = c
-                            .validator
-                            .as_deref()
-                            .is_none_or(|v| validators::check(v, m.as_str()).unwrap_or(false));
-                        if valid && !m.as_str().is_empty() {
-                            spans.push((m.start(), m.end(), i));
-                        }
-                    }
-                }
+                let spans = self.spans(any, text, Some(top));
                 if spans.is_empty() {
                     return;
                 }
-                spans.sort();
                 let mut per_rule: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
                 for &(start, _, i) in &spans {
                     per_rule.entry(i).or_insert((start, 0)).1 += 1;
@@ -204,6 +191,46 @@ impl RuleSet {
             event.canonicalise();
         }
         findings
+    }
+
+    /// What the rules find in `text`, whatever fields they read: (start,
+    /// end, rule index) of every value, sorted.
+    pub fn find(&self, text: &str) -> Vec<(usize, usize, usize)> {
+        match &self.any {
+            Some(any) => self.spans(any, text, None),
+            None => Vec::new(),
+        }
+    }
+
+    /// (start, end, rule) of every validated value the rules that read
+    /// `field` (all rules when `None`) find in `text`, sorted.
+    fn spans(&self, any: &RegexSet, text: &str, field: Option<&str>) -> Vec<(usize, usize, usize)> {
+        let mut spans = Vec::new();
+        for i in any.matches(text).iter() {
+            let c = &self.rules[i];
+            if field.is_some_and(|f| !c.fields.contains(&f)) {
+                continue;
+            }
+            let passes = |value: &str| {
+                c.validator
+                    .as_deref()
+                    .is_none_or(|v| validators::check(v, value).unwrap_or(false))
+            };
+            for caps in c.regex.captures_iter(text) {
+                let Some(m) = caps.get(c.group) else { continue };
+                let mut keep = |value: std::ops::Range<usize>| {
+                    if !value.is_empty() && passes(&text[value.clone()]) {
+                        spans.push((value.start, value.end, i));
+                    }
+                };
+                match c.find {
+                    Find::Whole => keep(m.range()),
+                    Find::Within(within) => within(text, m.range()).into_iter().for_each(keep),
+                }
+            }
+        }
+        spans.sort();
+        spans
     }
 
     /// `text` with each span (sorted by start) replaced by

@@ -14,6 +14,12 @@ pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 pub const BURST: u32 = 5;
 /// Failures in a window after which sign-in waits for the window to pass.
 pub const LOCKOUT: u32 = 10;
+/// Accounts tracked at most: a flood of failures for distinct emails
+/// (from many addresses) cannot grow the map past this.
+const MAX_TRACKED: usize = 100_000;
+/// The longest email an address can have (RFC 3696 errata); a longer key
+/// is cut, so the map's size is bounded in bytes too.
+const MAX_EMAIL_BYTES: usize = 320;
 
 #[derive(Debug, Default)]
 pub struct LoginFailures {
@@ -49,6 +55,7 @@ impl LoginFailures {
 
     /// `Err(seconds)` while the account's sign-in is paused.
     pub fn check(&self, email: &str) -> Result<(), u64> {
+        let email = bounded(email);
         let now = Instant::now();
         let mut map = self.by_email.lock().unwrap_or_else(|p| p.into_inner());
         let w = Self::current(&mut map, email, now);
@@ -61,13 +68,20 @@ impl LoginFailures {
 
     pub fn fail(&self, email: &str) -> Failure {
         let now = Instant::now();
+        let email = bounded(email);
         let mut map = self.by_email.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
+        if map.len() >= MAX_TRACKED && !map.contains_key(email) {
             map.retain(|_, w| now.duration_since(w.started) < WINDOW);
+        }
+        if map.len() >= MAX_TRACKED && !map.contains_key(email) {
+            // Single failures say least about an attack on one account.
+            map.retain(|_, w| w.failures > 1);
         }
         let mut w = Self::current(&mut map, email, now);
         w.failures += 1;
-        map.insert(email.to_owned(), w);
+        if map.len() < MAX_TRACKED || map.contains_key(email) {
+            map.insert(email.to_owned(), w);
+        }
         if w.failures == BURST {
             Failure::Burst {
                 failures: w.failures,
@@ -82,8 +96,21 @@ impl LoginFailures {
         self.by_email
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .remove(email);
+            .remove(bounded(email));
     }
+
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
+        self.by_email.lock().unwrap().len()
+    }
+}
+
+fn bounded(email: &str) -> &str {
+    let mut end = email.len().min(MAX_EMAIL_BYTES);
+    while !email.is_char_boundary(end) {
+        end -= 1;
+    }
+    &email[..end]
 }
 
 #[cfg(test)]
@@ -105,5 +132,21 @@ mod tests {
         assert!(f.check("b@x").is_ok());
         f.succeed("a@x");
         assert!(f.check("a@x").is_ok());
+    }
+
+    #[test]
+    fn login_failures_stay_bounded_under_distinct_emails() {
+        let f = LoginFailures::default();
+        for _ in 0..LOCKOUT {
+            f.fail("target@x");
+        }
+        for i in 0..MAX_TRACKED + 5_000 {
+            f.fail(&format!("{i}@{}", "x".repeat(1_000)));
+        }
+        assert!(f.tracked() <= MAX_TRACKED);
+        assert!(
+            f.check("target@x").is_err(),
+            "a locked account stays locked"
+        );
     }
 }
