@@ -32,6 +32,25 @@ pub enum StoreError {
         current: i64,
     },
 
+    #[error(
+        "no flightrec store in {database}: run `flightrec serve --database-url …` once to create one, or point --database-url at an existing store"
+    )]
+    DatabaseEmpty { database: String },
+
+    #[error(
+        "{database} holds tables but no flightrec store; point --database-url at an empty database or an existing store"
+    )]
+    DatabaseNotAStore { database: String },
+
+    #[error(
+        "the store in {database} has schema version {found}, newer than this flightrec understands ({supported}); run a newer flightrec"
+    )]
+    DatabaseTooNew {
+        database: String,
+        found: i64,
+        supported: i64,
+    },
+
     #[error("the disk holding the store is full; nothing was written (free space and retry)")]
     Full,
 
@@ -58,6 +77,9 @@ pub enum StoreError {
 
     #[error("store error: {0}")]
     Sqlite(rusqlite::Error),
+
+    #[error("store error: {}", postgres_message(.0))]
+    Postgres(postgres::Error),
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -80,5 +102,14 @@ impl StoreError {
     /// True when retrying later may succeed and nothing was written.
     pub fn is_transient(&self) -> bool {
         matches!(self, StoreError::Full | StoreError::Unavailable(_))
+    }
+}
+
+/// A PostgreSQL error's own message ("db error" alone says nothing), without
+/// its detail, which may quote stored values.
+pub(crate) fn postgres_message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
     }
 }

@@ -217,3 +217,19 @@ pub enum GuardrailChange {
         at: String,
     },
 }
+
+/// The same message always gets the same id: queueing it twice is a no-op.
+pub(crate) fn message_id(
+    tenant: &str,
+    webhook_id: &str,
+    event_type: &str,
+    subject_id: &str,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [tenant, webhook_id, event_type, subject_id] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    format!("msg_{}", &hex::encode(h.finalize())[..32])
+}

@@ -14,9 +14,12 @@
 mod checkpointing;
 mod error;
 pub mod guardrails;
+mod hour_windows;
 mod model;
+mod postgres;
 pub mod runs;
 mod sqlite;
+mod tile_cache;
 mod traits;
 pub mod verify;
 
@@ -27,5 +30,6 @@ pub use checkpointing::Checkpointing;
 pub use error::StoreError;
 pub use guardrails::*;
 pub use model::*;
+pub use postgres::PgStore;
 pub use sqlite::{Durability, SqliteOptions, SqliteStore};
 pub use traits::{AccessStore, GuardrailStore, LogStore, RecordStore, Store};

@@ -4,6 +4,7 @@
 //! `tests/sqlite.rs`); [`all`] lists them so none is forgotten.
 
 mod guardrails;
+pub mod postgres;
 
 pub use guardrails::*;
 

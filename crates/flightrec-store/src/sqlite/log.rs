@@ -4,14 +4,14 @@ use super::SqliteStore;
 use super::heads::{log_size, log_tenants};
 use crate::StoreError;
 use crate::model::StoredCheckpoint;
+use crate::tile_cache::{FULL_TILE_BYTES, FullTiles};
 use flightrec_core::log::tree::{RightEdge, TileReader};
 use flightrec_core::log::{
     Checkpoint, ConsistencyProof, Hash, InclusionProof, LogError, consistency_proof,
     inclusion_proof, sign_checkpoint,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 impl From<LogError> for StoreError {
     fn from(e: LogError) -> Self {
@@ -51,39 +51,6 @@ impl<'a> Tiles<'a> {
             cache.put(key, b.clone());
         }
         Ok(bytes)
-    }
-}
-
-const FULL_TILE_BYTES: usize = 256 * 32;
-
-/// (tenant, tile level, tile index).
-type TileKey = (String, u8, u64);
-
-/// Full tiles never change, so reads may keep them: proofs then hash in
-/// memory instead of reading a dozen tiles per request.
-#[derive(Default)]
-pub struct FullTiles {
-    tiles: Mutex<HashMap<TileKey, Arc<[u8]>>>,
-}
-
-impl FullTiles {
-    /// At 8 KiB a tile, at most 32 MiB.
-    const CAPACITY: usize = 4096;
-
-    fn get(&self, key: &TileKey) -> Option<Arc<[u8]>> {
-        self.tiles
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(key)
-            .cloned()
-    }
-
-    fn put(&self, key: TileKey, bytes: Arc<[u8]>) {
-        let mut tiles = self.tiles.lock().unwrap_or_else(|p| p.into_inner());
-        if tiles.len() >= Self::CAPACITY {
-            tiles.clear(); // crude, but bounded; hot tiles come back at once
-        }
-        tiles.insert(key, bytes);
     }
 }
 

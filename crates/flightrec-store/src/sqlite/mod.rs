@@ -57,7 +57,7 @@ pub struct SqliteStore {
     checkpointing: RwLock<Option<Checkpointing>>,
     /// Why the store refuses writes, if the log it opened was inconsistent.
     inconsistency: RwLock<Option<String>>,
-    full_tiles: log::FullTiles,
+    full_tiles: crate::tile_cache::FullTiles,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -233,7 +233,7 @@ impl SqliteStore {
             snapshot: None,
             checkpointing: RwLock::new(None),
             inconsistency: RwLock::new(None),
-            full_tiles: log::FullTiles::default(),
+            full_tiles: crate::tile_cache::FullTiles::default(),
         }
     }
 

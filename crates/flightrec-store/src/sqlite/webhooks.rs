@@ -7,7 +7,6 @@ use super::SqliteStore;
 use crate::StoreError;
 use crate::guardrails::{Delivery, DeliveryAttempt, Webhook};
 use rusqlite::{Connection, Row, params};
-use sha2::{Digest, Sha256};
 
 pub(super) fn insert(conn: &Connection, w: &Webhook) -> Result<(), StoreError> {
     conn.execute(
@@ -61,20 +60,10 @@ pub(super) fn enqueue(
          ON CONFLICT DO NOTHING",
     )?;
     for webhook_id in ids {
-        let id = message_id(tenant, &webhook_id, event_type, subject_id);
+        let id = crate::guardrails::message_id(tenant, &webhook_id, event_type, subject_id);
         insert.execute(params![tenant, id, webhook_id, event_type, subject_id, at])?;
     }
     Ok(())
-}
-
-/// The same message always gets the same id: queueing it twice is a no-op.
-fn message_id(tenant: &str, webhook_id: &str, event_type: &str, subject_id: &str) -> String {
-    let mut h = Sha256::new();
-    for part in [tenant, webhook_id, event_type, subject_id] {
-        h.update(part.as_bytes());
-        h.update([0]);
-    }
-    format!("msg_{}", &hex::encode(h.finalize())[..32])
 }
 
 fn webhook_from_row(r: &Row<'_>) -> rusqlite::Result<Webhook> {

@@ -1,0 +1,221 @@
+//! The scale-out backend: every node a stateless [`PgStore`] on one
+//! PostgreSQL database.
+//!
+//! The client is the blocking `postgres` crate (tokio-postgres underneath,
+//! on a private current-thread runtime per connection): the store's traits
+//! are blocking and are called from threads that may block, so an async
+//! client would need a runtime bridge for nothing, and sqlx is out (its
+//! SQLite driver clashes with rusqlite's). Its dependencies are few and
+//! mostly shared with the server's (tokio, bytes, futures). Connections
+//! come from a small pool of our own (`pool.rs`).
+//!
+//! Appends to one tenant serialise on that tenant's row in `log_heads`
+//! (`SELECT … FOR UPDATE` inside the append transaction), never on an
+//! advisory lock, so any number of nodes may append to one log and it stays
+//! one gapless tree (see `append.rs`).
+
+mod access;
+mod alerts;
+mod append;
+mod contract;
+mod counts;
+mod errors;
+mod guardrails;
+mod heads;
+mod log;
+mod pool;
+mod query;
+mod rows;
+mod schema;
+mod search;
+mod webhooks;
+
+use crate::{Checkpointing, StoreError};
+use postgres::{Client, Config};
+use std::sync::RwLock;
+
+/// The PostgreSQL store.
+pub struct PgStore {
+    /// Where the database is, for messages: never the password.
+    database: String,
+    pool: pool::Pool,
+    checkpointing: RwLock<Option<Checkpointing>>,
+    /// Why the store refuses writes, if the log it opened was inconsistent.
+    inconsistency: RwLock<Option<String>>,
+    full_tiles: crate::tile_cache::FullTiles,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("database", &self.database)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What opening found in the database.
+enum Found {
+    /// No tables at all: a store may be created here.
+    Empty,
+    /// A flightrec store (its version is read under the version table's lock).
+    Store,
+    /// Tables, but not flightrec's.
+    Foreign,
+}
+
+impl PgStore {
+    /// Opens the store in the database at `url`, creating it if the
+    /// database is empty. A database holding other tables is refused, never
+    /// written to; an older schema is migrated forward, a newer one refused.
+    pub fn open_or_create(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(url, true)
+    }
+
+    /// Opens the existing store at `url`; never creates one.
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(url, false)
+    }
+
+    fn open_with(url: &str, create: bool) -> Result<Self, StoreError> {
+        let config: Config = url.parse().map_err(|e| {
+            StoreError::Unavailable(format!("the database URL is not understood: {e}"))
+        })?;
+        let database = describe(&config);
+        let store = PgStore {
+            pool: pool::Pool::new(config),
+            database,
+            checkpointing: RwLock::new(None),
+            inconsistency: RwLock::new(None),
+            full_tiles: Default::default(),
+        };
+        store.with_client(|client| store.prepare_schema(client, create))?;
+        store.check_heads()?;
+        Ok(store)
+    }
+
+    /// Creates or migrates the schema in one transaction; concurrent nodes
+    /// starting at once wait on the version table's lock, and the later
+    /// ones find the work done.
+    fn prepare_schema(&self, client: &mut Client, create: bool) -> Result<(), StoreError> {
+        let mut tx = client.transaction()?;
+        match found_in(&mut tx)? {
+            Found::Foreign => {
+                return Err(StoreError::DatabaseNotAStore {
+                    database: self.database.clone(),
+                });
+            }
+            Found::Empty if !create => {
+                return Err(StoreError::DatabaseEmpty {
+                    database: self.database.clone(),
+                });
+            }
+            Found::Empty => tx.batch_execute(schema::CREATE_VERSION_TABLE)?,
+            Found::Store => {}
+        }
+        tx.batch_execute("LOCK TABLE flightrec_schema IN EXCLUSIVE MODE")?;
+        let version: i64 = tx
+            .query_one(
+                "SELECT coalesce(max(version), 0) FROM flightrec_schema",
+                &[],
+            )?
+            .get(0);
+        if version > schema::CURRENT_VERSION {
+            return Err(StoreError::DatabaseTooNew {
+                database: self.database.clone(),
+                found: version,
+                supported: schema::CURRENT_VERSION,
+            });
+        }
+        if version < schema::CURRENT_VERSION {
+            if version == 0 {
+                tracing::info!(database = %self.database, "creating a new store");
+            } else {
+                tracing::warn!(
+                    from = version,
+                    to = schema::CURRENT_VERSION,
+                    "migrating the store's schema"
+                );
+            }
+            schema::migrate(&mut tx, version)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Signs checkpoints from now on (the server sets this; a store opened
+    /// only to read or verify does not need it).
+    pub fn set_checkpointing(&self, checkpointing: Checkpointing) {
+        *self
+            .checkpointing
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(checkpointing);
+    }
+
+    fn checkpointing(&self) -> Option<Checkpointing> {
+        self.checkpointing
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Why writes are refused, if they are.
+    pub fn inconsistency(&self) -> Option<String> {
+        self.inconsistency
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn refuse_writes_if_inconsistent(&self) -> Result<(), StoreError> {
+        match self.inconsistency() {
+            Some(why) => Err(StoreError::Corrupt(why)),
+            None => Ok(()),
+        }
+    }
+
+    /// Where the store is, without credentials.
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    fn with_client<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.pool.with_client(f)
+    }
+}
+
+/// What the database holds: a store (and its version), nothing, or
+/// someone else's tables.
+fn found_in(tx: &mut postgres::Transaction<'_>) -> Result<Found, StoreError> {
+    let row = tx.query_one(
+        "SELECT to_regclass('flightrec_schema') IS NOT NULL, \
+           (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+            WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'v', 'm', 'p', 'f'))",
+        &[],
+    )?;
+    let marked: bool = row.get(0);
+    let relations: i64 = row.get(1);
+    Ok(match (marked, relations) {
+        (true, _) => Found::Store,
+        (false, 0) => Found::Empty,
+        (false, _) => Found::Foreign,
+    })
+}
+
+/// `database@host:port`, for messages.
+fn describe(config: &Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let db = config
+        .get_dbname()
+        .or(config.get_user())
+        .unwrap_or("postgres");
+    format!("database {db:?} on {host}:{port}")
+}

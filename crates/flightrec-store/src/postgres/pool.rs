@@ -1,0 +1,62 @@
+//! A minimal pool of blocking connections: idle clients on a stack, a new
+//! one opened when none is idle, a broken one dropped instead of returned.
+//!
+//! Why not r2d2: the store needs nothing but "give me a healthy connection
+//! for this call", and every call is short. r2d2 would add a reaper thread,
+//! timeouts and three crates for features no caller uses; the number of
+//! connections is bounded by the callers' threads, which the server bounds.
+
+use crate::StoreError;
+use postgres::{Client, Config, NoTls};
+use std::sync::Mutex;
+
+pub struct Pool {
+    config: Config,
+    idle: Mutex<Vec<Client>>,
+}
+
+/// Idle connections kept beyond this are closed.
+const MAX_IDLE: usize = 16;
+
+impl Pool {
+    pub fn new(config: Config) -> Pool {
+        Pool {
+            config,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs `f` with a connection of the pool.
+    pub fn with_client<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut client = self.take()?;
+        let result = f(&mut client);
+        // A transaction left open by a panic or an early return was rolled
+        // back when it was dropped; a closed connection is not kept.
+        if !client.is_closed() {
+            let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+            if idle.len() < MAX_IDLE {
+                idle.push(client);
+            }
+        }
+        result
+    }
+
+    fn take(&self) -> Result<Client, StoreError> {
+        let pooled = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match pooled {
+            Some(client) if !client.is_closed() => Ok(client),
+            _ => self.connect(),
+        }
+    }
+
+    /// A new connection. TLS is not offered yet: run PostgreSQL on a
+    /// trusted network or a local socket.
+    pub fn connect(&self) -> Result<Client, StoreError> {
+        self.config
+            .connect(NoTls)
+            .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))
+    }
+}

@@ -1,0 +1,56 @@
+//! Reading records out of rows.
+
+use crate::StoreError;
+use flightrec_core::event::Status;
+use flightrec_core::record::{Header, SALT_LEN, StoredRecord};
+use postgres::Row;
+
+/// The columns [`record_from_row`] reads, in its order.
+pub const RECORD_COLUMNS: &str = "tenant, seq, id, time, received_at, type, run_id, span_id, \
+     parent_span_id, status, body_hash, body, salt, v, submitted_by";
+
+/// The same columns qualified by the `records` table, for joins.
+pub const QUALIFIED_RECORD_COLUMNS: &str = "records.tenant, records.seq, records.id, records.time, \
+     records.received_at, records.type, records.run_id, records.span_id, records.parent_span_id, \
+     records.status, records.body_hash, records.body, records.salt, records.v, \
+     records.submitted_by";
+
+pub fn record_from_row(row: &Row) -> Result<StoredRecord, StoreError> {
+    let status: String = row.try_get(9)?;
+    let status = Status::parse(&status)
+        .ok_or_else(|| StoreError::Corrupt(format!("a record has unknown status {status:?}")))?;
+    let salt: Option<Vec<u8>> = row.try_get(12)?;
+    let salt = salt
+        .map(|s| {
+            <[u8; SALT_LEN]>::try_from(s.as_slice())
+                .map_err(|_| StoreError::Corrupt(format!("a salt of {} bytes", s.len())))
+        })
+        .transpose()?;
+    Ok(StoredRecord {
+        header: Header {
+            version: row.try_get::<_, i64>(13)? as u64,
+            tenant: row.try_get(0)?,
+            seq: row.try_get::<_, i64>(1)? as u64,
+            id: row.try_get(2)?,
+            time: row.try_get(3)?,
+            received_at: row.try_get(4)?,
+            event_type: row.try_get(5)?,
+            run_id: row.try_get(6)?,
+            span_id: row.try_get(7)?,
+            parent_span_id: row.try_get(8)?,
+            status,
+            submitted_by: row.try_get(14)?,
+            body_hash: row.try_get(10)?,
+        },
+        body: row.try_get(11)?,
+        salt,
+    })
+}
+
+/// Reads every row with `map`.
+pub fn collect<T>(
+    rows: Vec<Row>,
+    map: impl Fn(&Row) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    rows.iter().map(map).collect()
+}

@@ -1,0 +1,231 @@
+//! Free-text search: PostgreSQL full text (a `tsvector` per record, GIN
+//! indexed) over the text each record's body yields.
+//!
+//! The same `q` semantics as SQLite's FTS5 with the `unicode61` tokenizer:
+//! text is cut into runs of letters and digits and lower-cased, here, in
+//! Rust (so the database's locale plays no part), and every word of `q`
+//! must occur, a word such as `order-1234` as the phrase `order 1234`.
+//! Documented differences: accents are kept (`café` does not find `cafe`),
+//! a word with no letter or digit is ignored rather than matching nothing,
+//! and only the first 256 KiB of a record's text is indexed (a tsvector
+//! holds at most 1 MB).
+//!
+//! Indexing happens after the append commits, by `index_search`, so the hot
+//! path never pays for it; nodes index different tenants at once (each
+//! tenant's progress row is taken `FOR UPDATE SKIP LOCKED`).
+
+use super::PgStore;
+use super::query::Conditions;
+use crate::StoreError;
+use flightrec_core::event::search_text;
+use postgres::{GenericClient, IsolationLevel};
+
+/// The most text indexed per record, in bytes.
+const MAX_INDEXED_TEXT: usize = 256 * 1024;
+
+/// Records compared per statement when checking the index.
+const CHECK_CHUNK: i64 = 1000;
+
+/// The text of a record as the index sees it: letters and digits, lower
+/// case, everything else a space.
+pub fn indexed_text(event_type: &str, body: Option<&str>) -> String {
+    let value = body
+        .and_then(|b| serde_json::from_str(b).ok())
+        .unwrap_or(serde_json::Value::Null);
+    let mut text = words_only(&search_text(event_type, &value));
+    if text.len() > MAX_INDEXED_TEXT {
+        let mut end = MAX_INDEXED_TEXT;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
+}
+
+fn words_only(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let keep = c.is_alphanumeric();
+            c.to_lowercase()
+                .filter(move |_| keep)
+                .chain((!keep).then_some(' '))
+        })
+        .collect()
+}
+
+/// Narrows `c` to records whose text holds every word of `q`.
+pub(super) fn push_match(c: &mut Conditions, q: &str) {
+    let words: Vec<String> = q
+        .split_whitespace()
+        .map(words_only)
+        .filter(|w| !w.trim().is_empty())
+        .collect();
+    if words.is_empty() {
+        return;
+    }
+    let n = c.add_param(words);
+    c.push_sql(&format!(
+        "records.seq IN (SELECT seq FROM record_search WHERE tenant = records.tenant \
+           AND document @@ (SELECT flightrec_every_word(phraseto_tsquery('simple', w)) \
+                            FROM unnest(${n}::text[]) AS w))"
+    ));
+}
+
+impl PgStore {
+    /// Indexes up to `max` records not yet indexed, tenant by tenant.
+    pub(super) fn index_pending(&self, max: usize) -> Result<usize, StoreError> {
+        self.with_client(|conn| {
+            let behind: Vec<String> = conn
+                .query(
+                    "SELECT h.tenant FROM log_heads h LEFT JOIN search_progress p USING (tenant) \
+                     WHERE h.size > coalesce(p.indexed_size, 0) ORDER BY h.tenant",
+                    &[],
+                )?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            let mut done = 0;
+            for tenant in behind {
+                if done >= max {
+                    break;
+                }
+                done += index_tenant(conn, &tenant, max - done)?;
+            }
+            Ok(done)
+        })
+    }
+
+    /// Compares the index with the records it was built from, in one
+    /// snapshot.
+    pub(super) fn search_index_problem(&self) -> Result<Option<String>, StoreError> {
+        self.with_client(|conn| {
+            let mut tx = conn
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let progress: Vec<(String, i64)> = tx
+                .query(
+                    "SELECT tenant, indexed_size FROM search_progress ORDER BY tenant",
+                    &[],
+                )?
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+            for (tenant, indexed) in progress {
+                if let Some(problem) = tenant_index_problem(&mut tx, &tenant, indexed)? {
+                    return Ok(Some(format!(
+                        "the free-text index does not match the records: tenant {tenant:?}: {problem}"
+                    )));
+                }
+            }
+            Ok(None)
+        })
+    }
+}
+
+/// Indexes up to `max` of one tenant's records, unless another node is
+/// indexing that tenant right now.
+fn index_tenant(
+    conn: &mut postgres::Client,
+    tenant: &str,
+    max: usize,
+) -> Result<usize, StoreError> {
+    conn.execute(
+        "INSERT INTO search_progress (tenant, indexed_size) VALUES ($1, 0) ON CONFLICT DO NOTHING",
+        &[&tenant],
+    )?;
+    let mut tx = conn.transaction()?;
+    let Some(progress) = tx.query_opt(
+        "SELECT indexed_size FROM search_progress WHERE tenant = $1 FOR UPDATE SKIP LOCKED",
+        &[&tenant],
+    )?
+    else {
+        return Ok(0);
+    };
+    let from: i64 = progress.get(0);
+    // Committed records of a tenant are always a gapless prefix of its log.
+    let rows = tx.query(
+        "SELECT seq, type, body FROM records WHERE tenant = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
+        &[&tenant, &from, &(max as i64)],
+    )?;
+    let Some(last) = rows.last() else {
+        return Ok(0);
+    };
+    let next: i64 = last.get::<_, i64>(0) + 1;
+    let seqs: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    let texts: Vec<String> = rows
+        .iter()
+        .map(|r| indexed_text(r.get(1), r.get(2)))
+        .collect();
+    tx.execute(
+        "INSERT INTO record_search (tenant, seq, document) \
+         SELECT $1, s, to_tsvector('simple', t) FROM unnest($2::bigint[], $3::text[]) AS x (s, t)",
+        &[&tenant, &seqs, &texts],
+    )?;
+    tx.execute(
+        "UPDATE search_progress SET indexed_size = $2 WHERE tenant = $1",
+        &[&tenant, &next],
+    )?;
+    tx.commit()?;
+    Ok(seqs.len())
+}
+
+/// What is wrong with one tenant's part of the index, if anything.
+fn tenant_index_problem(
+    tx: &mut impl GenericClient,
+    tenant: &str,
+    indexed: i64,
+) -> Result<Option<String>, StoreError> {
+    let row = tx.query_one(
+        "SELECT count(*) FILTER (WHERE seq < $2), count(*) FILTER (WHERE seq >= $2) \
+         FROM record_search WHERE tenant = $1",
+        &[&tenant, &indexed],
+    )?;
+    let (inside, beyond): (i64, i64) = (row.get(0), row.get(1));
+    if inside != indexed || beyond != 0 {
+        return Ok(Some(format!(
+            "{inside} entries for {indexed} indexed records, {beyond} beyond them"
+        )));
+    }
+    let mut from = 0;
+    while from < indexed {
+        let rows = tx.query(
+            "SELECT seq, type, body FROM records WHERE tenant = $1 AND seq >= $2 AND seq < $3 \
+             ORDER BY seq",
+            &[&tenant, &from, &(from + CHECK_CHUNK).min(indexed)],
+        )?;
+        let seqs: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        let texts: Vec<String> = rows
+            .iter()
+            .map(|r| indexed_text(r.get(1), r.get(2)))
+            .collect();
+        let differs = tx.query_opt(
+            "SELECT x.seq FROM unnest($2::bigint[], $3::text[]) AS x (seq, text) \
+             LEFT JOIN record_search s ON s.tenant = $1 AND s.seq = x.seq \
+             WHERE s.document IS DISTINCT FROM to_tsvector('simple', x.text) \
+             ORDER BY x.seq LIMIT 1",
+            &[&tenant, &seqs, &texts],
+        )?;
+        if let Some(row) = differs {
+            let seq: i64 = row.get(0);
+            return Ok(Some(format!(
+                "the entry of record {seq} is not the text of the record"
+            )));
+        }
+        from += CHECK_CHUNK;
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::words_only;
+
+    #[test]
+    fn only_letters_and_digits_remain_in_lower_case() {
+        assert_eq!(words_only("Order-1234, ÉTÉ!"), "order 1234  été ");
+        assert_eq!(words_only("\"unbalanced OR ("), " unbalanced or  ");
+    }
+}

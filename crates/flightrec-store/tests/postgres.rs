@@ -1,0 +1,184 @@
+//! The PostgreSQL backend: the shared conformance suite, then what is
+//! particular to PostgreSQL (create vs open, append-only triggers, several
+//! nodes appending to one tenant). Each test has a database of its own.
+
+use flightrec_store::conformance::postgres::TestDatabase;
+use flightrec_store::conformance::{self, append};
+use flightrec_store::{AppendBatch, LogStore, PgStore, RecordStore, StoreError};
+use serde_json::json;
+
+fn fresh() -> (TestDatabase, PgStore) {
+    let db = TestDatabase::create();
+    let store = PgStore::open_or_create(db.url()).unwrap();
+    store.set_checkpointing(conformance::checkpointing());
+    (db, store)
+}
+
+#[test]
+fn conformance_suite() {
+    for (name, check) in conformance::all::<PgStore>() {
+        let (_db, store) = fresh();
+        eprintln!("conformance: {name}");
+        check(&store);
+    }
+}
+
+#[test]
+fn open_never_creates() {
+    let db = TestDatabase::create();
+    let err = PgStore::open(db.url()).unwrap_err();
+    assert!(matches!(err, StoreError::DatabaseEmpty { .. }), "{err}");
+    assert!(err.to_string().contains("--database-url"), "{err}");
+    let tables: i64 = db
+        .connect()
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 0, "nothing written");
+}
+
+#[test]
+fn a_database_with_other_tables_is_refused() {
+    let db = TestDatabase::create();
+    db.connect()
+        .batch_execute("CREATE TABLE mine (x int)")
+        .unwrap();
+    let err = PgStore::open_or_create(db.url()).unwrap_err();
+    assert!(matches!(err, StoreError::DatabaseNotAStore { .. }), "{err}");
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let (db, store) = fresh();
+    drop(store);
+    db.connect()
+        .batch_execute("INSERT INTO flightrec_schema (version, applied_at) VALUES (999, now())")
+        .unwrap();
+    let err = PgStore::open(db.url()).unwrap_err();
+    assert!(
+        matches!(err, StoreError::DatabaseTooNew { found: 999, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_password_never_appears_in_messages() {
+    let err = PgStore::open("postgres://someone:hunter2@127.0.0.1:1/nowhere").unwrap_err();
+    assert!(err.is_transient(), "{err}");
+    let store_side = format!("{err} {err:?}");
+    assert!(!store_side.contains("hunter2"), "{store_side}");
+}
+
+#[test]
+fn records_survive_reopening() {
+    let (db, store) = fresh();
+    let receipts = append(&store, "t", vec![json!({"id": "a", "type": "start"})]);
+    drop(store);
+    let store = PgStore::open(db.url()).unwrap();
+    store.set_checkpointing(conformance::checkpointing());
+    assert_eq!(store.log_size("t").unwrap(), 1);
+    let next = append(&store, "t", vec![json!({"type": "x"})]);
+    assert_eq!(next[0].seq, receipts[0].seq + 1);
+}
+
+#[test]
+fn triggers_refuse_update_and_delete() {
+    let (db, store) = fresh();
+    append(
+        &store,
+        "t",
+        vec![json!({"id": "a", "type": "start", "content": "x"})],
+    );
+    let mut conn = db.connect();
+    for sql in [
+        "UPDATE records SET type = 'other'",
+        "UPDATE records SET body = '{}'",
+        "UPDATE records SET body = NULL, salt = NULL, seq = 7",
+        "UPDATE records SET body = NULL, salt = NULL, agent_id = 'x'",
+        "DELETE FROM records",
+        "TRUNCATE records",
+        "UPDATE tiles SET hashes = '\\x00'",
+        "DELETE FROM tiles",
+        "UPDATE checkpoints SET note = 'x'",
+        "DELETE FROM checkpoints",
+        "TRUNCATE checkpoints",
+    ] {
+        let err = conn.batch_execute(sql).unwrap_err();
+        let message = err.as_db_error().map(|e| e.message().to_owned());
+        assert!(
+            message.as_deref().unwrap_or("").contains("append-only"),
+            "{sql}: {err:?}"
+        );
+    }
+    store.add_cosignature("t", 1, "w", "— w sig").unwrap();
+    for sql in [
+        "UPDATE cosignatures SET line = 'x'",
+        "DELETE FROM cosignatures",
+    ] {
+        let err = conn.batch_execute(sql).unwrap_err();
+        let message = err.as_db_error().map(|e| e.message().to_owned());
+        assert!(
+            message.as_deref().unwrap_or("").contains("append-only"),
+            "{sql}: {err:?}"
+        );
+    }
+    // The one change allowed: erasing a body.
+    conn.batch_execute("UPDATE records SET body = NULL, salt = NULL")
+        .unwrap();
+}
+
+#[test]
+fn several_nodes_appending_to_one_tenant_make_one_gapless_tree() {
+    let (db, store) = fresh();
+    drop(store);
+    const NODES: usize = 4;
+    const BATCHES: usize = 15;
+    let receipts: Vec<Vec<flightrec_core::record::Receipt>> = std::thread::scope(|scope| {
+        let nodes: Vec<_> = (0..NODES)
+            .map(|node| {
+                let url = db.url().to_owned();
+                scope.spawn(move || {
+                    // Each node is a store of its own, as on another machine.
+                    let store = PgStore::open_or_create(&url).unwrap();
+                    store.set_checkpointing(conformance::checkpointing());
+                    let mut mine = Vec::new();
+                    for b in 0..BATCHES {
+                        let events = (0..5)
+                            .map(|i| {
+                                conformance::sealed(
+                                    json!({"id": format!("n{node}-b{b}-{i}"), "type": "x"}),
+                                )
+                            })
+                            .collect();
+                        // A retry of an id another node may have written.
+                        let shared =
+                            conformance::sealed(json!({"id": format!("shared-{b}"), "type": "y"}));
+                        let batch = AppendBatch::events("t", [events, vec![shared]].concat());
+                        let outcome = store.append(vec![batch]).unwrap().pop().unwrap();
+                        mine.extend(outcome.unwrap());
+                    }
+                    mine
+                })
+            })
+            .collect();
+        nodes.into_iter().map(|n| n.join().unwrap()).collect()
+    });
+    let store = PgStore::open(db.url()).unwrap();
+    let size = store.log_size("t").unwrap();
+    assert_eq!(size as usize, NODES * BATCHES * 5 + BATCHES);
+    let mut seqs: Vec<u64> = receipts.iter().flatten().map(|r| r.seq).collect();
+    seqs.sort_unstable();
+    seqs.dedup();
+    assert_eq!(seqs, (0..size).collect::<Vec<_>>(), "gapless, no duplicate");
+    // Every node got the first receipt of each shared id.
+    for b in 0..BATCHES {
+        let id = format!("shared-{b}");
+        let first: Vec<_> = receipts.iter().flatten().filter(|r| r.id == id).collect();
+        assert_eq!(first.len(), NODES);
+        assert!(first.windows(2).all(|w| w[0] == w[1]), "{first:?}");
+    }
+    conformance::assert_verifies(&store);
+}
