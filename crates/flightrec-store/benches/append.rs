@@ -1,13 +1,16 @@
 //! The ingest pipeline below HTTP, stage by stage, on ~1 KB events:
 //! validation and sealing (flightrec-core), the store's append transaction
-//! (SQLite with tiles, checkpoints and run summaries), and free-text
-//! indexing. `cargo bench -p flightrec-store --bench append`.
+//! (with tiles, checkpoints and run summaries), and free-text indexing, on
+//! SQLite and then on PostgreSQL (a fresh database on the test server, see
+//! `conformance::postgres`; one node, one connection).
+//! `cargo bench -p flightrec-store --bench append`.
 
 use flightrec_core::clock::SystemClock;
 use flightrec_core::event::{Limits, parse_event};
 use flightrec_core::log::Signer;
 use flightrec_core::record::{SealedEvent, SubmittedBy};
-use flightrec_store::{AppendBatch, Checkpointing, RecordStore, SqliteOptions, SqliteStore};
+use flightrec_store::conformance::postgres::TestDatabase;
+use flightrec_store::{AppendBatch, Checkpointing, PgStore, SqliteOptions, SqliteStore, Store};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -62,11 +65,23 @@ fn main() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::create(&dir.path().join("data"), SqliteOptions::default()).unwrap();
+    let sqlite = SqliteStore::create(&dir.path().join("data"), SqliteOptions::default()).unwrap();
+    sqlite.set_checkpointing(checkpointing());
+    measure("SQLite", &sqlite, &sealed);
+
+    let db = TestDatabase::create();
+    let postgres = PgStore::open_or_create(db.url()).unwrap();
+    postgres.set_checkpointing(checkpointing());
+    measure("PostgreSQL", &postgres, &sealed);
+}
+
+fn checkpointing() -> Checkpointing {
     let key = Signer::from_seed("bench.local", [1; 32]).unwrap();
-    store.set_checkpointing(
-        Checkpointing::new(key, Duration::from_secs(1), Arc::new(SystemClock)).unwrap(),
-    );
+    Checkpointing::new(key, Duration::from_secs(1), Arc::new(SystemClock)).unwrap()
+}
+
+fn measure(backend: &str, store: &impl Store, sealed: &[SealedEvent]) {
+    let n = sealed.len();
     let started = Instant::now();
     for chunk in sealed.chunks(1000) {
         store
@@ -75,7 +90,7 @@ fn main() {
     }
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "append (1,000 per transaction): {:>9.0} events/s",
+        "{backend}: append (1,000 per transaction): {:>9.0} events/s",
         n as f64 / secs
     );
 
@@ -89,5 +104,8 @@ fn main() {
         indexed += k;
     }
     let secs = started.elapsed().as_secs_f64();
-    println!("free-text index:  {:>9.0} events/s", indexed as f64 / secs);
+    println!(
+        "{backend}: free-text index:  {:>9.0} events/s",
+        indexed as f64 / secs
+    );
 }

@@ -41,6 +41,25 @@ fn open_never_creates() {
 }
 
 #[test]
+fn nodes_starting_at_once_on_an_empty_database_create_one_store() {
+    let db = TestDatabase::create();
+    std::thread::scope(|scope| {
+        let nodes: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| PgStore::open_or_create(db.url()).map(drop)))
+            .collect();
+        for node in nodes {
+            node.join().unwrap().unwrap();
+        }
+    });
+    let row = db
+        .connect()
+        .query_one("SELECT count(*), max(version) FROM flightrec_schema", &[])
+        .unwrap();
+    let (applied, version): (i64, i64) = (row.get(0), row.get(1));
+    assert_eq!(applied, version, "each migration applied once");
+}
+
+#[test]
 fn a_database_with_other_tables_is_refused() {
     let db = TestDatabase::create();
     db.connect()

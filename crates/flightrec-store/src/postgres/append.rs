@@ -345,57 +345,89 @@ impl TenantLog {
             );
     }
 
+    /// Folds this call's records into the runs' summaries in one upsert,
+    /// whatever the number of runs. Rows this call added come after every
+    /// stored row in `seq`, so a new lifecycle event (pause, complete, …)
+    /// wins unless the stored one is later in time.
     fn write_runs(&self, tx: &mut impl GenericClient, tenant: &str) -> Result<(), StoreError> {
-        for (run_id, d) in &self.runs {
-            let (status, status_time, status_seq) = match &d.lifecycle {
-                Some((t, s, st)) => (Some(st.as_str()), Some(t.as_str()), Some(*s as i64)),
-                None => (None, None, None),
-            };
-            let stored: Option<String> = tx
-                .query_opt(
-                    "SELECT status_time FROM runs WHERE tenant = $1 AND run_id = $2",
-                    &[&tenant, &run_id],
-                )?
-                .and_then(|r| r.get(0));
-            // Rows this call added come after every stored row in `seq`, so a
-            // new lifecycle event wins unless the stored one is later in time.
-            let newer = match (status_time, stored) {
-                (None, _) => false,
-                (Some(_), None) => true,
-                (Some(t), Some(stored)) => t >= stored.as_str(),
-            };
-            tx.execute(
-                "INSERT INTO runs (tenant, run_id, first_time, last_time, event_count, fail_count, \
-                   warn_count, status, status_time, status_seq, agent_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, 'running'), $9, $10, $11) \
-                 ON CONFLICT (tenant, run_id) DO UPDATE SET \
-                   first_time = least(runs.first_time, excluded.first_time), \
-                   last_time = greatest(runs.last_time, excluded.last_time), \
-                   event_count = runs.event_count + excluded.event_count, \
-                   fail_count = runs.fail_count + excluded.fail_count, \
-                   warn_count = runs.warn_count + excluded.warn_count, \
-                   status = CASE WHEN $12 THEN excluded.status ELSE runs.status END, \
-                   status_time = CASE WHEN $12 THEN excluded.status_time ELSE runs.status_time END, \
-                   status_seq = CASE WHEN $12 THEN excluded.status_seq ELSE runs.status_seq END, \
-                   agent_id = coalesce(runs.agent_id, excluded.agent_id)",
-                &[
-                    &tenant,
-                    run_id,
-                    &d.first_time,
-                    &d.last_time,
-                    &(d.events as i64),
-                    &(d.fails as i64),
-                    &(d.warns as i64),
-                    &status,
-                    &status_time,
-                    &status_seq,
-                    &d.agent_id,
-                    &newer,
-                ],
-            )?;
+        if self.runs.is_empty() {
+            return Ok(());
         }
+        let mut rows = RunRows::default();
+        for (run_id, d) in &self.runs {
+            let lifecycle = d.lifecycle.as_ref();
+            rows.run_id.push(run_id);
+            rows.first_time.push(&d.first_time);
+            rows.last_time.push(&d.last_time);
+            rows.events.push(d.events as i64);
+            rows.fails.push(d.fails as i64);
+            rows.warns.push(d.warns as i64);
+            rows.status
+                .push(lifecycle.map_or("running", |(_, _, status)| status.as_str()));
+            rows.status_time
+                .push(lifecycle.map(|(time, _, _)| time.as_str()));
+            rows.status_seq
+                .push(lifecycle.map(|(_, seq, _)| *seq as i64));
+            rows.agent_id.push(d.agent_id.as_deref());
+        }
+        tx.execute(
+            "INSERT INTO runs AS r (tenant, run_id, first_time, last_time, event_count, \
+               fail_count, warn_count, status, status_time, status_seq, agent_id) \
+             SELECT $1, run_id, first_time, last_time, events, fails, warns, status, \
+               status_time, status_seq, agent_id \
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], \
+               $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::text[]) \
+               AS u (run_id, first_time, last_time, events, fails, warns, status, status_time, \
+                     status_seq, agent_id) \
+             ORDER BY run_id \
+             ON CONFLICT (tenant, run_id) DO UPDATE SET \
+               first_time = least(r.first_time, excluded.first_time), \
+               last_time = greatest(r.last_time, excluded.last_time), \
+               event_count = r.event_count + excluded.event_count, \
+               fail_count = r.fail_count + excluded.fail_count, \
+               warn_count = r.warn_count + excluded.warn_count, \
+               status = CASE WHEN excluded.status_time IS NOT NULL \
+                   AND excluded.status_time >= coalesce(r.status_time, '') \
+                 THEN excluded.status ELSE r.status END, \
+               status_seq = CASE WHEN excluded.status_time IS NOT NULL \
+                   AND excluded.status_time >= coalesce(r.status_time, '') \
+                 THEN excluded.status_seq ELSE r.status_seq END, \
+               status_time = CASE WHEN excluded.status_time IS NOT NULL \
+                   AND excluded.status_time >= coalesce(r.status_time, '') \
+                 THEN excluded.status_time ELSE r.status_time END, \
+               agent_id = coalesce(r.agent_id, excluded.agent_id)",
+            &[
+                &tenant,
+                &rows.run_id,
+                &rows.first_time,
+                &rows.last_time,
+                &rows.events,
+                &rows.fails,
+                &rows.warns,
+                &rows.status,
+                &rows.status_time,
+                &rows.status_seq,
+                &rows.agent_id,
+            ],
+        )?;
         Ok(())
     }
+}
+
+/// The columns of the run summaries one call changes, as arrays for one
+/// `unnest`.
+#[derive(Default)]
+struct RunRows<'a> {
+    run_id: Vec<&'a str>,
+    first_time: Vec<&'a str>,
+    last_time: Vec<&'a str>,
+    events: Vec<i64>,
+    fails: Vec<i64>,
+    warns: Vec<i64>,
+    status: Vec<&'a str>,
+    status_time: Vec<Option<&'a str>>,
+    status_seq: Vec<Option<i64>>,
+    agent_id: Vec<Option<&'a str>>,
 }
 
 /// Whether a commit that grew `tenant`'s log to `size` should sign a

@@ -88,7 +88,13 @@ impl PgStore {
             inconsistency: RwLock::new(None),
             full_tiles: Default::default(),
         };
-        store.with_client(|client| store.prepare_schema(client, create))?;
+        let prepare = || store.with_client(|client| store.prepare_schema(client, create));
+        match prepare() {
+            // Another node created the schema between our look and our
+            // CREATE: it is there now.
+            Err(StoreError::Postgres(e)) if errors::is_unique_violation(&e) => prepare()?,
+            other => other?,
+        }
         store.check_heads()?;
         Ok(store)
     }
