@@ -201,3 +201,96 @@ fn several_nodes_appending_to_one_tenant_make_one_gapless_tree() {
     }
     conformance::assert_verifies(&store);
 }
+
+/// An alert raised by event `index` of a batch.
+fn alert(id: &str, index: usize, event_id: &str) -> flightrec_store::NewAlert {
+    flightrec_store::NewAlert {
+        event_index: index,
+        alert: flightrec_store::Alert {
+            id: id.into(),
+            tenant: "acme".into(),
+            rule_id: "ssn".into(),
+            rule_name: "rule ssn".into(),
+            severity: "high".into(),
+            detector: "us_ssn".into(),
+            event_id: event_id.into(),
+            seq: 0,
+            run_id: None,
+            agent_id: None,
+            path: "input".into(),
+            excerpt: "ssn [us_ssn]".into(),
+            matches: 1,
+            policy_id: None,
+            policy_version: None,
+            status: "open".into(),
+            created_at: String::new(),
+            resolved_at: None,
+            resolved_by: None,
+        },
+    }
+}
+
+#[test]
+fn nodes_claiming_deliveries_at_once_each_take_different_ones() {
+    use flightrec_store::{GuardrailChange, GuardrailStore, Tenant, Webhook};
+    const DELIVERIES: usize = 60;
+    let (db, store) = fresh();
+    let at = "2026-11-22T10:00:00.000000Z";
+    let setup = AppendBatch {
+        access: vec![flightrec_store::AccessChange::CreateTenant(Tenant {
+            id: "acme".into(),
+            name: "Acme".into(),
+            created_at: at.into(),
+        })],
+        guardrails: vec![GuardrailChange::CreateWebhook(Webhook {
+            id: "w1".into(),
+            tenant: "acme".into(),
+            url: "https://hooks.example.com/x".into(),
+            events: vec!["alert.created".into()],
+            created_at: at.into(),
+        })],
+        ..AppendBatch::events(
+            "acme",
+            vec![conformance::sealed(json!({"type": "webhook.created"}))],
+        )
+    };
+    store.append(vec![setup]).unwrap().pop().unwrap().unwrap();
+    let events = (0..DELIVERIES)
+        .map(|i| conformance::sealed(json!({"id": format!("e{i}"), "type": "x"})))
+        .collect();
+    let alerts = (0..DELIVERIES)
+        .map(|i| alert(&format!("a{i}"), i, &format!("e{i}")))
+        .collect();
+    let raise = AppendBatch {
+        alerts,
+        ..AppendBatch::events("acme", events)
+    };
+    store.append(vec![raise]).unwrap().pop().unwrap().unwrap();
+    drop(store);
+
+    let now = "2026-11-22T10:00:01.000000Z";
+    let lease = "2026-11-22T10:01:01.000000Z";
+    let claimed: Vec<String> = std::thread::scope(|scope| {
+        let nodes: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    let node = PgStore::open(db.url()).unwrap();
+                    let mut mine = Vec::new();
+                    loop {
+                        let taken = node.claim_deliveries(now, lease, 3).unwrap();
+                        if taken.is_empty() {
+                            return mine;
+                        }
+                        mine.extend(taken.into_iter().map(|d| d.id));
+                    }
+                })
+            })
+            .collect();
+        nodes.into_iter().flat_map(|n| n.join().unwrap()).collect()
+    });
+    let mut unique = claimed.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(claimed.len(), DELIVERIES, "each delivery taken once");
+    assert_eq!(unique.len(), DELIVERIES);
+}

@@ -64,6 +64,11 @@ impl PgStore {
                 }
             }
             // Acknowledged means committed: receipts go out only after this.
+            // One case breaks "an error means nothing was written": the
+            // connection lost while COMMIT was on its way, when the server
+            // may have committed. The caller sees `Unavailable` and retries
+            // with the same ids, which return the first receipts: nothing
+            // is written twice.
             tx.commit()?;
             Ok(outcomes)
         })
