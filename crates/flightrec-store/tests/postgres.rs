@@ -294,3 +294,36 @@ fn nodes_claiming_deliveries_at_once_each_take_different_ones() {
     assert_eq!(claimed.len(), DELIVERIES, "each delivery taken once");
     assert_eq!(unique.len(), DELIVERIES);
 }
+
+/// PostgreSQL text cannot hold NUL; a body may (JSON escapes it), and so may
+/// the text search reads from it.
+#[test]
+fn bodies_with_nul_and_astral_characters_are_stored_and_found() {
+    let (_db, store) = fresh();
+    append(
+        &store,
+        "t",
+        vec![
+            json!({"id": "odd", "type": "thinking", "content": "before\u{0}after 🦀 crab",
+                    "metadata": {"k\u{0}": "v"}}),
+        ],
+    );
+    while store.index_search(100).unwrap() > 0 {}
+    let record = store.record("t", "odd").unwrap().unwrap();
+    assert!(record.body.unwrap().contains("before\\u0000after 🦀"));
+    let found = store
+        .records(
+            "t",
+            &flightrec_store::EventQuery {
+                filter: flightrec_store::EventFilter {
+                    q: Some("AFTER crab".into()),
+                    ..Default::default()
+                },
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(found.items.len(), 1);
+    conformance::assert_verifies(&store);
+}
