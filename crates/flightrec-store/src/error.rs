@@ -51,6 +51,15 @@ pub enum StoreError {
         supported: i64,
     },
 
+    #[error(
+        "the store in {database} has schema version {found}, older than this flightrec's ({current}), and it was opened only to read; start `flightrec serve --database-url …` once to upgrade it, or verify with the flightrec that wrote it"
+    )]
+    DatabaseTooOld {
+        database: String,
+        found: i64,
+        current: i64,
+    },
+
     #[error("the disk holding the store is full; nothing was written (free space and retry)")]
     Full,
 

@@ -327,3 +327,46 @@ fn bodies_with_nul_and_astral_characters_are_stored_and_found() {
     assert_eq!(found.items.len(), 1);
     conformance::assert_verifies(&store);
 }
+
+#[test]
+fn a_snapshot_reads_the_store_as_it_was_while_nodes_append() {
+    let (db, store) = fresh();
+    append(
+        &store,
+        "t",
+        (0..300)
+            .map(|i| json!({"type": "x", "run_id": format!("r{}", i % 3)}))
+            .collect(),
+    );
+    while store.index_search(1000).unwrap() > 0 {}
+    let snapshot = PgStore::open_snapshot(db.url()).unwrap();
+    let before = conformance::assert_verifies(&snapshot);
+    // The log goes on growing through another store: the snapshot does not
+    // see it, and still verifies whole, runs and search index included.
+    for _ in 0..3 {
+        append(
+            &store,
+            "t",
+            (0..100)
+                .map(|i| json!({"type": "y", "run_id": format!("r{}", i % 3)}))
+                .collect(),
+        );
+        while store.index_search(1000).unwrap() > 0 {}
+    }
+    assert_eq!(snapshot.log_size("t").unwrap(), 300);
+    assert_eq!(store.log_size("t").unwrap(), 600);
+    let after = conformance::assert_verifies(&snapshot);
+    assert_eq!(
+        after, before,
+        "the same records, runs, checkpoints and root"
+    );
+    let refused = snapshot.append(vec![AppendBatch::events(
+        "t",
+        vec![conformance::sealed(json!({"type": "x"}))],
+    )]);
+    assert!(
+        matches!(refused, Err(StoreError::Rejected(_))),
+        "{refused:?}"
+    );
+    assert!(snapshot.index_search(10).is_err());
+}

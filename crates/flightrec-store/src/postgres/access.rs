@@ -238,6 +238,7 @@ impl PgStore {
     }
 
     pub(super) fn update_key_last_used(&self, id: &str, at: &str) -> Result<(), StoreError> {
+        self.refuse_writes_if_snapshot()?;
         self.with_client(|conn| {
             conn.execute(
                 "UPDATE api_keys SET last_used_at = $2 FROM api_key_secrets s \

@@ -9,7 +9,7 @@ use super::log::{Tiles, latest_checkpoint};
 use crate::StoreError;
 use flightrec_core::log::tree::{RightEdge, TileReader};
 use flightrec_core::log::tree_root;
-use postgres::{GenericClient, IsolationLevel};
+use postgres::GenericClient;
 use std::collections::HashMap;
 
 /// Every tenant that has records.
@@ -135,14 +135,9 @@ impl PgStore {
     /// writes from then on.
     pub(super) fn check_heads(&self) -> Result<(), StoreError> {
         // One snapshot: other nodes may be appending meanwhile.
-        let problem = self.with_client(|conn| {
-            let mut tx = conn
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?;
-            for tenant in log_tenants(&mut tx)? {
-                if let Some(p) = head_problem(&mut tx, &tenant)? {
+        let problem = self.read_consistently(|tx| {
+            for tenant in log_tenants(tx)? {
+                if let Some(p) = head_problem(tx, &tenant)? {
                     return Ok(Some(p));
                 }
             }

@@ -311,6 +311,7 @@ impl PgStore {
         witness: &str,
         line: &str,
     ) -> Result<(), StoreError> {
+        self.refuse_writes_if_snapshot()?;
         let now = flightrec_core::event::format_time(&chrono::Utc::now());
         self.with_client(|conn| {
             conn.execute(

@@ -43,6 +43,17 @@ pub struct PgStore {
     /// Why the store refuses writes, if the log it opened was inconsistent.
     inconsistency: RwLock<Option<String>>,
     full_tiles: crate::tile_cache::FullTiles,
+    /// Set when opened by [`PgStore::open_snapshot`]: every read sees it.
+    snapshot: Option<Snapshot>,
+}
+
+/// A snapshot exported by a transaction that stays open as long as the
+/// store, imported by every read (`SET TRANSACTION SNAPSHOT`), so reads on
+/// any connection see the database as it was when the store was opened.
+struct Snapshot {
+    id: String,
+    /// The exporting transaction's connection, idle in that transaction.
+    _holder: std::sync::Mutex<Client>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -87,6 +98,7 @@ impl PgStore {
             checkpointing: RwLock::new(None),
             inconsistency: RwLock::new(None),
             full_tiles: Default::default(),
+            snapshot: None,
         };
         let prepare = || store.with_client(|client| store.prepare_schema(client, create));
         match prepare() {
@@ -148,6 +160,56 @@ impl PgStore {
         Ok(())
     }
 
+    /// Opens the existing store at `url` to read one consistent snapshot
+    /// of it, as it was when this returns, however other nodes go on
+    /// writing; for `verify`. Nothing is written, not even a migration: an
+    /// older schema is refused with what to do.
+    pub fn open_snapshot(url: &str) -> Result<Self, StoreError> {
+        let config: Config = url.parse().map_err(|e| {
+            StoreError::Unavailable(format!("the database URL is not understood: {e}"))
+        })?;
+        let database = describe(&config);
+        let pool = pool::Pool::new(config);
+        let mut holder = pool.connect()?;
+        holder.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+        let version = match found_in(&mut holder)? {
+            Found::Store => holder
+                .query_one(
+                    "SELECT coalesce(max(version), 0) FROM flightrec_schema",
+                    &[],
+                )?
+                .get::<_, i64>(0),
+            Found::Empty => return Err(StoreError::DatabaseEmpty { database }),
+            Found::Foreign => return Err(StoreError::DatabaseNotAStore { database }),
+        };
+        if version > schema::CURRENT_VERSION {
+            return Err(StoreError::DatabaseTooNew {
+                database,
+                found: version,
+                supported: schema::CURRENT_VERSION,
+            });
+        }
+        if version < schema::CURRENT_VERSION {
+            return Err(StoreError::DatabaseTooOld {
+                database,
+                found: version,
+                current: schema::CURRENT_VERSION,
+            });
+        }
+        let id: String = holder.query_one("SELECT pg_export_snapshot()", &[])?.get(0);
+        Ok(PgStore {
+            database,
+            pool,
+            checkpointing: RwLock::new(None),
+            inconsistency: RwLock::new(None),
+            full_tiles: Default::default(),
+            snapshot: Some(Snapshot {
+                id,
+                _holder: std::sync::Mutex::new(holder),
+            }),
+        })
+    }
+
     /// Signs checkpoints from now on (the server sets this; a store opened
     /// only to read or verify does not need it).
     pub fn set_checkpointing(&self, checkpointing: Checkpointing) {
@@ -172,7 +234,20 @@ impl PgStore {
             .clone()
     }
 
+    /// Refuses bookkeeping writes (search indexing, deliveries, key use)
+    /// on a store opened to read a snapshot.
+    fn refuse_writes_if_snapshot(&self) -> Result<(), StoreError> {
+        match self.snapshot {
+            Some(_) => Err(StoreError::Rejected(
+                "this store was opened as a snapshot, only to read".into(),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Refuses log writes on a snapshot, and on a log found inconsistent.
     fn refuse_writes_if_inconsistent(&self) -> Result<(), StoreError> {
+        self.refuse_writes_if_snapshot()?;
         match self.inconsistency() {
             Some(why) => Err(StoreError::Corrupt(why)),
             None => Ok(()),
@@ -184,17 +259,47 @@ impl PgStore {
         &self.database
     }
 
+    /// Runs `f` with a connection: for a snapshot store, inside a
+    /// transaction that reads the snapshot.
     fn with_client<T>(
         &self,
         f: impl FnOnce(&mut Client) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.pool.with_client(f)
+        match &self.snapshot {
+            None => self.pool.with_client(f),
+            Some(_) => self.read_consistently(f),
+        }
+    }
+
+    /// Runs `f` inside one read-only, repeatable-read transaction: every
+    /// statement sees the same snapshot (the store's own, for a snapshot
+    /// store).
+    fn read_consistently<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let begin = match &self.snapshot {
+            None => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".to_owned(),
+            Some(s) => format!(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{}'",
+                s.id
+            ),
+        };
+        self.pool.with_client(|client| {
+            client.batch_execute(&begin)?;
+            let result = f(client);
+            // Read only: ending it either way changes nothing.
+            let ended = client.batch_execute("ROLLBACK");
+            let value = result?;
+            ended?;
+            Ok(value)
+        })
     }
 }
 
 /// What the database holds: a store (and its version), nothing, or
 /// someone else's tables.
-fn found_in(tx: &mut postgres::Transaction<'_>) -> Result<Found, StoreError> {
+fn found_in(tx: &mut impl postgres::GenericClient) -> Result<Found, StoreError> {
     let row = tx.query_one(
         "SELECT to_regclass('flightrec_schema') IS NOT NULL, \
            (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \

@@ -18,7 +18,7 @@ use super::PgStore;
 use super::query::Conditions;
 use crate::StoreError;
 use flightrec_core::event::search_text;
-use postgres::{GenericClient, IsolationLevel};
+use postgres::GenericClient;
 
 /// The most text indexed per record, in bytes.
 const MAX_INDEXED_TEXT: usize = 256 * 1024;
@@ -75,6 +75,7 @@ pub(super) fn push_match(c: &mut Conditions, q: &str) {
 impl PgStore {
     /// Indexes up to `max` records not yet indexed, tenant by tenant.
     pub(super) fn index_pending(&self, max: usize) -> Result<usize, StoreError> {
+        self.refuse_writes_if_snapshot()?;
         self.with_client(|conn| {
             let behind: Vec<String> = conn
                 .query(
@@ -99,12 +100,7 @@ impl PgStore {
     /// Compares the index with the records it was built from, in one
     /// snapshot.
     pub(super) fn search_index_problem(&self) -> Result<Option<String>, StoreError> {
-        self.with_client(|conn| {
-            let mut tx = conn
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?;
+        self.read_consistently(|tx| {
             let progress: Vec<(String, i64)> = tx
                 .query(
                     "SELECT tenant, indexed_size FROM search_progress ORDER BY tenant",
@@ -114,7 +110,7 @@ impl PgStore {
                 .map(|r| (r.get(0), r.get(1)))
                 .collect();
             for (tenant, indexed) in progress {
-                if let Some(problem) = tenant_index_problem(&mut tx, &tenant, indexed)? {
+                if let Some(problem) = tenant_index_problem(tx, &tenant, indexed)? {
                     return Ok(Some(format!(
                         "the free-text index does not match the records: tenant {tenant:?}: {problem}"
                     )));

@@ -147,6 +147,7 @@ impl PgStore {
         lease_until: &str,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
+        self.refuse_writes_if_snapshot()?;
         self.with_client(|conn| {
             let rows = conn.query(
                 &format!(
@@ -173,6 +174,7 @@ impl PgStore {
     }
 
     pub(super) fn update_delivery(&self, a: &DeliveryAttempt) -> Result<(), StoreError> {
+        self.refuse_writes_if_snapshot()?;
         self.with_client(|conn| {
             conn.execute(
                 "UPDATE webhook_deliveries SET attempts = attempts + 1, \
