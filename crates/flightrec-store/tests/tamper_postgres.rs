@@ -257,6 +257,19 @@ fn a_store_whose_head_disagrees_refuses_writes_until_verified() {
     assert!(err.to_string().contains("flightrec verify"), "{err}");
     // Reads still work, so the damage can be examined.
     assert!(store.checkpoint("acme", None).unwrap().is_some());
+    drop(store);
+
+    // A head zeroed, so the next append would start the log over: noticed
+    // on open, and verify still finds the tenant's records.
+    let (db, mut conn) = copy_for_attack(&pristine);
+    conn.batch_execute("UPDATE log_heads SET size = 0 WHERE tenant = 'acme'")
+        .unwrap();
+    drop(conn);
+    let store = PgStore::open(db.url()).unwrap();
+    assert!(store.inconsistency().is_some(), "the open check notices");
+    let report = conformance::verify_with_test_key(&store);
+    let acme = report.tenants.iter().find(|t| t.tenant == "acme");
+    assert_eq!(acme.map(|t| t.records), Some(RECORDS));
 }
 
 /// Erases a body the one way the triggers allow, as a retention pass

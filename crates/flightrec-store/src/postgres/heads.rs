@@ -12,10 +12,17 @@ use flightrec_core::log::tree_root;
 use postgres::GenericClient;
 use std::collections::HashMap;
 
-/// Every tenant that has records.
+/// Every tenant that has records, read from the records themselves (not
+/// from the heads, which are bookkeeping an attacker could zero), one index
+/// seek per tenant.
 pub fn log_tenants(conn: &mut impl GenericClient) -> Result<Vec<String>, StoreError> {
     let rows = conn.query(
-        "SELECT tenant FROM log_heads WHERE size > 0 ORDER BY tenant",
+        "WITH RECURSIVE t (name) AS ( \
+             SELECT min(tenant) FROM records \
+             UNION ALL \
+             SELECT (SELECT min(tenant) FROM records WHERE tenant > t.name) FROM t \
+             WHERE t.name IS NOT NULL) \
+         SELECT name FROM t WHERE name IS NOT NULL",
         &[],
     )?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
