@@ -5,8 +5,9 @@
 //! [`LogStore`] (the Merkle tree over them: tiles, checkpoints, proofs) and
 //! [`AccessStore`] (tenants, people and API keys) and [`GuardrailStore`]
 //! (agents, compliance rules, policies, alerts and webhooks). [`SqliteStore`] is the
-//! embedded backend; every backend passes the same suite
-//! (`conformance`, behind the feature of that name).
+//! embedded backend, [`PgStore`] the one that several stateless nodes share
+//! on PostgreSQL; every backend passes the same suite (`conformance`, behind
+//! the feature of that name).
 //!
 //! Not here: HTTP, authentication decisions, or the meaning of events beyond
 //! what [`flightrec_core`] derives from them.
