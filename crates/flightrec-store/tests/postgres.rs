@@ -2,7 +2,7 @@
 //! particular to PostgreSQL (create vs open, append-only triggers, several
 //! nodes appending to one tenant). Each test has a database of its own.
 
-use flightrec_store::conformance::postgres::TestDatabase;
+use flightrec_store::conformance::postgres::{TestDatabase, TestRole};
 use flightrec_store::conformance::{self, append};
 use flightrec_store::{AppendBatch, LogStore, PgStore, RecordStore, StoreError};
 use serde_json::json;
@@ -21,6 +21,63 @@ fn conformance_suite() {
         eprintln!("conformance: {name}");
         check(&store);
     }
+}
+
+/// The whole suite again, with the nodes signed in as a role that holds
+/// only `PgStore::app_role_grants`: those rights are enough.
+#[test]
+fn conformance_suite_as_the_application_role() {
+    let role = TestRole::create();
+    for (name, check) in conformance::all::<PgStore>() {
+        let db = TestDatabase::create();
+        drop(PgStore::open_or_create(db.url()).unwrap());
+        db.connect()
+            .batch_execute(&PgStore::app_role_grants(role.name()))
+            .unwrap();
+        let store = PgStore::open(&db.url_as(role.name())).unwrap();
+        store.set_checkpointing(conformance::checkpointing());
+        eprintln!("conformance as the application role: {name}");
+        check(&store);
+    }
+}
+
+/// What the triggers refuse, the application's role may not even try; nor
+/// may it disable the triggers, which only the owner may.
+#[test]
+fn the_application_role_cannot_change_the_log() {
+    let role = TestRole::create();
+    let (db, store) = fresh();
+    append(
+        &store,
+        "t",
+        vec![json!({"id": "a", "type": "start", "content": "x"})],
+    );
+    db.connect()
+        .batch_execute(&PgStore::app_role_grants(role.name()))
+        .unwrap();
+    let mut app = postgres::Client::connect(&db.url_as(role.name()), postgres::NoTls).unwrap();
+    for sql in [
+        "ALTER TABLE records DISABLE TRIGGER USER",
+        "UPDATE records SET type = 'other'",
+        "DELETE FROM records",
+        "TRUNCATE records",
+        "DELETE FROM tiles",
+        "UPDATE checkpoints SET note = 'x'",
+        "DELETE FROM checkpoints",
+        "DELETE FROM cosignatures",
+        "UPDATE record_search SET document = ''",
+        "DROP TABLE records",
+    ] {
+        let err = app.batch_execute(sql).unwrap_err();
+        let code = err.code().map(|c| c.code().to_owned());
+        assert!(matches!(code.as_deref(), Some("42501")), "{sql}: {err:?}");
+    }
+    // Erasure is the one change to a record it may make.
+    app.batch_execute("UPDATE records SET body = NULL, salt = NULL")
+        .unwrap();
+    drop(app);
+    drop(store);
+    drop(db); // before the role, which it granted rights to
 }
 
 #[test]

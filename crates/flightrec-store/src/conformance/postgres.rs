@@ -84,6 +84,16 @@ impl TestDatabase {
         &self.url
     }
 
+    /// The database's URL, signing in as `user` (trust auth: no password).
+    pub fn url_as(&self, user: &str) -> String {
+        let (scheme, rest) = self.url.split_once("://").expect("a URL");
+        let host_and_path = match rest.split_once('@') {
+            Some((_, after)) if !after.contains('@') => after,
+            _ => rest,
+        };
+        format!("{scheme}://{user}@{host_and_path}")
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -102,6 +112,38 @@ impl Drop for TestDatabase {
             self.name
         )) {
             eprintln!("could not drop test database {}: {e}", self.name);
+        }
+    }
+}
+
+/// A login role on the test server, dropped when done (after the databases
+/// that grant it rights: drop those first).
+pub struct TestRole {
+    name: String,
+}
+
+impl TestRole {
+    pub fn create() -> TestRole {
+        let name = format!(
+            "flightrec_role_{}_{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        admin()
+            .batch_execute(&format!("CREATE ROLE {name} LOGIN"))
+            .unwrap_or_else(|e| panic!("CREATE ROLE {name}: {e}"));
+        TestRole { name }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for TestRole {
+    fn drop(&mut self) {
+        if let Err(e) = admin().batch_execute(&format!("DROP ROLE IF EXISTS {}", self.name)) {
+            eprintln!("could not drop test role {}: {e}", self.name);
         }
     }
 }

@@ -20,6 +20,7 @@ mod append;
 mod contract;
 mod counts;
 mod errors;
+mod grants;
 mod guardrails;
 mod heads;
 mod log;
@@ -130,13 +131,22 @@ impl PgStore {
             Found::Empty => tx.batch_execute(schema::CREATE_VERSION_TABLE)?,
             Found::Store => {}
         }
-        tx.batch_execute("LOCK TABLE flightrec_schema IN EXCLUSIVE MODE")?;
-        let version: i64 = tx
-            .query_one(
-                "SELECT coalesce(max(version), 0) FROM flightrec_schema",
-                &[],
-            )?
-            .get(0);
+        let read_version = |tx: &mut postgres::Transaction<'_>| -> Result<i64, StoreError> {
+            Ok(tx
+                .query_one(
+                    "SELECT coalesce(max(version), 0) FROM flightrec_schema",
+                    &[],
+                )?
+                .get(0))
+        };
+        let mut version = read_version(&mut tx)?;
+        if version < schema::CURRENT_VERSION {
+            // Only a migration takes the lock (and needs an owner's rights):
+            // the application's role, without UPDATE or DELETE rights on the
+            // version table, opens a current store.
+            tx.batch_execute("LOCK TABLE flightrec_schema IN EXCLUSIVE MODE")?;
+            version = read_version(&mut tx)?;
+        }
         if version > schema::CURRENT_VERSION {
             return Err(StoreError::DatabaseTooNew {
                 database: self.database.clone(),
