@@ -80,6 +80,33 @@ fn the_application_role_cannot_change_the_log() {
     drop(db); // before the role, which it granted rights to
 }
 
+/// With an interval, a commit signs only when the newest checkpoint is old
+/// enough; `sign_checkpoints` signs the rest, at committed sizes only.
+#[test]
+fn checkpoints_between_intervals_are_signed_on_demand() {
+    let (_db, store) = fresh();
+    let key = flightrec_core::log::Signer::from_seed("conformance.test", [42; 32]).unwrap();
+    store.set_checkpointing(
+        flightrec_store::Checkpointing::new(
+            key,
+            std::time::Duration::from_secs(3600),
+            std::sync::Arc::new(flightrec_core::clock::SystemClock),
+        )
+        .unwrap(),
+    );
+    let batch = |t: &str| AppendBatch::events("t", vec![conformance::sealed(json!({"type": t}))]);
+    store.append(vec![batch("a")]).unwrap();
+    store.append(vec![batch("b")]).unwrap();
+    store.append(vec![batch("c")]).unwrap();
+    let sizes =
+        |s: &PgStore| -> Vec<u64> { s.checkpoints("t").unwrap().iter().map(|c| c.size).collect() };
+    assert_eq!(sizes(&store), [1], "the first commit signs, the next wait");
+    assert_eq!(store.sign_checkpoints().unwrap(), 1);
+    assert_eq!(sizes(&store), [1, 3]);
+    assert_eq!(store.sign_checkpoints().unwrap(), 0);
+    conformance::assert_verifies(&store);
+}
+
 #[test]
 fn open_never_creates() {
     let db = TestDatabase::create();

@@ -58,6 +58,10 @@ pub fn all<S: Store>() -> Vec<Check<S>> {
             failed_batch_leaves_no_trace::<S>,
         ),
         (
+            "cosignatures_are_kept_in_arrival_order",
+            cosignatures_are_kept_in_arrival_order::<S>,
+        ),
+        (
             "guardrail_changes_commit_with_their_record",
             guardrail_changes_commit_with_their_record::<S>,
         ),
@@ -957,4 +961,25 @@ pub fn failed_batch_leaves_no_trace<S: Store>(store: &S) {
     );
     assert_eq!(store.log_size("t").unwrap(), 2);
     assert_verifies(store);
+}
+
+pub fn cosignatures_are_kept_in_arrival_order<S: Store>(store: &S) {
+    append(store, "t", vec![json!({"type": "a"})]);
+    append(store, "t", vec![json!({"type": "b"})]);
+    // Every commit signed its checkpoint: nothing is left to sign.
+    assert_eq!(store.sign_checkpoints().unwrap(), 0);
+    store.add_cosignature("t", 1, "w2", "— w2 first").unwrap();
+    store.add_cosignature("t", 1, "w1", "— w1 first").unwrap();
+    store.add_cosignature("t", 1, "w2", "— w2 again").unwrap();
+    assert_eq!(
+        store.cosignatures("t", 1).unwrap(),
+        ["— w2 first", "— w1 first"],
+        "in the order they came, a witness's first kept"
+    );
+    store.add_cosignature("t", 2, "w1", "— w1 of 2").unwrap();
+    assert_eq!(store.witnessed_size("t", "w1").unwrap(), Some(2));
+    assert_eq!(store.witnessed_size("t", "w2").unwrap(), Some(1));
+    assert_eq!(store.witnessed_size("t", "w3").unwrap(), None);
+    assert_eq!(store.witnessed_size("u", "w1").unwrap(), None);
+    assert!(store.cosignatures("u", 1).unwrap().is_empty());
 }
