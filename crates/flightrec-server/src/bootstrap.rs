@@ -34,8 +34,9 @@ pub struct Bootstrapped {
 }
 
 /// Creates the first tenant, owner and key if the store has no tenant yet;
-/// returns `None` when it already had one. Like every later change to
-/// people and keys, it is recorded in the tenant's log, by `system`.
+/// returns `None` when it already had one, or when another node sharing the
+/// store created it first. Like every later change to people and keys, it
+/// is recorded in the tenant's log, by `system`.
 pub fn bootstrap(
     store: &dyn Store,
     clock: &dyn Clock,
@@ -83,7 +84,17 @@ pub fn bootstrap(
         access: plan.changes,
         ..AppendBatch::default()
     };
-    store.append(vec![batch])?.pop().expect("one outcome")?;
+    match store.append(vec![batch])?.pop().expect("one outcome") {
+        Ok(_) => {}
+        // Nodes sharing a database may all start on an empty one at once;
+        // the store's append lets one create tenant `default` and refuses
+        // the others, which then start as on a store that had it.
+        Err(StoreError::Conflict(what)) if !store.tenants()?.is_empty() => {
+            tracing::info!(%what, "another node bootstrapped the store first");
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    }
     Ok(Some(Bootstrapped {
         tenant: DEFAULT_TENANT.into(),
         admin_email,

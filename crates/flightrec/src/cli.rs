@@ -18,7 +18,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the server on the embedded store.
+    /// Run the server, on the embedded store or (`--database-url`) as one
+    /// of several nodes on PostgreSQL.
     Serve(ServeArgs),
     /// Search and read events.
     #[command(subcommand)]
@@ -44,10 +45,24 @@ pub enum Command {
     /// once it has checked they extend what it cosigned before.
     #[command(subcommand)]
     Witness(WitnessCommand),
+    /// The PostgreSQL database of a scaled-out deployment.
+    #[command(subcommand)]
+    Db(DbCommand),
     /// An MCP server for agents to inspect their own record: the `audit`
     /// and `search_audit_log` tools (`-- <server command>` lets `audit`
     /// replay sessions against that server).
     Mcp(McpArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Print the GRANT statements that give ROLE what a node needs and no
+    /// more (no UPDATE or DELETE on records, tiles or checkpoints), for the
+    /// schema's owner to run after the first start and after upgrades.
+    Grants {
+        /// The role the nodes sign in as.
+        role: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -215,6 +230,17 @@ pub enum LogCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Create a log signing key in a new file (mode 0600), to give every
+    /// node of a deployment (`--log-key-file`); prints its verifier key.
+    NewKey {
+        /// The origin that names the logs in checkpoints (each tenant's log
+        /// is <origin>/<tenant>), e.g. your server's host name.
+        #[arg(long, default_value = "flightrec.local")]
+        origin: String,
+        /// The file to create; an existing file is never overwritten.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
     /// Print the verifier keys of your tenant's log (operators: of every
     /// tenant) as a trust file for `verify --trust`.
     Trust {
@@ -281,6 +307,20 @@ pub struct ServeArgs {
     /// Directory of the embedded store; created on first start if missing or empty.
     #[arg(long, env = "FLIGHTREC_DATA_DIR", default_value = "./flightrec-data")]
     pub data_dir: PathBuf,
+    /// Keep everything in PostgreSQL (14 or newer) instead of the data dir,
+    /// so that several stateless nodes can share it:
+    /// postgres://USER@HOST/DATABASE. Needs the log key, the session key
+    /// and the webhook key from the environment (docs/scale-out.md).
+    #[arg(
+        long,
+        env = "FLIGHTREC_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// A file holding the log's private signing key (`flightrec log
+    /// new-key` writes one); instead of FLIGHTREC_LOG_KEY or the data dir's.
+    #[arg(long, env = "FLIGHTREC_LOG_KEY_FILE")]
+    pub log_key_file: Option<PathBuf>,
     /// Load a demo run (a coding agent fixing a bug) so there is something to look at.
     #[arg(long)]
     pub demo: bool,

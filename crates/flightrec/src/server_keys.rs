@@ -1,8 +1,16 @@
 //! The server's own secrets, each given by the environment or kept in the
 //! data dir (mode 0600) and created on first start:
-//! - the log's Ed25519 signing key (`FLIGHTREC_LOG_KEY`, `log-key`);
+//! - the log's Ed25519 signing key (`FLIGHTREC_LOG_KEY`, `--log-key-file`,
+//!   `log-key`);
 //! - the key that signs session tokens (`FLIGHTREC_SESSION_KEY`,
-//!   `session-key`), which every node of one deployment must share.
+//!   `session-key`), which every node of one deployment must share;
+//! - the key webhook secrets derive from (`FLIGHTREC_WEBHOOK_KEY`,
+//!   `webhook-key`), likewise.
+//!
+//! On PostgreSQL there is no data dir to keep them in, and a key a node
+//! made up for itself would differ from its peers' (checkpoints under
+//! several keys, sessions valid on one node only): each must be given
+//! ([`shared_secrets`]). Private keys never go into the database.
 
 use anyhow::Context;
 use flightrec_core::log::Signer;
@@ -17,10 +25,10 @@ fn key_path(data_dir: &Path) -> PathBuf {
     data_dir.join(LOG_KEY_FILE)
 }
 
-/// The configured key, else the data dir's, else a new one named `origin`
-/// saved in the data dir.
-pub fn log_key(data_dir: &Path, origin: &str) -> anyhow::Result<Signer> {
-    if let Some(key) = configured()? {
+/// The configured key (`FLIGHTREC_LOG_KEY` or `key_file`), else the data
+/// dir's, else a new one named `origin` saved in the data dir.
+pub fn log_key(data_dir: &Path, key_file: Option<&Path>, origin: &str) -> anyhow::Result<Signer> {
+    if let Some(key) = configured(key_file)? {
         return Ok(key);
     }
     let path = key_path(data_dir);
@@ -68,22 +76,14 @@ pub fn webhook_key(data_dir: &Path) -> anyhow::Result<[u8; 32]> {
 }
 
 fn random_key(data_dir: &Path, var: &str, file: &str, what: &str) -> anyhow::Result<[u8; 32]> {
-    let parse = |text: &str, from: &str| -> anyhow::Result<[u8; 32]> {
-        let bytes = hex::decode(text.trim()).ok().filter(|b| b.len() == 32);
-        bytes
-            .and_then(|b| b.try_into().ok())
-            .with_context(|| format!("{from} must hold 64 hex digits (32 random bytes)"))
-    };
-    if let Ok(text) = std::env::var(var)
-        && !text.trim().is_empty()
-    {
-        return parse(&text, var);
+    if let Some(key) = env_key(var)? {
+        return Ok(key);
     }
     let path = data_dir.join(file);
     if path.exists() {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("could not read the {what} {}", path.display()))?;
-        return parse(&text, &path.display().to_string());
+        return parse_hex_key(&text, &path.display().to_string());
     }
     let key: [u8; 32] = rand::random();
     let mut file = private_file(&path)?;
@@ -93,13 +93,104 @@ fn random_key(data_dir: &Path, var: &str, file: &str, what: &str) -> anyhow::Res
     Ok(key)
 }
 
-fn configured() -> anyhow::Result<Option<Signer>> {
-    match std::env::var("FLIGHTREC_LOG_KEY") {
-        Ok(text) if !text.trim().is_empty() => Signer::parse_private_key(text.trim())
-            .map(Some)
-            .context("FLIGHTREC_LOG_KEY is not a signer key (PRIVATE+KEY+<name>+<id>+<key>)"),
+/// The secrets every node on one PostgreSQL database must share, all
+/// given by configuration; none is made up, none is read from or written
+/// to a data dir.
+pub struct SharedSecrets {
+    pub log_key: Signer,
+    pub session_key: [u8; 32],
+    pub webhook_key: [u8; 32],
+}
+
+/// [`SharedSecrets`] from the environment and `key_file`, or an error that
+/// names every one missing and how to make it.
+pub fn shared_secrets(key_file: Option<&Path>) -> anyhow::Result<SharedSecrets> {
+    let log_key = configured(key_file)?;
+    let session_key = env_key("FLIGHTREC_SESSION_KEY")?;
+    let webhook_key = env_key("FLIGHTREC_WEBHOOK_KEY")?;
+    let mut missing = Vec::new();
+    if log_key.is_none() {
+        missing.push(
+            "the log signing key: FLIGHTREC_LOG_KEY, or a file named by --log-key-file \
+             (FLIGHTREC_LOG_KEY_FILE); create one with `flightrec log new-key --origin \
+             <your origin> -o log-key`",
+        );
+    }
+    if session_key.is_none() {
+        missing.push(
+            "the session key: FLIGHTREC_SESSION_KEY, 64 hex digits (`openssl rand -hex 32`)",
+        );
+    }
+    if webhook_key.is_none() {
+        missing.push(
+            "the webhook key: FLIGHTREC_WEBHOOK_KEY, 64 hex digits (`openssl rand -hex 32`)",
+        );
+    }
+    match (log_key, session_key, webhook_key) {
+        (Some(log_key), Some(session_key), Some(webhook_key)) => Ok(SharedSecrets {
+            log_key,
+            session_key,
+            webhook_key,
+        }),
+        _ => anyhow::bail!(
+            "on PostgreSQL every node must be given the same keys, and this one lacks:\n  - {}\n\
+             Give every node the same values (private keys never go into the database; \
+             see docs/scale-out.md).",
+            missing.join("\n  - ")
+        ),
+    }
+}
+
+/// A new log key named `origin`, written to `path` (mode 0600, never over
+/// an existing file); for `flightrec log new-key`.
+pub fn new_log_key(origin: &str, path: &Path) -> anyhow::Result<Signer> {
+    let key = Signer::generate(origin, &mut rand::rngs::OsRng)
+        .with_context(|| format!("{origin:?} cannot name a log key (no spaces or '+')"))?;
+    let mut file = private_file(path).with_context(|| {
+        format!(
+            "could not create {} (an existing file is never overwritten)",
+            path.display()
+        )
+    })?;
+    writeln!(file, "{}", key.to_private_key_string())?;
+    file.sync_all()?;
+    Ok(key)
+}
+
+/// `FLIGHTREC_LOG_KEY`, else the key in `key_file`; both at once is a
+/// mistake worth stopping for (which one would the other nodes have?).
+fn configured(key_file: Option<&Path>) -> anyhow::Result<Option<Signer>> {
+    let from_env = match std::env::var("FLIGHTREC_LOG_KEY") {
+        Ok(text) if !text.trim().is_empty() => Some(
+            Signer::parse_private_key(text.trim())
+                .context("FLIGHTREC_LOG_KEY is not a signer key (PRIVATE+KEY+<name>+<id>+<key>)")?,
+        ),
+        _ => None,
+    };
+    match (from_env, key_file) {
+        (Some(_), Some(path)) => anyhow::bail!(
+            "both FLIGHTREC_LOG_KEY and --log-key-file ({}) give a log key; give one",
+            path.display()
+        ),
+        (Some(key), None) => Ok(Some(key)),
+        (None, Some(path)) => read(path).map(Some),
+        (None, None) => Ok(None),
+    }
+}
+
+/// A 32-byte key from `var` (64 hex digits), if set.
+fn env_key(var: &str) -> anyhow::Result<Option<[u8; 32]>> {
+    match std::env::var(var) {
+        Ok(text) if !text.trim().is_empty() => parse_hex_key(&text, var).map(Some),
         _ => Ok(None),
     }
+}
+
+fn parse_hex_key(text: &str, from: &str) -> anyhow::Result<[u8; 32]> {
+    let bytes = hex::decode(text.trim()).ok().filter(|b| b.len() == 32);
+    bytes
+        .and_then(|b| b.try_into().ok())
+        .with_context(|| format!("{from} must hold 64 hex digits (32 random bytes)"))
 }
 
 fn read(path: &Path) -> anyhow::Result<Signer> {

@@ -16,6 +16,16 @@ use std::process::ExitCode;
 
 pub async fn run(cmd: LogCommand) -> anyhow::Result<ExitCode> {
     match cmd {
+        LogCommand::NewKey { origin, output } => {
+            let key = crate::server_keys::new_log_key(&origin, &output)?;
+            eprintln!(
+                "wrote the log signing key {:?} to {} (keep it secret; give every node the same file)",
+                key.name(),
+                output.display()
+            );
+            println!("{}", key.verifier());
+            Ok(ExitCode::SUCCESS)
+        }
         LogCommand::Checkpoint { client } => {
             let api = client::connect(&client)?;
             print!("{}", api.get_text("/v1/log/checkpoint").await?);

@@ -1,5 +1,6 @@
 //! One module per command group.
 
+mod db;
 mod events;
 mod keys;
 mod log;
@@ -27,6 +28,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Proxy(args) => proxy::run(args).await,
         Command::Mcp(args) => mcp::run(args).await,
         Command::Witness(cmd) => witness::run(cmd).await,
+        Command::Db(cmd) => db::run(cmd),
     }
 }
 

@@ -10,7 +10,10 @@ use flightrec_server::auth::Auth;
 use flightrec_server::auth::rate_limit::RateLimits;
 use flightrec_server::bootstrap::{BootstrapChoices, DEFAULT_TENANT, bootstrap};
 use flightrec_server::webhooks::WebhookSettings;
-use flightrec_store::{Checkpointing, Durability, SqliteOptions, SqliteStore, Store};
+use flightrec_core::log::Signer;
+use flightrec_store::{
+    Checkpointing, Durability, PgStore, SqliteOptions, SqliteStore, Store,
+};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,27 +21,26 @@ use tokio::net::TcpListener;
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
-    let options = SqliteOptions {
-        durability: match args.durability {
-            DurabilityArg::Fsync => Durability::Fsync,
-            DurabilityArg::Os => Durability::Os,
-        },
-        ..Default::default()
-    };
-    let data_dir = args.data_dir.clone();
-    let store =
-        tokio::task::spawn_blocking(move || SqliteStore::open_or_create(&data_dir, options))
-            .await?
-            .with_context(|| format!("could not open the store in {}", args.data_dir.display()))?;
     let clock = Arc::new(SystemClock);
-    let key = crate::server_keys::log_key(&args.data_dir, &args.log_origin)?;
+    let opened = match args.database_url.as_deref().map(str::trim) {
+        Some(url) if !url.is_empty() => open_postgres(url, &args).await?,
+        _ => open_sqlite(&args).await?,
+    };
     let checkpointing = Checkpointing::new(
-        key,
+        opened.log_key,
         Duration::from_millis(args.checkpoint_interval_ms),
         clock.clone(),
     )?;
-    store.set_checkpointing(checkpointing.clone());
-    let store: Arc<dyn Store> = Arc::new(store);
+    let store: Arc<dyn Store> = match opened.store {
+        Backend::Sqlite(store) => {
+            store.set_checkpointing(checkpointing.clone());
+            Arc::new(store)
+        }
+        Backend::Postgres(store) => {
+            store.set_checkpointing(checkpointing.clone());
+            Arc::new(store)
+        }
+    };
 
     let choices = BootstrapChoices {
         admin_email: env("FLIGHTREC_BOOTSTRAP_ADMIN_EMAIL"),
@@ -62,7 +64,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let rate = |rps: u32| (rps > 0).then_some(rps);
     let auth = Auth::new(
-        crate::server_keys::session_key(&args.data_dir)?,
+        opened.session_key,
         args.session_ttl,
         RateLimits {
             per_key: rate(args.rate_limit_per_key_rps),
@@ -70,7 +72,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         },
     );
     let webhooks = WebhookSettings {
-        key: crate::server_keys::webhook_key(&args.data_dir)?,
+        key: opened.webhook_key,
         allow_private_targets: args.webhooks_allow_private_targets,
     };
     let witnesses = match args.witnesses.as_deref().map(str::trim) {
@@ -97,14 +99,76 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("could not listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    println!(
-        "flightrec listening on http://{addr} (data in {})",
-        args.data_dir.display()
-    );
+    println!("flightrec listening on http://{addr} (data in {})", opened.place);
     tracing::info!(%addr, "listening");
     flightrec_server::serve(listener, state, super::shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The store this node serves, and the secrets it signs and derives with.
+struct Opened {
+    store: Backend,
+    log_key: Signer,
+    session_key: [u8; 32],
+    webhook_key: [u8; 32],
+    /// Where the data is, for the banner: never a password.
+    place: String,
+}
+
+enum Backend {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+/// The embedded store in the data dir, with the keys kept beside it unless
+/// configured.
+async fn open_sqlite(args: &ServeArgs) -> anyhow::Result<Opened> {
+    let options = SqliteOptions {
+        durability: match args.durability {
+            DurabilityArg::Fsync => Durability::Fsync,
+            DurabilityArg::Os => Durability::Os,
+        },
+        ..Default::default()
+    };
+    let data_dir = args.data_dir.clone();
+    let store =
+        tokio::task::spawn_blocking(move || SqliteStore::open_or_create(&data_dir, options))
+            .await?
+            .with_context(|| format!("could not open the store in {}", args.data_dir.display()))?;
+    Ok(Opened {
+        store: Backend::Sqlite(store),
+        log_key: crate::server_keys::log_key(
+            &args.data_dir,
+            args.log_key_file.as_deref(),
+            &args.log_origin,
+        )?,
+        session_key: crate::server_keys::session_key(&args.data_dir)?,
+        webhook_key: crate::server_keys::webhook_key(&args.data_dir)?,
+        place: args.data_dir.display().to_string(),
+    })
+}
+
+/// The store in PostgreSQL, shared with any other node given the same URL.
+/// The keys are checked first: a node that would sign under a key of its
+/// own must not start.
+async fn open_postgres(url: &str, args: &ServeArgs) -> anyhow::Result<Opened> {
+    let secrets = crate::server_keys::shared_secrets(args.log_key_file.as_deref())?;
+    let url = url.to_owned();
+    let store = tokio::task::spawn_blocking(move || PgStore::open_or_create(&url))
+        .await?
+        .context("could not open the store in PostgreSQL (--database-url)")?;
+    let place = store.database().to_owned();
+    if let Some(why) = store.inconsistency() {
+        tracing::error!(%why, "the log is inconsistent: serving reads only; run `flightrec verify`");
+    }
+    Ok(Opened {
+        store: Backend::Postgres(store),
+        log_key: secrets.log_key,
+        session_key: secrets.session_key,
+        webhook_key: secrets.webhook_key,
+        place,
+    })
 }
 
 fn print_bootstrap(b: &flightrec_server::bootstrap::Bootstrapped) {

@@ -1,7 +1,7 @@
 //! The tamper-evident log through the real server and CLI: checkpoints,
 //! proofs, tiles, `verify` of a store and of an export.
 
-use crate::support::{API_KEY, BOOTSTRAP_RECORDS, Server, cli, save_trust_file};
+use crate::support::{API_KEY, BOOTSTRAP_RECORDS, PgDeployment, Server, cli, save_trust_file};
 use flightrec_core::log::tile::decode_entry_bundle;
 use flightrec_core::log::{
     ConsistencyProof, Hash, InclusionProof, Verifier, leaf_hash, open_checkpoint,
@@ -77,18 +77,29 @@ async fn checkpoints_proofs_and_tiles() {
         &dir.path().join("data"),
         &["--checkpoint-interval-ms", "200"],
     );
-    let (status, key_text) = text(&s, "/v1/log/public-key").await;
+    checkpoints_proofs_and_tiles_on(&s).await;
+}
+
+#[tokio::test]
+async fn checkpoints_proofs_and_tiles_on_postgres() {
+    let db = PgDeployment::new();
+    let s = Server::start_node(&db, &["--checkpoint-interval-ms", "200"]);
+    checkpoints_proofs_and_tiles_on(&s).await;
+}
+
+async fn checkpoints_proofs_and_tiles_on(s: &Server) {
+    let (status, key_text) = text(s, "/v1/log/public-key").await;
     assert_eq!(status, 200);
     let key = Verifier::parse(key_text.trim()).unwrap();
     assert_eq!(key.name(), "flightrec.local/default");
 
     // The log opens with the first start's records of its tenant, owner and
     // key; with these, 300 records.
-    let first = ingest(&s, 300 - BOOTSTRAP_RECORDS as usize, "a").await;
+    let first = ingest(s, 300 - BOOTSTRAP_RECORDS as usize, "a").await;
     assert_eq!(first[0]["seq"], BOOTSTRAP_RECORDS);
-    let (_, old) = checkpoint_covering(&s, &key, 300).await;
-    let second = ingest(&s, 500, "b").await;
-    let (note, cp) = checkpoint_covering(&s, &key, 800).await;
+    let (_, old) = checkpoint_covering(s, &key, 300).await;
+    let second = ingest(s, 500, "b").await;
+    let (note, cp) = checkpoint_covering(s, &key, 800).await;
     assert_eq!(cp.size(), 800);
     assert!(note.contains("\n\u{2014} flightrec.local/default "));
 
@@ -116,7 +127,7 @@ async fn checkpoints_proofs_and_tiles() {
 
     // C2SP tiles: a full tile, a partial one, and entry bundles whose entries
     // hash to the receipts' leaves.
-    let (status, tile) = bytes(&s, "/v1/log/tile/0/000").await;
+    let (status, tile) = bytes(s, "/v1/log/tile/0/000").await;
     assert_eq!((status, tile.len()), (200, 256 * 32));
     let b = BOOTSTRAP_RECORDS as usize;
     assert_eq!(
@@ -125,13 +136,13 @@ async fn checkpoints_proofs_and_tiles() {
             .unwrap()
             .as_bytes()
     );
-    let (status, partial) = bytes(&s, "/v1/log/tile/0/003.p/32").await;
+    let (status, partial) = bytes(s, "/v1/log/tile/0/003.p/32").await;
     assert_eq!((status, partial.len()), (200, 32 * 32));
-    let (status, _) = bytes(&s, "/v1/log/tile/0/003").await;
+    let (status, _) = bytes(s, "/v1/log/tile/0/003").await;
     assert_eq!(status, 404, "tile 3 is not full yet");
-    let (status, level1) = bytes(&s, "/v1/log/tile/1/000.p/3").await;
+    let (status, level1) = bytes(s, "/v1/log/tile/1/000.p/3").await;
     assert_eq!((status, level1.len()), (200, 3 * 32));
-    let (status, bundle) = bytes(&s, "/v1/log/tile/entries/001").await;
+    let (status, bundle) = bytes(s, "/v1/log/tile/entries/001").await;
     assert_eq!(status, 200);
     let entries = decode_entry_bundle(&bundle).unwrap();
     assert_eq!(entries.len(), 256);
@@ -184,12 +195,12 @@ async fn checkpoints_proofs_and_tiles() {
     }
 
     // The CLI checks a proof itself, against the keys the user trusts.
-    let (ok, _, err) = cli(&s, &["log", "proof", "417"]);
+    let (ok, _, err) = cli(s, &["log", "proof", "417"]);
     assert!(!ok && err.contains("no verifier keys"), "{err}");
     let dir = tempfile::tempdir().unwrap();
-    let trust = save_trust_file(&s, &dir.path().join("trust.txt"));
+    let trust = save_trust_file(s, &dir.path().join("trust.txt"));
     let (ok, out, err) = cli(
-        &s,
+        s,
         &["log", "proof", "417", "--trust", trust.to_str().unwrap()],
     );
     assert!(ok, "{err}");
@@ -197,7 +208,7 @@ async fn checkpoints_proofs_and_tiles() {
         out.contains("record 417") && out.contains("included in flightrec.local/default"),
         "{out}"
     );
-    let (ok, out, _) = cli(&s, &["log", "checkpoint"]);
+    let (ok, out, _) = cli(s, &["log", "checkpoint"]);
     assert!(ok);
     assert!(out.starts_with("flightrec.local/default\n"), "{out}");
 }

@@ -16,6 +16,7 @@ mod player;
 mod proxy;
 mod receiver;
 mod replay;
+mod scale_out;
 mod sdk;
 mod support;
 mod trust;

@@ -1,5 +1,6 @@
 //! Starting the real server and talking to it.
 
+use flightrec_store::conformance::postgres::TestDatabase;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -30,6 +31,105 @@ pub enum Cred {
 pub const OWNER_EMAIL: &str = "owner@test.invalid";
 pub const OWNER_PASSWORD: &str = "correct horse battery staple";
 
+/// Where a test server keeps its store.
+enum StoreAt<'a> {
+    Dir(&'a Path),
+    Database(&'a str),
+}
+
+/// A fresh PostgreSQL database (dropped with this) and the keys every node
+/// of one deployment is given: a log key file made by `flightrec log
+/// new-key`, a session key and a webhook key.
+pub struct PgDeployment {
+    /// `Some` until dropped (off the test's runtime).
+    database: Option<TestDatabase>,
+    pub log_key_file: std::path::PathBuf,
+    session_key: String,
+    webhook_key: String,
+    _keys: tempfile::TempDir,
+}
+
+impl PgDeployment {
+    pub fn new() -> PgDeployment {
+        let keys = tempfile::tempdir().unwrap();
+        let log_key_file = keys.path().join("log-key");
+        let (ok, out) = flightrec(&[
+            "log",
+            "new-key",
+            "--origin",
+            "flightrec.local",
+            "-o",
+            log_key_file.to_str().unwrap(),
+        ]);
+        assert!(ok, "log new-key: {out}");
+        PgDeployment {
+            database: Some(off_runtime(TestDatabase::create)),
+            log_key_file,
+            session_key: hex::encode(rand::random::<[u8; 32]>()),
+            webhook_key: hex::encode(rand::random::<[u8; 32]>()),
+            _keys: keys,
+        }
+    }
+
+    pub fn database(&self) -> &TestDatabase {
+        self.database.as_ref().expect("not dropped yet")
+    }
+
+    /// The environment of every node.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "FLIGHTREC_LOG_KEY_FILE",
+                self.log_key_file.display().to_string(),
+            ),
+            ("FLIGHTREC_SESSION_KEY", self.session_key.clone()),
+            ("FLIGHTREC_WEBHOOK_KEY", self.webhook_key.clone()),
+        ]
+    }
+}
+
+impl Drop for PgDeployment {
+    fn drop(&mut self) {
+        if let Some(db) = self.database.take() {
+            off_runtime(move || drop(db));
+        }
+    }
+}
+
+/// Runs `f` on a thread of its own: the blocking PostgreSQL client starts
+/// a runtime of its own, which it cannot inside a `#[tokio::test]`.
+pub fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| match scope.spawn(f).join() {
+        Ok(t) => t,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+/// Holds a `T` whose drop blocks on PostgreSQL (a `TestRole`), and drops
+/// it off the test's runtime, also when a failing test unwinds.
+pub struct DropOffRuntime<T: Send>(Option<T>);
+
+impl<T: Send> DropOffRuntime<T> {
+    pub fn new(t: T) -> Self {
+        DropOffRuntime(Some(t))
+    }
+}
+
+impl<T: Send> std::ops::Deref for DropOffRuntime<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.0.as_ref().expect("not dropped yet")
+    }
+}
+
+impl<T: Send> Drop for DropOffRuntime<T> {
+    fn drop(&mut self) {
+        if let Some(t) = self.0.take() {
+            off_runtime(move || drop(t));
+        }
+    }
+}
+
 /// A running `flightrec serve`, killed when dropped.
 pub struct Server {
     pub child: Child,
@@ -45,23 +145,37 @@ impl Server {
     }
 
     pub fn start_with_env(data_dir: &Path, extra_args: &[&str], env: &[(&str, &str)]) -> Server {
-        Self::spawn(data_dir, "127.0.0.1:0", extra_args, env)
+        Self::spawn(&StoreAt::Dir(data_dir), "127.0.0.1:0", extra_args, env)
     }
 
     /// A server on the address an earlier one had (`http://host:port`), so
     /// that clients of that one find this one.
     pub fn start_at(data_dir: &Path, base: &str) -> Server {
         let listen = base.trim_start_matches("http://");
-        Self::spawn(data_dir, listen, &[], &[])
+        Self::spawn(&StoreAt::Dir(data_dir), listen, &[], &[])
     }
 
-    fn spawn(data_dir: &Path, listen: &str, extra_args: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_flightrec"))
-            .arg("serve")
-            .arg("--listen")
-            .arg(listen)
-            .arg("--data-dir")
-            .arg(data_dir)
+    /// A node of `db`'s deployment (its database and shared keys).
+    pub fn start_node(db: &PgDeployment, extra_args: &[&str]) -> Server {
+        Self::start_node_at(db, db.database().url(), extra_args)
+    }
+
+    /// A node of `db`'s deployment that connects with `url` (as another
+    /// role, say).
+    pub fn start_node_at(db: &PgDeployment, url: &str, extra_args: &[&str]) -> Server {
+        let env = db.env();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Self::spawn(&StoreAt::Database(url), "127.0.0.1:0", extra_args, &env)
+    }
+
+    fn spawn(store: &StoreAt, listen: &str, extra_args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_flightrec"));
+        command.arg("serve").arg("--listen").arg(listen);
+        match store {
+            StoreAt::Dir(dir) => command.arg("--data-dir").arg(dir),
+            StoreAt::Database(url) => command.arg("--database-url").arg(url),
+        };
+        let mut child = command
             .args(extra_args)
             .env("FLIGHTREC_BOOTSTRAP_API_KEY", API_KEY)
             .env("FLIGHTREC_BOOTSTRAP_ADMIN_EMAIL", OWNER_EMAIL)
