@@ -311,11 +311,7 @@ pub struct ServeArgs {
     /// so that several stateless nodes can share it:
     /// postgres://USER@HOST/DATABASE. Needs the log key, the session key
     /// and the webhook key from the environment (docs/scale-out.md).
-    #[arg(
-        long,
-        env = "FLIGHTREC_DATABASE_URL",
-        hide_env_values = true
-    )]
+    #[arg(long, env = "FLIGHTREC_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// A file holding the log's private signing key (`flightrec log
     /// new-key` writes one); instead of FLIGHTREC_LOG_KEY or the data dir's.

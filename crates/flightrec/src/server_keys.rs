@@ -117,14 +117,12 @@ pub fn shared_secrets(key_file: Option<&Path>) -> anyhow::Result<SharedSecrets> 
         );
     }
     if session_key.is_none() {
-        missing.push(
-            "the session key: FLIGHTREC_SESSION_KEY, 64 hex digits (`openssl rand -hex 32`)",
-        );
+        missing
+            .push("the session key: FLIGHTREC_SESSION_KEY, 64 hex digits (`openssl rand -hex 32`)");
     }
     if webhook_key.is_none() {
-        missing.push(
-            "the webhook key: FLIGHTREC_WEBHOOK_KEY, 64 hex digits (`openssl rand -hex 32`)",
-        );
+        missing
+            .push("the webhook key: FLIGHTREC_WEBHOOK_KEY, 64 hex digits (`openssl rand -hex 32`)");
     }
     match (log_key, session_key, webhook_key) {
         (Some(log_key), Some(session_key), Some(webhook_key)) => Ok(SharedSecrets {

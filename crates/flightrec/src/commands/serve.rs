@@ -4,16 +4,14 @@ use crate::cli::{DurabilityArg, ServeArgs};
 use anyhow::Context;
 use flightrec_core::clock::SystemClock;
 use flightrec_core::event::Limits;
+use flightrec_core::log::Signer;
 use flightrec_core::secret::Secret;
 use flightrec_server::AppState;
 use flightrec_server::auth::Auth;
 use flightrec_server::auth::rate_limit::RateLimits;
 use flightrec_server::bootstrap::{BootstrapChoices, DEFAULT_TENANT, bootstrap};
 use flightrec_server::webhooks::WebhookSettings;
-use flightrec_core::log::Signer;
-use flightrec_store::{
-    Checkpointing, Durability, PgStore, SqliteOptions, SqliteStore, Store,
-};
+use flightrec_store::{Checkpointing, Durability, PgStore, SqliteOptions, SqliteStore, Store};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,24 +21,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     let clock = Arc::new(SystemClock);
     let opened = match args.database_url.as_deref().map(str::trim) {
-        Some(url) if !url.is_empty() => open_postgres(url, &args).await?,
-        _ => open_sqlite(&args).await?,
+        Some(url) if !url.is_empty() => open_postgres(url, &args, clock.clone()).await?,
+        _ => open_sqlite(&args, clock.clone()).await?,
     };
-    let checkpointing = Checkpointing::new(
-        opened.log_key,
-        Duration::from_millis(args.checkpoint_interval_ms),
-        clock.clone(),
-    )?;
-    let store: Arc<dyn Store> = match opened.store {
-        Backend::Sqlite(store) => {
-            store.set_checkpointing(checkpointing.clone());
-            Arc::new(store)
-        }
-        Backend::Postgres(store) => {
-            store.set_checkpointing(checkpointing.clone());
-            Arc::new(store)
-        }
-    };
+    let (store, checkpointing) = (opened.store, opened.checkpointing);
 
     let choices = BootstrapChoices {
         admin_email: env("FLIGHTREC_BOOTSTRAP_ADMIN_EMAIL"),
@@ -99,31 +83,42 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("could not listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    println!("flightrec listening on http://{addr} (data in {})", opened.place);
+    println!(
+        "flightrec listening on http://{addr} (data in {})",
+        opened.place
+    );
     tracing::info!(%addr, "listening");
     flightrec_server::serve(listener, state, super::shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 
-/// The store this node serves, and the secrets it signs and derives with.
+/// The store this node serves, signing checkpoints, and the secrets it
+/// derives with.
 struct Opened {
-    store: Backend,
-    log_key: Signer,
+    store: Arc<dyn Store>,
+    checkpointing: Checkpointing,
     session_key: [u8; 32],
     webhook_key: [u8; 32],
     /// Where the data is, for the banner: never a password.
     place: String,
 }
 
-enum Backend {
-    Sqlite(SqliteStore),
-    Postgres(PgStore),
+fn checkpointing(
+    key: Signer,
+    args: &ServeArgs,
+    clock: Arc<SystemClock>,
+) -> anyhow::Result<Checkpointing> {
+    Ok(Checkpointing::new(
+        key,
+        Duration::from_millis(args.checkpoint_interval_ms),
+        clock,
+    )?)
 }
 
 /// The embedded store in the data dir, with the keys kept beside it unless
 /// configured.
-async fn open_sqlite(args: &ServeArgs) -> anyhow::Result<Opened> {
+async fn open_sqlite(args: &ServeArgs, clock: Arc<SystemClock>) -> anyhow::Result<Opened> {
     let options = SqliteOptions {
         durability: match args.durability {
             DurabilityArg::Fsync => Durability::Fsync,
@@ -136,13 +131,16 @@ async fn open_sqlite(args: &ServeArgs) -> anyhow::Result<Opened> {
         tokio::task::spawn_blocking(move || SqliteStore::open_or_create(&data_dir, options))
             .await?
             .with_context(|| format!("could not open the store in {}", args.data_dir.display()))?;
+    let key = crate::server_keys::log_key(
+        &args.data_dir,
+        args.log_key_file.as_deref(),
+        &args.log_origin,
+    )?;
+    let checkpointing = checkpointing(key, args, clock)?;
+    store.set_checkpointing(checkpointing.clone());
     Ok(Opened {
-        store: Backend::Sqlite(store),
-        log_key: crate::server_keys::log_key(
-            &args.data_dir,
-            args.log_key_file.as_deref(),
-            &args.log_origin,
-        )?,
+        store: Arc::new(store),
+        checkpointing,
         session_key: crate::server_keys::session_key(&args.data_dir)?,
         webhook_key: crate::server_keys::webhook_key(&args.data_dir)?,
         place: args.data_dir.display().to_string(),
@@ -152,7 +150,11 @@ async fn open_sqlite(args: &ServeArgs) -> anyhow::Result<Opened> {
 /// The store in PostgreSQL, shared with any other node given the same URL.
 /// The keys are checked first: a node that would sign under a key of its
 /// own must not start.
-async fn open_postgres(url: &str, args: &ServeArgs) -> anyhow::Result<Opened> {
+async fn open_postgres(
+    url: &str,
+    args: &ServeArgs,
+    clock: Arc<SystemClock>,
+) -> anyhow::Result<Opened> {
     let secrets = crate::server_keys::shared_secrets(args.log_key_file.as_deref())?;
     let url = url.to_owned();
     let store = tokio::task::spawn_blocking(move || PgStore::open_or_create(&url))
@@ -162,9 +164,11 @@ async fn open_postgres(url: &str, args: &ServeArgs) -> anyhow::Result<Opened> {
     if let Some(why) = store.inconsistency() {
         tracing::error!(%why, "the log is inconsistent: serving reads only; run `flightrec verify`");
     }
+    let checkpointing = checkpointing(secrets.log_key, args, clock)?;
+    store.set_checkpointing(checkpointing.clone());
     Ok(Opened {
-        store: Backend::Postgres(store),
-        log_key: secrets.log_key,
+        store: Arc::new(store),
+        checkpointing,
         session_key: secrets.session_key,
         webhook_key: secrets.webhook_key,
         place,

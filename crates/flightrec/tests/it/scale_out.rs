@@ -2,8 +2,8 @@
 //! processes as stateless nodes on one fresh database, given the same keys.
 
 use crate::support::{
-    API_KEY, BOOTSTRAP_RECORDS, Cred, OWNER_EMAIL, OWNER_PASSWORD, PgDeployment, Server, cli,
-    DropOffRuntime, flightrec, off_runtime, save_trust_file,
+    API_KEY, BOOTSTRAP_RECORDS, Cred, DropOffRuntime, OWNER_EMAIL, OWNER_PASSWORD, PgDeployment,
+    Server, cli, flightrec, off_runtime, save_trust_file,
 };
 use flightrec_core::log::{Verifier, open_checkpoint};
 use flightrec_store::conformance::postgres::{TestDatabase, TestRole};
@@ -71,9 +71,7 @@ fn verify_database_here(url: &str, key: &Verifier) -> u64 {
     let store = PgStore::open_snapshot(url).unwrap();
     let report = verify_store(
         &store,
-        &|tenant| {
-            (tenant == "default").then(|| (key.name().to_owned(), vec![key.clone()]))
-        },
+        &|tenant| (tenant == "default").then(|| (key.name().to_owned(), vec![key.clone()])),
         SearchIndex::Skip,
         &mut |_| {},
     )
@@ -87,7 +85,13 @@ fn verify_database_here(url: &str, key: &Verifier) -> u64 {
 fn a_node_without_the_shared_keys_refuses_to_start_and_writes_nothing() {
     let db = TestDatabase::create();
     let out = Command::new(env!("CARGO_BIN_EXE_flightrec"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db.url()])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            db.url(),
+        ])
         .env_remove("FLIGHTREC_LOG_KEY")
         .env_remove("FLIGHTREC_LOG_KEY_FILE")
         .env_remove("FLIGHTREC_SESSION_KEY")
@@ -104,7 +108,10 @@ fn a_node_without_the_shared_keys_refuses_to_start_and_writes_nothing() {
     ] {
         assert!(err.contains(needed), "{needed} not named in: {err}");
     }
-    assert!(!err.contains("FLIGHTREC_WEBHOOK_KEY"), "it was given: {err}");
+    assert!(
+        !err.contains("FLIGHTREC_WEBHOOK_KEY"),
+        "it was given: {err}"
+    );
     assert!(
         matches!(
             PgStore::open(db.url()),
@@ -120,7 +127,8 @@ async fn two_nodes_share_one_gapless_log_sessions_and_retries() {
     // Both start at once on the empty database: exactly one of them
     // bootstraps the tenant, the other finds it done.
     let (a, b) = std::thread::scope(|scope| {
-        let start = || scope.spawn(|| Server::start_node(&db, &["--checkpoint-interval-ms", "100"]));
+        let start =
+            || scope.spawn(|| Server::start_node(&db, &["--checkpoint-interval-ms", "100"]));
         let (a, b) = (start(), start());
         (a.join().unwrap(), b.join().unwrap())
     });
@@ -143,7 +151,11 @@ async fn two_nodes_share_one_gapless_log_sessions_and_retries() {
         .chain(&from_b)
         .map(|r| r["seq"].as_u64().unwrap())
         .collect();
-    assert_eq!(seqs.len() as u64, total - BOOTSTRAP_RECORDS, "a seq given twice");
+    assert_eq!(
+        seqs.len() as u64,
+        total - BOOTSTRAP_RECORDS,
+        "a seq given twice"
+    );
     assert_eq!(seqs.first(), Some(&BOOTSTRAP_RECORDS));
     assert_eq!(seqs.last(), Some(&(total - 1)), "a gap in the log");
 
