@@ -2,7 +2,9 @@
 //! scopes and roles on every route, isolation between tenants, rate limits,
 //! and the admin trail.
 
-use crate::support::{API_KEY, Cred, OWNER_EMAIL, OWNER_PASSWORD, Server, cli_with_key};
+use crate::support::{
+    API_KEY, Backend, Cred, OWNER_EMAIL, OWNER_PASSWORD, Server, StoreGuard, cli_with_key,
+};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -10,6 +12,10 @@ fn start(env: &[(&str, &str)]) -> (tempfile::TempDir, Server) {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_with_env(&dir.path().join("data"), &[], env);
     (dir, server)
+}
+
+fn start_on(backend: Backend) -> (StoreGuard, Server) {
+    Server::start_on(backend, &[], &[])
 }
 
 fn admin() -> Cred {
@@ -65,9 +71,8 @@ fn assert_error(status: u16, body: &Value, want: u16) {
     );
 }
 
-#[tokio::test]
-async fn sign_in_sessions_cookies_and_csrf() {
-    let (_d, s) = start(&[]);
+async fn sign_in_sessions_cookies_and_csrf(backend: Backend) {
+    let (_d, s) = start_on(backend);
 
     for (email, password) in [
         (OWNER_EMAIL, "wrong password"),
@@ -231,9 +236,8 @@ async fn a_burst_of_failed_sign_ins_is_recorded_then_paused() {
     assert_eq!(event["metadata"]["after"]["failures"], 5);
 }
 
-#[tokio::test]
-async fn keys_scopes_binding_and_revocation() {
-    let (_d, s) = start(&[]);
+async fn keys_scopes_binding_and_revocation(backend: Backend) {
+    let (_d, s) = start_on(backend);
     let (ingest_id, ingest) = create_key(&s, &admin(), "ingest-only", &["ingest"]).await;
     let (_, read) = create_key(&s, &admin(), "read-only", &["read"]).await;
     let ingest = Cred::Key(ingest);
@@ -530,9 +534,8 @@ async fn every_route_refuses_every_scope_and_role_that_must_not_pass() {
     }
 }
 
-#[tokio::test]
-async fn people_and_the_owner_rules() {
-    let (_d, s) = start(&[]);
+async fn people_and_the_owner_rules(backend: Backend) {
+    let (_d, s) = start_on(backend);
     let (admin_id, admin_person) = person(&s, "ada@test.invalid", "admin").await;
     let (member_id, _) = person(&s, "mo@test.invalid", "member").await;
 
@@ -628,9 +631,8 @@ async fn people_and_the_owner_rules() {
     assert_eq!(status, 204);
 }
 
-#[tokio::test]
-async fn tenants_are_isolated() {
-    let (_d, s) = start(&[]);
+async fn tenants_are_isolated(backend: Backend) {
+    let (_d, s) = start_on(backend);
     let (ok, out, err) = cli_with_key(&s, API_KEY, &["tenants", "create", "Acme Corp", "--json"]);
     assert!(ok, "{err}");
     let created: Value = serde_json::from_str(&out).unwrap();
@@ -1031,3 +1033,10 @@ async fn every_admin_action_is_in_the_audit_trail() {
         }
     }
 }
+
+on_both_backends!(
+    sign_in_sessions_cookies_and_csrf,
+    keys_scopes_binding_and_revocation,
+    people_and_the_owner_rules,
+    tenants_are_isolated,
+);

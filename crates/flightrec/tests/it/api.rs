@@ -1,6 +1,6 @@
 //! Every route of the v1 API, and every way to get it wrong.
 
-use crate::support::{API_KEY, BOOTSTRAP_RECORDS, Server};
+use crate::support::{API_KEY, BOOTSTRAP_RECORDS, Backend, Server, StoreGuard};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -8,6 +8,10 @@ fn server() -> (tempfile::TempDir, Server) {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("data"), &[]);
     (dir, server)
+}
+
+fn server_on(backend: Backend) -> (StoreGuard, Server) {
+    Server::start_on(backend, &[], &[])
 }
 
 fn assert_error(status: u16, body: &Value, expected_status: u16, code: &str) {
@@ -20,18 +24,16 @@ fn assert_error(status: u16, body: &Value, expected_status: u16, code: &str) {
     );
 }
 
-#[tokio::test]
-async fn health_and_readiness() {
-    let (_d, s) = server();
+async fn health_and_readiness(backend: Backend) {
+    let (_d, s) = server_on(backend);
     let r = reqwest::get(s.url("/healthz")).await.unwrap();
     assert_eq!(r.status(), 200);
     let r = reqwest::get(s.url("/readyz")).await.unwrap();
     assert_eq!(r.status(), 200);
 }
 
-#[tokio::test]
-async fn ingest_one_event_and_read_it_back() {
-    let (_d, s) = server();
+async fn ingest_one_event_and_read_it_back(backend: Backend) {
+    let (_d, s) = server_on(backend);
     let (status, body) = s
         .post(
             "/v1/events",
@@ -80,9 +82,8 @@ async fn ingest_one_event_and_read_it_back() {
     assert_error(status, &body, 404, "not_found");
 }
 
-#[tokio::test]
-async fn saas_shape_and_server_assigned_ids() {
-    let (_d, s) = server();
+async fn saas_shape_and_server_assigned_ids(backend: Backend) {
+    let (_d, s) = server_on(backend);
     let (status, body) = s
         .post(
             "/v1/events",
@@ -101,9 +102,8 @@ async fn saas_shape_and_server_assigned_ids() {
     assert_eq!(event["output"], "hello");
 }
 
-#[tokio::test]
-async fn batches_are_all_or_nothing() {
-    let (_d, s) = server();
+async fn batches_are_all_or_nothing(backend: Backend) {
+    let (_d, s) = server_on(backend);
     let events: Vec<Value> = (0..5)
         .map(|i| json!({"type": "thinking", "run_id": "r", "content": format!("step {i}")}))
         .collect();
@@ -149,9 +149,8 @@ async fn batches_are_all_or_nothing() {
     assert_eq!(body["receipts"][0]["seq"], b + 5);
 }
 
-#[tokio::test]
-async fn malformed_and_oversize_input() {
-    let (_d, s) = server();
+async fn malformed_and_oversize_input(backend: Backend) {
+    let (_d, s) = server_on(backend);
     let (status, body) = s.post_raw("/v1/events", "{not json".into()).await;
     assert_error(status, &body, 400, "invalid_json");
     let (status, body) = s.post_raw("/v1/events", String::new()).await;
@@ -207,9 +206,8 @@ async fn malformed_and_oversize_input() {
     );
 }
 
-#[tokio::test]
-async fn authentication() {
-    let (_d, s) = server();
+async fn authentication(backend: Backend) {
+    let (_d, s) = server_on(backend);
     let r = s.http.get(s.url("/v1/events")).send().await.unwrap();
     assert_eq!(r.status(), 401);
     assert!(r.headers().contains_key("www-authenticate"));
@@ -242,9 +240,8 @@ async fn authentication() {
     assert_eq!(r.status(), 200);
 }
 
-#[tokio::test]
-async fn query_filters_paging_and_their_errors() {
-    let (_d, s) = server();
+async fn query_filters_paging_and_their_errors(backend: Backend) {
+    let (_d, s) = server_on(backend);
     let mut events = Vec::new();
     for i in 0..30 {
         events.push(json!({
@@ -336,9 +333,8 @@ async fn query_filters_paging_and_their_errors() {
     assert_error(status, &body, 400, "invalid_cursor");
 }
 
-#[tokio::test]
-async fn runs_and_their_audit_log() {
-    let (_d, s) = server();
+async fn runs_and_their_audit_log(backend: Backend) {
+    let (_d, s) = server_on(backend);
     let events = json!([
         {"type": "start", "run_id": "r1", "agent_id": "coder", "time": "2026-11-01T10:00:00Z"},
         {"type": "read_file", "run_id": "r1", "time": "2026-11-01T10:00:01Z", "input": {"path": "a.rs"}},
@@ -453,3 +449,14 @@ async fn a_bad_data_dir_is_refused_with_advice() {
         "{err}"
     );
 }
+
+on_both_backends!(
+    health_and_readiness,
+    ingest_one_event_and_read_it_back,
+    saas_shape_and_server_assigned_ids,
+    batches_are_all_or_nothing,
+    malformed_and_oversize_input,
+    authentication,
+    query_filters_paging_and_their_errors,
+    runs_and_their_audit_log,
+);

@@ -1,5 +1,22 @@
 //! Integration tests: the real `flightrec` binary on port 0.
 
+/// Runs each `async fn NAME(backend: Backend)` as two tests, `NAME::sqlite`
+/// and `NAME::postgres` (each on a fresh store of its own).
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name(crate::support::Backend::Sqlite).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$name(crate::support::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
 mod access;
 mod api;
 mod cli;

@@ -130,6 +130,19 @@ impl<T: Send> Drop for DropOffRuntime<T> {
     }
 }
 
+/// The store a test server runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// What a test server's store lives in, removed when dropped.
+pub struct StoreGuard {
+    _dir: Option<tempfile::TempDir>,
+    _database: Option<PgDeployment>,
+}
+
 /// A running `flightrec serve`, killed when dropped.
 pub struct Server {
     pub child: Child,
@@ -153,6 +166,46 @@ impl Server {
     pub fn start_at(data_dir: &Path, base: &str) -> Server {
         let listen = base.trim_start_matches("http://");
         Self::spawn(&StoreAt::Dir(data_dir), listen, &[], &[])
+    }
+
+    /// A server on a new, empty store of `backend` (a node of a new
+    /// deployment on PostgreSQL). Drop the server before the guard.
+    pub fn start_on(
+        backend: Backend,
+        extra_args: &[&str],
+        env: &[(&str, &str)],
+    ) -> (StoreGuard, Server) {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let server = Self::start_with_env(&dir.path().join("data"), extra_args, env);
+                let guard = StoreGuard {
+                    _dir: Some(dir),
+                    _database: None,
+                };
+                (guard, server)
+            }
+            Backend::Postgres => {
+                let db = PgDeployment::new();
+                let shared = db.env();
+                let all: Vec<(&str, &str)> = shared
+                    .iter()
+                    .map(|(k, v)| (*k, v.as_str()))
+                    .chain(env.iter().copied())
+                    .collect();
+                let server = Self::spawn(
+                    &StoreAt::Database(db.database().url()),
+                    "127.0.0.1:0",
+                    extra_args,
+                    &all,
+                );
+                let guard = StoreGuard {
+                    _dir: None,
+                    _database: Some(db),
+                };
+                (guard, server)
+            }
+        }
     }
 
     /// A node of `db`'s deployment (its database and shared keys).
