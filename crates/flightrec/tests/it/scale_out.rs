@@ -121,6 +121,42 @@ fn a_node_without_the_shared_keys_refuses_to_start_and_writes_nothing() {
     );
 }
 
+#[test]
+fn new_key_writes_a_private_file_once_and_prints_its_verifier_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log-key");
+    let path_arg = path.to_str().unwrap();
+    let (ok, out) = flightrec(&[
+        "log",
+        "new-key",
+        "--origin",
+        "log.example.com",
+        "-o",
+        path_arg,
+    ]);
+    assert!(ok, "{out}");
+    let vkey = out
+        .lines()
+        .find(|l| l.starts_with("log.example.com+"))
+        .unwrap();
+    Verifier::parse(vkey).unwrap();
+    let secret = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        secret.starts_with("PRIVATE+KEY+log.example.com+"),
+        "{secret}"
+    );
+    assert!(!out.contains(secret.trim()), "the secret was printed");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let (ok, out) = flightrec(&["log", "new-key", "-o", path_arg]);
+    assert!(!ok && out.contains("never overwritten"), "{out}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), secret);
+}
+
 #[tokio::test]
 async fn two_nodes_share_one_gapless_log_sessions_and_retries() {
     let db = PgDeployment::new();
