@@ -1,6 +1,7 @@
 //! The command line (DESIGN §8).
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use flightrec_core::secret::Secret;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -311,8 +312,13 @@ pub struct ServeArgs {
     /// so that several stateless nodes can share it:
     /// postgres://USER@HOST/DATABASE. Needs the log key, the session key
     /// and the webhook key from the environment (docs/scale-out.md).
-    #[arg(long, env = "FLIGHTREC_DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
+    #[arg(
+        long,
+        env = "FLIGHTREC_DATABASE_URL",
+        hide_env_values = true,
+        value_parser = secret
+    )]
+    pub database_url: Option<Secret>,
     /// A file holding the log's private signing key (`flightrec log
     /// new-key` writes one); instead of FLIGHTREC_LOG_KEY or the data dir's.
     #[arg(long, env = "FLIGHTREC_LOG_KEY_FILE")]
@@ -325,7 +331,7 @@ pub struct ServeArgs {
     pub durability: DurabilityArg,
     /// The origin that names this server's logs in checkpoints (each tenant's
     /// log is <origin>/<tenant>); used when the log key is first created.
-    #[arg(long, env = "FLIGHTREC_LOG_ORIGIN", default_value = "flightrec.local")]
+    #[arg(long, env = "FLIGHTREC_LOG_ORIGIN", default_value = DEFAULT_LOG_ORIGIN)]
     pub log_origin: String,
     /// Sign a checkpoint at most this often, in milliseconds.
     #[arg(long, env = "FLIGHTREC_CHECKPOINT_INTERVAL_MS", default_value_t = 1000)]
@@ -373,6 +379,15 @@ pub struct ServeArgs {
     /// `<url> <witness key>` pairs separated by commas.
     #[arg(long, env = "FLIGHTREC_WITNESSES")]
     pub witnesses: Option<String>,
+}
+
+/// The log origin when none is configured.
+pub const DEFAULT_LOG_ORIGIN: &str = "flightrec.local";
+
+/// A value that may hold a password (a database URL): its `Debug` never
+/// shows it.
+fn secret(s: &str) -> Result<Secret, std::convert::Infallible> {
+    Ok(Secret::new(s))
 }
 
 /// `90s`, `30m`, `12h`, `7d`.

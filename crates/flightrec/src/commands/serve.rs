@@ -1,6 +1,6 @@
 //! `flightrec serve`.
 
-use crate::cli::{DurabilityArg, ServeArgs};
+use crate::cli::{DEFAULT_LOG_ORIGIN, DurabilityArg, ServeArgs};
 use anyhow::Context;
 use flightrec_core::clock::SystemClock;
 use flightrec_core::event::Limits;
@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     let clock = Arc::new(SystemClock);
-    let opened = match args.database_url.as_deref().map(str::trim) {
+    let opened = match args.database_url.as_ref().map(|url| url.expose().trim()) {
         Some(url) if !url.is_empty() => open_postgres(url, &args, clock.clone()).await?,
         _ => open_sqlite(&args, clock.clone()).await?,
     };
@@ -163,6 +163,13 @@ async fn open_postgres(
     let place = store.database().to_owned();
     if let Some(why) = store.inconsistency() {
         tracing::error!(%why, "the log is inconsistent: serving reads only; run `flightrec verify`");
+    }
+    if secrets.log_key.name() != args.log_origin && args.log_origin != DEFAULT_LOG_ORIGIN {
+        tracing::warn!(
+            key = secrets.log_key.name(),
+            configured = %args.log_origin,
+            "--log-origin is not used on PostgreSQL: the log key's name is the origin"
+        );
     }
     let checkpointing = checkpointing(secrets.log_key, args, clock)?;
     store.set_checkpointing(checkpointing.clone());
