@@ -253,20 +253,29 @@ async fn keys_scopes_binding_and_revocation(backend: Backend) {
     let (status, _, _) = s.call("GET", "/v1/events", &read, None).await;
     assert_eq!(status, 200);
 
-    // Listing shows prefixes, never secrets.
-    let (status, list, _) = s.call("GET", "/v1/auth/api-keys", &admin(), None).await;
-    assert_eq!(status, 200);
-    let text = list.to_string();
+    // Listing shows prefixes, never secrets. `last_used_at` is written
+    // beside the request, not before its answer: wait for it.
     let Cred::Key(secret) = &ingest else {
         unreachable!()
     };
-    assert!(!text.contains(secret.as_str()), "{text}");
-    let listed = list["api_keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["id"] == ingest_id.as_str())
-        .unwrap();
+    let mut listed = Value::Null;
+    for _ in 0..100 {
+        let (status, list, _) = s.call("GET", "/v1/auth/api-keys", &admin(), None).await;
+        assert_eq!(status, 200);
+        let text = list.to_string();
+        assert!(!text.contains(secret.as_str()), "{text}");
+        listed = list["api_keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["id"] == ingest_id.as_str())
+            .unwrap()
+            .clone();
+        if listed["last_used_at"].is_string() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(listed["prefix"], secret[..8]);
     assert_eq!(listed["scopes"], json!(["ingest"]));
     assert!(listed["last_used_at"].is_string(), "{listed}");
