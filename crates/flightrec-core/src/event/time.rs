@@ -56,7 +56,12 @@ pub fn parse_window_start(s: &str, now: DateTime<Utc>) -> Result<Option<DateTime
                 'h' => 3600,
                 _ => 86_400,
             };
-        return Ok(Some(now - chrono::Duration::seconds(seconds)));
+        // u32::MAX days is within a TimeDelta but not within a DateTime's
+        // range back from now: subtracting would panic.
+        return now
+            .checked_sub_signed(chrono::Duration::seconds(seconds))
+            .map(Some)
+            .ok_or_else(|| "is a span reaching back before any time there can be".into());
     }
     parse_time(s)
         .map(Some)
@@ -108,6 +113,17 @@ mod tests {
         );
         assert!(at("7w").is_err());
         assert!(at("h").is_err());
+    }
+
+    #[test]
+    fn a_window_start_too_far_back_is_refused_not_a_panic() {
+        // Found by fuzz/fuzz_targets/event_parse.rs: `?since=800009702d`
+        // panicked on `DateTime - TimeDelta` overflow.
+        let now = parse_time("2026-11-22T12:00:00Z").unwrap();
+        for span in ["800009702d", "4294967295d", "4294967295h"] {
+            assert!(parse_window_start(span, now).is_err(), "{span}");
+        }
+        assert!(parse_window_start("4294967295s", now).unwrap().is_some());
     }
 
     #[test]

@@ -22,6 +22,13 @@ use serde_json::{Map, Value};
 /// Strings shorter than this hold no credential the detectors know.
 const MIN_SECRET_LEN: usize = 8;
 
+/// The most passes [`mask_text`] makes over one text. The texts known to
+/// need more than one (a secret glued to one masked before it) need two;
+/// the bound keeps a hostile text, with detectors that chain further, from
+/// costing a pass per secret. Masking past it would not be idempotent,
+/// which fuzz/fuzz_targets/mask.rs would report.
+const MAX_PASSES: usize = 4;
+
 /// The replacement for a masked value.
 pub fn placeholder(kind: &str) -> String {
     format!("[MASKED:{kind}]")
@@ -29,7 +36,31 @@ pub fn placeholder(kind: &str) -> String {
 
 /// Masks the credentials in `text`; `None` when there are none. Returns
 /// the masked text and the kinds found, in order, without repeats.
+///
+/// Masking is idempotent: the placeholders it writes are never taken for
+/// secrets, and it masks again until nothing is left to mask, since one
+/// pass can leave a secret the next finds (one that ran into a secret an
+/// earlier detector took, as `glpat-…-eyJ…`, is only seen whole once that
+/// one is a placeholder). So text masked twice, by an SDK and by the
+/// server, keeps the first kinds and reports nothing new.
 pub fn mask_text(text: &str) -> Option<(String, Vec<&'static str>)> {
+    let (mut masked, mut kinds) = mask_once(text)?;
+    for _ in 1..MAX_PASSES {
+        let Some((again, more)) = mask_once(&masked) else {
+            break;
+        };
+        masked = again;
+        for kind in more {
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+    }
+    Some((masked, kinds))
+}
+
+/// One pass of [`mask_text`]; placeholders already in `text` are kept.
+fn mask_once(text: &str) -> Option<(String, Vec<&'static str>)> {
     if text.len() < MIN_SECRET_LEN {
         return None;
     }
@@ -37,13 +68,18 @@ pub fn mask_text(text: &str) -> Option<(String, Vec<&'static str>)> {
     if !hits.matched_any() {
         return None;
     }
+    // (start, end) of the placeholders already there: no secret overlaps
+    // them, so a placeholder is never masked again.
+    let masked_before = placeholders_in(text);
     // (start, end, kind) of every secret, earlier detectors first.
     let mut spans: Vec<(usize, usize, &'static str)> = Vec::new();
     for i in hits.iter() {
         let d = &DETECTORS[i];
         for caps in d.regex.captures_iter(text) {
             if let Some(m) = caps.get(d.group) {
-                let overlaps = spans.iter().any(|(s, e, _)| m.start() < *e && *s < m.end());
+                let overlaps = |(s, e): (usize, usize)| m.start() < e && s < m.end();
+                let overlaps = spans.iter().any(|(s, e, _)| overlaps((*s, *e)))
+                    || masked_before.iter().any(|span| overlaps(*span));
                 if !overlaps && !m.as_str().is_empty() {
                     spans.push((m.start(), m.end(), d.kind));
                 }
@@ -67,6 +103,22 @@ pub fn mask_text(text: &str) -> Option<(String, Vec<&'static str>)> {
     }
     out.push_str(&text[at..]);
     Some((out, kinds))
+}
+
+/// Where `text` has a placeholder of a kind the masker writes. One of
+/// another kind (`[MASKED:hunter22]`) is text like any other.
+fn placeholders_in(text: &str) -> Vec<(usize, usize)> {
+    const OPEN: &str = "[MASKED:";
+    let masker_kind =
+        |kind: &str| kinds().any(|k| k == kind) || secret_key_kind(kind) == Some(kind);
+    text.match_indices(OPEN)
+        .filter_map(|(start, _)| {
+            let kind_start = start + OPEN.len();
+            let kind_len = text[kind_start..].find(']')?;
+            let kind = &text[kind_start..kind_start + kind_len];
+            masker_kind(kind).then_some((start, kind_start + kind_len + 1))
+        })
+        .collect()
 }
 
 /// The kind of secret a key's values are, if its name says so: `password`,
@@ -300,6 +352,38 @@ mod tests {
         let mut r = Vec::new();
         mask_object("", v.as_object_mut().unwrap(), &mut r);
         assert!(r.is_empty());
+    }
+
+    #[test]
+    fn masking_a_masked_text_again_changes_nothing() {
+        // Found by fuzz/fuzz_targets/mask.rs: a second pass took the first
+        // one's placeholder for a `token:` value ("token: [MASKED:jwt]"
+        // became "token: [MASKED:password]"), and a secret that ran into
+        // one found first was only masked by the second pass.
+        for text in [
+            "token: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+            "password=hunter22",
+            "Cookie: a=b sk-ant-api03-abcdefghijklmnopqrstuvwxyz",
+            "glpat-abcdefghij0123456789-eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmN",
+        ] {
+            let (once, _) = mask_text(text).unwrap();
+            assert_eq!(mask_text(&once), None, "{text:?} → {once:?}");
+        }
+        let (masked, kinds) = mask_text(
+            "glpat-abcdefghij0123456789-eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmN",
+        )
+        .unwrap();
+        assert_eq!(masked, "[MASKED:gitlab_token][MASKED:jwt]");
+        assert_eq!(kinds, ["jwt", "gitlab_token"]);
+        // A key found only once the URL after it is masked.
+        let (masked, _) = mask_text(
+            "AKIAIOSFODNN7EXAMPLEhttps://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXX",
+        )
+        .unwrap();
+        assert_eq!(masked, "[MASKED:aws_access_key][MASKED:slack_webhook]");
+        // Only placeholders the masker writes are kept as they are.
+        let (masked, _) = mask_text("password=[MASKED:hunter22]").unwrap();
+        assert_eq!(masked, "password=[MASKED:password]");
     }
 
     #[test]

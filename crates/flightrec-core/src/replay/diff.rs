@@ -24,6 +24,12 @@ fn lines(text: &str) -> (Vec<&str>, bool) {
     (body.split('\n').collect(), ends)
 }
 
+/// Lines of `text` with their line ends, so that a last line with and one
+/// without a line end differ as the files do.
+fn lines_with_ends(text: &str) -> Vec<&str> {
+    text.split_inclusive('\n').collect()
+}
+
 /// The shortest edit script from `a` to `b` (longest common subsequence),
 /// after setting aside the lines both share at either end.
 fn script<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<(Op, &'a str)> {
@@ -79,19 +85,11 @@ pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
     if old == new {
         return String::new();
     }
-    let (a, a_ends) = lines(old);
-    let (b, b_ends) = lines(new);
+    let a = lines_with_ends(old);
+    let b = lines_with_ends(new);
     let ops = script(&a, &b);
     let mut out = format!("--- a/{path}\n+++ b/{path}\n");
     let changed: Vec<usize> = (0..ops.len()).filter(|&k| ops[k].0 != Op::Same).collect();
-    if changed.is_empty() {
-        // Only the final line end differs.
-        let last = a.len();
-        out.push_str(&format!("@@ -{last},1 +{last},1 @@\n"));
-        push_line(&mut out, '-', a.last().copied().unwrap_or(""), a_ends);
-        push_line(&mut out, '+', b.last().copied().unwrap_or(""), b_ends);
-        return out;
-    }
     // Group changes whose contexts touch into hunks.
     let mut groups: Vec<(usize, usize)> = Vec::new();
     for &k in &changed {
@@ -116,31 +114,30 @@ pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
             first(old_start, old_len),
             first(new_start, new_len)
         ));
-        let (mut ai, mut bi) = (old_start, new_start);
         for &(op, line) in &ops[start..end] {
-            let (mark, ends) = match op {
-                Op::Same => (' ', ai + 1 < a.len() || a_ends),
-                Op::Removed => ('-', ai + 1 < a.len() || a_ends),
-                Op::Added => ('+', bi + 1 < b.len() || b_ends),
+            let mark = match op {
+                Op::Same => ' ',
+                Op::Removed => '-',
+                Op::Added => '+',
             };
-            push_line(&mut out, mark, line, ends);
-            if op != Op::Added {
-                ai += 1;
-            }
-            if op != Op::Removed {
-                bi += 1;
-            }
+            push_line(&mut out, mark, line);
         }
     }
     out
 }
 
-fn push_line(out: &mut String, mark: char, line: &str, ends: bool) {
+/// One line of a hunk; `line` keeps its line end, if it has one.
+fn push_line(out: &mut String, mark: char, line: &str) {
     out.push(mark);
-    out.push_str(line);
-    out.push('\n');
-    if !ends {
-        out.push_str("\\ No newline at end of file\n");
+    match line.strip_suffix('\n') {
+        Some(line) => {
+            out.push_str(line);
+            out.push('\n');
+        }
+        None => {
+            out.push_str(line);
+            out.push_str("\n\\ No newline at end of file\n");
+        }
     }
 }
 
@@ -156,7 +153,10 @@ struct Hunk {
 fn parse_hunks(patch: &str) -> Result<Vec<Hunk>, String> {
     let mut hunks: Vec<Hunk> = Vec::new();
     let mut last: Option<char> = None;
-    for line in patch.lines() {
+    // Split at `\n` only: `str::lines` would also drop a `\r` before it,
+    // which is part of a line of a file with CRLF line ends.
+    for line in patch.split_inclusive('\n') {
+        let line = line.strip_suffix('\n').unwrap_or(line);
         if let Some(header) = line.strip_prefix("@@ ") {
             let old = header
                 .split_whitespace()
@@ -301,6 +301,41 @@ mod tests {
             "hunk 1 does not apply: its lines are not in the file"
         );
         assert!(apply_unified_diff("x", "not a patch").is_err());
+    }
+
+    #[test]
+    fn a_diff_of_a_file_with_crlf_line_ends_applies() {
+        // Found by fuzz/fuzz_targets/diff_apply.rs: the patch's lines lost
+        // their `\r`, so no hunk found its lines in a CRLF file.
+        for (old, new) in [
+            ("\r", ""),
+            ("a\r\nb\r\nc\r\n", "a\r\nB\r\nc\r\n"),
+            ("one\r\ntwo", "one\r\ntwo\r\n"),
+        ] {
+            let d = unified_diff("win.txt", old, new);
+            assert_eq!(apply_unified_diff(old, &d).as_deref(), Ok(new), "{d}");
+        }
+    }
+
+    #[test]
+    fn a_diff_that_also_drops_the_final_line_end_applies() {
+        // Found by fuzz/fuzz_targets/diff_apply.rs: the last line, the same
+        // but for its line end, was taken for context, so the diff lost the
+        // change of line end and gave "a\nx\n" for "a\nx".
+        for (old, new) in [
+            ("x\n", "a\nx"),
+            ("x", "a\nx\n"),
+            ("a\nb", "a\nb\n"),
+            ("a\nb\n", "a"),
+            ("1\n2\n3\n4\n5\n6\n7\n8\n", "0\n1\n2\n3\n4\n5\n6\n7\n8"),
+        ] {
+            let d = unified_diff("f", old, new);
+            assert_eq!(apply_unified_diff(old, &d).as_deref(), Ok(new), "{d}");
+        }
+        assert_eq!(
+            unified_diff("f", "a\nb", "a\nb\n"),
+            "--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+b\n"
+        );
     }
 
     #[test]
