@@ -26,8 +26,8 @@ pub enum Find {
     /// The match (its `group`) is the value, kept if the validator passes.
     Whole,
     /// The match is a run that may hold values, or none, or more than
-    /// one: the function returns the valid ones (it validates them
-    /// itself), so a card number followed by its CVV is still found.
+    /// one: the function picks them out (a card number followed by its
+    /// CVV is still found), and each must then pass the validator too.
     Within(fn(text: &str, run: Range<usize>) -> Vec<Range<usize>>),
 }
 
@@ -80,7 +80,7 @@ pub const BUILTINS: &[Builtin] = &[
         pattern: r"(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)|\d{1,4})(?:[ .-]?\d{2,4}){2,4}\b|(?:\(\d{3}\) ?|\b\d{3}[.-])\d{3}[.-]\d{4}\b)",
         group: 0,
         validator: Some("phone"),
-        find: Find::Whole,
+        find: Find::Within(spans::standalone_dotted),
     },
     Builtin {
         name: "ip_address",

@@ -40,8 +40,7 @@ struct Compiled {
     group: usize,
     find: Find,
     /// The check each value must pass: the rule's own, else its
-    /// detector's. A detector that finds values within a run has checked
-    /// them already; a rule's own validator is then checked as well.
+    /// detector's.
     validator: Option<String>,
     /// The top-level fields it reads.
     fields: Vec<&'static str>,
@@ -72,10 +71,7 @@ impl RuleSet {
                     Regex::new(&b.regex_source()).expect("built-in patterns compile"),
                     b.group,
                     b.find,
-                    match b.find {
-                        Find::Whole => b.validator,
-                        Find::Within(_) => None,
-                    },
+                    b.validator,
                 ),
                 None => {
                     let pattern = rule.pattern.as_deref().unwrap_or_default();

@@ -138,8 +138,9 @@ fn mod97_push(remainder: u32, value: u32) -> u32 {
     }
 }
 
-/// The run, unless it is part of a longer dotted number (`1.2.3.4.5`, a
-/// version or an OID, is not an address).
+/// The run, unless it is part of a longer dotted number: in `1.2.3.4.5`
+/// (a version, an OID) there is no address, and in `14.115.231.1454` no
+/// phone number.
 pub fn standalone_dotted(text: &str, run: Range<usize>) -> Vec<Range<usize>> {
     let glued_before = text[..run.start]
         .strip_suffix('.')

@@ -264,6 +264,7 @@ def phones():
         "the sum is +1 2 3", "555-0199 is too short", "build 2024.11.22.1",
         "temperature +21.5 C", "score 3-2 after extra time", "ratio 16:9",
         "offset +0100 in the timestamp", "(c) 2024 Example Corp",
+        "oid 14.115.231.1454.1 is no phone number",
     ]
     return lines, negatives
 
