@@ -42,7 +42,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let set = &*EVERY_DETECTOR;
     for (start, end, rule) in set.find(text) {
-        assert!(start < end && end <= text.len(), "{start}..{end} of {}", text.len());
+        assert!(
+            start < end && end <= text.len(),
+            "{start}..{end} of {}",
+            text.len()
+        );
         assert!(text.is_char_boundary(start) && text.is_char_boundary(end));
         let detector = &set.rule(rule).0.detector;
         let check = builtin(detector).and_then(|b| b.validator);
@@ -64,7 +68,11 @@ fuzz_target!(|data: &[u8]| {
     ) else {
         return;
     };
-    let found: Vec<&str> = set.find(text).iter().map(|&(s, e, _)| &text[s..e]).collect();
+    let found: Vec<&str> = set
+        .find(text)
+        .iter()
+        .map(|&(s, e, _)| &text[s..e])
+        .collect();
     if set.screen(&mut event).is_empty() {
         return;
     }
