@@ -35,11 +35,19 @@ impl Pool {
         let result = f(&mut client);
         // A transaction left open by a panic or an early return was rolled
         // back when it was dropped; a closed connection is not kept.
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         if !client.is_closed() {
-            let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
             if idle.len() < MAX_IDLE {
                 idle.push(client);
             }
+        } else {
+            // Lost: most often because PostgreSQL restarted, which ended
+            // the idle ones too, though they cannot tell until used. Each
+            // would fail one more call with `Unavailable`; close them now
+            // (outside the lock: closing writes to their sockets).
+            let stale = std::mem::take(&mut *idle);
+            drop(idle);
+            drop(stale);
         }
         result
     }
@@ -55,8 +63,13 @@ impl Pool {
     /// A new connection. TLS is not offered yet: run PostgreSQL on a
     /// trusted network or a local socket.
     pub fn connect(&self) -> Result<Client, StoreError> {
-        self.config
-            .connect(NoTls)
-            .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))
+        self.config.connect(NoTls).map_err(|e| {
+            // `postgres_message`: a refusal by the server ("the database
+            // system is starting up") says more than "db error".
+            StoreError::Unavailable(format!(
+                "cannot connect to PostgreSQL: {}",
+                crate::error::postgres_message(&e)
+            ))
+        })
     }
 }

@@ -574,8 +574,12 @@ async fn postgres_restarted_under_load_answers_503_and_loses_no_acknowledged_eve
     let read_503s = reads.await.unwrap();
     eprint!("{}", summary(&logs));
     eprintln!(
-        "database away for {:?}; first acknowledgment {:?} after it was back",
+        "database away for {:?}; {} answers 503 after it was back; first acknowledgment {:?} after",
         restarted_at - stopped_at,
+        logs.iter()
+            .flat_map(|l| &l.unavailable)
+            .filter(|t| **t > restarted_at)
+            .count(),
         logs.iter()
             .flat_map(|l| &l.acked)
             .map(|a| a.at)
