@@ -48,10 +48,23 @@ fn running_as_root() -> bool {
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
-/// A port nothing listens on now.
+/// A port nothing listens on now, below the range the kernel hands out for
+/// port 0 and outgoing connections: while the server is stopped, no other
+/// test's server or connection can take its port from under its restart.
 fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
+    let ephemeral_low: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32768);
+    let low = ephemeral_low.saturating_sub(10_000).max(1024);
+    let span = ephemeral_low.saturating_sub(low).max(1);
+    for _ in 0..200 {
+        let port = low + rand::random::<u16>() % span;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {low}..{ephemeral_low} for a private PostgreSQL");
 }
 
 impl PrivateCluster {
