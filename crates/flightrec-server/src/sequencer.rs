@@ -34,6 +34,10 @@ const SEARCH_LAG: Duration = Duration::from_millis(100);
 /// appending it).
 const SEARCH_CHUNK_MIN: usize = 250;
 const SEARCH_CHUNK_MAX: usize = 5_000;
+/// After search indexing failed (the database is away, say), the pause
+/// before it is tried again: without it the writer would try, and log a
+/// warning, every few milliseconds for as long as the outage lasts.
+const SEARCH_RETRY: Duration = Duration::from_secs(1);
 
 type Reply = oneshot::Sender<Result<Vec<Receipt>, ApiError>>;
 
@@ -153,6 +157,8 @@ struct Writer {
     unsigned_since: Option<Instant>,
     /// Events committed since the last search step.
     unindexed: usize,
+    /// No search step before this, after one failed.
+    search_retry_at: Option<Instant>,
 }
 
 impl Writer {
@@ -170,6 +176,7 @@ impl Writer {
                     .unwrap_or_else(Instant::now),
             ),
             unindexed: 0,
+            search_retry_at: None,
         }
     }
 
@@ -265,14 +272,21 @@ impl Writer {
     }
 
     fn search_step(&mut self) {
+        if self.search_retry_at.is_some_and(|at| Instant::now() < at) {
+            return;
+        }
         self.last_search_step = Instant::now();
         let chunk = self.unindexed.clamp(SEARCH_CHUNK_MIN, SEARCH_CHUNK_MAX);
         self.unindexed = self.unindexed.saturating_sub(chunk);
         match self.store.index_search(chunk) {
-            Ok(n) => self.search_behind = n > 0,
+            Ok(n) => {
+                self.search_behind = n > 0;
+                self.search_retry_at = None;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "search indexing failed; will retry");
                 self.search_behind = true;
+                self.search_retry_at = Some(Instant::now() + SEARCH_RETRY);
             }
         }
     }

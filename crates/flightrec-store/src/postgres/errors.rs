@@ -14,7 +14,7 @@ impl From<postgres::Error> for StoreError {
             let io = std::error::Error::source(&e)
                 .is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some());
             return if io {
-                StoreError::Unavailable(e.to_string())
+                StoreError::Unavailable(postgres_message(&e))
             } else {
                 StoreError::Postgres(e)
             };

@@ -35,11 +35,19 @@ impl Pool {
         let result = f(&mut client);
         // A transaction left open by a panic or an early return was rolled
         // back when it was dropped; a closed connection is not kept.
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         if !client.is_closed() {
-            let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
             if idle.len() < MAX_IDLE {
                 idle.push(client);
             }
+        } else {
+            // Lost: most often because PostgreSQL restarted, which ended
+            // the idle ones too, though they cannot tell until used. Each
+            // would fail one more call with `Unavailable`; close them now
+            // (outside the lock: closing writes to their sockets).
+            let stale = std::mem::take(&mut *idle);
+            drop(idle);
+            drop(stale);
         }
         result
     }
@@ -55,8 +63,62 @@ impl Pool {
     /// A new connection. TLS is not offered yet: run PostgreSQL on a
     /// trusted network or a local socket.
     pub fn connect(&self) -> Result<Client, StoreError> {
-        self.config
-            .connect(NoTls)
-            .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))
+        self.config.connect(NoTls).map_err(|e| {
+            // `postgres_message`: a refusal by the server ("the database
+            // system is starting up") says more than "db error".
+            StoreError::Unavailable(format!(
+                "cannot connect to PostgreSQL: {}",
+                crate::error::postgres_message(&e)
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flightrec_store::conformance::postgres::TestDatabase;
+
+    /// When PostgreSQL ends every connection (as a restart does), the idle
+    /// ones cannot tell until used. The first call to find its connection
+    /// lost closes them all, so one call fails and the next reconnect;
+    /// before, each idle connection failed a call of its own (regression).
+    #[test]
+    fn after_the_server_ends_every_connection_one_call_fails_then_the_pool_reconnects() {
+        let db = TestDatabase::create();
+        let pool = Pool::new(db.url().parse().unwrap());
+        let clients: Vec<Client> = (0..4).map(|_| pool.take().unwrap()).collect();
+        pool.idle.lock().unwrap().extend(clients);
+
+        let mut admin = db.connect();
+        let others: Vec<i32> = admin
+            .query(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+                 AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        assert_eq!(others.len(), 4);
+        for pid in others {
+            // Waits up to 5 s for the backend to be gone.
+            let ended: bool = admin
+                .query_one("SELECT pg_terminate_backend($1, 5000)", &[&pid])
+                .unwrap()
+                .get(0);
+            assert!(ended);
+        }
+
+        let calls: Vec<Result<(), StoreError>> = (0..4)
+            .map(|_| pool.with_client(|c| Ok(c.batch_execute("SELECT 1")?)))
+            .collect();
+        assert!(
+            matches!(calls[0], Err(StoreError::Unavailable(_))),
+            "{:?}",
+            calls[0]
+        );
+        assert!(calls[1..].iter().all(Result::is_ok), "{calls:?}");
     }
 }

@@ -40,13 +40,13 @@ async fn ingest(s: &Server, tag: &str, batches: usize) -> Vec<Value> {
     receipts
 }
 
-async fn public_key(s: &Server) -> Verifier {
+pub(crate) async fn public_key(s: &Server) -> Verifier {
     let text = s.get_text("/v1/log/public-key").await;
     Verifier::parse(text.trim()).unwrap()
 }
 
 /// Waits until the newest checkpoint covers `size` records.
-async fn wait_for_checkpoint(s: &Server, key: &Verifier, size: u64) {
+pub(crate) async fn wait_for_checkpoint(s: &Server, key: &Verifier, size: u64) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let note = s.get_text("/v1/log/checkpoint").await;
@@ -63,7 +63,7 @@ async fn wait_for_checkpoint(s: &Server, key: &Verifier, size: u64) {
 /// The whole database through the same check `flightrec verify` makes:
 /// every leaf recomputed, the tree rebuilt, every checkpoint's signature
 /// and root. Returns the records verified.
-fn verify_database(url: &str, key: &Verifier) -> u64 {
+pub(crate) fn verify_database(url: &str, key: &Verifier) -> u64 {
     off_runtime(|| verify_database_here(url, key))
 }
 

@@ -41,8 +41,10 @@ enum StoreAt<'a> {
 /// of one deployment is given: a log key file made by `flightrec log
 /// new-key`, a session key and a webhook key.
 pub struct PgDeployment {
-    /// `Some` until dropped (off the test's runtime).
+    /// `Some` until dropped (off the test's runtime); `None` for a
+    /// deployment on a database the test runs itself ([`PgDeployment::at`]).
     database: Option<TestDatabase>,
+    url: String,
     pub log_key_file: std::path::PathBuf,
     session_key: String,
     webhook_key: String,
@@ -51,6 +53,15 @@ pub struct PgDeployment {
 
 impl PgDeployment {
     pub fn new() -> PgDeployment {
+        let database = off_runtime(TestDatabase::create);
+        let mut deployment = PgDeployment::at(database.url());
+        deployment.database = Some(database);
+        deployment
+    }
+
+    /// A deployment on the database at `url`, which the caller created and
+    /// removes (a PostgreSQL server of the test's own, say).
+    pub fn at(url: &str) -> PgDeployment {
         let keys = tempfile::tempdir().unwrap();
         let log_key_file = keys.path().join("log-key");
         let (ok, out) = flightrec(&[
@@ -63,7 +74,8 @@ impl PgDeployment {
         ]);
         assert!(ok, "log new-key: {out}");
         PgDeployment {
-            database: Some(off_runtime(TestDatabase::create)),
+            database: None,
+            url: url.to_owned(),
             log_key_file,
             session_key: hex::encode(rand::random::<[u8; 32]>()),
             webhook_key: hex::encode(rand::random::<[u8; 32]>()),
@@ -72,7 +84,14 @@ impl PgDeployment {
     }
 
     pub fn database(&self) -> &TestDatabase {
-        self.database.as_ref().expect("not dropped yet")
+        self.database
+            .as_ref()
+            .expect("a database of the shared test server")
+    }
+
+    /// The URL every node connects with.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// The environment of every node.
@@ -210,7 +229,7 @@ impl Server {
 
     /// A node of `db`'s deployment (its database and shared keys).
     pub fn start_node(db: &PgDeployment, extra_args: &[&str]) -> Server {
-        Self::start_node_at(db, db.database().url(), extra_args)
+        Self::start_node_at(db, db.url(), extra_args)
     }
 
     /// A node of `db`'s deployment that connects with `url` (as another
