@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
 
-async fn ingest(s: &Server, n: usize, tag: &str) {
+/// Records `n` events; returns the log's size after the last of them.
+async fn ingest(s: &Server, n: usize, tag: &str) -> u64 {
+    let mut size = 0;
     for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
         let events: Vec<Value> = chunk
             .iter()
@@ -16,11 +18,29 @@ async fn ingest(s: &Server, n: usize, tag: &str) {
             .collect();
         let (status, body) = s.post("/v1/events/batch", &json!(events)).await;
         assert_eq!(status, 201, "{body}");
+        let last = body["receipts"].as_array().and_then(|r| r.last());
+        size = last.and_then(|r| r["seq"].as_u64()).map_or(0, |seq| seq + 1);
     }
+    size
 }
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
+}
+
+/// Waits until the served checkpoint covers `size` records: an
+/// acknowledged append is signed into a checkpoint a moment later.
+async fn wait_for_checkpoint_size(s: &Server, size: u64) {
+    // A checkpoint note's second line is the size it covers.
+    let note_size = |note: String| note.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or(0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while note_size(s.get_text("/v1/log/checkpoint").await) < size {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint covered {size} records"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]
@@ -251,7 +271,10 @@ async fn a_saved_checkpoint_is_extended_and_a_fork_is_caught() {
     drop(s);
     copy_dir(&data, &backup);
     let s = Server::start(&data, &["--checkpoint-interval-ms", "50"]);
-    ingest(&s, 30, "b").await;
+    let size = ingest(&s, 30, "b").await;
+    // The watch below must see every "b" record, or restoring the backup
+    // could look like no change at all.
+    wait_for_checkpoint_size(&s, size).await;
     let consistency = |s: &Server| {
         cli(
             s,
