@@ -13,17 +13,20 @@
 //! Not here: deciding whom to trust. The caller passes the verifier keys.
 
 use crate::runs::RunFold;
-use crate::{AuditRow, RunQuery, Store, StoreError, StoredCheckpoint};
+use crate::{AuditRow, AuditRows, RunQuery, Store, StoreError, StoredCheckpoint};
 use flightrec_core::erasure::{ERASED_TYPE, SeqRanges, erased_seqs};
-use flightrec_core::event::Body;
+use flightrec_core::event::{Body, IndexColumns};
 use flightrec_core::log::tree::RightEdge;
 use flightrec_core::log::{Hash, Verifier, open_checkpoint};
 use flightrec_core::record::body_digest;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Rows read per round trip to the store.
-const CHUNK: usize = 16_384;
+/// Rows read per round trip to the store, and the most text they may hold
+/// (a chunk of large bodies is cut short).
+const CHUNK_ROWS: usize = 4_096;
+const CHUNK_BYTES: usize = 64 << 20;
 
 /// The first mismatch found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,10 +203,16 @@ fn verify_tenant(
     let scanned = std::thread::scope(|scope| -> Result<Outcome, StoreError> {
         let (chunks, read) = std::sync::mpsc::sync_channel(1);
         let (checks, checked) = std::sync::mpsc::sync_channel(1);
+        // Chunks the fold is done with go back to the reader, which refills
+        // their buffers rather than allocating new ones.
+        let (done_with, reusable) = std::sync::mpsc::channel::<AuditRows>();
         scope.spawn(move || {
             let mut from = 0u64;
             loop {
-                let chunk = read_chunk(store, tenant, from);
+                let rows = reusable
+                    .try_recv()
+                    .unwrap_or_else(|_| AuditRows::with_limits(CHUNK_ROWS, CHUNK_BYTES));
+                let chunk = read_chunk(store, tenant, from, rows);
                 let last = !matches!(&chunk, Ok(c) if !c.rows.is_empty());
                 from += chunk.as_ref().map_or(0, |c| c.rows.len() as u64);
                 if chunks.send(chunk).is_err() || last {
@@ -228,14 +237,15 @@ fn verify_tenant(
                 break;
             }
             let n = rows.len() as u64;
-            for (row, checked) in rows.into_iter().zip(leaves) {
+            for (i, checked) in leaves.into_iter().enumerate() {
                 let seq = edge.size();
-                if row.record.header.seq != seq {
+                let h = rows.header(i);
+                if h.seq != seq {
                     return fail(
                         Some(seq),
                         format!(
                             "the record is missing (the next stored record is seq {})",
-                            row.record.header.seq
+                            h.seq
                         ),
                     );
                 }
@@ -260,19 +270,18 @@ fn verify_tenant(
                 );
                 }
                 edge.push(leaf);
-                let h = &row.record.header;
-                if let Some(run_id) = &h.run_id {
+                if let Some(run_id) = h.run_id {
                     // Looked up before inserting: most records join a run
                     // already seen, and its id need not be copied.
                     if !runs.contains_key(run_id) {
-                        runs.insert(run_id.clone(), RunFold::new(&h.time));
+                        runs.insert(run_id.to_owned(), RunFold::new(h.time));
                     }
                     runs.get_mut(run_id).expect("inserted above").add(
                         seq,
-                        &h.time,
-                        &h.event_type,
+                        h.time,
+                        h.event_type,
                         h.status,
-                        row.index.agent_id.as_deref(),
+                        rows.agent_id(i),
                     );
                 }
                 if edge.size().is_multiple_of(256)
@@ -294,6 +303,8 @@ fn verify_tenant(
             }
             report.records += n;
             progress(n);
+            // The reader may be gone already; the chunk is then dropped.
+            let _ = done_with.send(rows);
         }
         Ok(Ok(()))
     });
@@ -343,15 +354,21 @@ fn verify_tenant(
 /// A run of rows and the stored leaf-level tiles that cover them, read
 /// together so the checking thread need not wait on the store.
 struct Chunk {
-    rows: Vec<AuditRow>,
+    rows: AuditRows,
     leaf_tiles: HashMap<u64, Vec<u8>>,
 }
 
-fn read_chunk(store: &dyn Store, tenant: &str, from: u64) -> Result<Chunk, StoreError> {
-    let rows = store.audit_rows(tenant, from, CHUNK)?;
+/// Fills `rows` (emptied first) from `from` on.
+fn read_chunk(
+    store: &dyn Store,
+    tenant: &str,
+    from: u64,
+    mut rows: AuditRows,
+) -> Result<Chunk, StoreError> {
+    store.audit_rows(tenant, from, &mut rows)?;
     let mut leaf_tiles = HashMap::new();
     if let Some(last) = rows.last() {
-        for index in from / 256..=last.record.header.seq / 256 {
+        for index in from / 256..=last.header.seq / 256 {
             leaf_tiles.insert(index, store.tile(tenant, 0, index)?.unwrap_or_default());
         }
     }
@@ -367,33 +384,50 @@ struct CheckedRow {
     tells_of_erasures: Vec<std::ops::RangeInclusive<u64>>,
 }
 
-/// [`check_row`] for every row, spread over the machine's cores.
-fn check_rows_in_parallel(rows: &[AuditRow]) -> Vec<Result<CheckedRow, String>> {
+/// [`check_row`] for every row, spread over the machine's cores. The
+/// threads take small parts of the chunk in turn rather than a share each:
+/// one the system lends to other work for a while holds none up.
+fn check_rows_in_parallel(rows: &AuditRows) -> Vec<Result<CheckedRow, String>> {
+    const PART: usize = 256;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per = rows.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = rows
-            .chunks(per)
-            .map(|part| scope.spawn(move || part.iter().map(check_row).collect::<Vec<_>>()))
-            .collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let start = next.fetch_add(PART, Ordering::Relaxed);
+            if start >= rows.len() {
+                return done;
+            }
+            let part = start..(start + PART).min(rows.len());
+            done.push((
+                start,
+                part.map(|i| check_row(rows.get(i))).collect::<Vec<_>>(),
+            ));
+        }
+    };
+    let mut parts = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut parts = work();
+        for helper in helpers {
+            parts.extend(helper.join().expect("a verify worker panicked"));
+        }
         parts
-            .into_iter()
-            .flat_map(|p| p.join().expect("a verify worker panicked"))
-            .collect()
-    })
+    });
+    parts.sort_unstable_by_key(|(start, _)| *start);
+    parts.into_iter().flat_map(|(_, checked)| checked).collect()
 }
 
 /// Checks one row on its own: body against `body_hash`, derived columns
 /// against the body, the header against the stored leaf hash.
-fn check_row(row: &AuditRow) -> Result<CheckedRow, String> {
-    let leaf = row.record.header.leaf_hash();
-    if leaf.0.as_slice() != row.leaf_hash.as_slice() {
+fn check_row(row: AuditRow<'_>) -> Result<CheckedRow, String> {
+    let header = &row.header;
+    let leaf = header.leaf_hash();
+    if leaf.0.as_slice() != row.leaf_hash {
         return Err(
             "the header does not hash to the stored leaf hash (a header column was changed)".into(),
         );
     }
-    let record = &row.record;
-    let (body, salt) = match (&record.body, &record.salt) {
+    let (body, salt) = match (row.body, row.salt) {
         (Some(body), Some(salt)) => (body, salt),
         (None, None) => {
             return Ok(CheckedRow {
@@ -404,18 +438,25 @@ fn check_row(row: &AuditRow) -> Result<CheckedRow, String> {
         }
         _ => return Err("only one of body and salt is present".into()),
     };
-    let mut stored_hash = [0u8; 32];
-    let hash_ok = hex::decode_to_slice(&record.header.body_hash, &mut stored_hash).is_ok()
-        && body_digest(salt, body.as_bytes()) == stored_hash;
+    // Compared as hex, either case, as decoding the stored hash would.
+    let mut digest_hex = [0u8; 64];
+    hex::encode_to_slice(body_digest(salt, body), &mut digest_hex)
+        .expect("32 bytes are 64 hex digits");
+    let hash_ok = header
+        .body_hash
+        .as_bytes()
+        .eq_ignore_ascii_case(&digest_hex);
     if !hash_ok {
         return Err("the body (or its salt) does not hash to body_hash".into());
     }
     // The body hashes to what was sealed, so it is the body ingest
     // validated; what is left to check is that the query columns were
     // derived from it. Only their fields are read, borrowed.
+    let body = std::str::from_utf8(body).map_err(|e| format!("the body is not UTF-8: {e}"))?;
     let derived: IndexedFields<'_> =
         serde_json::from_str(body).map_err(|e| format!("the body is not an event body: {e}"))?;
-    for ((name, stored), derived) in row.index.named().into_iter().zip(derived.columns()) {
+    let stored = IndexColumns::NAMES.into_iter().zip(row.index);
+    for ((name, stored), derived) in stored.zip(derived.columns()) {
         let derived = derived.map(|c| c.as_ref());
         if stored != derived {
             return Err(format!(
@@ -424,16 +465,14 @@ fn check_row(row: &AuditRow) -> Result<CheckedRow, String> {
         }
     }
     // Only flightrec's own word counts: a client may record any type.
-    let header = &record.header;
-    let tells_of_erasures = if header.event_type == ERASED_TYPE
-        && header.submitted_by.as_deref() == Some("flightrec")
-    {
-        let parsed: Body = serde_json::from_str(body)
-            .map_err(|e| format!("the body is not an event body: {e}"))?;
-        erased_seqs(&parsed).unwrap_or_default()
-    } else {
-        Vec::new()
-    };
+    let tells_of_erasures =
+        if header.event_type == ERASED_TYPE && header.submitted_by == Some("flightrec") {
+            let parsed: Body = serde_json::from_str(body)
+                .map_err(|e| format!("the body is not an event body: {e}"))?;
+            erased_seqs(&parsed).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
     Ok(CheckedRow {
         leaf,
         erased: false,

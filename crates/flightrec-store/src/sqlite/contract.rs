@@ -184,9 +184,9 @@ impl crate::LogStore for SqliteStore {
         &self,
         tenant: &str,
         from_seq: u64,
-        limit: usize,
-    ) -> Result<Vec<crate::AuditRow>, StoreError> {
-        self.read_audit_rows(tenant, from_seq, limit)
+        into: &mut crate::AuditRows,
+    ) -> Result<(), StoreError> {
+        self.read_audit_rows(tenant, from_seq, into)
     }
 
     fn add_cosignature(

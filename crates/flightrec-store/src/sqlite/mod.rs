@@ -7,6 +7,7 @@
 mod access;
 mod alerts;
 mod append;
+mod audit;
 mod contract;
 mod counts;
 mod guardrails;
