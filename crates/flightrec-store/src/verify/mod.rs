@@ -12,21 +12,17 @@
 //!
 //! Not here: deciding whom to trust. The caller passes the verifier keys.
 
+mod check;
+mod read;
+
 use crate::runs::RunFold;
-use crate::{AuditRow, AuditRows, RunQuery, Store, StoreError, StoredCheckpoint};
-use flightrec_core::erasure::{ERASED_TYPE, SeqRanges, erased_seqs};
-use flightrec_core::event::{Body, IndexColumns};
+use crate::{RunQuery, Store, StoreError, StoredCheckpoint};
+use check::check_rows_in_parallel;
+use flightrec_core::erasure::{ERASED_TYPE, SeqRanges};
 use flightrec_core::log::tree::RightEdge;
 use flightrec_core::log::{Hash, Verifier, open_checkpoint};
-use flightrec_core::record::body_digest;
-use std::borrow::Cow;
+use read::{Chunk, Spare, in_seq_order};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// Rows read per round trip to the store, and the most text they may hold
-/// (a chunk of large bodies is cut short).
-const CHUNK_ROWS: usize = 4_096;
-const CHUNK_BYTES: usize = 64 << 20;
 
 /// The first mismatch found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,32 +192,15 @@ fn verify_tenant(
         pending_checkpoints.next();
     }
 
-    // A pipeline of three stages, each on its own thread: reading chunks
-    // of rows (the store's sequential work), checking each row on its own
-    // (hashes, the body's columns; spread over every core), and here, in
-    // order, the tree, the tiles, the checkpoints and the runs.
+    // A pipeline of three stages: reading chunks of rows (on a thread per
+    // core, see `read`), checking each row on its own (hashes, the body's
+    // columns; spread over every core), and here, in order, the tree, the
+    // tiles, the checkpoints and the runs.
+    let spare = &Spare::default();
     let scanned = std::thread::scope(|scope| -> Result<Outcome, StoreError> {
-        let (chunks, read) = std::sync::mpsc::sync_channel(1);
         let (checks, checked) = std::sync::mpsc::sync_channel(1);
-        // Chunks the fold is done with go back to the reader, which refills
-        // their buffers rather than allocating new ones.
-        let (done_with, reusable) = std::sync::mpsc::channel::<AuditRows>();
         scope.spawn(move || {
-            let mut from = 0u64;
-            loop {
-                let rows = reusable
-                    .try_recv()
-                    .unwrap_or_else(|_| AuditRows::with_limits(CHUNK_ROWS, CHUNK_BYTES));
-                let chunk = read_chunk(store, tenant, from, rows);
-                let last = !matches!(&chunk, Ok(c) if !c.rows.is_empty());
-                from += chunk.as_ref().map_or(0, |c| c.rows.len() as u64);
-                if chunks.send(chunk).is_err() || last {
-                    return;
-                }
-            }
-        });
-        scope.spawn(move || {
-            for chunk in read {
+            for chunk in in_seq_order(scope, store, tenant, spare) {
                 let results = chunk.map(|c| {
                     let results = check_rows_in_parallel(&c.rows);
                     (c, results)
@@ -233,9 +212,6 @@ fn verify_tenant(
         });
         for chunk in checked {
             let (Chunk { rows, leaf_tiles }, leaves) = chunk?;
-            if rows.is_empty() {
-                break;
-            }
             let n = rows.len() as u64;
             for (i, checked) in leaves.into_iter().enumerate() {
                 let seq = edge.size();
@@ -303,8 +279,8 @@ fn verify_tenant(
             }
             report.records += n;
             progress(n);
-            // The reader may be gone already; the chunk is then dropped.
-            let _ = done_with.send(rows);
+            // Its buffers go back to the readers.
+            spare.lock().unwrap_or_else(|p| p.into_inner()).push(rows);
         }
         Ok(Ok(()))
     });
@@ -349,135 +325,6 @@ fn verify_tenant(
         return fail(None, reason);
     }
     Ok(Ok(()))
-}
-
-/// A run of rows and the stored leaf-level tiles that cover them, read
-/// together so the checking thread need not wait on the store.
-struct Chunk {
-    rows: AuditRows,
-    leaf_tiles: HashMap<u64, Vec<u8>>,
-}
-
-/// Fills `rows` (emptied first) from `from` on.
-fn read_chunk(
-    store: &dyn Store,
-    tenant: &str,
-    from: u64,
-    mut rows: AuditRows,
-) -> Result<Chunk, StoreError> {
-    store.audit_rows(tenant, from, &mut rows)?;
-    let mut leaf_tiles = HashMap::new();
-    if let Some(last) = rows.last() {
-        for index in from / 256..=last.header.seq / 256 {
-            leaf_tiles.insert(index, store.tile(tenant, 0, index)?.unwrap_or_default());
-        }
-    }
-    Ok(Chunk { rows, leaf_tiles })
-}
-
-/// What one row holds, once checked.
-struct CheckedRow {
-    leaf: Hash,
-    /// Its body was erased.
-    erased: bool,
-    /// The seqs it tells were erased, if it is flightrec's `log.erased`.
-    tells_of_erasures: Vec<std::ops::RangeInclusive<u64>>,
-}
-
-/// [`check_row`] for every row, spread over the machine's cores. The
-/// threads take small parts of the chunk in turn rather than a share each:
-/// one the system lends to other work for a while holds none up.
-fn check_rows_in_parallel(rows: &AuditRows) -> Vec<Result<CheckedRow, String>> {
-    const PART: usize = 256;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let start = next.fetch_add(PART, Ordering::Relaxed);
-            if start >= rows.len() {
-                return done;
-            }
-            let part = start..(start + PART).min(rows.len());
-            done.push((
-                start,
-                part.map(|i| check_row(rows.get(i))).collect::<Vec<_>>(),
-            ));
-        }
-    };
-    let mut parts = std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-        let mut parts = work();
-        for helper in helpers {
-            parts.extend(helper.join().expect("a verify worker panicked"));
-        }
-        parts
-    });
-    parts.sort_unstable_by_key(|(start, _)| *start);
-    parts.into_iter().flat_map(|(_, checked)| checked).collect()
-}
-
-/// Checks one row on its own: body against `body_hash`, derived columns
-/// against the body, the header against the stored leaf hash.
-fn check_row(row: AuditRow<'_>) -> Result<CheckedRow, String> {
-    let header = &row.header;
-    let leaf = header.leaf_hash();
-    if leaf.0.as_slice() != row.leaf_hash {
-        return Err(
-            "the header does not hash to the stored leaf hash (a header column was changed)".into(),
-        );
-    }
-    let (body, salt) = match (row.body, row.salt) {
-        (Some(body), Some(salt)) => (body, salt),
-        (None, None) => {
-            return Ok(CheckedRow {
-                leaf,
-                erased: true,
-                tells_of_erasures: Vec::new(),
-            });
-        }
-        _ => return Err("only one of body and salt is present".into()),
-    };
-    // Compared as hex, either case, as decoding the stored hash would.
-    let mut digest_hex = [0u8; 64];
-    hex::encode_to_slice(body_digest(salt, body), &mut digest_hex)
-        .expect("32 bytes are 64 hex digits");
-    let hash_ok = header
-        .body_hash
-        .as_bytes()
-        .eq_ignore_ascii_case(&digest_hex);
-    if !hash_ok {
-        return Err("the body (or its salt) does not hash to body_hash".into());
-    }
-    // The body hashes to what was sealed, so it is the body ingest
-    // validated; what is left to check is that the query columns were
-    // derived from it. Only their fields are read, borrowed.
-    let body = std::str::from_utf8(body).map_err(|e| format!("the body is not UTF-8: {e}"))?;
-    let derived: IndexedFields<'_> =
-        serde_json::from_str(body).map_err(|e| format!("the body is not an event body: {e}"))?;
-    let stored = IndexColumns::NAMES.into_iter().zip(row.index);
-    for ((name, stored), derived) in stored.zip(derived.columns()) {
-        let derived = derived.map(|c| c.as_ref());
-        if stored != derived {
-            return Err(format!(
-                "the query column `{name}` holds {stored:?} but the body says {derived:?}"
-            ));
-        }
-    }
-    // Only flightrec's own word counts: a client may record any type.
-    let tells_of_erasures =
-        if header.event_type == ERASED_TYPE && header.submitted_by == Some("flightrec") {
-            let parsed: Body = serde_json::from_str(body)
-                .map_err(|e| format!("the body is not an event body: {e}"))?;
-            erased_seqs(&parsed).unwrap_or_default()
-        } else {
-            Vec::new()
-        };
-    Ok(CheckedRow {
-        leaf,
-        erased: false,
-        tells_of_erasures,
-    })
 }
 
 /// Compares every tile the rebuilt tree changed with the stored one.
@@ -593,108 +440,4 @@ fn compare_runs(
         }
     }
     Ok(Ok(()))
-}
-
-/// The fields of a body the query columns come from, borrowed where the
-/// JSON needs no unescaping; every other field is skipped unread. It must
-/// derive exactly what `IndexColumns::of` does (a test holds them equal).
-#[derive(serde::Deserialize)]
-struct IndexedFields<'a> {
-    #[serde(borrow, default)]
-    session_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    agent_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    actor: Option<ActorFields<'a>>,
-    #[serde(borrow, default)]
-    resource: Option<ResourceFields<'a>>,
-    #[serde(borrow, default)]
-    verb: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    tool: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    provider: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    governance: Option<GovernanceFields<'a>>,
-}
-
-#[derive(serde::Deserialize)]
-struct ActorFields<'a> {
-    #[serde(borrow, rename = "type")]
-    actor_type: Cow<'a, str>,
-    #[serde(borrow)]
-    id: Cow<'a, str>,
-    #[serde(borrow, default)]
-    email: Option<Cow<'a, str>>,
-}
-
-#[derive(serde::Deserialize)]
-struct ResourceFields<'a> {
-    #[serde(borrow, rename = "type")]
-    resource_type: Cow<'a, str>,
-    #[serde(borrow)]
-    id: Cow<'a, str>,
-}
-
-#[derive(serde::Deserialize)]
-struct GovernanceFields<'a> {
-    #[serde(borrow)]
-    status: Cow<'a, str>,
-}
-
-impl<'a> IndexedFields<'a> {
-    /// The columns in `IndexColumns::named`'s order.
-    fn columns(&self) -> [Option<&Cow<'a, str>>; 9] {
-        [
-            self.session_id.as_ref(),
-            self.agent_id.as_ref(),
-            self.actor
-                .as_ref()
-                .map(|a| a.email.as_ref().unwrap_or(&a.id)),
-            self.actor.as_ref().map(|a| &a.actor_type),
-            self.resource.as_ref().map(|r| &r.resource_type),
-            self.resource.as_ref().map(|r| &r.id),
-            self.verb.as_ref().or(self.tool.as_ref()),
-            self.provider.as_ref(),
-            self.governance.as_ref().map(|g| &g.status),
-        ]
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use flightrec_core::event::IndexColumns;
-    use serde_json::json;
-
-    #[test]
-    fn the_borrowed_fields_derive_what_index_columns_do() {
-        let at = flightrec_core::event::parse_time("2026-11-22T10:00:00Z").unwrap();
-        for event in [
-            json!({"type": "x"}),
-            json!({"type": "tool_call", "tool": "bash", "session_id": "s\\\"1", "agent_id": "a",
-                   "actor": {"type": "human", "id": "u1", "email": "a@b.c"},
-                   "resource": {"type": "file", "id": "src/\u{e9}.rs"}, "provider": "p",
-                   "governance": {"status": "blocked", "policy": "x"}, "input": {"k": [1, 2]}}),
-            json!({"type": "tool_call", "verb": "v", "tool": "t",
-                   "actor": {"type": "agent", "id": "bot"}}),
-        ] {
-            let e = flightrec_core::event::parse_event(
-                event,
-                at,
-                &flightrec_core::event::Limits::default(),
-                || "id".into(),
-            )
-            .unwrap();
-            let expected = IndexColumns::of(&e.body);
-            let fields: IndexedFields<'_> = serde_json::from_str(&e.canonical_body).unwrap();
-            let got: Vec<Option<&str>> = fields
-                .columns()
-                .iter()
-                .map(|c| c.map(|c| c.as_ref()))
-                .collect();
-            let want: Vec<Option<&str>> = expected.named().iter().map(|(_, v)| *v).collect();
-            assert_eq!(got, want);
-        }
-    }
 }
