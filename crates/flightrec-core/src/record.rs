@@ -16,6 +16,7 @@ use rand::RngCore;
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
 
 /// The version of the header format new records get, `v` in every header.
 ///
@@ -75,27 +76,68 @@ impl std::fmt::Display for SubmittedBy {
 /// The length of the per-record salt.
 pub const SALT_LEN: usize = 32;
 
-/// A header's fields in the order its JSON lists them.
-#[derive(Serialize)]
-struct HeaderFields<'a> {
-    v: u64,
-    tenant: &'a str,
-    seq: u64,
-    id: &'a str,
-    time: &'a str,
-    received_at: &'a str,
+/// A header whose fields are borrowed from wherever they are kept (a row
+/// of the store, say), so a verifier can hash millions without copying
+/// them. Its JSON and its leaf are [`Header`]'s: the fields are serialised
+/// in the order the header's JSON lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct HeaderRef<'a> {
+    #[serde(rename = "v")]
+    pub version: u64,
+    pub tenant: &'a str,
+    pub seq: u64,
+    pub id: &'a str,
+    pub time: &'a str,
+    pub received_at: &'a str,
     #[serde(rename = "type")]
-    event_type: &'a str,
+    pub event_type: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    run_id: Option<&'a str>,
+    pub run_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    span_id: Option<&'a str>,
+    pub span_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    parent_span_id: Option<&'a str>,
-    status: &'a str,
+    pub parent_span_id: Option<&'a str>,
+    pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
-    submitted_by: Option<&'a str>,
-    body_hash: &'a str,
+    pub submitted_by: Option<&'a str>,
+    pub body_hash: &'a str,
+}
+
+impl HeaderRef<'_> {
+    /// The Merkle leaf input: JCS(header).
+    ///
+    /// Written directly, members in JCS order, because it is on the ingest
+    /// hot path; a test holds it equal to `jcs::to_vec(&header.to_json())`.
+    pub fn leaf_input(&self) -> Vec<u8> {
+        fn member(out: &mut String, name: &str, value: Option<&str>) {
+            if let Some(v) = value {
+                out.push(if out.is_empty() { '{' } else { ',' });
+                jcs::write_string(out, name);
+                out.push(':');
+                jcs::write_string(out, v);
+            }
+        }
+        let mut out = String::with_capacity(320);
+        member(&mut out, "body_hash", Some(self.body_hash));
+        member(&mut out, "id", Some(self.id));
+        member(&mut out, "parent_span_id", self.parent_span_id);
+        member(&mut out, "received_at", Some(self.received_at));
+        member(&mut out, "run_id", self.run_id);
+        write!(out, ",\"seq\":{}", self.seq).expect("writing to a String");
+        member(&mut out, "span_id", self.span_id);
+        member(&mut out, "status", Some(self.status.as_str()));
+        member(&mut out, "submitted_by", self.submitted_by);
+        member(&mut out, "tenant", Some(self.tenant));
+        member(&mut out, "time", Some(self.time));
+        member(&mut out, "type", Some(self.event_type));
+        write!(out, ",\"v\":{}}}", self.version).expect("writing to a String");
+        out.into_bytes()
+    }
+
+    /// SHA-256(0x00 ‖ leaf input).
+    pub fn leaf_hash(&self) -> Hash {
+        leaf_hash(&self.leaf_input())
+    }
 }
 
 /// The hashed part of a record; its JCS form is the Merkle leaf input.
@@ -125,18 +167,19 @@ impl Header {
     /// The header as a JSON object. Absent optional fields are left out
     /// rather than written as `null`.
     pub fn to_json(&self) -> Value {
-        serde_json::to_value(self.fields()).expect("headers serialise")
+        serde_json::to_value(self.borrowed()).expect("headers serialise")
     }
 
     /// The header's JSON, as [`Header::to_json`] writes it, appended to
     /// `out` without building a value first (exports write millions).
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        serde_json::to_writer(out, &self.fields()).expect("headers serialise");
+        serde_json::to_writer(out, &self.borrowed()).expect("headers serialise");
     }
 
-    fn fields(&self) -> HeaderFields<'_> {
-        HeaderFields {
-            v: self.version,
+    /// The same header, borrowed.
+    pub fn borrowed(&self) -> HeaderRef<'_> {
+        HeaderRef {
+            version: self.version,
             tenant: &self.tenant,
             seq: self.seq,
             id: &self.id,
@@ -146,7 +189,7 @@ impl Header {
             run_id: self.run_id.as_deref(),
             span_id: self.span_id.as_deref(),
             parent_span_id: self.parent_span_id.as_deref(),
-            status: self.status.as_str(),
+            status: self.status,
             submitted_by: self.submitted_by.as_deref(),
             body_hash: &self.body_hash,
         }
@@ -234,39 +277,14 @@ impl Header {
         })
     }
 
-    /// The Merkle leaf input: JCS(header).
-    ///
-    /// Written directly, members in JCS order, because it is on the ingest
-    /// hot path; a test holds it equal to `jcs::to_vec(&self.to_json())`.
+    /// The Merkle leaf input: JCS(header); see [`HeaderRef::leaf_input`].
     pub fn leaf_input(&self) -> Vec<u8> {
-        fn member(out: &mut String, name: &str, value: Option<&str>) {
-            if let Some(v) = value {
-                out.push(if out.is_empty() { '{' } else { ',' });
-                jcs::write_string(out, name);
-                out.push(':');
-                jcs::write_string(out, v);
-            }
-        }
-        let mut out = String::with_capacity(320);
-        member(&mut out, "body_hash", Some(&self.body_hash));
-        member(&mut out, "id", Some(&self.id));
-        member(&mut out, "parent_span_id", self.parent_span_id.as_deref());
-        member(&mut out, "received_at", Some(&self.received_at));
-        member(&mut out, "run_id", self.run_id.as_deref());
-        out.push_str(&format!(",\"seq\":{}", self.seq));
-        member(&mut out, "span_id", self.span_id.as_deref());
-        member(&mut out, "status", Some(self.status.as_str()));
-        member(&mut out, "submitted_by", self.submitted_by.as_deref());
-        member(&mut out, "tenant", Some(&self.tenant));
-        member(&mut out, "time", Some(&self.time));
-        member(&mut out, "type", Some(&self.event_type));
-        out.push_str(&format!(",\"v\":{}}}", self.version));
-        out.into_bytes()
+        self.borrowed().leaf_input()
     }
 
     /// SHA-256(0x00 ‖ leaf input).
     pub fn leaf_hash(&self) -> Hash {
-        leaf_hash(&self.leaf_input())
+        self.borrowed().leaf_hash()
     }
 }
 

@@ -12,6 +12,7 @@
 //! Not here: HTTP, authentication decisions, or the meaning of events beyond
 //! what [`flightrec_core`] derives from them.
 
+mod audit_rows;
 mod checkpointing;
 mod error;
 pub mod guardrails;
@@ -27,6 +28,7 @@ pub mod verify;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use audit_rows::{AuditRow, AuditRows};
 pub use checkpointing::Checkpointing;
 pub use error::StoreError;
 pub use guardrails::*;

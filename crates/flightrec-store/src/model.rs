@@ -255,13 +255,3 @@ pub struct StoredCheckpoint {
     pub note: String,
     pub created_at: String,
 }
-
-/// A record with everything the store derived from it, as `verify` reads it.
-#[derive(Debug, Clone)]
-pub struct AuditRow {
-    pub record: flightrec_core::record::StoredRecord,
-    /// The leaf hash stored beside the record (what receipts gave out).
-    pub leaf_hash: Vec<u8>,
-    /// The filter columns as stored.
-    pub index: flightrec_core::event::IndexColumns,
-}

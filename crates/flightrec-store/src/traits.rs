@@ -227,14 +227,18 @@ pub trait LogStore: Send + Sync + 'static {
     /// Every tenant with at least one record.
     fn log_tenants(&self) -> Result<Vec<String>, StoreError>;
 
-    /// Up to `limit` stored rows from `from_seq` on, in `seq` order, with
-    /// what the store derived from them; for `verify`.
+    /// Replaces what `into` holds with the stored rows whose `seq` is in
+    /// `seqs`, in `seq` order, with what the store derived from them, as
+    /// many as `into` has room for ([`crate::AuditRows::is_full`]); for
+    /// `verify`, which calls it from several threads at once. A store
+    /// opened as a snapshot gives every call the rows as they were at the
+    /// snapshot.
     fn audit_rows(
         &self,
         tenant: &str,
-        from_seq: u64,
-        limit: usize,
-    ) -> Result<Vec<crate::AuditRow>, StoreError>;
+        seqs: std::ops::Range<u64>,
+        into: &mut crate::AuditRows,
+    ) -> Result<(), StoreError>;
 
     /// Checks the free-text index against the records it was built from;
     /// `Some(problem)` if they disagree.

@@ -185,6 +185,36 @@ fn format_1_records_verify_beside_format_2_records() {
 }
 
 #[test]
+fn a_snapshot_verifies_as_it_was_whatever_is_written_beside_it() {
+    let (dir, store) = fresh();
+    let events = |n: usize| {
+        (0..n)
+            .map(|i| json!({"type": "x", "content": format!("{i}")}))
+            .collect()
+    };
+    append(&store, "acme", events(300));
+    let snapshot = SqliteStore::open_snapshot(&dir.path().join("data")).unwrap();
+    // Beside it, the server goes on: more records, and a body erased (the
+    // one change the schema allows a record), untold of by any record.
+    append(&store, "acme", events(50));
+    let conn = rusqlite::Connection::open(dir.path().join("data/flightrec.db")).unwrap();
+    conn.execute(
+        "UPDATE records SET body = NULL, salt = NULL WHERE tenant = 'acme' AND seq = 120",
+        [],
+    )
+    .unwrap();
+    let report = conformance::assert_verifies(&snapshot);
+    assert_eq!(
+        (report.tenants[0].records, report.tenants[0].erased),
+        (300, 0)
+    );
+    // The store as it is now has the untold erasure.
+    let now = SqliteStore::open_snapshot(&dir.path().join("data")).unwrap();
+    let mismatch = conformance::verify_with_test_key(&now).mismatch.unwrap();
+    assert_eq!(mismatch.seq, Some(120), "{mismatch}");
+}
+
+#[test]
 fn triggers_refuse_update_and_delete() {
     let (dir, store) = fresh();
     append(

@@ -15,8 +15,9 @@
 //! 1,000, checkpoints every 16 batches) rather than over HTTP, so the
 //! million records take seconds to make; they are the same records.
 //!
-//! Knobs: BENCH_VERIFY_RECORDS, BENCH_INGEST_EVENTS (default 100,000),
-//! BENCH_DURABILITY (fsync | os), BENCH_BIN.
+//! Knobs: BENCH_VERIFY_RECORDS, BENCH_VERIFY_ONLY (set: stop after (1)),
+//! BENCH_INGEST_EVENTS (default 100,000), BENCH_DURABILITY (fsync | os),
+//! BENCH_BIN.
 
 mod support;
 
@@ -42,6 +43,9 @@ fn main() {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| dir.path().to_owned());
     verify_rate(&verify_dir, env_usize("BENCH_VERIFY_RECORDS", 1_000_000));
+    if std::env::var_os("BENCH_VERIFY_ONLY").is_some() {
+        return;
+    }
     flightrec_server::webhooks::install_tls_provider();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(witnesses(

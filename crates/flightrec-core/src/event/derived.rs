@@ -24,19 +24,34 @@ pub struct IndexColumns {
 }
 
 impl IndexColumns {
+    /// The columns' names (the store's column names too), in the order
+    /// [`IndexColumns::named`] gives them.
+    pub const NAMES: [&'static str; 9] = [
+        "session_id",
+        "agent_id",
+        "actor",
+        "actor_type",
+        "resource_type",
+        "resource_id",
+        "verb",
+        "provider",
+        "governance_status",
+    ];
+
     /// The columns by name, in a fixed order, to compare and report.
     pub fn named(&self) -> [(&'static str, Option<&str>); 9] {
-        [
-            ("session_id", self.session_id.as_deref()),
-            ("agent_id", self.agent_id.as_deref()),
-            ("actor", self.actor.as_deref()),
-            ("actor_type", self.actor_type.as_deref()),
-            ("resource_type", self.resource_type.as_deref()),
-            ("resource_id", self.resource_id.as_deref()),
-            ("verb", self.verb.as_deref()),
-            ("provider", self.provider.as_deref()),
-            ("governance_status", self.governance_status.as_deref()),
-        ]
+        let values = [
+            self.session_id.as_deref(),
+            self.agent_id.as_deref(),
+            self.actor.as_deref(),
+            self.actor_type.as_deref(),
+            self.resource_type.as_deref(),
+            self.resource_id.as_deref(),
+            self.verb.as_deref(),
+            self.provider.as_deref(),
+            self.governance_status.as_deref(),
+        ];
+        std::array::from_fn(|i| (Self::NAMES[i], values[i]))
     }
 
     pub fn of(body: &Body) -> IndexColumns {

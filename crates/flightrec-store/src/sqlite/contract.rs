@@ -183,10 +183,10 @@ impl crate::LogStore for SqliteStore {
     fn audit_rows(
         &self,
         tenant: &str,
-        from_seq: u64,
-        limit: usize,
-    ) -> Result<Vec<crate::AuditRow>, StoreError> {
-        self.read_audit_rows(tenant, from_seq, limit)
+        seqs: std::ops::Range<u64>,
+        into: &mut crate::AuditRows,
+    ) -> Result<(), StoreError> {
+        self.read_audit_rows(tenant, seqs, into)
     }
 
     fn add_cosignature(

@@ -7,6 +7,7 @@
 mod access;
 mod alerts;
 mod append;
+mod audit;
 mod contract;
 mod counts;
 mod guardrails;
@@ -26,6 +27,10 @@ use std::time::Duration;
 
 /// The database file inside a data directory.
 pub const DB_FILE: &str = "flightrec.db";
+
+/// How much of the file a snapshot's connections map (SQLite caps it at
+/// 2 GiB unless built otherwise).
+const SNAPSHOT_MMAP_SIZE: i64 = 1 << 34;
 
 /// What "committed" means for an append.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,7 +57,8 @@ pub struct SqliteStore {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     /// Set when opened by [`SqliteStore::open_snapshot`]: every read goes
-    /// through this connection and its one read transaction.
+    /// through this connection and its one read transaction, but for
+    /// `audit_rows` (see `sqlite/audit.rs`).
     snapshot: Option<Mutex<Connection>>,
     checkpointing: RwLock<Option<Checkpointing>>,
     /// Why the store refuses writes, if the log it opened was inconsistent.
@@ -182,7 +188,7 @@ impl SqliteStore {
         // A verifier reads the whole file once, in order: mapping it spares
         // a copy and a system call per page (the server does not map; see
         // `open_reader`), and the process ends when it is done.
-        conn.pragma_update(None, "mmap_size", 1i64 << 34)?;
+        conn.pragma_update(None, "mmap_size", SNAPSHOT_MMAP_SIZE)?;
         conn.pragma_update(None, "cache_size", -65_536i64)?;
         search::register_functions(&conn)?;
         // WAL keeps what a read transaction sees from its first read until
@@ -290,6 +296,15 @@ impl SqliteStore {
         if let Some(snapshot) = &self.snapshot {
             return f(&snapshot.lock().unwrap_or_else(|p| p.into_inner()));
         }
+        self.read_pooled(f)
+    }
+
+    /// [`SqliteStore::read`] on a connection of the pool, even for a
+    /// snapshot: in a transaction of its own, which may see later writes.
+    fn read_pooled<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match pooled {
             Some(c) => c,
@@ -310,11 +325,17 @@ impl SqliteStore {
         )?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "temp_store", "memory")?;
-        // No memory map: reads go through SQLite's page cache and the
-        // operating system's. Mapping the file made the server's resident
-        // memory grow with the database (256 MB after one large export)
-        // and measured no faster (docs/benchmarks.md).
-        conn.pragma_update(None, "mmap_size", 0)?;
+        // No memory map for the server: reads go through SQLite's page
+        // cache and the operating system's. Mapping the file made the
+        // server's resident memory grow with the database (256 MB after one
+        // large export) and measured no faster (docs/benchmarks.md). A
+        // verifier's readers map it, as its snapshot does.
+        let mmap_size = if self.is_snapshot() {
+            SNAPSHOT_MMAP_SIZE
+        } else {
+            0
+        };
+        conn.pragma_update(None, "mmap_size", mmap_size)?;
         search::register_functions(&conn)?;
         Ok(conn)
     }

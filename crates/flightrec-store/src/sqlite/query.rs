@@ -266,43 +266,6 @@ impl SqliteStore {
     }
 }
 
-impl SqliteStore {
-    pub(super) fn read_audit_rows(
-        &self,
-        tenant: &str,
-        from_seq: u64,
-        limit: usize,
-    ) -> Result<Vec<crate::AuditRow>, StoreError> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {RECORD_COLUMNS}, leaf_hash, session_id, agent_id, actor, actor_type, \
-                 resource_type, resource_id, verb, provider, governance_status \
-                 FROM records WHERE tenant = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3"
-            ))?;
-            let rows = stmt
-                .query_map(params![tenant, from_seq as i64, limit as i64], |r| {
-                    Ok(crate::AuditRow {
-                        record: record_from_row(r)?,
-                        leaf_hash: r.get(15)?,
-                        index: flightrec_core::event::IndexColumns {
-                            session_id: r.get(16)?,
-                            agent_id: r.get(17)?,
-                            actor: r.get(18)?,
-                            actor_type: r.get(19)?,
-                            resource_type: r.get(20)?,
-                            resource_id: r.get(21)?,
-                            verb: r.get(22)?,
-                            provider: r.get(23)?,
-                            governance_status: r.get(24)?,
-                        },
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
-    }
-}
-
 /// Runs `sql` (which asks for `limit + 1` rows) and cuts the page.
 fn page<T>(
     conn: &Connection,

@@ -12,18 +12,17 @@
 //!
 //! Not here: deciding whom to trust. The caller passes the verifier keys.
 
+mod check;
+mod read;
+
 use crate::runs::RunFold;
-use crate::{AuditRow, RunQuery, Store, StoreError, StoredCheckpoint};
-use flightrec_core::erasure::{ERASED_TYPE, SeqRanges, erased_seqs};
-use flightrec_core::event::Body;
+use crate::{RunQuery, Store, StoreError, StoredCheckpoint};
+use check::check_rows_in_parallel;
+use flightrec_core::erasure::{ERASED_TYPE, SeqRanges};
 use flightrec_core::log::tree::RightEdge;
 use flightrec_core::log::{Hash, Verifier, open_checkpoint};
-use flightrec_core::record::body_digest;
-use std::borrow::Cow;
+use read::{Chunk, Spare, in_seq_order};
 use std::collections::HashMap;
-
-/// Rows read per round trip to the store.
-const CHUNK: usize = 16_384;
 
 /// The first mismatch found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,26 +192,15 @@ fn verify_tenant(
         pending_checkpoints.next();
     }
 
-    // A pipeline of three stages, each on its own thread: reading chunks
-    // of rows (the store's sequential work), checking each row on its own
-    // (hashes, the body's columns; spread over every core), and here, in
-    // order, the tree, the tiles, the checkpoints and the runs.
+    // A pipeline of three stages: reading chunks of rows (on a thread per
+    // core, see `read`), checking each row on its own (hashes, the body's
+    // columns; spread over every core), and here, in order, the tree, the
+    // tiles, the checkpoints and the runs.
+    let spare = &Spare::default();
     let scanned = std::thread::scope(|scope| -> Result<Outcome, StoreError> {
-        let (chunks, read) = std::sync::mpsc::sync_channel(1);
         let (checks, checked) = std::sync::mpsc::sync_channel(1);
         scope.spawn(move || {
-            let mut from = 0u64;
-            loop {
-                let chunk = read_chunk(store, tenant, from);
-                let last = !matches!(&chunk, Ok(c) if !c.rows.is_empty());
-                from += chunk.as_ref().map_or(0, |c| c.rows.len() as u64);
-                if chunks.send(chunk).is_err() || last {
-                    return;
-                }
-            }
-        });
-        scope.spawn(move || {
-            for chunk in read {
+            for chunk in in_seq_order(scope, store, tenant, spare) {
                 let results = chunk.map(|c| {
                     let results = check_rows_in_parallel(&c.rows);
                     (c, results)
@@ -224,18 +212,16 @@ fn verify_tenant(
         });
         for chunk in checked {
             let (Chunk { rows, leaf_tiles }, leaves) = chunk?;
-            if rows.is_empty() {
-                break;
-            }
             let n = rows.len() as u64;
-            for (row, checked) in rows.into_iter().zip(leaves) {
+            for (i, checked) in leaves.into_iter().enumerate() {
                 let seq = edge.size();
-                if row.record.header.seq != seq {
+                let h = rows.header(i);
+                if h.seq != seq {
                     return fail(
                         Some(seq),
                         format!(
                             "the record is missing (the next stored record is seq {})",
-                            row.record.header.seq
+                            h.seq
                         ),
                     );
                 }
@@ -260,19 +246,18 @@ fn verify_tenant(
                 );
                 }
                 edge.push(leaf);
-                let h = &row.record.header;
-                if let Some(run_id) = &h.run_id {
+                if let Some(run_id) = h.run_id {
                     // Looked up before inserting: most records join a run
                     // already seen, and its id need not be copied.
                     if !runs.contains_key(run_id) {
-                        runs.insert(run_id.clone(), RunFold::new(&h.time));
+                        runs.insert(run_id.to_owned(), RunFold::new(h.time));
                     }
                     runs.get_mut(run_id).expect("inserted above").add(
                         seq,
-                        &h.time,
-                        &h.event_type,
+                        h.time,
+                        h.event_type,
                         h.status,
-                        row.index.agent_id.as_deref(),
+                        rows.agent_id(i),
                     );
                 }
                 if edge.size().is_multiple_of(256)
@@ -294,6 +279,8 @@ fn verify_tenant(
             }
             report.records += n;
             progress(n);
+            // Its buffers go back to the readers.
+            spare.lock().unwrap_or_else(|p| p.into_inner()).push(rows);
         }
         Ok(Ok(()))
     });
@@ -338,107 +325,6 @@ fn verify_tenant(
         return fail(None, reason);
     }
     Ok(Ok(()))
-}
-
-/// A run of rows and the stored leaf-level tiles that cover them, read
-/// together so the checking thread need not wait on the store.
-struct Chunk {
-    rows: Vec<AuditRow>,
-    leaf_tiles: HashMap<u64, Vec<u8>>,
-}
-
-fn read_chunk(store: &dyn Store, tenant: &str, from: u64) -> Result<Chunk, StoreError> {
-    let rows = store.audit_rows(tenant, from, CHUNK)?;
-    let mut leaf_tiles = HashMap::new();
-    if let Some(last) = rows.last() {
-        for index in from / 256..=last.record.header.seq / 256 {
-            leaf_tiles.insert(index, store.tile(tenant, 0, index)?.unwrap_or_default());
-        }
-    }
-    Ok(Chunk { rows, leaf_tiles })
-}
-
-/// What one row holds, once checked.
-struct CheckedRow {
-    leaf: Hash,
-    /// Its body was erased.
-    erased: bool,
-    /// The seqs it tells were erased, if it is flightrec's `log.erased`.
-    tells_of_erasures: Vec<std::ops::RangeInclusive<u64>>,
-}
-
-/// [`check_row`] for every row, spread over the machine's cores.
-fn check_rows_in_parallel(rows: &[AuditRow]) -> Vec<Result<CheckedRow, String>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per = rows.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = rows
-            .chunks(per)
-            .map(|part| scope.spawn(move || part.iter().map(check_row).collect::<Vec<_>>()))
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|p| p.join().expect("a verify worker panicked"))
-            .collect()
-    })
-}
-
-/// Checks one row on its own: body against `body_hash`, derived columns
-/// against the body, the header against the stored leaf hash.
-fn check_row(row: &AuditRow) -> Result<CheckedRow, String> {
-    let leaf = row.record.header.leaf_hash();
-    if leaf.0.as_slice() != row.leaf_hash.as_slice() {
-        return Err(
-            "the header does not hash to the stored leaf hash (a header column was changed)".into(),
-        );
-    }
-    let record = &row.record;
-    let (body, salt) = match (&record.body, &record.salt) {
-        (Some(body), Some(salt)) => (body, salt),
-        (None, None) => {
-            return Ok(CheckedRow {
-                leaf,
-                erased: true,
-                tells_of_erasures: Vec::new(),
-            });
-        }
-        _ => return Err("only one of body and salt is present".into()),
-    };
-    let mut stored_hash = [0u8; 32];
-    let hash_ok = hex::decode_to_slice(&record.header.body_hash, &mut stored_hash).is_ok()
-        && body_digest(salt, body.as_bytes()) == stored_hash;
-    if !hash_ok {
-        return Err("the body (or its salt) does not hash to body_hash".into());
-    }
-    // The body hashes to what was sealed, so it is the body ingest
-    // validated; what is left to check is that the query columns were
-    // derived from it. Only their fields are read, borrowed.
-    let derived: IndexedFields<'_> =
-        serde_json::from_str(body).map_err(|e| format!("the body is not an event body: {e}"))?;
-    for ((name, stored), derived) in row.index.named().into_iter().zip(derived.columns()) {
-        let derived = derived.map(|c| c.as_ref());
-        if stored != derived {
-            return Err(format!(
-                "the query column `{name}` holds {stored:?} but the body says {derived:?}"
-            ));
-        }
-    }
-    // Only flightrec's own word counts: a client may record any type.
-    let header = &record.header;
-    let tells_of_erasures = if header.event_type == ERASED_TYPE
-        && header.submitted_by.as_deref() == Some("flightrec")
-    {
-        let parsed: Body = serde_json::from_str(body)
-            .map_err(|e| format!("the body is not an event body: {e}"))?;
-        erased_seqs(&parsed).unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    Ok(CheckedRow {
-        leaf,
-        erased: false,
-        tells_of_erasures,
-    })
 }
 
 /// Compares every tile the rebuilt tree changed with the stored one.
@@ -554,108 +440,4 @@ fn compare_runs(
         }
     }
     Ok(Ok(()))
-}
-
-/// The fields of a body the query columns come from, borrowed where the
-/// JSON needs no unescaping; every other field is skipped unread. It must
-/// derive exactly what `IndexColumns::of` does (a test holds them equal).
-#[derive(serde::Deserialize)]
-struct IndexedFields<'a> {
-    #[serde(borrow, default)]
-    session_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    agent_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    actor: Option<ActorFields<'a>>,
-    #[serde(borrow, default)]
-    resource: Option<ResourceFields<'a>>,
-    #[serde(borrow, default)]
-    verb: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    tool: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    provider: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    governance: Option<GovernanceFields<'a>>,
-}
-
-#[derive(serde::Deserialize)]
-struct ActorFields<'a> {
-    #[serde(borrow, rename = "type")]
-    actor_type: Cow<'a, str>,
-    #[serde(borrow)]
-    id: Cow<'a, str>,
-    #[serde(borrow, default)]
-    email: Option<Cow<'a, str>>,
-}
-
-#[derive(serde::Deserialize)]
-struct ResourceFields<'a> {
-    #[serde(borrow, rename = "type")]
-    resource_type: Cow<'a, str>,
-    #[serde(borrow)]
-    id: Cow<'a, str>,
-}
-
-#[derive(serde::Deserialize)]
-struct GovernanceFields<'a> {
-    #[serde(borrow)]
-    status: Cow<'a, str>,
-}
-
-impl<'a> IndexedFields<'a> {
-    /// The columns in `IndexColumns::named`'s order.
-    fn columns(&self) -> [Option<&Cow<'a, str>>; 9] {
-        [
-            self.session_id.as_ref(),
-            self.agent_id.as_ref(),
-            self.actor
-                .as_ref()
-                .map(|a| a.email.as_ref().unwrap_or(&a.id)),
-            self.actor.as_ref().map(|a| &a.actor_type),
-            self.resource.as_ref().map(|r| &r.resource_type),
-            self.resource.as_ref().map(|r| &r.id),
-            self.verb.as_ref().or(self.tool.as_ref()),
-            self.provider.as_ref(),
-            self.governance.as_ref().map(|g| &g.status),
-        ]
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use flightrec_core::event::IndexColumns;
-    use serde_json::json;
-
-    #[test]
-    fn the_borrowed_fields_derive_what_index_columns_do() {
-        let at = flightrec_core::event::parse_time("2026-11-22T10:00:00Z").unwrap();
-        for event in [
-            json!({"type": "x"}),
-            json!({"type": "tool_call", "tool": "bash", "session_id": "s\\\"1", "agent_id": "a",
-                   "actor": {"type": "human", "id": "u1", "email": "a@b.c"},
-                   "resource": {"type": "file", "id": "src/\u{e9}.rs"}, "provider": "p",
-                   "governance": {"status": "blocked", "policy": "x"}, "input": {"k": [1, 2]}}),
-            json!({"type": "tool_call", "verb": "v", "tool": "t",
-                   "actor": {"type": "agent", "id": "bot"}}),
-        ] {
-            let e = flightrec_core::event::parse_event(
-                event,
-                at,
-                &flightrec_core::event::Limits::default(),
-                || "id".into(),
-            )
-            .unwrap();
-            let expected = IndexColumns::of(&e.body);
-            let fields: IndexedFields<'_> = serde_json::from_str(&e.canonical_body).unwrap();
-            let got: Vec<Option<&str>> = fields
-                .columns()
-                .iter()
-                .map(|c| c.map(|c| c.as_ref()))
-                .collect();
-            let want: Vec<Option<&str>> = expected.named().iter().map(|(_, v)| *v).collect();
-            assert_eq!(got, want);
-        }
-    }
 }
