@@ -202,10 +202,10 @@ impl crate::LogStore for PgStore {
     fn audit_rows(
         &self,
         tenant: &str,
-        from_seq: u64,
-        limit: usize,
-    ) -> Result<Vec<crate::AuditRow>, StoreError> {
-        self.read_audit_rows(tenant, from_seq, limit)
+        seqs: std::ops::Range<u64>,
+        into: &mut crate::AuditRows,
+    ) -> Result<(), StoreError> {
+        self.read_audit_rows(tenant, seqs, into)
     }
 
     fn check_search_index(&self) -> Result<Option<String>, StoreError> {

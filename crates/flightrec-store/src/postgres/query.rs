@@ -1,7 +1,7 @@
 //! Reads: events by filter, runs, a run's events, rows for verify.
 
 use super::PgStore;
-use super::rows::{QUALIFIED_RECORD_COLUMNS, RECORD_COLUMNS, collect, record_from_row};
+use super::rows::{QUALIFIED_RECORD_COLUMNS, RECORD_COLUMNS, audit_row, collect, record_from_row};
 use crate::StoreError;
 use crate::model::*;
 use flightrec_core::record::StoredRecord;
@@ -224,38 +224,40 @@ impl PgStore {
         })
     }
 
+    /// The rows in `seqs`, each copied once from PostgreSQL's row into
+    /// `into`. A store opened as a snapshot reads it on every connection,
+    /// so several threads may call this at once.
     pub(super) fn read_audit_rows(
         &self,
         tenant: &str,
-        from_seq: u64,
-        limit: usize,
-    ) -> Result<Vec<crate::AuditRow>, StoreError> {
+        seqs: std::ops::Range<u64>,
+        into: &mut crate::AuditRows,
+    ) -> Result<(), StoreError> {
+        into.clear();
+        if seqs.is_empty() {
+            return Ok(());
+        }
         self.with_client(|conn| {
             let rows = conn.query(
                 &format!(
-                    "SELECT {RECORD_COLUMNS}, leaf_hash, session_id, agent_id, actor, actor_type, \
-                     resource_type, resource_id, verb, provider, governance_status \
-                     FROM records WHERE tenant = $1 AND seq >= $2 ORDER BY seq LIMIT $3"
+                    "SELECT {RECORD_COLUMNS}, leaf_hash, {} FROM records \
+                     WHERE tenant = $1 AND seq >= $2 AND seq < $3 ORDER BY seq LIMIT $4",
+                    flightrec_core::event::IndexColumns::NAMES.join(", ")
                 ),
-                &[&tenant, &(from_seq as i64), &(limit as i64)],
+                &[
+                    &tenant,
+                    &(seqs.start as i64),
+                    &(seqs.end as i64),
+                    &(into.max_rows() as i64),
+                ],
             )?;
-            collect(rows, |r| {
-                Ok(crate::AuditRow {
-                    record: record_from_row(r)?,
-                    leaf_hash: r.try_get(15)?,
-                    index: flightrec_core::event::IndexColumns {
-                        session_id: r.try_get(16)?,
-                        agent_id: r.try_get(17)?,
-                        actor: r.try_get(18)?,
-                        actor_type: r.try_get(19)?,
-                        resource_type: r.try_get(20)?,
-                        resource_id: r.try_get(21)?,
-                        verb: r.try_get(22)?,
-                        provider: r.try_get(23)?,
-                        governance_status: r.try_get(24)?,
-                    },
-                })
-            })
+            for row in &rows {
+                if into.is_full() {
+                    break;
+                }
+                into.push(audit_row(row)?);
+            }
+            Ok(())
         })
     }
 

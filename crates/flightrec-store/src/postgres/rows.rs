@@ -2,7 +2,7 @@
 
 use crate::StoreError;
 use flightrec_core::event::Status;
-use flightrec_core::record::{Header, SALT_LEN, StoredRecord};
+use flightrec_core::record::{Header, HeaderRef, SALT_LEN, StoredRecord};
 use postgres::Row;
 
 /// The columns [`record_from_row`] reads, in its order.
@@ -44,6 +44,45 @@ pub fn record_from_row(row: &Row) -> Result<StoredRecord, StoreError> {
         },
         body: row.try_get(11)?,
         salt,
+    })
+}
+
+/// The row, in the columns `read_audit_rows` selects, borrowed.
+pub fn audit_row(row: &Row) -> Result<crate::AuditRow<'_>, StoreError> {
+    let status: &str = row.try_get(9)?;
+    let status = Status::parse(status)
+        .ok_or_else(|| StoreError::Corrupt(format!("a record has unknown status {status:?}")))?;
+    let salt: Option<&[u8]> = row.try_get(12)?;
+    let salt = salt
+        .map(|s| {
+            <&[u8; SALT_LEN]>::try_from(s)
+                .map_err(|_| StoreError::Corrupt(format!("a salt of {} bytes", s.len())))
+        })
+        .transpose()?;
+    let mut index = [None; 9];
+    for (i, column) in index.iter_mut().enumerate() {
+        *column = row.try_get(16 + i)?;
+    }
+    Ok(crate::AuditRow {
+        header: HeaderRef {
+            version: row.try_get::<_, i64>(13)? as u64,
+            tenant: row.try_get(0)?,
+            seq: row.try_get::<_, i64>(1)? as u64,
+            id: row.try_get(2)?,
+            time: row.try_get(3)?,
+            received_at: row.try_get(4)?,
+            event_type: row.try_get(5)?,
+            run_id: row.try_get(6)?,
+            span_id: row.try_get(7)?,
+            parent_span_id: row.try_get(8)?,
+            status,
+            submitted_by: row.try_get(14)?,
+            body_hash: row.try_get(10)?,
+        },
+        body: row.try_get::<_, Option<&str>>(11)?.map(str::as_bytes),
+        salt,
+        leaf_hash: row.try_get(15)?,
+        index,
     })
 }
 

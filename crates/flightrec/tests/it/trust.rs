@@ -19,7 +19,9 @@ async fn ingest(s: &Server, n: usize, tag: &str) -> u64 {
         let (status, body) = s.post("/v1/events/batch", &json!(events)).await;
         assert_eq!(status, 201, "{body}");
         let last = body["receipts"].as_array().and_then(|r| r.last());
-        size = last.and_then(|r| r["seq"].as_u64()).map_or(0, |seq| seq + 1);
+        size = last
+            .and_then(|r| r["seq"].as_u64())
+            .map_or(0, |seq| seq + 1);
     }
     size
 }
@@ -32,7 +34,12 @@ fn path(p: &Path) -> &str {
 /// acknowledged append is signed into a checkpoint a moment later.
 async fn wait_for_checkpoint_size(s: &Server, size: u64) {
     // A checkpoint note's second line is the size it covers.
-    let note_size = |note: String| note.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or(0);
+    let note_size = |note: String| {
+        note.lines()
+            .nth(1)
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0)
+    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while note_size(s.get_text("/v1/log/checkpoint").await) < size {
         assert!(
