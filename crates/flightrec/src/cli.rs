@@ -178,6 +178,15 @@ pub struct VerifyArgs {
     /// so it can run beside a live server; never created.
     #[arg(long, env = "FLIGHTREC_DATA_DIR", conflicts_with = "export")]
     pub data_dir: Option<PathBuf>,
+    /// A PostgreSQL store to verify instead (postgres://USER@HOST/DATABASE):
+    /// read as one consistent snapshot while the nodes go on writing.
+    #[arg(
+        long,
+        env = "FLIGHTREC_DATABASE_URL",
+        hide_env_values = true,
+        value_parser = secret
+    )]
+    pub database_url: Option<Secret>,
     /// A JSONL export to verify offline.
     #[arg(long)]
     pub export: Option<PathBuf>,

@@ -1,4 +1,5 @@
-//! `flightrec verify`: a store (`--data-dir`) or an export (`--export`).
+//! `flightrec verify`: a store (`--data-dir` or `--database-url`) or an
+//! export (`--export`).
 
 use crate::cli::VerifyArgs;
 use crate::trust::Trust;
@@ -6,8 +7,8 @@ use anyhow::{Context, bail};
 use flightrec_core::export::verify_export;
 use flightrec_core::log::{Leaf, ProofFile, open_checkpoint, verify_proof_file};
 use flightrec_core::record::{Header, body_hash};
-use flightrec_store::SqliteStore;
 use flightrec_store::verify::{Progress, SearchIndex, verify_store};
+use flightrec_store::{PgStore, SqliteStore, Store};
 use serde_json::Value;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -20,23 +21,40 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         return verify_proof_file_offline(proof, record, &trust);
     }
     // Verification is CPU and disk work from start to end.
-    tokio::task::spawn_blocking(move || match (&args.export, &args.data_dir) {
-        (Some(export), _) => verify_export_file(
-            export,
-            args.checkpoint.as_deref(),
-            &trust,
-        ),
-        (None, Some(dir)) => verify_data_dir(dir, &trust, args.search_index),
-        (None, None) => bail!(
-            "say what to verify: --data-dir DIR, --export FILE --checkpoint FILE, or --proof FILE --record FILE (each with --trust FILE or --key VKEY)"
-        ),
+    let database_url = args
+        .database_url
+        .as_ref()
+        .map(|u| u.expose().trim().to_owned());
+    tokio::task::spawn_blocking(move || {
+        match (&args.export, database_url.filter(|u| !u.is_empty()), &args.data_dir) {
+            (Some(export), _, _) => {
+                verify_export_file(export, args.checkpoint.as_deref(), &trust)
+            }
+            (None, Some(url), _) => {
+                // The URL may hold a password: the error never repeats it.
+                let store = PgStore::open_snapshot(&url)
+                    .context("could not open the PostgreSQL store")?;
+                verify_snapshot(&store, &trust, args.search_index)
+            }
+            (None, None, Some(dir)) => {
+                let store = SqliteStore::open_snapshot(dir)
+                    .with_context(|| format!("could not open the store in {}", dir.display()))?;
+                verify_snapshot(&store, &trust, args.search_index)
+            }
+            (None, None, None) => bail!(
+                "say what to verify: --data-dir DIR, --database-url URL, --export FILE [--checkpoint FILE], or --proof FILE --record FILE (each with --trust FILE or --key VKEY)"
+            ),
+        }
     })
     .await?
 }
 
-fn verify_data_dir(dir: &Path, trust: &Trust, search_index: bool) -> anyhow::Result<ExitCode> {
-    let store = SqliteStore::open_snapshot(dir)
-        .with_context(|| format!("could not open the store in {}", dir.display()))?;
+/// Verifies every tenant's log in a store opened as a snapshot.
+fn verify_snapshot(
+    store: &dyn Store,
+    trust: &Trust,
+    search_index: bool,
+) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut bar = ProgressBar::new();
     let search_index = if search_index {
@@ -45,7 +63,7 @@ fn verify_data_dir(dir: &Path, trust: &Trust, search_index: bool) -> anyhow::Res
         SearchIndex::Skip
     };
     let report = verify_store(
-        &store,
+        store,
         &|tenant| trust.for_tenant(tenant),
         search_index,
         &mut |p| bar.update(p),

@@ -274,6 +274,18 @@ async fn two_nodes_share_one_gapless_log_sessions_and_retries() {
             .unwrap();
         assert!(served.starts_with("c2sp.org/tlog-proof@v1\n"), "{served}");
     }
+
+    // ...and by `flightrec verify --database-url`, with only the trust file,
+    // while the nodes are still up.
+    let (ok, out) = flightrec(&[
+        "verify",
+        "--database-url",
+        db.database().url(),
+        "--trust",
+        trust.to_str().unwrap(),
+    ]);
+    assert!(ok, "{out}");
+    assert!(out.contains(&format!("OK: {total} records")), "{out}");
 }
 
 #[tokio::test]
