@@ -33,6 +33,6 @@ pub use checkpointing::Checkpointing;
 pub use error::StoreError;
 pub use guardrails::*;
 pub use model::*;
-pub use postgres::PgStore;
+pub use postgres::{ImportProgress, ImportReport, PgStore};
 pub use sqlite::{Durability, SqliteOptions, SqliteStore};
 pub use traits::{AccessStore, GuardrailStore, LogStore, RecordStore, Store};

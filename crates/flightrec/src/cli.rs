@@ -49,10 +49,32 @@ pub enum Command {
     /// The PostgreSQL database of a scaled-out deployment.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Copy the embedded store into an empty PostgreSQL database, to scale
+    /// out: every tenant, person, key, record, tile and checkpoint, so the
+    /// log keeps its roots and its old checkpoints still verify.
+    Migrate(MigrateArgs),
     /// An MCP server for agents to inspect their own record: the `audit`
     /// and `search_audit_log` tools (`-- <server command>` lets `audit`
     /// replay sessions against that server).
     Mcp(McpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The SQLite store to copy, read as one consistent snapshot. Stop its
+    /// server first: what it records after the copy begins is not copied.
+    #[arg(long, value_name = "DIR")]
+    pub from_data_dir: PathBuf,
+    /// The PostgreSQL database to copy into (postgres://USER@HOST/DATABASE):
+    /// its schema is created if it has none; a store holding any tenant or
+    /// record is refused.
+    #[arg(long, value_name = "URL", value_parser = secret)]
+    pub to: Secret,
+    /// The logs' verifier keys (`flightrec log trust` writes them) that the
+    /// copy is verified against once committed; by default those of the log
+    /// key kept in the data dir.
+    #[arg(long, value_name = "FILE")]
+    pub trust: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@ mod client;
 mod commands;
 mod output;
 mod player;
+mod progress;
 mod server_keys;
 mod trust;
 

@@ -75,6 +75,15 @@ impl Trust {
         Ok(checkpoint)
     }
 
+    /// Trust in exactly `keys`: for an operator's command that derived them
+    /// from the log key it holds (migrate, checking its own copy).
+    pub fn of_keys(keys: Vec<Verifier>) -> Trust {
+        Trust {
+            keys,
+            ..Trust::default()
+        }
+    }
+
     /// The keys of `--trust FILE` and every `--key` (inline or a file);
     /// refuses to go on with none, saying how to get them.
     pub fn load(trust_file: Option<&Path>, keys: &[String]) -> anyhow::Result<Trust> {

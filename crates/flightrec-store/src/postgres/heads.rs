@@ -82,7 +82,10 @@ pub fn set_size(tx: &mut impl GenericClient, tenant: &str, size: u64) -> Result<
 }
 
 /// What is wrong with one tenant's log head, if anything.
-fn head_problem(conn: &mut impl GenericClient, tenant: &str) -> Result<Option<String>, StoreError> {
+pub fn head_problem(
+    conn: &mut impl GenericClient,
+    tenant: &str,
+) -> Result<Option<String>, StoreError> {
     let size = log_size(conn, tenant)?;
     let row = conn.query_one(
         "SELECT count(*), coalesce(max(seq) + 1, 0) FROM records WHERE tenant = $1 AND seq >= $2",

@@ -23,6 +23,7 @@ mod errors;
 mod grants;
 mod guardrails;
 mod heads;
+mod import;
 mod log;
 mod pool;
 mod query;
@@ -30,6 +31,8 @@ mod rows;
 mod schema;
 mod search;
 mod webhooks;
+
+pub use import::{ImportProgress, ImportReport};
 
 use crate::{Checkpointing, StoreError};
 use postgres::{Client, Config};

@@ -204,6 +204,21 @@ impl SqliteStore {
         self.snapshot.is_some()
     }
 
+    /// Runs `f` on the snapshot's connection, inside its one read
+    /// transaction; refused on a store not opened as a snapshot, whose
+    /// reads would not all see one state.
+    pub(crate) fn read_snapshot<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match &self.snapshot {
+            Some(snapshot) => f(&snapshot.lock().unwrap_or_else(|p| p.into_inner())),
+            None => Err(StoreError::Rejected(
+                "copying a store needs it opened as one snapshot".into(),
+            )),
+        }
+    }
+
     /// The free-text index's own check, for a snapshot: it compares the
     /// index with the records it was built from in one transaction of its
     /// own, so it is consistent whatever was appended since the snapshot.

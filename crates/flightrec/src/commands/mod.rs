@@ -5,6 +5,7 @@ mod events;
 mod keys;
 mod log;
 mod mcp;
+mod migrate;
 mod proxy;
 mod run_replay;
 mod runs;
@@ -29,6 +30,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Mcp(args) => mcp::run(args).await,
         Command::Witness(cmd) => witness::run(cmd).await,
         Command::Db(cmd) => db::run(cmd),
+        Command::Migrate(args) => migrate::run(args).await,
     }
 }
 

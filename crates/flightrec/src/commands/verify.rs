@@ -2,6 +2,7 @@
 //! export (`--export`).
 
 use crate::cli::VerifyArgs;
+use crate::progress::ProgressBar;
 use crate::trust::Trust;
 use anyhow::{Context, bail};
 use flightrec_core::export::verify_export;
@@ -10,10 +11,10 @@ use flightrec_core::record::{Header, body_hash};
 use flightrec_store::verify::{Progress, SearchIndex, verify_store};
 use flightrec_store::{PgStore, SqliteStore, Store};
 use serde_json::Value;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::BufRead;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub async fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let trust = Trust::load_with_witnesses(args.trust.as_deref(), &args.key, &args.witnesses)?;
@@ -66,7 +67,7 @@ fn verify_snapshot(
         store,
         &|tenant| trust.for_tenant(tenant),
         search_index,
-        &mut |p| bar.update(p),
+        &mut |p: Progress| bar.update("verifying records", p.records_done, p.records_total),
     )?;
     bar.finish();
     let elapsed = started.elapsed().as_secs_f64();
@@ -252,46 +253,4 @@ fn verify_proof_file_offline(
         "the proof does not hold: {}",
         last_error.expect("one key was tried")
     ))
-}
-
-/// A progress line on a terminal; nothing otherwise.
-struct ProgressBar {
-    enabled: bool,
-    last: Option<Instant>,
-}
-
-impl ProgressBar {
-    fn new() -> Self {
-        ProgressBar {
-            enabled: std::io::stderr().is_terminal(),
-            last: None,
-        }
-    }
-
-    fn update(&mut self, p: Progress) {
-        if !self.enabled
-            || self
-                .last
-                .is_some_and(|t| t.elapsed() < Duration::from_millis(100))
-        {
-            return;
-        }
-        self.last = Some(Instant::now());
-        let total = p.records_total.max(1);
-        let filled = (p.records_done * 30 / total) as usize;
-        eprint!(
-            "\rverifying [{}{}] {}/{} records",
-            "#".repeat(filled.min(30)),
-            " ".repeat(30 - filled.min(30)),
-            p.records_done,
-            p.records_total
-        );
-        let _ = std::io::stderr().flush();
-    }
-
-    fn finish(&self) {
-        if self.enabled && self.last.is_some() {
-            eprintln!();
-        }
-    }
 }

@@ -240,6 +240,12 @@ impl Server {
         Self::spawn(&StoreAt::Database(url), "127.0.0.1:0", extra_args, &env)
     }
 
+    /// A node on the database at `url` with the environment `env` (keys
+    /// of the test's own choosing).
+    pub fn start_on_database(url: &str, env: &[(&str, &str)]) -> Server {
+        Self::spawn(&StoreAt::Database(url), "127.0.0.1:0", &[], env)
+    }
+
     fn spawn(store: &StoreAt, listen: &str, extra_args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_flightrec"));
         command.arg("serve").arg("--listen").arg(listen);
