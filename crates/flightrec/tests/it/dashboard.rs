@@ -2,7 +2,7 @@
 //! markup allow, escaping, errors, assets; and `/v1/stats`, its cards'
 //! source. (tests/browser drives the same pages in Chromium.)
 
-use crate::support::{API_KEY, BOOTSTRAP_RECORDS, OWNER_EMAIL, OWNER_PASSWORD, Server};
+use crate::support::{API_KEY, BOOTSTRAP_RECORDS, Backend, OWNER_EMAIL, OWNER_PASSWORD, Server};
 use reqwest::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
 use serde_json::json;
 
@@ -50,10 +50,8 @@ async fn page(
     (status, headers, r.text().await.unwrap())
 }
 
-#[tokio::test]
-async fn strangers_are_sent_to_sign_in_and_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &["--demo"]);
+async fn strangers_are_sent_to_sign_in_and_back(backend: Backend) {
+    let (_store, server) = Server::start_on(backend, &["--demo"], &[]);
     let (client, _) = signed_in(&server).await;
     for (path, next) in [("/", "%2F"), ("/runs/x?y=1", "%2Fruns%2Fx%3Fy%3D1")] {
         let (status, headers, _) = page(&client, &server, "", path).await;
@@ -82,10 +80,8 @@ async fn strangers_are_sent_to_sign_in_and_back() {
     assert_eq!(r.status(), 200);
 }
 
-#[tokio::test]
-async fn sign_in_from_another_site_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &[]);
+async fn sign_in_from_another_site_is_refused(backend: Backend) {
+    let (_store, server) = Server::start_on(backend, &[], &[]);
     let client = reqwest::Client::new();
     let body = json!({"email": OWNER_EMAIL, "password": OWNER_PASSWORD}).to_string();
     for (site, status) in [
@@ -109,10 +105,8 @@ async fn sign_in_from_another_site_is_refused() {
     }
 }
 
-#[tokio::test]
-async fn every_page_renders_under_a_strict_policy() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &["--demo"]);
+async fn every_page_renders_under_a_strict_policy(backend: Backend) {
+    let (_store, server) = Server::start_on(backend, &["--demo"], &[]);
     let (client, cookie) = signed_in(&server).await;
     for path in PAGES {
         let (status, headers, html) = page(&client, &server, &cookie, path).await;
@@ -151,10 +145,8 @@ async fn every_page_renders_under_a_strict_policy() {
     }
 }
 
-#[tokio::test]
-async fn records_full_of_markup_are_shown_as_text() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &[]);
+async fn records_full_of_markup_are_shown_as_text(backend: Backend) {
+    let (_store, server) = Server::start_on(backend, &[], &[]);
     let (status, _) = server
         .post(
             "/v1/events",
@@ -178,10 +170,8 @@ async fn records_full_of_markup_are_shown_as_text() {
     }
 }
 
-#[tokio::test]
-async fn bad_filters_and_missing_things_are_clear_error_pages() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &[]);
+async fn bad_filters_and_missing_things_are_clear_error_pages(backend: Backend) {
+    let (_store, server) = Server::start_on(backend, &[], &[]);
     let (client, cookie) = signed_in(&server).await;
     for (path, status, says) in [
         (
@@ -249,10 +239,8 @@ async fn assets_are_embedded_and_revalidated() {
     assert_eq!(missing.status(), 404);
 }
 
-#[tokio::test]
-async fn stats_count_a_window() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &[]);
+async fn stats_count_a_window(backend: Backend) {
+    let (_store, server) = Server::start_on(backend, &[], &[]);
     let (status, _) = server
         .post(
             "/v1/events/batch",
@@ -283,3 +271,12 @@ async fn stats_count_a_window() {
     let (status, _) = server.get("/v1/stats?group_by=hour").await;
     assert_eq!(status, 400);
 }
+
+on_both_backends!(
+    strangers_are_sent_to_sign_in_and_back,
+    sign_in_from_another_site_is_refused,
+    every_page_renders_under_a_strict_policy,
+    records_full_of_markup_are_shown_as_text,
+    bad_filters_and_missing_things_are_clear_error_pages,
+    stats_count_a_window,
+);

@@ -1,6 +1,6 @@
 //! A run's readable exports, each parsed back by an independent reader.
 
-use crate::support::{API_KEY, Server};
+use crate::support::{API_KEY, Backend, Server};
 use serde_json::{Value, json};
 
 async fn export(s: &Server, run: &str, format: &str) -> (String, String) {
@@ -46,10 +46,8 @@ fn run() -> Vec<Value> {
         .collect()
 }
 
-#[tokio::test]
-async fn every_format_reads_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(&dir.path().join("data"), &[]);
+async fn every_format_reads_back(backend: Backend) {
+    let (_store, s) = Server::start_on(backend, &[], &[]);
     let (status, body) = s.post("/v1/events/batch", &json!(run())).await;
     assert_eq!(status, 201, "{body}");
 
@@ -150,3 +148,5 @@ async fn every_format_reads_back() {
         assert_eq!(status, code, "{path}");
     }
 }
+
+on_both_backends!(every_format_reads_back,);

@@ -2,7 +2,7 @@
 //! real server.
 
 use crate::receiver::Receiver;
-use crate::support::{API_KEY, Cred, Server};
+use crate::support::{API_KEY, Backend, Cred, Server};
 use flightrec_server::webhooks::signature;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -171,10 +171,8 @@ async fn packs_redact_and_raise_alerts_that_never_show_the_value() {
     }
 }
 
-#[tokio::test]
-async fn custom_rules_are_checked_and_managed() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(&dir.path().join("data"), &[]);
+async fn custom_rules_are_checked_and_managed(backend: Backend) {
+    let (_store, s) = Server::start_on(backend, &[], &[]);
     let rule = json!({"name": "Internal ticket", "severity": "low", "detector": "regex",
                       "pattern": "\\bTCK-\\d{4}\\b", "action": "alert", "fields": ["message"]});
     let (status, created) = s.post("/v1/compliance-rules", &rule).await;
@@ -255,10 +253,8 @@ async fn custom_rules_are_checked_and_managed() {
     assert_eq!(actions, ["rule.deleted", "rule.updated", "rule.created"]);
 }
 
-#[tokio::test]
-async fn policies_are_versioned_and_apply_to_their_agents() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(&dir.path().join("data"), &[]);
+async fn policies_are_versioned_and_apply_to_their_agents(backend: Backend) {
+    let (_store, s) = Server::start_on(backend, &[], &[]);
     let (status, agent) = s
         .post(
             "/v1/agents",
@@ -400,11 +396,9 @@ async fn deliveries(s: &Server, hook: &Value) -> Vec<Value> {
     body["deliveries"].as_array().unwrap().clone()
 }
 
-#[tokio::test]
-async fn webhooks_are_signed_and_retried_until_delivered() {
-    let dir = tempfile::tempdir().unwrap();
+async fn webhooks_are_signed_and_retried_until_delivered(backend: Backend) {
     let allow = [("FLIGHTREC_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")];
-    let s = Server::start_with_env(&dir.path().join("data"), &[], &allow);
+    let (_store, s) = Server::start_on(backend, &[], &allow);
     let receiver = Receiver::start("127.0.0.1:0", &[500, 503]).await;
     let hook = create_webhook(&s, &receiver.url()).await;
     let secret = hook["secret"].as_str().unwrap().to_owned();
@@ -514,10 +508,10 @@ async fn no_delivery_is_lost_across_a_restart() {
     }
 }
 
-#[tokio::test]
-async fn a_stuck_receiver_does_not_hold_up_ingest_and_private_targets_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(&dir.path().join("data"), &[]);
+async fn a_stuck_receiver_does_not_hold_up_ingest_and_private_targets_are_refused(
+    backend: Backend,
+) {
+    let (_store, s) = Server::start_on(backend, &[], &[]);
     for url in [
         "http://127.0.0.1:9/hook",
         "http://localhost/hook",
@@ -549,9 +543,10 @@ async fn a_stuck_receiver_does_not_hold_up_ingest_and_private_targets_are_refuse
     assert_eq!(status, 400);
 
     // A receiver that accepts connections and never answers.
-    let dir = tempfile::tempdir().unwrap();
+    drop(s);
+    drop(_store);
     let allow = [("FLIGHTREC_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")];
-    let s = Server::start_with_env(&dir.path().join("data"), &[], &allow);
+    let (_store, s) = Server::start_on(backend, &[], &allow);
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", silent.local_addr().unwrap());
     let held = tokio::spawn(async move {
@@ -573,3 +568,10 @@ async fn a_stuck_receiver_does_not_hold_up_ingest_and_private_targets_are_refuse
     assert_eq!(alerts(&s, "run_id=busy").await.len(), 20);
     held.abort();
 }
+
+on_both_backends!(
+    custom_rules_are_checked_and_managed,
+    policies_are_versioned_and_apply_to_their_agents,
+    webhooks_are_signed_and_retried_until_delivered,
+    a_stuck_receiver_does_not_hold_up_ingest_and_private_targets_are_refused,
+);

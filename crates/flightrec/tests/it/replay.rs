@@ -1,7 +1,7 @@
 //! Run state, replay, span trees and parent chains through the real
 //! server.
 
-use crate::support::{API_KEY, Server};
+use crate::support::{API_KEY, Backend, Server};
 use flightrec_core::event::Body;
 use flightrec_core::record::Header;
 use flightrec_core::replay::{Step, fold};
@@ -90,10 +90,8 @@ async fn run_events(s: &Server, run: &str) -> Vec<(Header, Body)> {
         .collect()
 }
 
-#[tokio::test]
-async fn state_at_every_event_is_the_fold_of_its_prefix() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(&dir.path().join("data"), &[]);
+async fn state_at_every_event_is_the_fold_of_its_prefix(backend: Backend) {
+    let (_store, s) = Server::start_on(backend, &[], &[]);
     record(&s, &coding_run("fix-1")).await;
     let events = run_events(&s, "fix-1").await;
     assert_eq!(events.len(), 9);
@@ -144,10 +142,8 @@ async fn state_at_every_event_is_the_fold_of_its_prefix() {
     }
 }
 
-#[tokio::test]
-async fn span_tree_and_parent_chain() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(&dir.path().join("data"), &[]);
+async fn span_tree_and_parent_chain(backend: Backend) {
+    let (_store, s) = Server::start_on(backend, &[], &[]);
     record(&s, &coding_run("fix-2")).await;
     let (status, tree) = s.get("/v1/runs/fix-2/tree").await;
     assert_eq!(status, 200, "{tree}");
@@ -265,10 +261,8 @@ async fn open_replay(s: &Server, query: &str) -> reqwest::Response {
     r
 }
 
-#[tokio::test]
-async fn replay_is_ordered_paced_and_follows_a_live_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(&dir.path().join("data"), &[]);
+async fn replay_is_ordered_paced_and_follows_a_live_run(backend: Backend) {
+    let (_store, s) = Server::start_on(backend, &[], &[]);
     record(&s, &coding_run("fix-3")).await;
 
     let (ids, events, end) = read_sse(
@@ -350,10 +344,9 @@ async fn replay_is_ordered_paced_and_follows_a_live_run() {
     }
 }
 
-#[tokio::test]
-async fn the_runs_commands_show_state_export_and_replay() {
+async fn the_runs_commands_show_state_export_and_replay(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(&dir.path().join("data"), &[]);
+    let (_store, s) = Server::start_on(backend, &[], &[]);
     record(&s, &coding_run("cli")).await;
 
     let (ok, out, err) = crate::support::cli(&s, &["runs", "replay", "cli", "--speed", "1000"]);
@@ -404,3 +397,10 @@ async fn the_runs_commands_show_state_export_and_replay() {
     assert!(!ok);
     assert!(err.contains("no run"), "{err}");
 }
+
+on_both_backends!(
+    state_at_every_event_is_the_fold_of_its_prefix,
+    span_tree_and_parent_chain,
+    replay_is_ordered_paced_and_follows_a_live_run,
+    the_runs_commands_show_state_export_and_replay,
+);

@@ -3,7 +3,7 @@
 //! file, exports that never drop a record, consistency with a saved
 //! checkpoint, and forks and rollbacks caught by `log watch`.
 
-use crate::support::{API_KEY, Cred, Server, cli, flightrec, save_trust_file};
+use crate::support::{API_KEY, Backend, Cred, Server, cli, flightrec, save_trust_file};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
@@ -50,10 +50,8 @@ async fn wait_for_checkpoint_size(s: &Server, size: u64) {
     }
 }
 
-#[tokio::test]
-async fn a_client_cannot_pass_for_flightrec() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(&dir.path().join("data"), &[]);
+async fn a_client_cannot_pass_for_flightrec(backend: Backend) {
+    let (_store, s) = Server::start_on(backend, &[], &[]);
     let admin = Cred::Key(API_KEY.into());
     let (status, key, _) = s
         .call(
@@ -594,3 +592,5 @@ async fn a_public_log_is_served_only_when_the_tenant_opts_in() {
     .await;
     assert_eq!(anonymous("/logs/default/checkpoint").await.0, 404);
 }
+
+on_both_backends!(a_client_cannot_pass_for_flightrec,);
