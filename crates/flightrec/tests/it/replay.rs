@@ -205,7 +205,7 @@ async fn span_tree_and_parent_chain(backend: Backend) {
 }
 
 /// Reads an SSE response until `end`; (event ids, data lines, the end's data).
-async fn read_sse(
+pub(crate) async fn read_sse(
     mut r: reqwest::Response,
     limit: Duration,
 ) -> (Vec<u64>, Vec<Value>, Option<Value>) {
@@ -248,7 +248,7 @@ async fn read_sse(
     }
 }
 
-async fn open_replay(s: &Server, query: &str) -> reqwest::Response {
+pub(crate) async fn open_replay(s: &Server, query: &str) -> reqwest::Response {
     let r = s
         .http
         .get(s.url(&format!("/v1/runs/{query}")))

@@ -1,6 +1,8 @@
 //! The server on PostgreSQL (docs/scale-out.md): real `flightrec serve`
 //! processes as stateless nodes on one fresh database, given the same keys.
 
+use crate::receiver::Receiver;
+use crate::replay::{open_replay, read_sse};
 use crate::support::{
     API_KEY, BOOTSTRAP_RECORDS, Cred, DropOffRuntime, OWNER_EMAIL, OWNER_PASSWORD, PgDeployment,
     Server, cli, flightrec, off_runtime, save_trust_file,
@@ -286,6 +288,97 @@ async fn two_nodes_share_one_gapless_log_sessions_and_retries() {
     ]);
     assert!(ok, "{out}");
     assert!(out.contains(&format!("OK: {total} records")), "{out}");
+}
+
+/// A node of `db`'s deployment that may send webhooks to this machine.
+fn node_sending_webhooks_locally(db: &PgDeployment) -> Server {
+    let mut env = db.env();
+    env.push(("FLIGHTREC_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Server::start_on_database(db.url(), &env)
+}
+
+#[tokio::test]
+async fn rules_alerts_webhooks_and_live_runs_work_across_nodes() {
+    let db = PgDeployment::new();
+    let a = node_sending_webhooks_locally(&db);
+    let b = node_sending_webhooks_locally(&db);
+    let receiver = Receiver::start("127.0.0.1:0", &[]).await;
+
+    // Rules and a webhook set up through node A...
+    let (status, hook) = a
+        .post(
+            "/v1/webhooks",
+            &json!({"url": receiver.url(), "events": ["alert.created"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{hook}");
+    let (status, _) = a
+        .post("/v1/compliance-rules/packs", &json!({"packId": "finance"}))
+        .await;
+    assert_eq!(status, 201);
+
+    // ...apply on node B within its rule cache's few seconds.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for i in 0.. {
+        let id = format!("probe-{i}");
+        let event =
+            json!({"id": id, "type": "tool_call", "input": {"card": "4111 1111 1111 1111"}});
+        let (status, _) = b.post("/v1/events", &event).await;
+        assert_eq!(status, 201);
+        let (_, stored) = b.get(&format!("/v1/events/{id}")).await;
+        if stored["input"]["card"] == "[REDACTED:credit_card]" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "node B never applied A's rules");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    // Alerts raised on both nodes: each delivered once, by one node.
+    for i in 0..10 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        let event = json!({"id": format!("charge-{i}"), "type": "tool_call",
+                           "input": {"card": "4111 1111 1111 1111"}});
+        let (status, body) = node.post("/v1/events", &event).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let (_, alerts) = a.get("/v1/alerts?limit=100").await;
+    let raised = alerts["alerts"].as_array().unwrap().len();
+    assert!(raised >= 11, "{alerts}");
+    receiver.wait_for(raised, Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let ids: Vec<String> = receiver.received().iter().map(|r| r.id.clone()).collect();
+    let unique: BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), raised, "every alert delivered");
+    assert_eq!(ids.len(), raised, "and none twice: {ids:?}");
+    let (_, on_b) = b.get("/v1/alerts?limit=100").await;
+    assert_eq!(on_b["alerts"], alerts["alerts"]);
+
+    // A replay opened on B follows a run appended through A.
+    let (status, _) = a
+        .post(
+            "/v1/events",
+            &json!({"id": "live-0", "type": "start", "run_id": "live"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let stream = open_replay(&b, "live/replay?speed=1000").await;
+    let reader = tokio::spawn(read_sse(stream, Duration::from_secs(20)));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for (id, kind) in [("live-1", "thinking"), ("live-2", "complete")] {
+        let (status, _) = a
+            .post(
+                "/v1/events",
+                &json!({"id": id, "type": kind, "run_id": "live"}),
+            )
+            .await;
+        assert_eq!(status, 201);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let (seqs, events, end) = reader.await.unwrap();
+    assert_eq!(seqs, [0, 1, 2]);
+    assert_eq!(events[2]["id"], "live-2");
+    assert_eq!(end.unwrap()["reason"], "completed");
 }
 
 #[tokio::test]
