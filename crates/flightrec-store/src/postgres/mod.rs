@@ -30,6 +30,7 @@ mod query;
 mod rows;
 mod schema;
 mod search;
+mod tls;
 mod webhooks;
 
 pub use import::{ImportProgress, ImportReport};
@@ -92,12 +93,10 @@ impl PgStore {
     }
 
     fn open_with(url: &str, create: bool) -> Result<Self, StoreError> {
-        let config: Config = url.parse().map_err(|e| {
-            StoreError::Unavailable(format!("the database URL is not understood: {e}"))
-        })?;
+        let (config, tls) = tls::parse(url)?;
         let database = describe(&config);
         let store = PgStore {
-            pool: pool::Pool::new(config),
+            pool: pool::Pool::new(config, tls),
             database,
             checkpointing: RwLock::new(None),
             inconsistency: RwLock::new(None),
@@ -178,11 +177,9 @@ impl PgStore {
     /// writing; for `verify`. Nothing is written, not even a migration: an
     /// older schema is refused with what to do.
     pub fn open_snapshot(url: &str) -> Result<Self, StoreError> {
-        let config: Config = url.parse().map_err(|e| {
-            StoreError::Unavailable(format!("the database URL is not understood: {e}"))
-        })?;
+        let (config, tls) = tls::parse(url)?;
         let database = describe(&config);
-        let pool = pool::Pool::new(config);
+        let pool = pool::Pool::new(config, tls);
         let mut holder = pool.connect()?;
         holder.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
         let version = match found_in(&mut holder)? {

@@ -6,12 +6,14 @@
 //! timeouts and three crates for features no caller uses; the number of
 //! connections is bounded by the callers' threads, which the server bounds.
 
+use super::tls::Tls;
 use crate::StoreError;
 use postgres::{Client, Config, NoTls};
 use std::sync::Mutex;
 
 pub struct Pool {
     config: Config,
+    tls: Tls,
     idle: Mutex<Vec<Client>>,
 }
 
@@ -19,9 +21,10 @@ pub struct Pool {
 const MAX_IDLE: usize = 16;
 
 impl Pool {
-    pub fn new(config: Config) -> Pool {
+    pub fn new(config: Config, tls: Tls) -> Pool {
         Pool {
             config,
+            tls,
             idle: Mutex::new(Vec::new()),
         }
     }
@@ -60,16 +63,23 @@ impl Pool {
         }
     }
 
-    /// A new connection. TLS is not offered yet: run PostgreSQL on a
-    /// trusted network or a local socket.
+    /// A new connection, over TLS as the URL's `sslmode` asks (`tls.rs`).
     pub fn connect(&self) -> Result<Client, StoreError> {
-        self.config.connect(NoTls).map_err(|e| {
+        let connected = match &self.tls {
+            Tls::Off => self.config.connect(NoTls),
+            Tls::On(tls) => self.config.connect(tls.clone()),
+        };
+        connected.map_err(|e| {
             // `postgres_message`: a refusal by the server ("the database
             // system is starting up") says more than "db error".
-            StoreError::Unavailable(format!(
-                "cannot connect to PostgreSQL: {}",
-                crate::error::postgres_message(&e)
-            ))
+            let message = crate::error::postgres_message(&e);
+            let hint = if message.contains("TLS") || message.contains("certificate") {
+                " (the server's certificate must be signed by a CA of the system's, or of the \
+                 file `sslrootcert=FILE` in the URL names, for the host name the URL gives)"
+            } else {
+                ""
+            };
+            StoreError::Unavailable(format!("cannot connect to PostgreSQL: {message}{hint}"))
         })
     }
 }
@@ -86,7 +96,8 @@ mod tests {
     #[test]
     fn after_the_server_ends_every_connection_one_call_fails_then_the_pool_reconnects() {
         let db = TestDatabase::create();
-        let pool = Pool::new(db.url().parse().unwrap());
+        let (config, tls) = super::super::tls::parse(db.url()).unwrap();
+        let pool = Pool::new(config, tls);
         let clients: Vec<Client> = (0..4).map(|_| pool.take().unwrap()).collect();
         pool.idle.lock().unwrap().extend(clients);
 

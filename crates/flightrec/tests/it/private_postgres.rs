@@ -70,6 +70,86 @@ fn free_port() -> u16 {
 impl PrivateCluster {
     /// A new cluster (trust authentication, superuser `postgres`), started.
     pub fn start() -> PrivateCluster {
+        let cluster = Self::init();
+        cluster.start_again();
+        cluster
+    }
+
+    /// A new cluster that takes connections over TCP only with TLS (plain
+    /// ones are rejected), its certificate for 127.0.0.1 and localhost
+    /// signed by a CA of the test's own ([`PrivateCluster::ca_file`]).
+    pub fn start_with_tls() -> PrivateCluster {
+        let cluster = Self::init();
+        let certs = cluster.dir.path().join("certs");
+        std::fs::create_dir(&certs).unwrap();
+        let sh = |script: &str| {
+            let out = Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .current_dir(&certs)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{script}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        sh(
+            "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+            -keyout ca.key -out ca.pem -subj /CN=flightrec-test-ca \
+            -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign",
+        );
+        std::fs::write(
+            certs.join("server.ext"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        sh(
+            "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -keyout server.key -out server.csr -subj /CN=127.0.0.1 && \
+            openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+            -extfile server.ext -out server.crt",
+        );
+        let data = cluster.data();
+        for file in ["server.crt", "server.key"] {
+            std::fs::copy(certs.join(file), data.join(file)).unwrap();
+        }
+        let mut conf = std::fs::read_to_string(data.join("postgresql.conf")).unwrap();
+        conf.push_str("\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
+        std::fs::write(data.join("postgresql.conf"), conf).unwrap();
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n",
+        )
+        .unwrap();
+        if running_as_root() {
+            let owned = Command::new("chown")
+                .arg("-R")
+                .arg("postgres:")
+                .arg(&data)
+                .status()
+                .unwrap()
+                .success();
+            assert!(owned);
+        }
+        // PostgreSQL refuses a key others may read.
+        std::fs::set_permissions(
+            data.join("server.key"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
+        cluster.start_again();
+        cluster
+    }
+
+    /// The PEM file of the CA that signed a [`PrivateCluster::start_with_tls`]
+    /// cluster's certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("certs").join("ca.pem")
+    }
+
+    fn init() -> PrivateCluster {
         let dir = tempfile::Builder::new()
             .prefix("flightrec-pg-")
             .tempdir()
@@ -102,7 +182,6 @@ impl PrivateCluster {
                 "--no-sync",
             ],
         );
-        cluster.start_again();
         cluster
     }
 
