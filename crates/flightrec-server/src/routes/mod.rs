@@ -8,6 +8,7 @@ pub mod events;
 pub mod export;
 pub mod health;
 pub mod log;
+pub mod openapi;
 pub mod policies;
 pub mod replay;
 pub mod rules;
@@ -27,6 +28,7 @@ use axum::http::{StatusCode, Uri};
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(health::router())
+        .merge(openapi::router())
         .merge(events::router())
         .merge(runs::router())
         .merge(run_state::router())
