@@ -89,9 +89,11 @@ impl Attributes {
     /// A value that is no count stays where it is.
     pub fn take_count(&mut self, key: &str) -> Option<u64> {
         let count = match self.get(key)? {
-            Value::Number(n) => n
-                .as_u64()
-                .or_else(|| n.as_f64().filter(|f| *f >= 0.0 && f.fract() == 0.0).map(|f| f as u64)),
+            Value::Number(n) => n.as_u64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| *f >= 0.0 && f.fract() == 0.0)
+                    .map(|f| f as u64)
+            }),
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
         }?;
@@ -246,7 +248,10 @@ mod tests {
                 {"role": "user"}
             ])
         );
-        assert_eq!(a.into_map(), json!({"other": 1}).as_object().unwrap().clone());
+        assert_eq!(
+            a.into_map(),
+            json!({"other": 1}).as_object().unwrap().clone()
+        );
     }
 
     #[test]

@@ -104,7 +104,9 @@ where
 {
     match encoding {
         Encoding::Protobuf => M::decode(bytes).map_err(|e| {
-            OtlpError::bad_request(format!("the body is not a valid OTLP protobuf message: {e}"))
+            OtlpError::bad_request(format!(
+                "the body is not a valid OTLP protobuf message: {e}"
+            ))
         }),
         Encoding::Json => {
             if bytes.iter().all(u8::is_ascii_whitespace) {

@@ -59,7 +59,10 @@ pub fn read(a: &mut Attributes, s: &mut Semantics) {
         a.take_count("gen_ai.usage.output_tokens")
             .or_else(|| a.take_count("gen_ai.usage.completion_tokens")),
     );
-    fill(&mut s.total_tokens, a.take_count("gen_ai.usage.total_tokens"));
+    fill(
+        &mut s.total_tokens,
+        a.take_count("gen_ai.usage.total_tokens"),
+    );
     fill(&mut s.session_id, a.take_str("gen_ai.conversation.id"));
     fill(&mut s.error_type, a.take_str("error.type"));
     let finish_reasons = a.take("gen_ai.response.finish_reasons");
@@ -146,6 +149,7 @@ fn message(role: &str, a: Attributes) -> Value {
     for v in m.values_mut() {
         *v = parse_embedded_json(std::mem::take(v));
     }
-    m.entry("role").or_insert_with(|| Value::String(role.into()));
+    m.entry("role")
+        .or_insert_with(|| Value::String(role.into()));
     Value::Object(m)
 }

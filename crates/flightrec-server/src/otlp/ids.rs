@@ -30,7 +30,9 @@ fn id_hex(bytes: &[u8], len: usize, field: &str) -> Result<String, String> {
         ));
     }
     if bytes.iter().all(|b| *b == 0) {
-        return Err(format!("its {field} is all zeros, which OTLP calls invalid"));
+        return Err(format!(
+            "its {field} is all zeros, which OTLP calls invalid"
+        ));
     }
     Ok(hex::encode(bytes))
 }

@@ -58,7 +58,8 @@ pub fn log_event(record: &LogRecord, origin: &Origin) -> Result<Value, String> {
     let mut e = Map::new();
     e.insert("id".into(), json!(record_id(record)));
     e.insert("type".into(), json!(event_type));
-    let time = ids::time(record.time_unix_nano).or_else(|| ids::time(record.observed_time_unix_nano));
+    let time =
+        ids::time(record.time_unix_nano).or_else(|| ids::time(record.observed_time_unix_nano));
     if let Some(t) = time {
         e.insert("time".into(), json!(t));
     }
@@ -172,8 +173,7 @@ fn event_name(record: &LogRecord, a: &mut Attributes, body: Option<&Value>) -> O
 fn looks_like_event_name(s: &str) -> bool {
     s.len() <= 128
         && s.contains('.')
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
 }
 
@@ -363,6 +363,7 @@ mod tests {
         KeyValue {
             key: k.into(),
             value: text(v),
+            ..Default::default()
         }
     }
 
@@ -391,7 +392,10 @@ mod tests {
         assert_eq!(e["duration_ms"], 42.0);
         assert_eq!(e["error"]["message"], "exit status 1");
         assert_eq!(e["input"], json!({"bash_command": "ls"}));
-        assert_eq!(e["metadata"]["otel"]["event_name"], "claude_code.tool_result");
+        assert_eq!(
+            e["metadata"]["otel"]["event_name"],
+            "claude_code.tool_result"
+        );
         assert!(e.get("content").is_none(), "the body was only the name");
     }
 
@@ -413,7 +417,10 @@ mod tests {
         assert_eq!(a["id"], b["id"]);
         let mut other = record;
         other.body = text("disk full");
-        assert_ne!(log_event(&other, &Origin::default()).unwrap()["id"], a["id"]);
+        assert_ne!(
+            log_event(&other, &Origin::default()).unwrap()["id"],
+            a["id"]
+        );
     }
 
     #[test]

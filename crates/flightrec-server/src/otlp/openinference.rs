@@ -21,7 +21,11 @@ pub fn kind_of_span_kind(kind: &str) -> Kind {
 pub fn read(a: &mut Attributes, s: &mut Semantics) {
     let span_kind = a.take_str("openinference.span.kind");
     if let Some(k) = &span_kind {
-        s.name_kind(kind_of_span_kind(k), "openinference", k.to_ascii_lowercase());
+        s.name_kind(
+            kind_of_span_kind(k),
+            "openinference",
+            k.to_ascii_lowercase(),
+        );
     }
     fill(&mut s.agent_name, a.take_str("agent.name"));
     fill(&mut s.tool_name, a.take_str("tool.name"));

@@ -105,13 +105,7 @@ pub async fn record(
         });
     }
     if !events.is_empty() {
-        let batch = seal(
-            state,
-            &principal.tenant,
-            &principal.submitted_by(),
-            events,
-        )
-        .await?;
+        let batch = seal(state, &principal.tenant, &principal.submitted_by(), events).await?;
         append(state, batch).await?;
     }
     Ok(Refused {

@@ -68,9 +68,9 @@ impl OtlpError {
             StatusCode::UNAUTHORIZED => 16,                                    // UNAUTHENTICATED
             StatusCode::FORBIDDEN => 7,                                        // PERMISSION_DENIED
             StatusCode::PAYLOAD_TOO_LARGE | StatusCode::TOO_MANY_REQUESTS => 8, // RESOURCE_EXHAUSTED
-            StatusCode::SERVICE_UNAVAILABLE => 14,                             // UNAVAILABLE
-            StatusCode::NOT_FOUND => 5,                                        // NOT_FOUND
-            _ => 13,                                                           // INTERNAL
+            StatusCode::SERVICE_UNAVAILABLE => 14,                              // UNAVAILABLE
+            StatusCode::NOT_FOUND => 5,                                         // NOT_FOUND
+            _ => 13,                                                            // INTERNAL
         }
     }
 
@@ -87,12 +87,8 @@ impl OtlpError {
                 .to_string()
                 .into_bytes(),
         };
-        let mut response = (
-            self.status,
-            [(CONTENT_TYPE, encoding.content_type())],
-            body,
-        )
-            .into_response();
+        let mut response =
+            (self.status, [(CONTENT_TYPE, encoding.content_type())], body).into_response();
         if let Some(secs) = self.retry_after {
             response
                 .headers_mut()

@@ -235,13 +235,18 @@ fn details_metadata(sem: &mut Semantics, otel: Value) -> Map<String, Value> {
     };
     put("model", sem.model().map(|s| json!(s)));
     put("request_model", sem.request_model.clone().map(Value::from));
-    put("response_model", sem.response_model.clone().map(Value::from));
+    put(
+        "response_model",
+        sem.response_model.clone().map(Value::from),
+    );
     put("input_tokens", sem.input_tokens.map(Value::from));
     put("output_tokens", sem.output_tokens.map(Value::from));
-    let total = sem.total_tokens.or(match (sem.input_tokens, sem.output_tokens) {
-        (Some(i), Some(o)) => Some(i + o),
-        _ => None,
-    });
+    let total = sem
+        .total_tokens
+        .or(match (sem.input_tokens, sem.output_tokens) {
+            (Some(i), Some(o)) => Some(i + o),
+            _ => None,
+        });
     put("total_tokens", total.map(Value::from));
     put("system_instructions", sem.system_instructions.take());
     put("agent_name", sem.agent_name.clone().map(Value::from));
@@ -264,12 +269,14 @@ fn span_event_json(event: &span::Event) -> Value {
 }
 
 fn string_attribute(kvs: &[KeyValue], key: &str) -> Option<String> {
-    kvs.iter().find(|kv| kv.key == key).and_then(|kv| match kv.value.as_ref() {
-        Some(AnyValue {
-            value: Some(any_value::Value::StringValue(s)),
-        }) if !s.is_empty() => Some(s.clone()),
-        _ => None,
-    })
+    kvs.iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| match kv.value.as_ref() {
+            Some(AnyValue {
+                value: Some(any_value::Value::StringValue(s)),
+            }) if !s.is_empty() => Some(s.clone()),
+            _ => None,
+        })
 }
 
 /// The agent each span of one request runs under: the one it names
