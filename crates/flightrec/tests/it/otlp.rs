@@ -733,3 +733,67 @@ async fn logs_without_a_trace_belong_to_their_session() {
         "fix the failing test"
     );
 }
+
+#[tokio::test]
+async fn a_key_bound_to_an_agent_records_only_that_agents_spans() {
+    let (_d, s) = server();
+    let (status, key, _) = s
+        .call(
+            "POST",
+            "/v1/auth/api-keys",
+            &crate::support::Cred::Key(API_KEY.into()),
+            Some(&json!({"name": "agent a", "scopes": ["ingest"], "agent_id": "agent-a"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{key}");
+    let bound = key["key"].as_str().unwrap();
+    let trace = [0x66; 16];
+    let own = span(trace, 1, vec![text("gen_ai.operation.name", "chat")]);
+    let other = span(
+        trace,
+        2,
+        vec![
+            text("gen_ai.operation.name", "invoke_agent"),
+            text("gen_ai.agent.id", "agent-b"),
+        ],
+    );
+    let a = post(
+        &s,
+        "/v1/traces",
+        "application/x-protobuf",
+        traces(vec![own, other.clone()]).encode_to_vec(),
+        false,
+        Some(bound),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    let partial = ExportTraceServiceResponse::decode(a.body.as_slice())
+        .unwrap()
+        .partial_success
+        .unwrap();
+    assert_eq!(partial.rejected_spans, 1);
+    assert!(
+        partial
+            .error_message
+            .starts_with("span 1: its `agent_id` names another agent")
+            && !partial.error_message.contains("agent-b"),
+        "the value sent is not echoed: {}",
+        partial.error_message
+    );
+    let events = run_events(&s, &hex::encode(trace)).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["agent_id"], "agent-a", "the key's agent");
+
+    // Only another agent's spans: refused, as `/v1/events` refuses them.
+    let a = post(
+        &s,
+        "/v1/traces",
+        "application/x-protobuf",
+        traces(vec![other]).encode_to_vec(),
+        false,
+        Some(bound),
+    )
+    .await;
+    assert_eq!(a.status, 403);
+    assert_eq!(RpcStatus::decode(a.body.as_slice()).unwrap().code, 7);
+}
