@@ -26,7 +26,9 @@ use sha2::{Digest, Sha256};
 pub const EVENT_TYPES: &[(&str, &str)] = &[
     ("gen_ai.client.inference.operation.details", "llm_call"),
     ("gen_ai.user.message", "user_input"),
-    ("gen_ai.choice", "llm_call"),
+    // The model's answer, as the assistant's text: the call itself is the
+    // span's `llm_call`, so counting it again would double the calls.
+    ("gen_ai.choice", "thinking"),
     ("gen_ai.tool.message", "tool_result"),
     ("claude_code.user_prompt", "user_input"),
     ("claude_code.api_request", "llm_call"),
@@ -205,6 +207,13 @@ fn gen_ai_event(
             }
         }
         "gen_ai.choice" => {
+            let text = body
+                .as_ref()
+                .and_then(|b| b.get("message"))
+                .and_then(content_text);
+            if let Some(t) = text {
+                e.insert("content".into(), json!(t));
+            }
             if let Some(b) = body {
                 e.insert("output".into(), b);
             }

@@ -797,3 +797,118 @@ async fn a_key_bound_to_an_agent_records_only_that_agents_spans() {
     assert_eq!(a.status, 403);
     assert_eq!(RpcStatus::decode(a.body.as_slice()).unwrap().code, 7);
 }
+
+/// A real instrumentation on a real client: the `openai` Python client,
+/// traced by `opentelemetry-instrumentation-openai-v2`, talking to an
+/// OpenAI-compatible stub that asks for a tool call and then answers; the
+/// agent loop around it opens the agent and tool spans as frameworks do.
+#[tokio::test]
+async fn an_openai_client_traced_by_its_instrumentation_records_a_replayable_run() {
+    let (_d, s) = server();
+    let python = peers().join(".venv/bin/python");
+    let out = Command::new(&python)
+        .arg(peers().join("agent_openai.py"))
+        .current_dir(peers())
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &s.base)
+        .env("OTEL_EXPORTER_OTLP_HEADERS", format!("x-api-key={API_KEY}"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sent: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sent["exports_succeeded"], json!([true, true, true, true]));
+    assert_eq!(sent["model_requests"], 2, "a tool call, then the answer");
+    assert_eq!(sent["final"], "It is 21 degrees in Paris.");
+    let run_id = sent["trace_id"].as_str().unwrap();
+    let events = run_events(&s, run_id).await;
+    let before = event_count(&s).await;
+
+    let start = of_type(&events, "start");
+    assert_eq!(start.len(), 1);
+    let agent_span = start[0]["span_id"].as_str().unwrap();
+    assert_eq!(start[0]["agent_id"], "weather-agent");
+    assert_eq!(of_type(&events, "complete").len(), 1);
+
+    // The instrumentation's two chat spans, under the agent, with tokens.
+    let calls: Vec<&Value> = of_type(&events, "llm_call")
+        .into_iter()
+        .filter(|e| e["metadata"]["otel"]["span_name"].is_string())
+        .collect();
+    assert_eq!(calls.len(), 2, "{events:?}");
+    let tokens: Vec<(u64, u64)> = calls
+        .iter()
+        .map(|c| {
+            assert_eq!(c["parent_span_id"], agent_span);
+            assert_eq!(c["agent_id"], "weather-agent");
+            assert_eq!(c["metadata"]["model"], "gpt-4o-mini-2024-07-18");
+            assert_eq!(c["provider"], "openai");
+            (
+                c["metadata"]["input_tokens"].as_u64().unwrap(),
+                c["metadata"]["output_tokens"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(tokens, [(50, 10), (70, 12)]);
+
+    // The tool, between the two calls, under the agent.
+    let call = of_type(&events, "tool_call");
+    let result = of_type(&events, "tool_result");
+    let tool_call = call
+        .iter()
+        .find(|e| e["metadata"]["otel"]["span_name"].is_string())
+        .unwrap();
+    assert_eq!(tool_call["tool"], "get_weather");
+    assert_eq!(tool_call["input"], json!({"city": "Paris"}));
+    assert_eq!(tool_call["parent_span_id"], agent_span);
+    assert_eq!(tool_call["metadata"]["tool_call_id"], "call_weather_1");
+    let tool_result = result
+        .iter()
+        .find(|e| e["span_id"] == tool_call["span_id"])
+        .unwrap();
+    assert_eq!(tool_result["output"]["temp_c"], 21);
+    assert!(calls[0]["time"].as_str() < tool_call["time"].as_str());
+    assert!(tool_result["time"].as_str() < calls[1]["time"].as_str());
+
+    // The content the instrumentation logged: the question and the answer.
+    assert!(
+        of_type(&events, "user_input")
+            .iter()
+            .any(|e| e["content"] == "What is the weather in Paris?")
+    );
+    assert!(
+        of_type(&events, "thinking")
+            .iter()
+            .any(|e| e["content"] == "It is 21 degrees in Paris.")
+    );
+
+    // It replays: the state at the end, and the paced stream to its end.
+    let (_, run) = s.get(&format!("/v1/runs/{run_id}")).await;
+    assert_eq!(run["status"], "completed");
+    assert_eq!(run["agent_id"], "weather-agent");
+    let last = events.len() - 1;
+    let (status, state) = s
+        .get(&format!("/v1/runs/{run_id}/state?event={last}"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(state["status"], "completed");
+    let stream = s
+        .http
+        .get(s.url(&format!("/v1/runs/{run_id}/replay?speed=1000")))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let text = tokio::time::timeout(std::time::Duration::from_secs(30), stream.text())
+        .await
+        .expect("the replay ends")
+        .unwrap();
+    let replayed = text.lines().filter(|l| l.starts_with("data:")).count();
+    assert!(text.contains("event: end"), "{text}");
+    assert_eq!(replayed, events.len() + 1, "every event, then the end");
+    assert_eq!(event_count(&s).await, before, "reading changed nothing");
+}
