@@ -16,7 +16,7 @@ use serde_json::Value;
 /// (with its index, in a batch), so a key cannot speak for anyone else.
 pub fn bind_agent(values: &mut [Value], agent: &str, batch: bool) -> ApiResult<()> {
     for (i, value) in values.iter_mut().enumerate() {
-        if bind_one(value, agent).is_err() {
+        if !bind_one(value, agent) {
             let at = if batch {
                 format!("event {i}: ")
             } else {
@@ -35,10 +35,10 @@ pub fn bind_agent(values: &mut [Value], agent: &str, batch: bool) -> ApiResult<(
 pub const NAMES_ANOTHER_AGENT: &str =
     "names another agent, but this API key may only record events of agent";
 
-/// [`bind_agent`] for one event: `Err` when it names another agent.
-pub fn bind_one(value: &mut Value, agent: &str) -> Result<(), ()> {
+/// [`bind_agent`] for one event: false when it names another agent.
+pub fn bind_one(value: &mut Value, agent: &str) -> bool {
     let Value::Object(event) = value else {
-        return Ok(()); // validation names it
+        return true; // validation names it
     };
     let named = ["agent_id", "agentId"]
         .iter()
@@ -47,10 +47,10 @@ pub fn bind_one(value: &mut Value, agent: &str) -> Result<(), ()> {
         None => {
             event.remove("agentId");
             event.insert("agent_id".into(), Value::String(agent.to_owned()));
-            Ok(())
+            true
         }
-        Some(Value::String(a)) if a == agent => Ok(()),
-        Some(_) => Err(()),
+        Some(Value::String(a)) => a == agent,
+        Some(_) => false,
     }
 }
 

@@ -140,10 +140,6 @@ pub fn log_event(record: &LogRecord, origin: &Origin) -> Result<Value, String> {
         metadata.insert("attributes".into(), Value::Object(leftover));
     }
     e.insert("metadata".into(), Value::Object(metadata));
-    // An `error` event's status is `fail` by default; say nothing else.
-    if e.get("type") == Some(&json!("error")) && e.get("status") == Some(&json!("ok")) {
-        e.remove("status");
-    }
     Ok(Value::Object(e))
 }
 

@@ -54,7 +54,7 @@ pub async fn record(
             }
         };
         if let Some(agent) = principal.bound_agent()
-            && events.iter_mut().any(|e| bind_one(e, agent).is_err())
+            && !events.iter_mut().all(|e| bind_one(e, agent))
         {
             refuse(
                 i,

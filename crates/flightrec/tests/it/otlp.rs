@@ -912,3 +912,73 @@ async fn an_openai_client_traced_by_its_instrumentation_records_a_replayable_run
     assert_eq!(replayed, events.len() + 1, "every event, then the end");
     assert_eq!(event_count(&s).await, before, "reading changed nothing");
 }
+
+/// While the store is away, an export is told to come back later (503,
+/// `Retry-After`, retryable per OTLP); the exporter's retry of the same
+/// spans is then recorded once.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_while_postgresql_is_down_is_503_and_its_retry_is_recorded() {
+    // A PostgreSQL server of this test's own: the shared one must never stop.
+    let cluster = crate::private_postgres::PrivateCluster::start();
+    let db = crate::support::PgDeployment::at(&cluster.url());
+    let s = Server::start_node(&db, &[]);
+    let trace = [0x77; 16];
+    let body = traces(vec![span(
+        trace,
+        1,
+        vec![text("gen_ai.operation.name", "chat")],
+    )])
+    .encode_to_vec();
+
+    tokio::task::block_in_place(|| cluster.stop_immediately());
+    let a = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        post(
+            &s,
+            "/v1/traces",
+            "application/x-protobuf",
+            body.clone(),
+            false,
+            Some(API_KEY),
+        ),
+    )
+    .await
+    .expect("an answer, not a hang");
+    assert_eq!(a.status, 503, "{}", String::from_utf8_lossy(&a.body));
+    assert!(a.headers.contains_key("retry-after"));
+    assert_eq!(RpcStatus::decode(a.body.as_slice()).unwrap().code, 14);
+
+    tokio::task::block_in_place(|| cluster.start_again());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let a = post(
+            &s,
+            "/v1/traces",
+            "application/x-protobuf",
+            body.clone(),
+            false,
+            Some(API_KEY),
+        )
+        .await;
+        if a.status == 200 {
+            break;
+        }
+        assert_eq!(a.status, 503, "only 503 while it comes back");
+        assert!(std::time::Instant::now() < deadline, "never recovered");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // An exporter that retried once more (its answer lost) changes nothing.
+    let a = post(
+        &s,
+        "/v1/traces",
+        "application/x-protobuf",
+        body,
+        false,
+        Some(API_KEY),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    assert_eq!(run_events(&s, &hex::encode(trace)).await.len(), 1);
+    drop(s);
+    drop(db);
+}
