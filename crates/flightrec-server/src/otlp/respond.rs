@@ -130,14 +130,14 @@ pub fn exported(encoding: Encoding, signal: Signal, rejected: usize, why: String
     let body = match encoding {
         Encoding::Protobuf => match signal {
             Signal::Traces => ExportTraceServiceResponse {
-                partial_success: partial.then(|| ExportTracePartialSuccess {
+                partial_success: partial.then_some(ExportTracePartialSuccess {
                     rejected_spans: rejected as i64,
                     error_message: why,
                 }),
             }
             .encode_to_vec(),
             Signal::Logs => ExportLogsServiceResponse {
-                partial_success: partial.then(|| ExportLogsPartialSuccess {
+                partial_success: partial.then_some(ExportLogsPartialSuccess {
                     rejected_log_records: rejected as i64,
                     error_message: why,
                 }),

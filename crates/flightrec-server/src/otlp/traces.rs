@@ -285,8 +285,14 @@ fn string_attribute(kvs: &[KeyValue], key: &str) -> Option<String> {
 /// span inside an agent span is that agent's too.
 #[derive(Default)]
 pub struct AgentScopes {
-    spans: HashMap<(Vec<u8>, Vec<u8>), (Option<String>, Vec<u8>)>,
+    spans: HashMap<SpanKey, Scope>,
 }
+
+/// A span by trace id and span id.
+type SpanKey = (Vec<u8>, Vec<u8>);
+
+/// The agent a span names itself, if any, and its parent's span id.
+type Scope = (Option<String>, Vec<u8>);
 
 impl AgentScopes {
     pub fn add(&mut self, span: &Span) {
