@@ -15,8 +15,8 @@
 //!
 //! The two alternate in rounds so that neither gets the quieter moments
 //! of a shared machine. Knobs (environment): BENCH_OTLP_SPANS (per kind,
-//! default 120,000), BENCH_OTLP_ROUNDS (default 3), BENCH_DURABILITY,
-//! BENCH_BIN.
+//! default 120,000), BENCH_OTLP_ROUNDS (default 3),
+//! BENCH_OTLP_SPANS_PER_REQUEST (default 500), BENCH_DURABILITY, BENCH_BIN.
 
 mod support;
 
@@ -28,7 +28,11 @@ use std::sync::Arc;
 use std::time::Instant;
 use support::*;
 
-const SPANS_PER_REQUEST: usize = 500;
+/// Spans per request: 500 by default, about what an SDK's batch span
+/// processor sends (512); `BENCH_OTLP_SPANS_PER_REQUEST` to change it.
+fn spans_per_request() -> usize {
+    env_usize("BENCH_OTLP_SPANS_PER_REQUEST", 500).max(1)
+}
 
 fn text(k: &str, v: String) -> KeyValue {
     KeyValue {
@@ -132,12 +136,12 @@ fn request(first: usize, count: usize) -> Vec<u8> {
     .encode_to_vec()
 }
 
-/// Sends `total` spans from `first` in requests of [`SPANS_PER_REQUEST`]
+/// Sends `total` spans from `first` in requests of [`spans_per_request`]
 /// from `senders` connections; spans/s to the last answer.
 async fn otlp_ingest(base: &str, first: usize, total: usize, senders: usize) -> f64 {
     let bodies: Vec<Vec<u8>> = (first..first + total)
-        .step_by(SPANS_PER_REQUEST)
-        .map(|start| request(start, SPANS_PER_REQUEST.min(first + total - start)))
+        .step_by(spans_per_request())
+        .map(|start| request(start, spans_per_request().min(first + total - start)))
         .collect();
     let queue = Arc::new(std::sync::Mutex::new(bodies));
     let url = format!("{base}/v1/traces");
@@ -208,7 +212,8 @@ fn main() {
     println!("(1) /v1/events/batch, 1,000 × ~1 KB per request, 4 connections: {batch:.0} events/s");
     println!("(1b) /v1/events/batch of the llm_call events the spans become: {same:.0} events/s");
     println!(
-        "(2) /v1/traces, OTLP protobuf, {SPANS_PER_REQUEST} chat spans per request, 4 connections: {otlp:.0} spans/s"
+        "(2) /v1/traces, OTLP protobuf, {} chat spans per request, 4 connections: {otlp:.0} spans/s",
+        spans_per_request()
     );
     println!(
         "(3) OTLP / batch: {:.0}% of (1), {:.0}% of (1b) (target ≥ 80%)",
