@@ -17,6 +17,7 @@ pub mod demo;
 pub mod error;
 pub mod guardrails;
 mod ingest;
+mod otlp;
 mod params;
 mod routes;
 mod run_pages;

@@ -45,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .merge(policies::router())
         .merge(alerts::router())
         .merge(webhooks::router())
+        .merge(crate::otlp::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -31,6 +31,7 @@ mod masking;
 mod mcp_audit;
 mod mcp_peers;
 mod migrate;
+mod otlp;
 mod player;
 mod postgres_tls;
 mod private_postgres;
