@@ -127,6 +127,12 @@ async fn timed_queries(base: &str, label: &str, paths: &[String], rounds: usize)
     lat
 }
 
+/// The 1, 5 and 15 minute load averages: what else the machine was doing.
+fn load_average() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
 fn main() {
     flightrec_server::webhooks::install_tls_provider();
     let total = env_usize("BENCH_SCALE_EVENTS", 60_000);
@@ -140,6 +146,7 @@ fn main() {
         "flightrec scale-out benchmark ({} cores shared by PostgreSQL, the nodes and the client)",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
+    println!("  load average at the start: {}", load_average());
     println!(
         "  {total} events per ingest case, batches of 1,000 × {} bytes, {senders} clients per node",
         event(1).to_string().len()
@@ -227,6 +234,8 @@ fn main() {
         deployment.size_mb()
     );
     drop(deployment);
+
+    println!("    load average at the end: {}", load_average());
 
     // (3) The targets.
     let filter_p50 = percentile(&filter_lat, 0.50);
