@@ -63,6 +63,22 @@ impl PgDeployment {
         self.database.connect().batch_execute("CHECKPOINT").unwrap();
     }
 
+    /// Records not yet in the free-text index, which the nodes' writers
+    /// fill between commits: read from the database, since a `q=` query
+    /// for a fresh word scans the whole log on PostgreSQL (see
+    /// docs/scale-out.md).
+    pub fn search_backlog(&self) -> i64 {
+        self.database
+            .connect()
+            .query_one(
+                "SELECT coalesce(sum(h.size - coalesce(p.indexed_size, 0)), 0)::bigint \
+                 FROM log_heads h LEFT JOIN search_progress p USING (tenant)",
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    }
+
     /// The database's size on disk, in MB.
     pub fn size_mb(&self) -> f64 {
         let bytes: i64 = self
