@@ -24,7 +24,6 @@ mod support;
 use flightrec_core::event::{Limits, parse_event};
 use flightrec_core::record::{SealedEvent, SubmittedBy};
 use flightrec_store::{SqliteOptions, SqliteStore};
-use serde_json::{Value, json};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use support::*;

@@ -130,7 +130,10 @@ async fn timed_queries(base: &str, label: &str, paths: &[String], rounds: usize)
 /// The 1, 5 and 15 minute load averages: what else the machine was doing.
 fn load_average() -> String {
     let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    text.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+    text.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn main() {
@@ -195,9 +198,7 @@ fn main() {
         deployment.checkpoint();
         runtime.block_on(ingest(&targets, total, senders))
     };
-    println!(
-        "    PostgreSQL, 3 nodes, 3 tenants (one each):   {three_tenants:>8.0} events/s"
-    );
+    println!("    PostgreSQL, 3 nodes, 3 tenants (one each):   {three_tenants:>8.0} events/s");
 
     // (2) Queries on a store of `store_events` records, on the deployment
     // of three nodes and one tenant.
@@ -229,14 +230,13 @@ fn main() {
             filters.extend(timed_queries(&base, path, &[path.to_owned()], 200).await);
         }
         filters.sort();
-        let runs: Vec<String> = (0..50).map(|i| format!("/v1/runs/run-{}", i * 17)).collect();
+        let runs: Vec<String> = (0..50)
+            .map(|i| format!("/v1/runs/run-{}", i * 17))
+            .collect();
         let run_lat = timed_queries(&base, "GET /v1/runs/{id} (50 runs)", &runs, 500).await;
         (filters, run_lat)
     });
-    println!(
-        "    database size: {:.0} MB",
-        deployment.size_mb()
-    );
+    println!("    database size: {:.0} MB", deployment.size_mb());
     drop(deployment);
 
     println!("    load average at the end: {}", load_average());

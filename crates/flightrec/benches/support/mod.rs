@@ -244,10 +244,7 @@ pub async fn search_lag(base: &str, patience: Duration) -> Duration {
         if !v["events"].as_array().unwrap().is_empty() {
             return acked.elapsed();
         }
-        assert!(
-            acked.elapsed() < patience,
-            "search never caught up"
-        );
+        assert!(acked.elapsed() < patience, "search never caught up");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }

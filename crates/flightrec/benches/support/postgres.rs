@@ -32,8 +32,14 @@ impl PgDeployment {
         assert!(out.status.success(), "log new-key: {out:?}");
         let env = vec![
             ("FLIGHTREC_LOG_KEY_FILE", log_key.display().to_string()),
-            ("FLIGHTREC_SESSION_KEY", hex::encode(rand::random::<[u8; 32]>())),
-            ("FLIGHTREC_WEBHOOK_KEY", hex::encode(rand::random::<[u8; 32]>())),
+            (
+                "FLIGHTREC_SESSION_KEY",
+                hex::encode(rand::random::<[u8; 32]>()),
+            ),
+            (
+                "FLIGHTREC_WEBHOOK_KEY",
+                hex::encode(rand::random::<[u8; 32]>()),
+            ),
         ];
         let mut deployment = PgDeployment {
             nodes: Vec::new(),
@@ -93,10 +99,7 @@ impl PgDeployment {
     /// The server's version and the settings that bound a commit.
     pub fn settings(&self) -> String {
         let mut client = self.database.connect();
-        let version: String = client
-            .query_one("SHOW server_version", &[])
-            .unwrap()
-            .get(0);
+        let version: String = client.query_one("SHOW server_version", &[]).unwrap().get(0);
         let mut shown = vec![format!("PostgreSQL {version}")];
         for name in [
             "synchronous_commit",
