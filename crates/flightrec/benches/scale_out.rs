@@ -56,18 +56,9 @@ struct Target {
     key: String,
 }
 
-/// `total` events split evenly over `targets`, all sent at once with
-/// `senders` connections per target; events/s from the first request to
-/// the last acknowledgement.
-async fn ingest(targets: &[Target], total: usize, senders: usize) -> f64 {
-    // One batch per target first, untimed: connections and caches warm.
-    for t in targets {
-        send_batches(&t.base, &t.key, batch_bodies(0, 1000, event), 1).await;
-    }
-    let per = total / targets.len();
-    let bodies: Vec<Vec<String>> = (0..targets.len())
-        .map(|i| batch_bodies(i * per, per, event))
-        .collect();
+/// Sends each target its bodies, all targets at once with `senders`
+/// connections each; how long until the last was acknowledged.
+async fn send_all(targets: &[Target], bodies: Vec<Vec<String>>, senders: usize) -> Duration {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (t, bodies) in targets.iter().zip(bodies) {
@@ -79,7 +70,23 @@ async fn ingest(targets: &[Target], total: usize, senders: usize) -> f64 {
     for task in tasks {
         task.await.unwrap();
     }
-    (per * targets.len()) as f64 / started.elapsed().as_secs_f64()
+    started.elapsed()
+}
+
+/// `total` events split evenly over `targets`, all sent at once with
+/// `senders` connections per target; events/s from the first request to
+/// the last acknowledgement.
+async fn ingest(targets: &[Target], total: usize, senders: usize) -> f64 {
+    // One batch per target first, untimed: connections and caches warm.
+    for t in targets {
+        send_batches(&t.base, &t.key, batch_bodies(0, 1000, event), 1).await;
+    }
+    let per = total / targets.len();
+    let bodies = (0..targets.len())
+        .map(|i| batch_bodies(i * per, per, event))
+        .collect();
+    let took = send_all(targets, bodies, senders).await;
+    (per * targets.len()) as f64 / took.as_secs_f64()
 }
 
 fn one_tenant(deployment: &PgDeployment) -> Vec<Target> {
@@ -97,35 +104,24 @@ fn verdict(pass: bool) -> &'static str {
     if pass { "PASS" } else { "FAIL" }
 }
 
-/// Fills tenant `default` up to `store_events` records through every node,
+/// Fills tenant `default` with `store_events` records through every node,
 /// in rounds, so that the bodies of one round only are in memory; the
 /// seconds spent sending.
-async fn fill(deployment: &PgDeployment, from: usize, store_events: usize, senders: usize) -> f64 {
+async fn fill(deployment: &PgDeployment, store_events: usize, senders: usize) -> f64 {
     const ROUND: usize = 90_000;
     let targets = one_tenant(deployment);
     let mut sending = Duration::ZERO;
-    let mut done = from;
+    let mut done = 0;
     while done < store_events {
         let n = ROUND.min(store_events - done);
         let per = n.div_ceil(targets.len());
-        let bodies: Vec<Vec<String>> = (0..targets.len())
+        let bodies = (0..targets.len())
             .map(|i| {
                 let first = done + i * per;
                 batch_bodies(first, per.min((done + n).saturating_sub(first)), event)
             })
             .collect();
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for (t, bodies) in targets.iter().zip(bodies) {
-            let base = t.base.clone();
-            tasks.push(tokio::spawn(async move {
-                send_batches(&base, API_KEY, bodies, senders).await
-            }));
-        }
-        for task in tasks {
-            task.await.unwrap();
-        }
-        sending += started.elapsed();
+        sending += send_all(&targets, bodies, senders).await;
         done += n;
     }
     sending.as_secs_f64()
@@ -219,7 +215,7 @@ fn main() {
     // of three nodes and one tenant.
     let deployment = PgDeployment::start(3);
     let base = deployment.bases()[0].clone();
-    let sending = runtime.block_on(fill(&deployment, 0, store_events, senders));
+    let sending = runtime.block_on(fill(&deployment, store_events, senders));
     println!(
         "(2) filled PostgreSQL with {store_events} records through 3 nodes in {sending:.0} s ({:.0} events/s)",
         store_events as f64 / sending
