@@ -54,7 +54,10 @@ async fn nodes_connect_over_verified_tls_as_the_url_asks() {
     assert!(err.contains("certificate"), "{err}");
     // Plain TCP (asked for, or the default) is what this server rejects.
     let err = refused_start(&db, &format!("{base}?sslmode=disable"));
-    assert!(err.contains("no encryption") || err.contains("pg_hba"), "{err}");
+    assert!(
+        err.contains("no encryption") || err.contains("pg_hba"),
+        "{err}"
+    );
     let err = refused_start(&db, &base);
     assert!(err.contains("cannot connect to PostgreSQL"), "{err}");
     assert!(
