@@ -129,7 +129,11 @@ fn checkpoint_ages(heads: &[LogHead], now: DateTime<Utc>) -> (f64, f64) {
     for head in heads {
         let waiting = head.unsigned_since.as_deref().map_or(0.0, since);
         lag = lag.max(waiting);
-        age = age.max(head.checkpoint.as_ref().map_or(waiting, |(_, at)| since(at)));
+        age = age.max(
+            head.checkpoint
+                .as_ref()
+                .map_or(waiting, |(_, at)| since(at)),
+        );
     }
     (age, lag)
 }

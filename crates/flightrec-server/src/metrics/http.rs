@@ -107,11 +107,7 @@ fn method_label(method: &Method) -> &'static str {
 
 /// The middleware: runs after routing (it is a `Router::layer`), so the
 /// matched template is known.
-pub async fn record(
-    State(metrics): State<Arc<Metrics>>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn record(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let method = method_label(request.method());
     let route = request
         .extensions()

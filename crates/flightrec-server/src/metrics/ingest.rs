@@ -56,6 +56,13 @@ impl BatchTally {
 
 impl Default for IngestMetrics {
     fn default() -> Self {
+        // Every known severity from the start, at 0: a series that appears
+        // only with its first alert would hide that first increase from
+        // `rate()` and `increase()`.
+        let alerts = Family::<SeverityLabel, Counter>::default();
+        for severity in ["low", "medium", "high", "critical"] {
+            drop(alerts.get_or_create(&SeverityLabel { severity }));
+        }
         IngestMetrics {
             events: Counter::default(),
             // A request batch holds at most 1,000 events (DESIGN §3).
@@ -67,7 +74,7 @@ impl Default for IngestMetrics {
             commit_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 16)),
             failed_commits: Counter::default(),
             queue_depth: Gauge::default(),
-            alerts: Family::default(),
+            alerts,
         }
     }
 }
@@ -124,9 +131,7 @@ impl IngestMetrics {
             self.events.inc_by(tally.events as u64);
             self.batch_events.observe(tally.events as f64);
             for severity in &tally.severities {
-                self.alerts
-                    .get_or_create(&SeverityLabel { severity })
-                    .inc();
+                self.alerts.get_or_create(&SeverityLabel { severity }).inc();
             }
         }
     }

@@ -32,17 +32,21 @@ async fn metrics(State(state): State<AppState>, mut parts: Parts) -> ApiResult<i
     let store = state.store();
     // A store that does not answer still leaves the process's own figures
     // readable: the scrape succeeds and says so in `flightrec_store_up`.
-    let reading = tokio::task::spawn_blocking(move || Metrics::read_store(store.as_ref(), &witnesses))
-        .await
-        .ok()
-        .flatten();
+    let reading =
+        tokio::task::spawn_blocking(move || Metrics::read_store(store.as_ref(), &witnesses))
+            .await
+            .ok()
+            .flatten();
     let body = state.metrics().render(
         reading.as_ref(),
         state.sequencer().queued_bytes(),
         state.clock().now(),
     );
     Ok((
-        [(CONTENT_TYPE_HEADER, CONTENT_TYPE), (CACHE_CONTROL, "no-store")],
+        [
+            (CONTENT_TYPE_HEADER, CONTENT_TYPE),
+            (CACHE_CONTROL, "no-store"),
+        ],
         body,
     ))
 }

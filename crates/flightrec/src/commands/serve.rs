@@ -71,7 +71,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     state.witnessing().configure(witnesses);
     state.metrics().set_public(args.metrics_public);
     if args.metrics_public {
-        tracing::info!("GET /metrics is public (FLIGHTREC_METRICS_PUBLIC): anyone who reaches the server can read its figures");
+        tracing::info!(
+            "GET /metrics is public (FLIGHTREC_METRICS_PUBLIC): anyone who reaches the server can read its figures"
+        );
     }
     if args.demo {
         let receipts = flightrec_server::load_demo(&state, DEFAULT_TENANT)
