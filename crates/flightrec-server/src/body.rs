@@ -18,6 +18,23 @@ const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
 
 /// Reads a request body of at most `limit` bytes and parses it as JSON.
 pub async fn read_json(body: Body, limit: usize) -> ApiResult<Value> {
+    let bytes = read_bytes(body, limit).await?;
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request(
+            "invalid_json",
+            "request body is empty; send a JSON event",
+        ));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_json",
+            format!("request body is not valid JSON: {e}"),
+        )
+    })
+}
+
+/// Reads a request body of at most `limit` bytes; a larger one is a 413.
+pub async fn read_bytes(body: Body, limit: usize) -> ApiResult<Vec<u8>> {
     use axum::body::HttpBody as _;
     let declared = body.size_hint().lower();
     if declared > (limit + DRAIN_LIMIT) as u64 {
@@ -50,18 +67,7 @@ pub async fn read_json(body: Body, limit: usize) -> ApiResult<Value> {
             "request body is larger than {limit} bytes"
         )));
     }
-    if bytes.is_empty() {
-        return Err(ApiError::bad_request(
-            "invalid_json",
-            "request body is empty; send a JSON event",
-        ));
-    }
-    serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::bad_request(
-            "invalid_json",
-            format!("request body is not valid JSON: {e}"),
-        )
-    })
+    Ok(bytes)
 }
 
 /// Reads a small JSON object into `T`; a missing or mistyped field is a

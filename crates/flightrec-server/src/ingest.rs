@@ -6,7 +6,7 @@
 
 use crate::error::{ApiError, ApiResult, Detail};
 use crate::state::AppState;
-use flightrec_core::event::{Event, FieldError, parse_event};
+use flightrec_core::event::{Event, FieldError, ValidationError, parse_event};
 use flightrec_core::record::{Receipt, SealedEvent, SubmittedBy};
 use flightrec_store::AppendBatch;
 use serde_json::Value;
@@ -16,33 +16,42 @@ use serde_json::Value;
 /// (with its index, in a batch), so a key cannot speak for anyone else.
 pub fn bind_agent(values: &mut [Value], agent: &str, batch: bool) -> ApiResult<()> {
     for (i, value) in values.iter_mut().enumerate() {
-        let Value::Object(event) = value else {
-            continue; // validation names it
-        };
-        let named = ["agent_id", "agentId"]
-            .iter()
-            .find_map(|k| event.get(*k).filter(|v| !v.is_null()));
-        match named {
-            None => {
-                event.remove("agentId");
-                event.insert("agent_id".into(), Value::String(agent.to_owned()));
-            }
-            Some(Value::String(a)) if a == agent => {}
-            Some(_) => {
-                let at = if batch {
-                    format!("event {i}: ")
-                } else {
-                    String::new()
-                };
-                // The value sent is not echoed: it is unmasked input, and
-                // may hold a secret.
-                return Err(ApiError::forbidden(format!(
-                    "{at}`agent_id` names another agent, but this API key may only record events of agent {agent:?}; nothing was recorded"
-                )));
-            }
+        if !bind_one(value, agent) {
+            let at = if batch {
+                format!("event {i}: ")
+            } else {
+                String::new()
+            };
+            return Err(ApiError::forbidden(format!(
+                "{at}`agent_id` {NAMES_ANOTHER_AGENT} {agent:?}; nothing was recorded"
+            )));
         }
     }
     Ok(())
+}
+
+/// Why [`bind_one`] refused an event, for messages; the value sent is never
+/// echoed: it is unmasked input, and may hold a secret.
+pub const NAMES_ANOTHER_AGENT: &str =
+    "names another agent, but this API key may only record events of agent";
+
+/// [`bind_agent`] for one event: false when it names another agent.
+pub fn bind_one(value: &mut Value, agent: &str) -> bool {
+    let Value::Object(event) = value else {
+        return true; // validation names it
+    };
+    let named = ["agent_id", "agentId"]
+        .iter()
+        .find_map(|k| event.get(*k).filter(|v| !v.is_null()));
+    match named {
+        None => {
+            event.remove("agentId");
+            event.insert("agent_id".into(), Value::String(agent.to_owned()));
+            true
+        }
+        Some(Value::String(a)) => a == agent,
+        Some(_) => false,
+    }
 }
 
 /// Validates, screens and seals a request's events, sent by
@@ -56,7 +65,20 @@ pub async fn prepare(
     values: Vec<Value>,
     batch: bool,
 ) -> ApiResult<AppendBatch> {
-    let mut events = parse_events(state, values, batch)?;
+    let events = parse_events(state, values, batch)?;
+    seal(state, tenant, submitted_by, events).await
+}
+
+/// Screens events that passed validation with the tenant's rules, and
+/// seals them into a batch with the alerts the rules raised: the second
+/// half of [`prepare`], for callers that validate each event on its own
+/// ([`parse_each`]) and leave out the ones that failed.
+pub async fn seal(
+    state: &AppState,
+    tenant: &str,
+    submitted_by: &SubmittedBy,
+    mut events: Vec<Event>,
+) -> ApiResult<AppendBatch> {
     let alerts = crate::guardrails::screen(state, tenant, &mut events).await?;
     Ok(AppendBatch {
         alerts,
@@ -68,6 +90,17 @@ pub async fn prepare(
                 .collect(),
         )
     })
+}
+
+/// Validates (and masks) each event on its own, exactly as [`prepare`]
+/// does: one result per value, in order.
+pub fn parse_each(state: &AppState, values: Vec<Value>) -> Vec<Result<Event, ValidationError>> {
+    let received_at = state.clock().now();
+    let limits = state.limits();
+    values
+        .into_iter()
+        .map(|value| parse_event(value, received_at, limits, new_event_id))
+        .collect()
 }
 
 /// Appends a prepared batch; wakes the webhook sender if it raised alerts.
@@ -82,13 +115,11 @@ pub async fn append(state: &AppState, batch: AppendBatch) -> ApiResult<Vec<Recei
 }
 
 fn parse_events(state: &AppState, values: Vec<Value>, batch: bool) -> ApiResult<Vec<Event>> {
-    let received_at = state.clock().now();
-    let limits = state.limits();
     let mut parsed = Vec::with_capacity(values.len());
     let mut details = Vec::new();
     let mut oversize = false;
-    for (i, value) in values.into_iter().enumerate() {
-        match parse_event(value, received_at, limits, new_event_id) {
+    for (i, result) in parse_each(state, values).into_iter().enumerate() {
+        match result {
             Ok(event) => parsed.push(event),
             Err(invalid) => {
                 for FieldError { field, message } in invalid.errors {

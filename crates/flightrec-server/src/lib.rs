@@ -18,6 +18,7 @@ pub mod error;
 pub mod guardrails;
 mod ingest;
 pub mod metrics;
+mod otlp;
 mod params;
 mod routes;
 mod run_pages;

@@ -103,8 +103,13 @@ impl Rule {
     /// when it is sound.
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        if self.id.trim().is_empty() || self.id.chars().count() > 128 {
-            problems.push("`id` must be 1 to 128 characters".to_owned());
+        // The id names the rule in the log's records, whose ids and
+        // resources hold no control characters.
+        if self.id.trim().is_empty()
+            || self.id.chars().count() > 128
+            || self.id.chars().any(char::is_control)
+        {
+            problems.push("`id` must be 1 to 128 characters, none a control character".to_owned());
         }
         if self.name.trim().is_empty() || self.name.chars().count() > 200 {
             problems.push("`name` must be 1 to 200 characters".to_owned());

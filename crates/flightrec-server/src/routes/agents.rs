@@ -89,10 +89,13 @@ async fn create(
         ));
     }
     let id = match request.id {
-        Some(id) if id.is_empty() || id.chars().count() > 128 => {
+        // Events name it in `agent_id`, which holds no control characters.
+        Some(id)
+            if id.is_empty() || id.chars().count() > 128 || id.chars().any(char::is_control) =>
+        {
             return Err(ApiError::bad_request(
                 "invalid_body",
-                "`id` must be 1 to 128 characters",
+                "`id` must be 1 to 128 characters, none a control character",
             ));
         }
         Some(id) => id,

@@ -307,10 +307,13 @@ async fn create_key(
         .agent_id
         .map(|a| a.trim().to_owned())
         .filter(|a| !a.is_empty());
-    if agent_id.as_ref().is_some_and(|a| a.chars().count() > 128) {
+    if agent_id
+        .as_ref()
+        .is_some_and(|a| a.chars().count() > 128 || a.chars().any(char::is_control))
+    {
         return Err(ApiError::bad_request(
             "invalid_body",
-            "`agent_id` may have at most 128 characters",
+            "`agent_id` may have at most 128 characters, none a control character",
         ));
     }
     let secret = generate_api_key();

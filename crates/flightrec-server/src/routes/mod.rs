@@ -9,6 +9,7 @@ pub mod export;
 pub mod health;
 pub mod log;
 pub mod metrics;
+pub mod openapi;
 pub mod policies;
 pub mod replay;
 pub mod rules;
@@ -28,6 +29,7 @@ use axum::http::{StatusCode, Uri};
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(health::router())
+        .merge(openapi::router())
         .merge(events::router())
         .merge(runs::router())
         .merge(run_state::router())
@@ -45,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(policies::router())
         .merge(alerts::router())
         .merge(webhooks::router())
+        .merge(crate::otlp::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

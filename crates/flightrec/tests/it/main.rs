@@ -32,6 +32,7 @@ mod mcp_audit;
 mod mcp_peers;
 mod metrics;
 mod migrate;
+mod otlp;
 mod player;
 mod postgres_tls;
 mod private_postgres;
