@@ -89,7 +89,7 @@ fn busy(base: &str, stop: Arc<AtomicBool>) -> Vec<tokio::task::JoinHandle<usize>
 
 fn main() {
     flightrec_server::webhooks::install_tls_provider();
-    let events = env_usize("BENCH_STORE_EVENTS", 200_000);
+    let events = env_usize("BENCH_STORE_EVENTS", 50_000);
     let n = env_usize("BENCH_SCRAPES", 300);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
