@@ -58,7 +58,11 @@ fn busy(base: &str, stop: Arc<AtomicBool>) -> Vec<tokio::task::JoinHandle<usize>
     let sent = Arc::new(AtomicUsize::new(10_000_000));
     let mut tasks = Vec::new();
     for _ in 0..2 {
-        let (url, stop, sent) = (format!("{base}/v1/events/batch"), stop.clone(), sent.clone());
+        let (url, stop, sent) = (
+            format!("{base}/v1/events/batch"),
+            stop.clone(),
+            sent.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let http = reqwest::Client::new();
             let mut n = 0;
