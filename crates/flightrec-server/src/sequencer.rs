@@ -247,7 +247,7 @@ impl Writer {
         for _ in &jobs {
             self.metrics.dequeued();
         }
-        // The jobs' charges are given back once the commit is done with
+        // The jobs' charges are given back once the store is done with
         // their batches.
         let mut charges = Vec::with_capacity(jobs.len());
         let mut tallies = Vec::with_capacity(jobs.len());
@@ -260,7 +260,12 @@ impl Writer {
             })
             .unzip();
         let started = Instant::now();
-        match self.store.append(batches) {
+        let appended = self.store.append(batches);
+        // The batches are spent: their bytes go back to the budget before
+        // any request hears its answer, so an answered caller never sees
+        // its own batch still charged (the unit test below raced on this).
+        drop(charges);
+        match appended {
             Ok(outcomes) => {
                 let took = started.elapsed();
                 tracing::debug!(
@@ -293,7 +298,6 @@ impl Writer {
                 }
             }
         }
-        drop(charges);
     }
 
     fn sign_owed_checkpoints(&mut self) {
