@@ -19,6 +19,7 @@ pub mod guardrails;
 mod ingest;
 mod otlp;
 mod params;
+mod compat;
 mod routes;
 mod run_pages;
 mod run_timelines;

@@ -44,7 +44,7 @@ pub fn policy_view(p: &Policy) -> Value {
     })
 }
 
-async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
+pub(crate) async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
     principal.require(Permission::Read)?;
     let policies = state.in_tenant(&principal, |s, t| s.policies(t)).await?;
     Ok(Json(
@@ -195,7 +195,7 @@ async fn record_new(
 }
 
 /// `{packId, name}`: a new policy holding a pack's rules, to edit freely.
-async fn clone_pack(
+pub(crate) async fn clone_pack(
     State(state): State<AppState>,
     principal: Principal,
     body: Body,
@@ -296,7 +296,7 @@ struct AttachBody {
     agent_id: String,
 }
 
-async fn attach(
+pub(crate) async fn attach(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
