@@ -13,10 +13,7 @@ use serde_json::{Value, json};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/alerts", get(list))
-        .route(
-            "/api/v1/alerts/{id}/resolve",
-            patch(resolve).post(resolve),
-        )
+        .route("/api/v1/alerts/{id}/resolve", patch(resolve).post(resolve))
 }
 
 /// `?isResolved=true|false&severity&agentId&limit` → a JSON array of alerts,

@@ -45,7 +45,10 @@ async fn create(
     drop_client_hints(&mut value);
     let (status, Json(answer)) =
         events::post_event(State(state.clone()), principal.clone(), json_body(&value)).await?;
-    let id = answer["receipt"]["id"].as_str().unwrap_or_default().to_owned();
+    let id = answer["receipt"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let mut logs = recorded_logs(&state, &principal, vec![id]).await?;
     Ok((status, Json(logs.pop().unwrap_or_default())))
 }
@@ -137,7 +140,10 @@ async fn list(
                 "give `page` or `offset`, not both",
             ));
         }
-        let page = page.parse::<usize>().ok().filter(|p| (1..=100_000).contains(p));
+        let page = page
+            .parse::<usize>()
+            .ok()
+            .filter(|p| (1..=100_000).contains(p));
         let (Some(page), Some(limit)) = (page, limit) else {
             return Err(ApiError::bad_request(
                 "invalid_parameter",
@@ -181,8 +187,7 @@ async fn show(
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let Json(event) =
-        events::get_event(State(state), principal, Path(id), RawQuery(None)).await?;
+    let Json(event) = events::get_event(State(state), principal, Path(id), RawQuery(None)).await?;
     Ok(Json(log_from_event(&event)))
 }
 

@@ -30,7 +30,14 @@ pub fn log_from_event(event: &Value) -> Value {
         log.insert(shown.to_owned(), value.clone());
     }
     // That API always has these keys, `null` when absent.
-    for key in ["prompt", "response", "agentId", "traceId", "parentSpanId", "metadata"] {
+    for key in [
+        "prompt",
+        "response",
+        "agentId",
+        "traceId",
+        "parentSpanId",
+        "metadata",
+    ] {
         log.entry(key).or_insert(Value::Null);
     }
     Value::Object(log)

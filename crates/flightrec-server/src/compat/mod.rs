@@ -20,8 +20,8 @@ mod traces;
 
 use crate::state::AppState;
 use axum::Router;
-use axum::routing::get;
 use axum::body::Body;
+use axum::routing::get;
 use serde_json::Value;
 
 pub fn router() -> Router<AppState> {

@@ -58,14 +58,19 @@ async fn clone_pack(
         other => {
             return Err(ApiError::bad_request(
                 "invalid_body",
-                format!("`mode` must be flag or log (flightrec's policies alert and never block), not {other}"),
+                format!(
+                    "`mode` must be flag or log (flightrec's policies alert and never block), not {other}"
+                ),
             ));
         }
     }
     let native = json!({"packId": request["packId"], "name": request["name"]});
     let (status, Json(policy)) =
         policies::clone_pack(State(state), principal, json_body(&native)).await?;
-    Ok((status, Json(policy_shape(&policy, request["packId"].as_str()))))
+    Ok((
+        status,
+        Json(policy_shape(&policy, request["packId"].as_str())),
+    ))
 }
 
 /// `{agentId}` → `{id, agent_id, policy_id, created_at}`, the assignment.

@@ -44,7 +44,10 @@ pub fn policy_view(p: &Policy) -> Value {
     })
 }
 
-pub(crate) async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<Value>> {
     principal.require(Permission::Read)?;
     let policies = state.in_tenant(&principal, |s, t| s.policies(t)).await?;
     Ok(Json(
