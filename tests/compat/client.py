@@ -46,6 +46,7 @@ def main():
     assigned = audit.assign_policy(policy.id, agent["id"])
     check(assigned.agent_id == agent["id"] and assigned.policy_id == policy.id, f"{assigned}")
     check(any(p.id == policy.id for p in audit.list_policies()), "the policy is listed")
+    check(audit.get_policy(policy.id).agents == [{"id": agent["id"]}], "the policy holds the agent")
 
     trace = f"trace-{uuid.uuid4().hex}"
     carded = audit.log(
@@ -86,6 +87,10 @@ def main():
     check(CARD not in json.dumps(alerts), "an alert holds the card")
     resolved = audit.resolve_alert(alerts[0]["id"])
     check(resolved["isResolved"], f"resolved {resolved}")
+
+    removed = audit.remove_policy(policy.id, agent["id"])
+    check(removed["removed"], f"removed {removed}")
+    check(audit.get_policy(policy.id).agents == [], "the policy no longer holds the agent")
 
     try:
         audit.clone_pack(name="nope", pack_id="no-such-pack")

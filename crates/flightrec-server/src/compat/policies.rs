@@ -9,7 +9,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::routes::{policies, rules};
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -23,7 +23,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/policies", get(list))
         .route("/api/v1/policies/clone-pack", post(clone_pack))
-        .route("/api/v1/policies/{id}/agents", post(attach))
+        .route("/api/v1/policies/{id}", get(show))
+        .route("/api/v1/policies/{id}/agents", post(attach).delete(detach))
 }
 
 async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
@@ -73,6 +74,15 @@ async fn clone_pack(
     ))
 }
 
+async fn show(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let Json(policy) = policies::show(State(state), principal, Path(id), RawQuery(None)).await?;
+    Ok(Json(policy_shape(&policy, None)))
+}
+
 /// `{agentId}` → `{id, agent_id, policy_id, created_at}`, the assignment.
 async fn attach(
     State(state): State<AppState>,
@@ -90,6 +100,32 @@ async fn attach(
         "policy_id": policy_id,
         "created_at": policy["updated_at"],
     })))
+}
+
+/// `{agentId}` in the body (as that API's clients send it) →
+/// `{policy_id, agent_id, removed: true}`.
+async fn detach(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult<Json<Value>> {
+    let request = read_json(body, ADMIN_BODY_LIMIT).await?;
+    let Some(agent_id) = request["agentId"].as_str().map(str::to_owned) else {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "the body must be {\"agentId\": \"<agent id>\"}",
+        ));
+    };
+    policies::detach(
+        State(state),
+        principal,
+        Path((id.clone(), agent_id.clone())),
+    )
+    .await?;
+    Ok(Json(
+        json!({"policy_id": id, "agent_id": agent_id, "removed": true}),
+    ))
 }
 
 /// The keys that API's clients construct a policy from, and no others.

@@ -71,7 +71,7 @@ async fn find(
         })
 }
 
-async fn show(
+pub(crate) async fn show(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
@@ -344,7 +344,7 @@ pub(crate) async fn attach(
     Ok(Json(policy_view(&next)))
 }
 
-async fn detach(
+pub(crate) async fn detach(
     State(state): State<AppState>,
     principal: Principal,
     Path((id, agent_id)): Path<(String, String)>,

@@ -163,14 +163,31 @@ async fn the_agentaudit_client_records_a_run_and_a_trace() {
     assert_eq!(parents[0]["id"], did["batch_ids"][0]);
     assert_eq!(parents[0]["action"], "start");
 
-    // The policy the client cloned and assigned holds the agent.
-    let (_, policy) = server
+    // The policy the client cloned, assigned, and removed from the agent;
+    // each change is in the log.
+    let policy_id = did["policy_id"].as_str().unwrap();
+    let (_, policy) = server.get(&format!("/v1/policies/{policy_id}")).await;
+    assert_eq!(policy["agents"], json!([]));
+    let (_, changes) = server
         .get(&format!(
-            "/v1/policies/{}",
-            did["policy_id"].as_str().unwrap()
+            "/v1/admin/audit?action=policy.*&resource_id={policy_id}"
         ))
         .await;
-    assert_eq!(policy["agents"], json!([agent]));
+    let mut changes: Vec<&str> = changes["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    changes.reverse();
+    assert_eq!(
+        changes,
+        [
+            "policy.created",
+            "policy.agent_attached",
+            "policy.agent_detached"
+        ]
+    );
 }
 
 /// The keys of an audit log as that API shows one.
@@ -462,6 +479,19 @@ async fn every_api_v1_route_answers_in_its_shape() {
             Some(json!({"agentId": "ghost"})),
             404,
         ),
+        (
+            "DELETE",
+            &format!("/api/v1/policies/{policy_id}/agents"),
+            Some(json!({})),
+            400,
+        ),
+        (
+            "DELETE",
+            &format!("/api/v1/policies/{policy_id}/agents"),
+            Some(json!({"agentId": "ghost"})),
+            404,
+        ),
+        ("GET", "/api/v1/policies/no-such-policy", None, 404),
         ("GET", "/api/v1/audit-logs/no-such-log", None, 404),
         ("GET", "/api/v1/audit-logs/no-such-log/parents", None, 404),
         ("GET", "/api/v1/traces/no-such-trace", None, 404),
