@@ -456,14 +456,14 @@ fn copy_table(
     let mut done = 0u64;
     while let Some(row) = rows.next()? {
         cells.clear();
-        for i in 0..types.len() {
-            cells.push(Cell::read(row.get_ref(i)?, table.target, names[i])?);
+        for (i, name) in names.iter().enumerate().take(types.len()) {
+            cells.push(Cell::read(row.get_ref(i)?, table.target, name)?);
         }
         let values: Vec<&(dyn ToSql + Sync)> =
             cells.iter().map(|c| c as &(dyn ToSql + Sync)).collect();
         writer.write(&values)?;
         done += 1;
-        if done % 10_000 == 0 {
+        if done.is_multiple_of(10_000) {
             report(done);
         }
     }
