@@ -31,3 +31,23 @@ pub fn encode(pairs: &[(String, String)]) -> Option<String> {
     }
     Some(out.finish()).filter(|q| !q.is_empty())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renames_their_parameters_and_keeps_the_others_for_the_native_check() {
+        let pairs = rename(
+            Some("agentId=a%201&limit=5&colour=red"),
+            &[("agentId", "agent_id")],
+        );
+        assert_eq!(value(&pairs, "agent_id"), Some("a 1"));
+        assert_eq!(value(&pairs, "agentId"), None);
+        assert_eq!(
+            encode(&pairs).as_deref(),
+            Some("agent_id=a+1&limit=5&colour=red")
+        );
+        assert_eq!(encode(&rename(None, &[])), None);
+    }
+}
