@@ -502,3 +502,73 @@ async fn every_api_v1_route_answers_in_its_shape() {
         assert_error(status, &body, expected);
     }
 }
+
+/// A request with `key` in `X-API-Key`.
+async fn call_with(
+    server: &Server,
+    key: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut request = server
+        .http
+        .request(method, server.url(path))
+        .header("x-api-key", key);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The compatible routes are the native ones underneath: a key's scopes
+/// and its agent binding hold there exactly as on `/v1`.
+#[tokio::test]
+async fn a_keys_scopes_and_agent_binding_hold_on_api_v1() {
+    let (_dir, server) = server();
+    let (status, key) = call(
+        &server,
+        "POST",
+        "/api/v1/auth/api-keys",
+        Some(json!({"name": "bound writer", "scopes": ["ingest"], "agentId": "bound-bot"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{key}");
+    assert_eq!(key["agentId"], "bound-bot");
+    let secret = key["key"].as_str().unwrap();
+
+    // Recorded as the bound agent, and answered although the key cannot read.
+    let (status, log) = call_with(
+        &server,
+        secret,
+        "POST",
+        "/api/v1/audit-logs",
+        Some(json!({"action": "llm_call", "prompt": "hi"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{log}");
+    assert_eq!(log["agentId"], "bound-bot");
+    let (status, other) = call_with(
+        &server,
+        secret,
+        "POST",
+        "/api/v1/audit-logs/batch",
+        Some(json!([{"action": "llm_call", "agentId": "someone-else"}])),
+    )
+    .await;
+    assert_error(status, &other, 403);
+    for (method, path, body) in [
+        ("GET", "/api/v1/audit-logs", None),
+        ("GET", "/api/v1/alerts", None),
+        ("POST", "/api/v1/agents", Some(json!({"name": "x"}))),
+        ("POST", "/api/v1/auth/api-keys", Some(json!({"name": "x"}))),
+    ] {
+        let (status, body) = call_with(&server, secret, method, path, body).await;
+        assert_error(status, &body, 403);
+    }
+    let (_, events) = server.get("/v1/events?agent_id=bound-bot").await;
+    assert_eq!(events["events"].as_array().unwrap().len(), 1);
+}
