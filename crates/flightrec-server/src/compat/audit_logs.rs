@@ -140,18 +140,21 @@ async fn list(
                 "give `page` or `offset`, not both",
             ));
         }
-        let page = page
+        // Checked: a huge `limit` is a 400, never an overflow.
+        let offset = page
             .parse::<usize>()
             .ok()
-            .filter(|p| (1..=100_000).contains(p));
-        let (Some(page), Some(limit)) = (page, limit) else {
+            .filter(|p| (1..=100_000).contains(p))
+            .zip(limit)
+            .and_then(|(page, limit)| (page - 1).checked_mul(limit));
+        let Some(offset) = offset else {
             return Err(ApiError::bad_request(
                 "invalid_parameter",
                 "`page` must be a whole number from 1 to 100000, with a whole-number `limit`",
             ));
         };
         pairs.retain(|(k, _)| k != "page");
-        pairs.push(("offset".into(), ((page - 1) * limit).to_string()));
+        pairs.push(("offset".into(), offset.to_string()));
     }
     let Json(answer) =
         admin::audit(State(state), principal, RawQuery(query::encode(&pairs))).await?;

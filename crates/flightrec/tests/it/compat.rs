@@ -452,6 +452,12 @@ async fn every_api_v1_route_answers_in_its_shape() {
             400,
         ),
         ("GET", "/api/v1/audit-logs?page=0", None, 400),
+        (
+            "GET",
+            "/api/v1/audit-logs?page=3&limit=18446744073709551615",
+            None,
+            400,
+        ),
         ("GET", "/api/v1/audit-logs?page=1&offset=0", None, 400),
         ("GET", "/api/v1/audit-logs?colour=red", None, 400),
         ("GET", "/api/v1/alerts?isResolved=maybe", None, 400),
