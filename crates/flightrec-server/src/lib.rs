@@ -18,6 +18,7 @@ pub mod demo;
 pub mod error;
 pub mod guardrails;
 mod ingest;
+pub mod metrics;
 mod otlp;
 mod params;
 mod routes;
@@ -43,6 +44,13 @@ pub fn app(state: AppState) -> Router {
         .merge(dashboard::router())
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
+        ))
+        // Outside the panic catcher, so a panic counts as the 500 it
+        // became; a `Router::layer` runs after routing, so it sees the
+        // matched route.
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics().clone(),
+            metrics::http::record,
         ))
         .with_state(state)
 }

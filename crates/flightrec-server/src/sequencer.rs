@@ -8,6 +8,7 @@
 //! caught up.
 
 use crate::error::ApiError;
+use crate::metrics::ingest::{BatchTally, IngestMetrics};
 use flightrec_core::record::Receipt;
 use flightrec_store::{AppendBatch, Store, StoreError};
 use std::sync::Arc;
@@ -43,6 +44,8 @@ type Reply = oneshot::Sender<Result<Vec<Receipt>, ApiError>>;
 
 struct Job {
     batch: AppendBatch,
+    /// What the batch adds to the metrics if it commits.
+    tally: BatchTally,
     reply: Reply,
     /// Gives its bytes back to the queue's budget when the job is done.
     charge: Charge,
@@ -73,6 +76,7 @@ pub struct Sequencer {
     running: Arc<AtomicBool>,
     /// Bytes of the batches waiting for the writer.
     queued: Arc<AtomicUsize>,
+    metrics: IngestMetrics,
 }
 
 /// Clears the running flag when the writer thread ends, however it ends
@@ -86,23 +90,35 @@ impl Drop for RunningGuard {
 }
 
 impl Sequencer {
-    /// Starts the writer thread. It stops when every handle is dropped.
-    pub fn start(store: Arc<dyn Store>, checkpoint_interval: Duration) -> Sequencer {
+    /// Starts the writer thread, which counts what it commits in
+    /// `metrics`. It stops when every handle is dropped.
+    pub fn start(
+        store: Arc<dyn Store>,
+        checkpoint_interval: Duration,
+        metrics: IngestMetrics,
+    ) -> Sequencer {
         let (queue, jobs) = sync_channel(QUEUE_CAPACITY);
         let running = Arc::new(AtomicBool::new(true));
         let guard = RunningGuard(running.clone());
+        let writer_metrics = metrics.clone();
         std::thread::Builder::new()
             .name("flightrec-sequencer".into())
             .spawn(move || {
                 let _guard = guard;
-                Writer::new(store, jobs, checkpoint_interval).run()
+                Writer::new(store, jobs, checkpoint_interval, writer_metrics).run()
             })
             .expect("spawn the sequencer thread");
         Sequencer {
             queue,
             running,
             queued: Arc::new(AtomicUsize::new(0)),
+            metrics,
         }
+    }
+
+    /// Bytes of the batches waiting for the writer, for `/metrics`.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued.load(Ordering::SeqCst)
     }
 
     /// Whether the writer thread is alive: `/readyz` is not ready without
@@ -126,18 +142,25 @@ impl Sequencer {
                 "the server is at capacity (too much waiting to be written); nothing was written, retry shortly",
             ));
         }
+        // Counted before it is sent, so the writer can never take it
+        // (and count it out) first.
+        self.metrics.queued();
+        let tally = BatchTally::of(&batch);
         match self.queue.try_send(Job {
             batch,
+            tally,
             reply,
             charge,
         }) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
+                self.metrics.dequeued();
                 return Err(ApiError::unavailable(
                     "the server is at capacity; nothing was written, retry shortly",
                 ));
             }
             Err(TrySendError::Disconnected(_)) => {
+                self.metrics.dequeued();
                 return Err(ApiError::unavailable("the sequencer has stopped"));
             }
         }
@@ -159,10 +182,16 @@ struct Writer {
     unindexed: usize,
     /// No search step before this, after one failed.
     search_retry_at: Option<Instant>,
+    metrics: IngestMetrics,
 }
 
 impl Writer {
-    fn new(store: Arc<dyn Store>, jobs: Receiver<Job>, checkpoint_interval: Duration) -> Self {
+    fn new(
+        store: Arc<dyn Store>,
+        jobs: Receiver<Job>,
+        checkpoint_interval: Duration,
+        metrics: IngestMetrics,
+    ) -> Self {
         Writer {
             store,
             jobs,
@@ -177,6 +206,7 @@ impl Writer {
             ),
             unindexed: 0,
             search_retry_at: None,
+            metrics,
         }
     }
 
@@ -214,24 +244,39 @@ impl Writer {
                 Err(_) => break,
             }
         }
+        for _ in &jobs {
+            self.metrics.dequeued();
+        }
         // The jobs' charges are given back once the commit is done with
         // their batches.
         let mut charges = Vec::with_capacity(jobs.len());
+        let mut tallies = Vec::with_capacity(jobs.len());
         let (batches, replies): (Vec<AppendBatch>, Vec<Reply>) = jobs
             .into_iter()
             .map(|j| {
                 charges.push(j.charge);
+                tallies.push(j.tally);
                 (j.batch, j.reply)
             })
             .unzip();
         let started = Instant::now();
         match self.store.append(batches) {
             Ok(outcomes) => {
+                let took = started.elapsed();
                 tracing::debug!(
                     requests = replies.len(),
                     events,
-                    took_ms = started.elapsed().as_secs_f64() * 1000.0,
+                    took_ms = took.as_secs_f64() * 1000.0,
                     "committed"
+                );
+                // A batch refused on its own (`Err` outcome) wrote nothing.
+                self.metrics.committed(
+                    took,
+                    tallies
+                        .iter()
+                        .zip(&outcomes)
+                        .filter(|(_, o)| o.is_ok())
+                        .map(|(t, _)| t),
                 );
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     let _ = reply.send(outcome.map_err(ApiError::from));
@@ -241,6 +286,7 @@ impl Writer {
                 self.unsigned_since.get_or_insert_with(Instant::now);
             }
             Err(e) => {
+                self.metrics.failed(started.elapsed());
                 tracing::error!(error = %e, requests = replies.len(), "append failed; nothing was written");
                 for reply in replies {
                     let _ = reply.send(Err(failure(&e)));
@@ -323,7 +369,11 @@ mod running {
             flightrec_store::SqliteOptions::default(),
         )
         .unwrap();
-        let sequencer = Sequencer::start(Arc::new(store), Duration::from_secs(1));
+        let sequencer = Sequencer::start(
+            Arc::new(store),
+            Duration::from_secs(1),
+            IngestMetrics::default(),
+        );
         assert!(sequencer.is_running());
         let flag = sequencer.running.clone();
         drop(sequencer);
@@ -345,7 +395,11 @@ mod running {
             flightrec_store::SqliteOptions::default(),
         )
         .unwrap();
-        let sequencer = Sequencer::start(Arc::new(store), Duration::from_secs(1));
+        let sequencer = Sequencer::start(
+            Arc::new(store),
+            Duration::from_secs(1),
+            IngestMetrics::default(),
+        );
         let batch = || {
             AppendBatch::events(
                 "t",

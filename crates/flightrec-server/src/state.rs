@@ -3,6 +3,7 @@
 use crate::auth::{Auth, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::guardrails::Guardrails;
+use crate::metrics::Metrics;
 use crate::run_timelines::Timelines;
 use crate::sequencer::Sequencer;
 use crate::webhooks::{self, WebhookSettings};
@@ -29,6 +30,7 @@ struct Inner {
     webhook_sender: webhooks::Sender,
     timelines: Timelines,
     witnessing: Witnessing,
+    metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -42,7 +44,12 @@ impl AppState {
         auth: Auth,
         webhook_settings: WebhookSettings,
     ) -> Self {
-        let sequencer = Sequencer::start(store.clone(), checkpointing.interval);
+        let metrics = Arc::new(Metrics::default());
+        let sequencer = Sequencer::start(
+            store.clone(),
+            checkpointing.interval,
+            metrics.ingest.clone(),
+        );
         AppState {
             inner: Arc::new(Inner {
                 store,
@@ -56,6 +63,7 @@ impl AppState {
                 webhook_sender: webhooks::Sender::default(),
                 timelines: Timelines::default(),
                 witnessing: Witnessing::default(),
+                metrics,
             }),
         }
     }
@@ -87,6 +95,11 @@ impl AppState {
 
     pub fn webhook_sender(&self) -> &webhooks::Sender {
         &self.inner.webhook_sender
+    }
+
+    /// The server's figures for `/metrics`.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
     }
 
     /// Runs kept folded, for their state at any event.

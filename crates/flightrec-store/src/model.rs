@@ -246,6 +246,20 @@ pub struct ApiKey {
     pub revoked_at: Option<String>,
 }
 
+/// A tenant's log beside its newest checkpoint, for monitoring whether
+/// checkpoints keep up with appends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogHead {
+    pub tenant: String,
+    /// Records in the log.
+    pub size: u64,
+    /// The newest checkpoint's size and `created_at`, if any.
+    pub checkpoint: Option<(u64, String)>,
+    /// When the first record not covered by the newest checkpoint was
+    /// received; `None` when the checkpoint covers the whole log.
+    pub unsigned_since: Option<String>,
+}
+
 /// A signed checkpoint as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCheckpoint {

@@ -66,6 +66,11 @@ pub trait RecordStore: Send + Sync + 'static {
     /// Brings free-text search up to date with up to `max` more records;
     /// returns how many it indexed. Search may lag appends until this runs.
     fn index_search(&self, max: usize) -> Result<usize, StoreError>;
+
+    /// How many records, over every tenant, are not yet in the free-text
+    /// index (what [`RecordStore::index_search`] still has to do). One
+    /// cheap query: it is read on every metrics scrape.
+    fn search_backlog(&self) -> Result<u64, StoreError>;
 }
 
 /// Tenants, people, API keys and settings. They change only through
@@ -155,6 +160,11 @@ pub trait GuardrailStore: Send + Sync + 'static {
 
     /// Notes how an attempt went (bookkeeping, not a logged change).
     fn record_attempt(&self, attempt: &DeliveryAttempt) -> Result<(), StoreError>;
+
+    /// How many deliveries, over every tenant, are still pending (due or
+    /// waiting for a retry); delivered and abandoned ones are not. Read on
+    /// every metrics scrape.
+    fn pending_deliveries(&self) -> Result<u64, StoreError>;
 }
 
 /// A whole backend.
@@ -226,6 +236,15 @@ pub trait LogStore: Send + Sync + 'static {
 
     /// Every tenant with at least one record.
     fn log_tenants(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Every tenant with at least one record, its log's size beside its
+    /// newest checkpoint: a few indexed reads per tenant, for metrics.
+    fn log_heads(&self) -> Result<Vec<crate::LogHead>, StoreError>;
+
+    /// Records, summed over tenants, that the tenants' newest checkpoints
+    /// hold beyond the largest checkpoint `witness` has cosigned (all of
+    /// them where it has cosigned none): how far that witness lags.
+    fn uncosigned(&self, witness: &str) -> Result<u64, StoreError>;
 
     /// Replaces what `into` holds with the stored rows whose `seq` is in
     /// `seqs`, in `seq` order, with what the store derived from them, as

@@ -24,7 +24,6 @@ mod support;
 use flightrec_core::event::{Limits, parse_event};
 use flightrec_core::record::{SealedEvent, SubmittedBy};
 use flightrec_store::{SqliteOptions, SqliteStore};
-use serde_json::{Value, json};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use support::*;
@@ -63,58 +62,6 @@ async fn single_ingest(
     let rate = all.len() as f64 / started.elapsed().as_secs_f64();
     all.sort();
     (rate, all)
-}
-
-async fn query_latencies(base: &str, paths: &[String], rounds: usize) -> Vec<Duration> {
-    let http = reqwest::Client::new();
-    let mut latencies = Vec::new();
-    for round in 0..rounds {
-        let path = &paths[round % paths.len()];
-        let t = Instant::now();
-        let r = http
-            .get(format!("{base}{path}"))
-            .header("x-api-key", API_KEY)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "{path}");
-        r.bytes().await.unwrap();
-        latencies.push(t.elapsed());
-    }
-    latencies.sort();
-    latencies
-}
-
-/// How long after its acknowledgement an event can be found by free text.
-async fn search_lag(base: &str) -> Duration {
-    let http = reqwest::Client::new();
-    let token = format!("needle{}", std::process::id());
-    post(
-        &http,
-        &format!("{base}/v1/events"),
-        json!({"type": "thinking", "content": token}).to_string(),
-    )
-    .await;
-    let acked = Instant::now();
-    loop {
-        let v: Value = http
-            .get(format!("{base}/v1/events?q={token}"))
-            .header("x-api-key", API_KEY)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if !v["events"].as_array().unwrap().is_empty() {
-            return acked.elapsed();
-        }
-        assert!(
-            acked.elapsed() < Duration::from_secs(60),
-            "search never caught up"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 /// The ceiling: the same rows into the same schema, without HTTP, JSON,
@@ -264,7 +211,7 @@ fn main() {
             percentile(&lat, 0.99),
             lat.len()
         );
-        let lag = search_lag(&base).await;
+        let lag = search_lag(&base, Duration::from_secs(60)).await;
         println!("    free-text search caught up {:.0} ms after the acknowledgement", lag.as_secs_f64() * 1000.0);
 
         let have = batch_events + single_events + 1;
@@ -274,7 +221,7 @@ fn main() {
             batch_ingest(&base, have, store_events - have, 4, event).await;
             println!("    filled the store to {store_events} events in {:.0} s", started.elapsed().as_secs_f64());
         }
-        let lag = search_lag(&base).await;
+        let lag = search_lag(&base, Duration::from_secs(60)).await;
         println!("    free-text search caught up {:.0} ms after the acknowledgement (after the fill)", lag.as_secs_f64() * 1000.0);
         let filters = [
             "/v1/events?type=llm_call&limit=50",

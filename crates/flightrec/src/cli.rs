@@ -410,6 +410,18 @@ pub struct ServeArgs {
     /// `<url> <witness key>` pairs separated by commas.
     #[arg(long, env = "FLIGHTREC_WITNESSES")]
     pub witnesses: Option<String>,
+    /// Serve `GET /metrics` to anyone, without credentials (for a
+    /// Prometheus on a private network); otherwise it takes a `read` key
+    /// or sign-in of the `default` tenant.
+    #[arg(
+        long,
+        env = "FLIGHTREC_METRICS_PUBLIC",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        default_value = "false",
+        num_args = 0..=1,
+        default_missing_value = "true"
+    )]
+    pub metrics_public: bool,
 }
 
 /// The log origin when none is configured.

@@ -173,6 +173,20 @@ impl Principal {
         }
     }
 
+    /// Reads of server-wide figures (`/metrics`): the `read` permission
+    /// in the operators' tenant, `default`. Reading is enough (a scraper
+    /// needs no power to change anything), but only there: the figures
+    /// count every tenant's traffic, which another tenant's key must not
+    /// see.
+    pub fn require_operator_read(&self) -> ApiResult<()> {
+        if self.tenant != DEFAULT_TENANT {
+            return Err(ApiError::forbidden(
+                "server-wide metrics are for the server's operators: use a `read` key (or a sign-in) of the `default` tenant",
+            ));
+        }
+        self.require(Permission::Read)
+    }
+
     /// The caller's role, when a person is calling.
     pub fn role(&self) -> Option<Role> {
         match &self.credential {

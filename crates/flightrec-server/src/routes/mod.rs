@@ -8,6 +8,7 @@ pub mod events;
 pub mod export;
 pub mod health;
 pub mod log;
+pub mod metrics;
 pub mod openapi;
 pub mod policies;
 pub mod replay;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .merge(run_tree::router())
         .merge(replay::router())
         .merge(log::router())
+        .merge(metrics::router())
         .merge(auth::router())
         .merge(users::router())
         .merge(settings::router())

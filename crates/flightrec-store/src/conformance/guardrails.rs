@@ -356,6 +356,7 @@ pub fn webhook_deliveries_are_queued_claimed_and_noted<S: Store>(store: &S) {
         ("pending", "alert.created", "a1")
     );
     assert!(d.id.starts_with("msg_"));
+    assert_eq!(store.pending_deliveries().unwrap(), 1);
 
     let now = "2026-11-22T10:00:01.000000Z";
     let lease = "2026-11-22T10:01:01.000000Z";
@@ -382,6 +383,11 @@ pub fn webhook_deliveries_are_queued_claimed_and_noted<S: Store>(store: &S) {
         store.claim_deliveries(now, lease, 10).unwrap().is_empty(),
         "not due yet"
     );
+    assert_eq!(
+        store.pending_deliveries().unwrap(),
+        1,
+        "waiting for its retry is still pending"
+    );
     let again = store.claim_deliveries(retry_at, lease, 10).unwrap();
     assert_eq!(
         again[0].payload.as_deref(),
@@ -407,6 +413,7 @@ pub fn webhook_deliveries_are_queued_claimed_and_noted<S: Store>(store: &S) {
     );
     assert_eq!(done.payload.as_deref(), Some("{\"n\":1}"));
     assert_eq!(done.delivered_at.as_deref(), Some(retry_at));
+    assert_eq!(store.pending_deliveries().unwrap(), 0, "delivered");
 
     // Deleting a webhook cancels what it still had pending.
     raise(
@@ -425,5 +432,6 @@ pub fn webhook_deliveries_are_queued_claimed_and_noted<S: Store>(store: &S) {
     .unwrap();
     let after = store.deliveries("acme", "w1", 10).unwrap();
     assert_eq!(after[0].status, "cancelled");
+    assert_eq!(store.pending_deliveries().unwrap(), 0, "cancelled");
     assert!(store.claim_deliveries(lease, lease, 10).unwrap().is_empty());
 }

@@ -62,6 +62,10 @@ pub fn all<S: Store>() -> Vec<Check<S>> {
             cosignatures_are_kept_in_arrival_order::<S>,
         ),
         (
+            "monitoring_figures_follow_the_logs",
+            monitoring_figures_follow_the_logs::<S>,
+        ),
+        (
             "guardrail_changes_commit_with_their_record",
             guardrail_changes_commit_with_their_record::<S>,
         ),
@@ -982,4 +986,53 @@ pub fn cosignatures_are_kept_in_arrival_order<S: Store>(store: &S) {
     assert_eq!(store.witnessed_size("t", "w3").unwrap(), None);
     assert_eq!(store.witnessed_size("u", "w1").unwrap(), None);
     assert!(store.cosignatures("u", 1).unwrap().is_empty());
+}
+
+/// What `/metrics` reads: the search backlog, each log beside its newest
+/// checkpoint, and how far a witness's cosignatures trail.
+pub fn monitoring_figures_follow_the_logs<S: Store>(store: &S) {
+    assert_eq!(store.search_backlog().unwrap(), 0, "an empty store");
+    assert!(store.log_heads().unwrap().is_empty());
+    assert_eq!(store.uncosigned("w1").unwrap(), 0);
+
+    append(
+        store,
+        "t",
+        (0..3).map(|i| json!({"type": "x", "n": i})).collect(),
+    );
+    append(store, "u", vec![json!({"type": "y"})]);
+    assert_eq!(store.search_backlog().unwrap(), 4, "appended, not indexed");
+    // Indexing in steps brings the backlog down by what each step did.
+    let done = store.index_search(2).unwrap();
+    assert_eq!(store.search_backlog().unwrap(), 4 - done as u64);
+    while store.index_search(100).unwrap() > 0 {}
+    assert_eq!(store.search_backlog().unwrap(), 0);
+
+    let heads = store.log_heads().unwrap();
+    let summary: Vec<(&str, u64, Option<u64>, bool)> = heads
+        .iter()
+        .map(|h| {
+            (
+                h.tenant.as_str(),
+                h.size,
+                h.checkpoint.as_ref().map(|(s, _)| *s),
+                h.unsigned_since.is_some(),
+            )
+        })
+        .collect();
+    // The suite's stores sign a checkpoint with every commit.
+    assert_eq!(
+        summary,
+        [("t", 3, Some(3), false), ("u", 1, Some(1), false)]
+    );
+    let newest = store.checkpoint("t", None).unwrap().unwrap();
+    assert_eq!(heads[0].checkpoint.as_ref().unwrap().1, newest.created_at);
+
+    // No cosignature yet: the witness trails by every checkpointed record.
+    assert_eq!(store.uncosigned("w1").unwrap(), 4);
+    store.add_cosignature("t", 3, "w1", "— w1 of 3").unwrap();
+    assert_eq!(store.uncosigned("w1").unwrap(), 1, "u's checkpoint is left");
+    assert_eq!(store.uncosigned("w2").unwrap(), 4, "per witness");
+    append(store, "t", vec![json!({"type": "z"})]);
+    assert_eq!(store.uncosigned("w1").unwrap(), 2, "t's newest is 4 now");
 }

@@ -82,6 +82,10 @@ impl crate::RecordStore for PgStore {
     fn index_search(&self, max: usize) -> Result<usize, StoreError> {
         self.index_pending(max)
     }
+
+    fn search_backlog(&self) -> Result<u64, StoreError> {
+        self.count_search_backlog()
+    }
 }
 
 impl crate::AccessStore for PgStore {
@@ -199,6 +203,14 @@ impl crate::LogStore for PgStore {
         self.with_client(log_tenants)
     }
 
+    fn log_heads(&self) -> Result<Vec<crate::LogHead>, StoreError> {
+        self.select_log_heads()
+    }
+
+    fn uncosigned(&self, witness: &str) -> Result<u64, StoreError> {
+        self.count_uncosigned(witness)
+    }
+
     fn audit_rows(
         &self,
         tenant: &str,
@@ -283,5 +295,9 @@ impl crate::GuardrailStore for PgStore {
 
     fn record_attempt(&self, attempt: &crate::DeliveryAttempt) -> Result<(), StoreError> {
         self.update_delivery(attempt)
+    }
+
+    fn pending_deliveries(&self) -> Result<u64, StoreError> {
+        self.count_pending_deliveries()
     }
 }

@@ -25,6 +25,7 @@ mod guardrails;
 mod heads;
 mod import;
 mod log;
+mod monitoring;
 mod pool;
 mod query;
 mod rows;

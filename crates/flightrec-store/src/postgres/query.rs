@@ -90,7 +90,7 @@ fn filter_conditions(tenant: &str, f: &EventFilter) -> Conditions {
     c.push_opt("records.time >= ?", &f.since);
     c.push_opt("records.time < ?", &f.until);
     if let Some(q) = &f.q {
-        super::search::push_match(&mut c, q);
+        super::search::push_match(&mut c, tenant, q);
     }
     c
 }

@@ -54,8 +54,9 @@ fn words_only(text: &str) -> String {
         .collect()
 }
 
-/// Narrows `c` to records whose text holds every word of `q`.
-pub(super) fn push_match(c: &mut Conditions, q: &str) {
+/// Narrows `c` (records of `tenant`) to records whose text holds every word
+/// of `q`.
+pub(super) fn push_match(c: &mut Conditions, tenant: &str, q: &str) {
     let words: Vec<String> = q
         .split_whitespace()
         .map(words_only)
@@ -65,8 +66,12 @@ pub(super) fn push_match(c: &mut Conditions, q: &str) {
         return;
     }
     let n = c.add_param(words);
+    // The tenant as a parameter, not `records.tenant`: a subquery correlated
+    // with the outer row ran once per record, walking the whole log for a
+    // rare word (minutes at a million records); uncorrelated, it is joined.
+    let t = c.add_param(tenant.to_owned());
     c.push_sql(&format!(
-        "records.seq IN (SELECT seq FROM record_search WHERE tenant = records.tenant \
+        "records.seq IN (SELECT seq FROM record_search WHERE tenant = ${t} \
            AND document @@ (SELECT flightrec_every_word(phraseto_tsquery('simple', w)) \
                             FROM unnest(${n}::text[]) AS w))"
     ));

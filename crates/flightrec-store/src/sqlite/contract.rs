@@ -81,6 +81,10 @@ impl crate::RecordStore for SqliteStore {
     fn index_search(&self, max: usize) -> Result<usize, StoreError> {
         self.write(|conn| search::index_pending(conn, max))
     }
+
+    fn search_backlog(&self) -> Result<u64, StoreError> {
+        self.count_search_backlog()
+    }
 }
 
 impl crate::AccessStore for SqliteStore {
@@ -178,6 +182,14 @@ impl crate::LogStore for SqliteStore {
 
     fn log_tenants(&self) -> Result<Vec<String>, StoreError> {
         self.read(heads::log_tenants)
+    }
+
+    fn log_heads(&self) -> Result<Vec<crate::LogHead>, StoreError> {
+        self.select_log_heads()
+    }
+
+    fn uncosigned(&self, witness: &str) -> Result<u64, StoreError> {
+        self.count_uncosigned(witness)
     }
 
     fn audit_rows(
@@ -311,5 +323,9 @@ impl crate::GuardrailStore for SqliteStore {
 
     fn record_attempt(&self, attempt: &crate::DeliveryAttempt) -> Result<(), StoreError> {
         self.update_delivery(attempt)
+    }
+
+    fn pending_deliveries(&self) -> Result<u64, StoreError> {
+        self.count_pending_deliveries()
     }
 }

@@ -13,6 +13,7 @@ mod counts;
 mod guardrails;
 mod heads;
 mod log;
+mod monitoring;
 mod query;
 mod rows;
 mod schema;

@@ -2,7 +2,10 @@
 //! send, and batch ingest over HTTP. Each bench uses part of it.
 #![allow(dead_code)]
 
+pub mod postgres;
+
 use serde_json::{Value, json};
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -64,16 +67,23 @@ impl Server {
     /// [`Server::start`] with more flags and environment.
     pub fn start_with(data_dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         let durability = std::env::var("BENCH_DURABILITY").unwrap_or_else(|_| "fsync".into());
+        let mut store: Vec<OsString> = vec!["--durability".into(), durability.into()];
+        store.push("--data-dir".into());
+        store.push(data_dir.into());
+        store.extend(args.iter().map(OsString::from));
+        Self::spawn(&store, env)
+    }
+
+    /// A stateless node on the PostgreSQL database at `url`; `env` gives it
+    /// the keys every node of the deployment shares.
+    pub fn start_node(url: &str, env: &[(&str, &str)]) -> Server {
+        Self::spawn(&["--database-url".into(), url.into()], env)
+    }
+
+    /// `flightrec serve` on port 0 with `args`, once it listens.
+    fn spawn(args: &[OsString], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(binary())
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--durability",
-                &durability,
-                "--data-dir",
-            ])
-            .arg(data_dir)
+            .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .envs(env.iter().copied())
             .env("FLIGHTREC_BOOTSTRAP_API_KEY", API_KEY)
@@ -119,9 +129,14 @@ pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
 }
 
 pub async fn post(http: &reqwest::Client, url: &str, body: String) {
+    post_as(http, url, API_KEY, body).await
+}
+
+/// [`post`] with another tenant's key.
+pub async fn post_as(http: &reqwest::Client, url: &str, key: &str, body: String) {
     let r = http
         .post(url)
-        .header("x-api-key", API_KEY)
+        .header("x-api-key", key)
         .header("content-type", "application/json")
         .body(body)
         .send()
@@ -138,7 +153,16 @@ pub async fn batch_ingest(
     senders: usize,
     make: fn(usize) -> Value,
 ) -> f64 {
-    let bodies: Vec<String> = (first..first + total)
+    let bodies = batch_bodies(first, total, make);
+    let started = Instant::now();
+    send_batches(base, API_KEY, bodies, senders).await;
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Events `first..first + total` as JSON batch bodies of 1,000, made
+/// before any clock starts.
+pub fn batch_bodies(first: usize, total: usize, make: fn(usize) -> Value) -> Vec<String> {
+    (first..first + total)
         .step_by(1000)
         .map(|start| {
             let events: Vec<Value> = (start..(start + 1000).min(first + total))
@@ -146,27 +170,83 @@ pub async fn batch_ingest(
                 .collect();
             serde_json::to_string(&events).unwrap()
         })
-        .collect();
+        .collect()
+}
+
+/// POSTs every body to `base`'s batch endpoint with `key`, from `senders`
+/// connections that each take the next body as soon as theirs is answered.
+pub async fn send_batches(base: &str, key: &str, bodies: Vec<String>, senders: usize) {
     let queue = Arc::new(std::sync::Mutex::new(bodies));
     let url = format!("{base}/v1/events/batch");
-    let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..senders {
         let queue = queue.clone();
         let url = url.clone();
+        let key = key.to_owned();
         tasks.push(tokio::spawn(async move {
             let http = reqwest::Client::new();
             loop {
                 let next = queue.lock().unwrap().pop();
                 let Some(body) = next else { break };
-                post(&http, &url, body).await;
+                post_as(&http, &url, &key, body).await;
             }
         }));
     }
     for t in tasks {
         t.await.unwrap();
     }
-    total as f64 / started.elapsed().as_secs_f64()
+}
+
+/// GETs `paths` in turn, `rounds` times in all, one at a time; the
+/// latencies, sorted.
+pub async fn query_latencies(base: &str, paths: &[String], rounds: usize) -> Vec<Duration> {
+    let http = reqwest::Client::new();
+    let mut latencies = Vec::new();
+    for round in 0..rounds {
+        let path = &paths[round % paths.len()];
+        let t = Instant::now();
+        let r = http
+            .get(format!("{base}{path}"))
+            .header("x-api-key", API_KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        r.bytes().await.unwrap();
+        latencies.push(t.elapsed());
+    }
+    latencies.sort();
+    latencies
+}
+
+/// How long after its acknowledgement an event can be found by free text;
+/// panics past `patience`.
+pub async fn search_lag(base: &str, patience: Duration) -> Duration {
+    let http = reqwest::Client::new();
+    let token = format!("needle{}", std::process::id());
+    post(
+        &http,
+        &format!("{base}/v1/events"),
+        json!({"type": "thinking", "content": token}).to_string(),
+    )
+    .await;
+    let acked = Instant::now();
+    loop {
+        let v: Value = http
+            .get(format!("{base}/v1/events?q={token}"))
+            .header("x-api-key", API_KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if !v["events"].as_array().unwrap().is_empty() {
+            return acked.elapsed();
+        }
+        assert!(acked.elapsed() < patience, "search never caught up");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 /// GETs `path` over a bare HTTP/1.0 socket (the body arrives unframed, as

@@ -69,6 +69,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tracing::info!(witness = %w.verifier().name(), url = %w.url(), "checkpoints will be sent to a witness");
     }
     state.witnessing().configure(witnesses);
+    state.metrics().set_public(args.metrics_public);
+    if args.metrics_public {
+        tracing::info!(
+            "GET /metrics is public (FLIGHTREC_METRICS_PUBLIC): anyone who reaches the server can read its figures"
+        );
+    }
     if args.demo {
         let receipts = flightrec_server::load_demo(&state, DEFAULT_TENANT)
             .await

@@ -31,6 +31,7 @@ mod log;
 mod masking;
 mod mcp_audit;
 mod mcp_peers;
+mod metrics;
 mod migrate;
 mod otlp;
 mod player;

@@ -1,0 +1,141 @@
+//! A deployment on PostgreSQL: a fresh database on the server at
+//! `FLIGHTREC_TEST_POSTGRES` (by default the local one), dropped when done,
+//! and the keys every node of it is given (docs/scale-out.md).
+
+use super::{API_KEY, Server, binary};
+use flightrec_store::conformance::postgres::TestDatabase;
+use serde_json::{Value, json};
+use std::process::Command;
+
+pub struct PgDeployment {
+    /// Nodes are dropped (killed) before the database they write to.
+    pub nodes: Vec<Server>,
+    database: TestDatabase,
+    env: Vec<(&'static str, String)>,
+    _keys: tempfile::TempDir,
+}
+
+impl PgDeployment {
+    /// A new database and keys, and `nodes` nodes on it: the first one
+    /// alone, so that it is the one that bootstraps tenant `default` with
+    /// [`API_KEY`]. Call off any async runtime (the PostgreSQL client
+    /// blocks).
+    pub fn start(nodes: usize) -> PgDeployment {
+        let database = TestDatabase::create();
+        let keys = tempfile::tempdir().unwrap();
+        let log_key = keys.path().join("log-key");
+        let out = Command::new(binary())
+            .args(["log", "new-key", "--origin", "bench.local", "-o"])
+            .arg(&log_key)
+            .output()
+            .expect("run flightrec log new-key");
+        assert!(out.status.success(), "log new-key: {out:?}");
+        let env = vec![
+            ("FLIGHTREC_LOG_KEY_FILE", log_key.display().to_string()),
+            (
+                "FLIGHTREC_SESSION_KEY",
+                hex::encode(rand::random::<[u8; 32]>()),
+            ),
+            (
+                "FLIGHTREC_WEBHOOK_KEY",
+                hex::encode(rand::random::<[u8; 32]>()),
+            ),
+        ];
+        let mut deployment = PgDeployment {
+            nodes: Vec::new(),
+            database,
+            env,
+            _keys: keys,
+        };
+        for _ in 0..nodes {
+            deployment.add_node();
+        }
+        deployment
+    }
+
+    pub fn add_node(&mut self) {
+        let env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let node = Server::start_node(self.database.url(), &env);
+        self.nodes.push(node);
+    }
+
+    pub fn bases(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| n.base.clone()).collect()
+    }
+
+    /// Writes out every dirty page of the server (superuser), so that the
+    /// next measurement does not pay for an earlier one's.
+    pub fn checkpoint(&self) {
+        self.database.connect().batch_execute("CHECKPOINT").unwrap();
+    }
+
+    /// Records not yet in the free-text index, which the nodes' writers
+    /// fill between commits: read from the database, since a `q=` query
+    /// for a fresh word scans the whole log on PostgreSQL (see
+    /// docs/scale-out.md).
+    pub fn search_backlog(&self) -> i64 {
+        self.database
+            .connect()
+            .query_one(
+                "SELECT coalesce(sum(h.size - coalesce(p.indexed_size, 0)), 0)::bigint \
+                 FROM log_heads h LEFT JOIN search_progress p USING (tenant)",
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    }
+
+    /// The database's size on disk, in MB.
+    pub fn size_mb(&self) -> f64 {
+        let bytes: i64 = self
+            .database
+            .connect()
+            .query_one("SELECT pg_database_size(current_database())", &[])
+            .unwrap()
+            .get(0);
+        bytes as f64 / 1e6
+    }
+
+    /// The server's version and the settings that bound a commit.
+    pub fn settings(&self) -> String {
+        let mut client = self.database.connect();
+        let version: String = client.query_one("SHOW server_version", &[]).unwrap().get(0);
+        let mut shown = vec![format!("PostgreSQL {version}")];
+        for name in [
+            "synchronous_commit",
+            "fsync",
+            "wal_sync_method",
+            "commit_delay",
+            "shared_buffers",
+        ] {
+            let value: String = client
+                .query_one(&format!("SHOW {name}"), &[])
+                .unwrap()
+                .get(0);
+            shown.push(format!("{name}={value}"));
+        }
+        shown.join(", ")
+    }
+}
+
+impl Drop for PgDeployment {
+    fn drop(&mut self) {
+        // Before the database is dropped with them connected.
+        self.nodes.clear();
+    }
+}
+
+/// Creates tenant `name` through `base` with the operator's key; the new
+/// tenant's API key.
+pub async fn create_tenant(base: &str, name: &str) -> String {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/v1/admin/tenants"))
+        .header("x-api-key", API_KEY)
+        .json(&json!({ "name": name }))
+        .send()
+        .await
+        .expect("create a tenant");
+    assert_eq!(r.status(), 201, "creating tenant {name}");
+    let created: Value = r.json().await.unwrap();
+    created["api_key"]["key"].as_str().unwrap().to_owned()
+}
