@@ -11,6 +11,7 @@ pub mod admin_actions;
 pub mod auth;
 mod body;
 pub mod bootstrap;
+mod compat;
 mod cursor;
 mod dashboard;
 pub mod demo;

@@ -165,7 +165,7 @@ async fn create_tenant(
 
 /// `GET /v1/admin/audit`: the console's view of the trail, in numbered
 /// pages, with the window's totals for its summary cards.
-async fn audit(
+pub(crate) async fn audit(
     State(state): State<AppState>,
     principal: Principal,
     RawQuery(query): RawQuery,

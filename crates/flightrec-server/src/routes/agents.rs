@@ -33,7 +33,10 @@ pub fn agent_view(a: &Agent) -> Value {
     })
 }
 
-async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<Value>> {
     principal.require(Permission::Read)?;
     let agents = state.in_tenant(&principal, |s, t| s.agents(t)).await?;
     Ok(Json(
@@ -74,7 +77,7 @@ struct NewAgent {
     id: Option<String>,
 }
 
-async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     principal: Principal,
     body: Body,

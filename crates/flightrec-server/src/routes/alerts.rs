@@ -24,7 +24,7 @@ pub fn router() -> Router<AppState> {
 
 const CURSOR_KIND: &str = "alerts";
 
-async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     principal: Principal,
     RawQuery(raw): RawQuery,
@@ -86,7 +86,7 @@ async fn show(
     Ok(Json(alert_view(&alert)))
 }
 
-async fn resolve(
+pub(crate) async fn resolve(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,

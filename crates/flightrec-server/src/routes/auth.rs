@@ -54,7 +54,7 @@ fn refuse_other_sites(headers: &HeaderMap) -> ApiResult<()> {
     }
 }
 
-async fn login(
+pub(crate) async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
     extensions: Extensions,
@@ -271,7 +271,7 @@ struct CreateKey {
     agent_id: Option<String>,
 }
 
-async fn create_key(
+pub(crate) async fn create_key(
     State(state): State<AppState>,
     principal: Principal,
     body: Body,

@@ -29,7 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/events/{id}/proof", get(get_proof))
 }
 
-async fn post_event(
+pub(crate) async fn post_event(
     State(state): State<AppState>,
     principal: Principal,
     body: Body,
@@ -52,7 +52,7 @@ async fn post_event(
     Ok((StatusCode::CREATED, Json(json!({"receipt": receipt}))))
 }
 
-async fn post_batch(
+pub(crate) async fn post_batch(
     State(state): State<AppState>,
     principal: Principal,
     body: Body,
@@ -100,7 +100,7 @@ async fn post_batch(
     Ok((StatusCode::CREATED, Json(json!({"receipts": receipts}))))
 }
 
-async fn get_event(
+pub(crate) async fn get_event(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,

@@ -14,7 +14,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The process is up.
-async fn healthz() -> Json<Value> {
+pub(crate) async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 

@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .merge(alerts::router())
         .merge(webhooks::router())
         .merge(crate::otlp::router())
+        .merge(crate::compat::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

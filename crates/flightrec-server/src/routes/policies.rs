@@ -44,7 +44,10 @@ pub fn policy_view(p: &Policy) -> Value {
     })
 }
 
-async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<Value>> {
     principal.require(Permission::Read)?;
     let policies = state.in_tenant(&principal, |s, t| s.policies(t)).await?;
     Ok(Json(
@@ -68,7 +71,7 @@ async fn find(
         })
 }
 
-async fn show(
+pub(crate) async fn show(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
@@ -195,7 +198,7 @@ async fn record_new(
 }
 
 /// `{packId, name}`: a new policy holding a pack's rules, to edit freely.
-async fn clone_pack(
+pub(crate) async fn clone_pack(
     State(state): State<AppState>,
     principal: Principal,
     body: Body,
@@ -296,7 +299,7 @@ struct AttachBody {
     agent_id: String,
 }
 
-async fn attach(
+pub(crate) async fn attach(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
@@ -341,7 +344,7 @@ async fn attach(
     Ok(Json(policy_view(&next)))
 }
 
-async fn detach(
+pub(crate) async fn detach(
     State(state): State<AppState>,
     principal: Principal,
     Path((id, agent_id)): Path<(String, String)>,

@@ -202,7 +202,7 @@ pub fn pack_view(p: &packs::Pack) -> Value {
     })
 }
 
-async fn list_packs(principal: Principal) -> ApiResult<Json<Value>> {
+pub(crate) async fn list_packs(principal: Principal) -> ApiResult<Json<Value>> {
     principal.require(Permission::Read)?;
     Ok(Json(
         json!({"packs": packs::PACKS.iter().map(pack_view).collect::<Vec<_>>()}),
@@ -245,7 +245,7 @@ pub fn named_pack(id: &str) -> ApiResult<&'static packs::Pack> {
 
 /// Installs a pack's rules as the tenant's own; rules already installed are
 /// left as they are (edits included), so installing again is harmless.
-async fn install_pack(
+pub(crate) async fn install_pack(
     State(state): State<AppState>,
     principal: Principal,
     body: Body,

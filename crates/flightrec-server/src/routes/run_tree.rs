@@ -60,7 +60,7 @@ struct Span {
     end_ms: i64,
 }
 
-async fn tree(
+pub(crate) async fn tree(
     State(state): State<AppState>,
     principal: Principal,
     Path(run_id): Path<String>,
@@ -170,7 +170,7 @@ async fn tree(
     })))
 }
 
-async fn parents(
+pub(crate) async fn parents(
     State(state): State<AppState>,
     principal: Principal,
     Path(event_id): Path<String>,

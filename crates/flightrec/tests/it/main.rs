@@ -20,6 +20,7 @@ macro_rules! on_both_backends {
 mod access;
 mod api;
 mod cli;
+mod compat;
 mod crash;
 mod dashboard;
 mod exports;
