@@ -12,27 +12,11 @@
 use super::attributes::Attributes;
 use super::genai;
 use super::ids;
+use super::origin::{Origin, string_attribute};
 use super::semantics::{Kind, Semantics};
-use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::{Span, span, status};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
-
-/// Where a span came from: its resource's service and its scope.
-#[derive(Debug, Clone, Default)]
-pub struct Origin {
-    pub service: Option<String>,
-    pub scope: Option<String>,
-}
-
-impl Origin {
-    pub fn new(resource: &[KeyValue], scope: Option<&InstrumentationScope>) -> Origin {
-        Origin {
-            service: string_attribute(resource, "service.name"),
-            scope: scope.map(|s| s.name.clone()).filter(|n| !n.is_empty()),
-        }
-    }
-}
 
 /// The event id of one of a span's events: `otlp:<trace>:<span>:<role>`.
 pub fn event_id(run_id: &str, span_id: &str, role: &str) -> String {
@@ -266,17 +250,6 @@ fn span_event_json(event: &span::Event) -> Value {
         e["time"] = json!(t);
     }
     e
-}
-
-fn string_attribute(kvs: &[KeyValue], key: &str) -> Option<String> {
-    kvs.iter()
-        .find(|kv| kv.key == key)
-        .and_then(|kv| match kv.value.as_ref() {
-            Some(AnyValue {
-                value: Some(any_value::Value::StringValue(s)),
-            }) if !s.is_empty() => Some(s.clone()),
-            _ => None,
-        })
 }
 
 /// The agent each span of one request runs under: the one it names
