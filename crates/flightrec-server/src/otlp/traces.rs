@@ -253,7 +253,8 @@ fn span_event_json(event: &span::Event) -> Value {
 }
 
 /// The agent each span of one request runs under: the one it names
-/// (`gen_ai.agent.id`, else `gen_ai.agent.name`), else its nearest
+/// (`gen_ai.agent.id`, else `gen_ai.agent.name`, else OpenInference's
+/// `agent.name`), else its nearest
 /// ancestor's among the spans of the same request, so a model or tool
 /// span inside an agent span is that agent's too.
 #[derive(Default)]
@@ -269,8 +270,9 @@ type Scope = (Option<String>, Vec<u8>);
 
 impl AgentScopes {
     pub fn add(&mut self, span: &Span) {
-        let own = string_attribute(&span.attributes, "gen_ai.agent.id")
-            .or_else(|| string_attribute(&span.attributes, "gen_ai.agent.name"));
+        let own = ["gen_ai.agent.id", "gen_ai.agent.name", "agent.name"]
+            .iter()
+            .find_map(|k| string_attribute(&span.attributes, k));
         self.spans.insert(
             (span.trace_id.clone(), span.span_id.clone()),
             (own, span.parent_span_id.clone()),
