@@ -1,8 +1,10 @@
 """A small tool-using agent on the real `openai` Python client, traced by
-the real `opentelemetry-instrumentation-openai-v2`, against the
-OpenAI-compatible stub in openai_stub.py (a tool call, then a final answer).
-The agent loop opens an `invoke_agent` span and an `execute_tool` span, as
-agent frameworks do; the model calls' spans and their content events come
+a real instrumentation — `opentelemetry-instrumentation-openai-v2` (GenAI
+conventions; the default) or `openinference-instrumentation-openai`
+(argument `openinference`) — against the OpenAI-compatible stub in
+openai_stub.py (a tool call, then a final answer). The agent loop opens an
+agent span and a tool span in the same convention, as agent frameworks
+do; the model calls' spans (and, for openai-v2, their content events) come
 from the instrumentation. Everything is exported to flightrec twice (a
 retry) with the OTLP/HTTP protobuf exporters configured by the standard
 environment; prints what happened as JSON, and fails unless every export
@@ -38,8 +40,33 @@ tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
 logs = InMemoryLogRecordExporter()
 logger_provider = LoggerProvider(resource=resource)
 logger_provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
-OpenAIInstrumentor().instrument(tracer_provider=tracer_provider, logger_provider=logger_provider)
 tracer = tracer_provider.get_tracer("flightrec.tests.agent")
+OPENINFERENCE = sys.argv[1:] == ["openinference"]
+if OPENINFERENCE:
+    from openinference.instrumentation.openai import OpenAIInstrumentor as OpenInferenceInstrumentor
+
+    OpenInferenceInstrumentor().instrument(tracer_provider=tracer_provider)
+    AGENT = {"openinference.span.kind": "AGENT", "agent.name": "weather-agent"}
+else:
+    OpenAIInstrumentor().instrument(tracer_provider=tracer_provider, logger_provider=logger_provider)
+    AGENT = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "weather-agent"}
+
+
+def tool_attributes(call):
+    if OPENINFERENCE:
+        return {
+            "openinference.span.kind": "TOOL",
+            "tool.name": call.function.name,
+            "tool_call.id": call.id,
+            "input.value": call.function.arguments,
+            "input.mime_type": "application/json",
+        }
+    return {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": call.function.name,
+        "gen_ai.tool.call.id": call.id,
+        "gen_ai.tool.call.arguments": call.function.arguments,
+    }
 
 TOOLS = [
     {
@@ -60,10 +87,7 @@ def get_weather(city):
 stub = Stub()
 client = openai.OpenAI(base_url=stub.base_url, api_key="sk-test-0000000000000000000000000000")
 messages = [{"role": "user", "content": "What is the weather in Paris?"}]
-with tracer.start_as_current_span(
-    "invoke_agent weather-agent",
-    attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "weather-agent"},
-) as agent:
+with tracer.start_as_current_span("invoke_agent weather-agent", attributes=AGENT) as agent:
     while True:
         answer = client.chat.completions.create(model="gpt-4o-mini", messages=messages, tools=TOOLS)
         message = answer.choices[0].message
@@ -74,18 +98,19 @@ with tracer.start_as_current_span(
         for call in message.tool_calls:
             arguments = json.loads(call.function.arguments)
             with tracer.start_as_current_span(
-                f"execute_tool {call.function.name}",
-                attributes={
-                    "gen_ai.operation.name": "execute_tool",
-                    "gen_ai.tool.name": call.function.name,
-                    "gen_ai.tool.call.id": call.id,
-                    "gen_ai.tool.call.arguments": call.function.arguments,
-                },
+                f"execute_tool {call.function.name}", attributes=tool_attributes(call)
             ) as tool:
                 result = get_weather(**arguments)
-                tool.set_attribute("gen_ai.tool.call.result", json.dumps(result))
+                if OPENINFERENCE:
+                    tool.set_attribute("output.value", json.dumps(result))
+                    tool.set_attribute("output.mime_type", "application/json")
+                else:
+                    tool.set_attribute("gen_ai.tool.call.result", json.dumps(result))
             messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)})
-    agent.set_attribute("gen_ai.output.messages", json.dumps([{"role": "assistant", "content": final}]))
+    agent.set_attribute(
+        "output.value" if OPENINFERENCE else "gen_ai.output.messages",
+        json.dumps([{"role": "assistant", "content": final}]),
+    )
     trace_id = agent.get_span_context().trace_id
 
 finished_spans = spans.get_finished_spans()

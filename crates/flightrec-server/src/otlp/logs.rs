@@ -13,10 +13,11 @@
 //! recorded once.
 
 use super::attributes::{Attributes, any_value_json, parse_embedded_json};
+use super::claude_code;
 use super::genai;
 use super::ids;
+use super::origin::Origin;
 use super::semantics::Semantics;
-use super::traces::Origin;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use prost::Message as _;
 use serde_json::{Map, Value, json};
@@ -104,7 +105,7 @@ pub fn log_event(record: &LogRecord, origin: &Origin) -> Result<Value, String> {
     let body = body.map(parse_embedded_json);
     match name.as_deref() {
         Some(n) if n.starts_with("claude_code.") => {
-            claude_code(n, &mut attributes, &mut e, &mut metadata)
+            claude_code::map(n, &mut attributes, &mut e, &mut metadata)
         }
         Some(n) if n.starts_with("gen_ai.") => {
             gen_ai_event(n, &mut attributes, body.clone(), &mut e, &mut metadata)
@@ -269,139 +270,25 @@ fn gen_ai_event(
     }
 }
 
-/// The text of a message body: itself when a string, else its `content`.
+/// The text of a message body: itself when a string, else its `content`
+/// (also when the message is a string holding a JSON object).
 fn content_text(body: &Value) -> Option<String> {
-    match body {
-        Value::String(s) => Some(s.clone()),
+    match parse_embedded_json(body.clone()) {
+        Value::String(s) => Some(s),
         Value::Object(m) => m.get("content").and_then(Value::as_str).map(str::to_owned),
         _ => None,
-    }
-}
-
-/// Claude Code's events (its monitoring docs name their attributes).
-fn claude_code(
-    name: &str,
-    a: &mut Attributes,
-    e: &mut Map<String, Value>,
-    metadata: &mut Map<String, Value>,
-) {
-    if let Some(d) = a.take_number("duration_ms") {
-        e.insert("duration_ms".into(), Value::Number(d));
-    }
-    if let Some(tool) = a.take_str("tool_name") {
-        e.insert("tool".into(), json!(tool));
-    }
-    if let Some(id) = a.take_str("tool_use_id") {
-        metadata.insert("tool_call_id".into(), json!(id));
-    }
-    if let Some(model) = a.take_str("model") {
-        metadata.insert("model".into(), json!(model));
-    }
-    for count in [
-        "input_tokens",
-        "output_tokens",
-        "cache_read_tokens",
-        "cache_creation_tokens",
-    ] {
-        if let Some(n) = a.take_count(count) {
-            metadata.insert(count.into(), json!(n));
-        }
-    }
-    if let Some(cost) = a.take_number("cost_usd") {
-        metadata.insert("cost_usd".into(), Value::Number(cost));
-    }
-    match name {
-        "claude_code.user_prompt" => {
-            if let Some(p) = a.take_str("prompt") {
-                e.insert("content".into(), json!(p));
-            }
-        }
-        "claude_code.tool_result" => {
-            if let Some(params) = a.take_json("tool_parameters") {
-                e.insert("input".into(), params);
-            }
-            let failed = a.take_str("success").is_some_and(|s| s == "false");
-            let error = a.take_str("error");
-            if failed || error.is_some() {
-                e.insert("status".into(), json!("fail"));
-                let message = error.unwrap_or_else(|| "the tool call failed".into());
-                e.insert("error".into(), json!({ "message": message }));
-            }
-        }
-        "claude_code.api_error" => {
-            let message = a
-                .take_str("error")
-                .unwrap_or_else(|| "the API request failed".into());
-            let code = a.take_str("status_code");
-            e.insert("error".into(), json!({"message": message, "code": code}));
-        }
-        "claude_code.tool_decision" => {
-            let decision = a.take_str("decision");
-            let status = match decision.as_deref() {
-                Some("accept") => "approved",
-                Some("reject") => "blocked",
-                _ => "pending",
-            };
-            let source = a.take_str("source");
-            let mut governance = json!({ "status": status });
-            if let Some(s) = source {
-                governance["reason"] = json!(format!("decided by {s}"));
-            }
-            e.insert("governance".into(), governance);
-        }
-        _ => {}
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValueList, any_value};
 
     fn text(s: &str) -> Option<AnyValue> {
         Some(AnyValue {
             value: Some(any_value::Value::StringValue(s.into())),
         })
-    }
-
-    fn kv(k: &str, v: &str) -> KeyValue {
-        KeyValue {
-            key: k.into(),
-            value: text(v),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn claude_code_tool_results_are_tool_results_of_their_session() {
-        let record = LogRecord {
-            time_unix_nano: 1_780_000_000_000_000_000,
-            body: text("claude_code.tool_result"),
-            attributes: vec![
-                kv("event.name", "tool_result"),
-                kv("session.id", "sess-1"),
-                kv("tool_name", "Bash"),
-                kv("success", "false"),
-                kv("duration_ms", "42"),
-                kv("error", "exit status 1"),
-                kv("tool_parameters", r#"{"bash_command":"ls"}"#),
-            ],
-            ..Default::default()
-        };
-        let e = log_event(&record, &Origin::default()).unwrap();
-        assert_eq!(e["type"], "tool_result");
-        assert_eq!(e["run_id"], "sess-1");
-        assert_eq!(e["session_id"], "sess-1");
-        assert_eq!(e["tool"], "Bash");
-        assert_eq!(e["status"], "fail");
-        assert_eq!(e["duration_ms"], 42.0);
-        assert_eq!(e["error"]["message"], "exit status 1");
-        assert_eq!(e["input"], json!({"bash_command": "ls"}));
-        assert_eq!(
-            e["metadata"]["otel"]["event_name"],
-            "claude_code.tool_result"
-        );
-        assert!(e.get("content").is_none(), "the body was only the name");
     }
 
     #[test]
@@ -425,6 +312,52 @@ mod tests {
         assert_ne!(
             log_event(&other, &Origin::default()).unwrap()["id"],
             a["id"]
+        );
+    }
+
+    fn map_body(entries: serde_json::Value) -> Option<AnyValue> {
+        let values = entries
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| opentelemetry_proto::tonic::common::v1::KeyValue {
+                key: k.clone(),
+                value: text(v.as_str().unwrap()),
+                ..Default::default()
+            })
+            .collect();
+        Some(AnyValue {
+            value: Some(any_value::Value::KvlistValue(KeyValueList { values })),
+        })
+    }
+
+    #[test]
+    fn genai_content_events_map_to_the_question_the_answer_and_the_tool_output() {
+        let choice = LogRecord {
+            event_name: "gen_ai.choice".into(),
+            body: map_body(json!({"finish_reason": "stop", "message": "{\"content\":\"4\"}"})),
+            ..Default::default()
+        };
+        let e = log_event(&choice, &Origin::default()).unwrap();
+        assert_eq!(e["type"], "thinking", "the answer, not a second llm_call");
+        assert_eq!(e["content"], "4");
+        let tool = LogRecord {
+            event_name: "gen_ai.tool.message".into(),
+            body: map_body(json!({"id": "call_1", "content": "21 degrees"})),
+            ..Default::default()
+        };
+        let e = log_event(&tool, &Origin::default()).unwrap();
+        assert_eq!(e["type"], "tool_result");
+        assert_eq!(e["output"], "21 degrees");
+        assert_eq!(e["metadata"]["tool_call_id"], "call_1");
+        let user = LogRecord {
+            event_name: "gen_ai.user.message".into(),
+            body: map_body(json!({"content": "2+2?"})),
+            ..Default::default()
+        };
+        assert_eq!(
+            log_event(&user, &Origin::default()).unwrap()["content"],
+            "2+2?"
         );
     }
 

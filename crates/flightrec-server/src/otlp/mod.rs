@@ -12,12 +12,14 @@
 //! once written (a span sent again is the same events, so it is a retry).
 
 mod attributes;
+mod claude_code;
 mod decode;
 mod genai;
 mod ids;
 mod logs;
 mod mcp;
 mod openinference;
+mod origin;
 mod record;
 mod respond;
 mod semantics;
@@ -35,8 +37,9 @@ use axum::routing::post;
 use decode::{Encoding, read_request};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use origin::Origin;
 use respond::{OtlpError, Signal, exported};
-use traces::{AgentScopes, Origin};
+use traces::AgentScopes;
 
 pub fn router() -> Router<AppState> {
     Router::new()

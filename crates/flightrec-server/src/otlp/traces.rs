@@ -12,27 +12,11 @@
 use super::attributes::Attributes;
 use super::genai;
 use super::ids;
+use super::origin::{Origin, string_attribute};
 use super::semantics::{Kind, Semantics};
-use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::{Span, span, status};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
-
-/// Where a span came from: its resource's service and its scope.
-#[derive(Debug, Clone, Default)]
-pub struct Origin {
-    pub service: Option<String>,
-    pub scope: Option<String>,
-}
-
-impl Origin {
-    pub fn new(resource: &[KeyValue], scope: Option<&InstrumentationScope>) -> Origin {
-        Origin {
-            service: string_attribute(resource, "service.name"),
-            scope: scope.map(|s| s.name.clone()).filter(|n| !n.is_empty()),
-        }
-    }
-}
 
 /// The event id of one of a span's events: `otlp:<trace>:<span>:<role>`.
 pub fn event_id(run_id: &str, span_id: &str, role: &str) -> String {
@@ -268,19 +252,9 @@ fn span_event_json(event: &span::Event) -> Value {
     e
 }
 
-fn string_attribute(kvs: &[KeyValue], key: &str) -> Option<String> {
-    kvs.iter()
-        .find(|kv| kv.key == key)
-        .and_then(|kv| match kv.value.as_ref() {
-            Some(AnyValue {
-                value: Some(any_value::Value::StringValue(s)),
-            }) if !s.is_empty() => Some(s.clone()),
-            _ => None,
-        })
-}
-
 /// The agent each span of one request runs under: the one it names
-/// (`gen_ai.agent.id`, else `gen_ai.agent.name`), else its nearest
+/// (`gen_ai.agent.id`, else `gen_ai.agent.name`, else OpenInference's
+/// `agent.name`), else its nearest
 /// ancestor's among the spans of the same request, so a model or tool
 /// span inside an agent span is that agent's too.
 #[derive(Default)]
@@ -296,8 +270,9 @@ type Scope = (Option<String>, Vec<u8>);
 
 impl AgentScopes {
     pub fn add(&mut self, span: &Span) {
-        let own = string_attribute(&span.attributes, "gen_ai.agent.id")
-            .or_else(|| string_attribute(&span.attributes, "gen_ai.agent.name"));
+        let own = ["gen_ai.agent.id", "gen_ai.agent.name", "agent.name"]
+            .iter()
+            .find_map(|k| string_attribute(&span.attributes, k));
         self.spans.insert(
             (span.trace_id.clone(), span.span_id.clone()),
             (own, span.parent_span_id.clone()),

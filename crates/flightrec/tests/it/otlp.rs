@@ -803,11 +803,45 @@ async fn a_key_bound_to_an_agent_records_only_that_agents_spans() {
 /// OpenAI-compatible stub that asks for a tool call and then answers; the
 /// agent loop around it opens the agent and tool spans as frameworks do.
 #[tokio::test]
-async fn an_openai_client_traced_by_its_instrumentation_records_a_replayable_run() {
-    let (_d, s) = server();
+async fn an_openai_client_traced_by_openai_v2_records_a_replayable_run() {
+    let (s, events) = instrumented_run(&[]).await;
+    // The content the instrumentation logged: the question and the answer.
+    assert!(
+        of_type(&events, "user_input")
+            .iter()
+            .any(|e| e["content"] == "What is the weather in Paris?")
+    );
+    assert!(
+        of_type(&events, "thinking")
+            .iter()
+            .any(|e| e["content"] == "It is 21 degrees in Paris.")
+    );
+    drop(s);
+}
+
+/// The same agent traced by `openinference-instrumentation-openai`, its
+/// agent and tool spans in OpenInference's terms.
+#[tokio::test]
+async fn an_openai_client_traced_by_openinference_records_a_replayable_run() {
+    let (_s, events) = instrumented_run(&["openinference"]).await;
+    let calls = of_type(&events, "llm_call");
+    assert_eq!(calls[0]["metadata"]["otel"]["convention"], "openinference");
+    assert_eq!(
+        calls[0]["input"][0]["message"]["content"],
+        "What is the weather in Paris?"
+    );
+}
+
+/// Runs `tests/otlp/agent_openai.py` with `args` against a fresh server
+/// and checks what every instrumentation must give: the agent's start and
+/// end, both model calls under it with their token counts, the tool's call
+/// and result between them, and a run that replays to its end.
+async fn instrumented_run(args: &[&str]) -> ((tempfile::TempDir, Server), Vec<Value>) {
+    let (d, s) = server();
     let python = peers().join(".venv/bin/python");
     let out = Command::new(&python)
         .arg(peers().join("agent_openai.py"))
+        .args(args)
         .current_dir(peers())
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", &s.base)
         .env("OTEL_EXPORTER_OTLP_HEADERS", format!("x-api-key={API_KEY}"))
@@ -873,18 +907,6 @@ async fn an_openai_client_traced_by_its_instrumentation_records_a_replayable_run
     assert!(calls[0]["time"].as_str() < tool_call["time"].as_str());
     assert!(tool_result["time"].as_str() < calls[1]["time"].as_str());
 
-    // The content the instrumentation logged: the question and the answer.
-    assert!(
-        of_type(&events, "user_input")
-            .iter()
-            .any(|e| e["content"] == "What is the weather in Paris?")
-    );
-    assert!(
-        of_type(&events, "thinking")
-            .iter()
-            .any(|e| e["content"] == "It is 21 degrees in Paris.")
-    );
-
     // It replays: the state at the end, and the paced stream to its end.
     let (_, run) = s.get(&format!("/v1/runs/{run_id}")).await;
     assert_eq!(run["status"], "completed");
@@ -911,6 +933,7 @@ async fn an_openai_client_traced_by_its_instrumentation_records_a_replayable_run
     assert!(text.contains("event: end"), "{text}");
     assert_eq!(replayed, events.len() + 1, "every event, then the end");
     assert_eq!(event_count(&s).await, before, "reading changed nothing");
+    ((d, s), events)
 }
 
 /// While the store is away, an export is told to come back later (503,

@@ -414,11 +414,14 @@ fn agents_are_inherited_from_the_nearest_agent_span_of_the_request() {
     let middle = span_with(2, Some(1), "m", vec![]);
     let leaf = span_with(3, Some(2), "l", vec![]);
     let orphan = span_with(4, Some(9), "o", vec![]);
+    let openinference = span_with(5, None, "oi", vec![text("agent.name", "researcher")]);
+    let under_it = span_with(6, Some(5), "llm", vec![]);
     let mut scopes = AgentScopes::default();
-    for s in [&agent, &middle, &leaf, &orphan] {
+    for s in [&agent, &middle, &leaf, &orphan, &openinference, &under_it] {
         scopes.add(s);
     }
     assert_eq!(scopes.inherited(&leaf), Some("planner"));
+    assert_eq!(scopes.inherited(&under_it), Some("researcher"));
     assert_eq!(scopes.inherited(&agent), None);
     assert_eq!(scopes.inherited(&orphan), None);
 }
