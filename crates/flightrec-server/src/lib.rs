@@ -24,6 +24,7 @@ mod params;
 mod routes;
 mod run_pages;
 mod run_timelines;
+mod search_indexer;
 pub mod sequencer;
 mod state;
 pub mod webhooks;

@@ -4,11 +4,12 @@
 //! Requests queue their batches; the writer takes everything queued (up to a
 //! cap), appends it in one store transaction, and only then answers each
 //! request. Under load many requests share one fsync; alone, a request waits
-//! for just its own. Between commits the writer keeps free-text search
-//! caught up.
+//! for just its own. Free-text search follows the commits
+//! (search_indexer.rs).
 
 use crate::error::ApiError;
 use crate::metrics::ingest::{BatchTally, IngestMetrics};
+use crate::search_indexer::Search;
 use flightrec_core::record::Receipt;
 use flightrec_store::{AppendBatch, Store, StoreError};
 use std::sync::Arc;
@@ -27,18 +28,6 @@ const QUEUE_CAPACITY: usize = 8_192;
 /// Bytes of records that may wait for the writer: the count alone would
 /// let 8,192 batches of 16 MiB queue up (128 GiB).
 const QUEUE_BYTES: usize = 256 * 1024 * 1024;
-/// How often search takes a step while appends keep the writer busy.
-const SEARCH_LAG: Duration = Duration::from_millis(100);
-/// Records indexed per search step: at least what was appended since the
-/// last step, so search keeps up, but in small steps, so a waiting append
-/// is never held up long (indexing a ~1 KB record costs about a quarter of
-/// appending it).
-const SEARCH_CHUNK_MIN: usize = 250;
-const SEARCH_CHUNK_MAX: usize = 5_000;
-/// After search indexing failed (the database is away, say), the pause
-/// before it is tried again: without it the writer would try, and log a
-/// warning, every few milliseconds for as long as the outage lasts.
-const SEARCH_RETRY: Duration = Duration::from_secs(1);
 
 type Reply = oneshot::Sender<Result<Vec<Receipt>, ApiError>>;
 
@@ -173,15 +162,10 @@ impl Sequencer {
 struct Writer {
     store: Arc<dyn Store>,
     jobs: Receiver<Job>,
-    last_search_step: Instant,
-    search_behind: bool,
+    search: Search,
     checkpoint_interval: Duration,
     /// A commit happened that may not be covered by a checkpoint yet.
     unsigned_since: Option<Instant>,
-    /// Events committed since the last search step.
-    unindexed: usize,
-    /// No search step before this, after one failed.
-    search_retry_at: Option<Instant>,
     metrics: IngestMetrics,
 }
 
@@ -193,10 +177,9 @@ impl Writer {
         metrics: IngestMetrics,
     ) -> Self {
         Writer {
+            search: Search::for_store(store.clone()),
             store,
             jobs,
-            last_search_step: Instant::now(),
-            search_behind: true,
             checkpoint_interval,
             // A checkpoint may be owed from before a restart.
             unsigned_since: Some(
@@ -204,8 +187,6 @@ impl Writer {
                     .checked_sub(checkpoint_interval)
                     .unwrap_or_else(Instant::now),
             ),
-            unindexed: 0,
-            search_retry_at: None,
             metrics,
         }
     }
@@ -214,18 +195,16 @@ impl Writer {
         loop {
             // While search or a checkpoint is owed, look back often; when
             // idle, rarely.
-            let owed = self.search_behind || self.unsigned_since.is_some();
+            let owed = self.search.owed() || self.unsigned_since.is_some();
             let wait = Duration::from_millis(if owed { 20 } else { 250 });
             match self.jobs.recv_timeout(wait) {
                 Ok(job) => {
                     self.commit(job);
-                    if self.last_search_step.elapsed() >= SEARCH_LAG {
-                        self.search_step();
-                    }
+                    self.search.between_commits(true);
                 }
                 Err(RecvTimeoutError::Timeout) => {
                     self.sign_owed_checkpoints();
-                    self.search_step();
+                    self.search.between_commits(false);
                 }
                 Err(RecvTimeoutError::Disconnected) => return,
             }
@@ -286,8 +265,7 @@ impl Writer {
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     let _ = reply.send(outcome.map_err(ApiError::from));
                 }
-                self.search_behind = true;
-                self.unindexed += events;
+                self.search.appended(events);
                 self.unsigned_since.get_or_insert_with(Instant::now);
             }
             Err(e) => {
@@ -317,26 +295,6 @@ impl Writer {
             Err(e) => {
                 tracing::warn!(error = %e, "could not sign checkpoints; will retry");
                 self.unsigned_since = Some(Instant::now());
-            }
-        }
-    }
-
-    fn search_step(&mut self) {
-        if self.search_retry_at.is_some_and(|at| Instant::now() < at) {
-            return;
-        }
-        self.last_search_step = Instant::now();
-        let chunk = self.unindexed.clamp(SEARCH_CHUNK_MIN, SEARCH_CHUNK_MAX);
-        self.unindexed = self.unindexed.saturating_sub(chunk);
-        match self.store.index_search(chunk) {
-            Ok(n) => {
-                self.search_behind = n > 0;
-                self.search_retry_at = None;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "search indexing failed; will retry");
-                self.search_behind = true;
-                self.search_retry_at = Some(Instant::now() + SEARCH_RETRY);
             }
         }
     }

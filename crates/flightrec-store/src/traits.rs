@@ -67,6 +67,12 @@ pub trait RecordStore: Send + Sync + 'static {
     /// returns how many it indexed. Search may lag appends until this runs.
     fn index_search(&self, max: usize) -> Result<usize, StoreError>;
 
+    /// Whether [`RecordStore::index_search`] may run on a thread of its
+    /// own while appends go on, rather than between them on the writer's.
+    fn indexes_beside_appends(&self) -> bool {
+        false
+    }
+
     /// How many records, over every tenant, are not yet in the free-text
     /// index (what [`RecordStore::index_search`] still has to do). One
     /// cheap query: it is read on every metrics scrape.

@@ -83,6 +83,11 @@ impl crate::RecordStore for PgStore {
         self.index_pending(max)
     }
 
+    /// Its own pooled connection, each tenant's step under a row lock.
+    fn indexes_beside_appends(&self) -> bool {
+        true
+    }
+
     fn search_backlog(&self) -> Result<u64, StoreError> {
         self.count_search_backlog()
     }
