@@ -180,3 +180,80 @@ def flightrec_v1_server(flightrec_server_factory: StartServer) -> FlightrecServe
     """A server on a copy of tests/fixtures/store-v1 (records of format 1;
     what it appends is format 2), with that fixture's API key."""
     return start_flightrec_on_copy(flightrec_server_factory, V1_FIXTURE, api_key=V1_FIXTURE_API_KEY)
+
+
+class FaultProxy:
+    """A small HTTP proxy in front of a real server that can answer 503
+    (with Retry-After) to the next N ingest requests, or cut them off,
+    before letting requests through again. It records what it saw."""
+
+    def __init__(self, upstream: str) -> None:
+        import http.server
+
+        import httpx
+
+        self.upstream = upstream
+        self.fail_next = 0
+        self.retry_after = "0"
+        self.cut_next = 0
+        self.seen: List[Any] = []  # (monotonic time, method, path, status)
+        self._lock = threading.Lock()
+        self._http = httpx.Client(base_url=upstream, timeout=30)
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                ingest = self.command == "POST" and self.path.startswith("/v1/events")
+                with proxy._lock:
+                    fail = ingest and proxy.fail_next > 0
+                    cut = ingest and not fail and proxy.cut_next > 0
+                    if fail:
+                        proxy.fail_next -= 1
+                    if cut:
+                        proxy.cut_next -= 1
+                if cut:
+                    proxy.seen.append((time.monotonic(), self.command, self.path, "cut"))
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                if fail:
+                    status, headers, content = 503, {"Content-Type": "application/json", "Retry-After": proxy.retry_after}, b'{"error":"injected","status":503,"code":"unavailable"}'
+                else:
+                    forward = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "x-api-key", "content-type", "accept")}
+                    r = proxy._http.request(self.command, self.path, content=body, headers=forward)
+                    status, content = r.status_code, r.content
+                    headers = {k: v for k, v in r.headers.items() if k.lower() in ("content-type", "retry-after")}
+                proxy.seen.append((time.monotonic(), self.command, self.path, status))
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
+            do_GET = do_POST = _handle
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._http.close()
+
+
+@pytest.fixture
+def fault_proxy(flightrec_server: FlightrecServer) -> Iterator[FaultProxy]:
+    """A FaultProxy in front of `flightrec_server`."""
+    proxy = FaultProxy(flightrec_server.url)
+    yield proxy
+    proxy.close()
