@@ -286,12 +286,12 @@ def verify_export(
 
     if with_proofs:
         report.mode = "inclusion proofs"
-        for line, seq, tree_size, root in proven:
+        for at_line, seq, tree_size, root in proven:
             if tree_size != checkpoint.size:
                 problems.add(
                     VerificationError(
                         f"the proof is against tree size {tree_size}, the checkpoint's is {checkpoint.size}",
-                        line=line,
+                        line=at_line,
                         seq=seq,
                     )
                 )
@@ -300,7 +300,7 @@ def verify_export(
                     VerificationError(
                         f"the inclusion proof leads to root {root.hex()}, not the checkpoint's "
                         f"{checkpoint.root.hex()} (the header or a proof hash was changed)",
-                        line=line,
+                        line=at_line,
                         seq=seq,
                     )
                 )
@@ -324,13 +324,13 @@ def verify_export(
                     )
                 )
 
-    for line, seq in erased:
+    for at_line, seq in erased:
         if not any(first <= seq <= last for first, last in erasures):
             problems.add(
                 VerificationError(
                     "the body is gone but no log.erased record of flightrec's own names this seq "
                     "(tampering, or the covering record is not in this export)",
-                    line=line,
+                    line=at_line,
                     seq=seq,
                 )
             )

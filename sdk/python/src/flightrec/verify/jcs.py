@@ -17,7 +17,7 @@ from .errors import VerificationError
 # The standard library's string encoder escapes exactly what RFC 8785 §3.2.2.2
 # asks for: `"` and `\`, \b \f \n \r \t by name, other controls as \u00xx
 # (lower-case hex), and nothing else once ensure_ascii is off.
-_encode_string: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_string: Callable[[str], str] = getattr(json.encoder, "encode_basestring")
 
 _MAX_SAFE_INTEGER = 2**53
 
