@@ -77,22 +77,29 @@ class Replay:
 
     def __init__(
         self,
-        transport: AsyncTransport,
+        transport: Optional[AsyncTransport],
         run_id: str,
         *,
         speed: float = 1.0,
         from_event: int = 0,
         max_gap: float = 2.0,
         follow: bool = True,
-        owns_transport: bool = False,
+        settings: Optional[Settings] = None,
+        retry: Optional[RetryPolicy] = None,
     ) -> None:
         seg(run_id)
         if isinstance(from_event, bool) or not isinstance(from_event, int) or from_event < 0:
             raise ValueError(f"from_event is an index in the run from 0, not {from_event!r}")
         if not max_gap >= 0:
             raise ValueError(f"max_gap must be 0 seconds or more, not {max_gap!r}")
-        self._t = transport
-        self._owns = owns_transport
+        if transport is None and (settings is None or retry is None):
+            raise ValueError("a replay needs a transport, or settings and a retry policy")
+        # With settings only, the replay opens its own connection in the loop
+        # that iterates it, and closes it at the end (the sync Client's case).
+        self._shared = transport
+        self._own: Optional[AsyncTransport] = None
+        self._settings = settings
+        self._retry_policy = retry
         self.run_id = run_id
         self._speed = _check_speed(speed)
         self._max_gap = float(max_gap)
@@ -112,7 +119,16 @@ class Replay:
     @classmethod
     def for_settings(cls, settings: Settings, retry: RetryPolicy, run_id: str, **options: Any) -> "Replay":
         """A replay with its own async connection (for the sync Client)."""
-        return cls(AsyncTransport(settings, retry), run_id, owns_transport=True, **options)
+        return cls(None, run_id, settings=settings, retry=retry, **options)
+
+    @property
+    def _t(self) -> AsyncTransport:
+        if self._shared is not None:
+            return self._shared
+        if self._own is None:
+            assert self._settings is not None and self._retry_policy is not None
+            self._own = AsyncTransport(self._settings, self._retry_policy)
+        return self._own
 
     # ---- controls (call them from any task of the replay's loop) ----------
 
@@ -199,12 +215,12 @@ class Replay:
                 continue
             if self._ahead is None:
                 if self.end is not None:
-                    await self._close_stream()
+                    await self.aclose()
                     return None
                 changed.clear()
                 got = await self._read()
                 if got is None:
-                    await self._close_stream()
+                    await self.aclose()
                     return None
                 self._ahead_index, self._ahead = got
                 continue  # the controls may have moved while reading
@@ -231,10 +247,12 @@ class Replay:
             return event
 
     async def aclose(self) -> None:
-        """Closes the stream (and the connection the replay opened itself)."""
+        """Closes the stream (and the connection the replay opened itself);
+        a later call opens them again."""
         await self._close_stream()
-        if self._owns:
-            await self._t.close()
+        own, self._own = self._own, None
+        if own is not None:
+            await own.close()
 
     async def __aenter__(self) -> "Replay":
         return self
