@@ -131,3 +131,44 @@ def test_numbers_and_key_order_match_v8() -> None:
     mismatches = [(v, number_to_string(v), w) for v, w in zip(values, v8["numbers"]) if number_to_string(v) != w]
     assert mismatches == []
     assert list(json.loads(canonicalize({k: 0 for k in keys}))) == v8["keys"]
+
+
+def _random_value(rng: random.Random, depth: int = 0) -> object:
+    kind = rng.randrange(8 if depth < 3 else 5)
+    if kind == 0:
+        return rng.choice([None, True, False])
+    if kind == 1:
+        return rng.randint(-(2**60), 2**60) if rng.random() < 0.3 else rng.randint(-1000, 1000)
+    if kind == 2:
+        return rng.uniform(-1e25, 1e25) if rng.random() < 0.5 else rng.random() / 10**rng.randint(0, 10)
+    if kind in (3, 4):
+        return "".join(rng.choice(["a", "\u00e9", "\n", "\x01", '"', "\\", "\u2028", "\ufb33", "\U0001f600"]) for _ in range(rng.randint(0, 6)))
+    if kind == 5:
+        return [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    keys = ["a", "B", "\u00e9", "\ufb33", "\U0001f600", "\r", "10", "1"]
+    return {rng.choice(keys) + rng.choice(keys): _random_value(rng, depth + 1) for _ in range(rng.randint(0, 5))}
+
+
+def test_the_fast_path_is_taken_only_where_it_equals_the_rfc() -> None:
+    from flightrec.verify.jcs import canonicalize_plain
+    from flightrec.verify.record import JsonReader
+
+    reader = JsonReader()
+    rng = random.Random(8785)
+    plain_seen = 0
+    for _ in range(3000):
+        value = _random_value(rng)
+        parsed = reader.read(json.dumps(value))
+        assert canonicalize(parsed.value) == canonicalize(value)
+        if parsed.plain:
+            plain_seen += 1
+            assert canonicalize_plain(parsed.value) == canonicalize(value)
+    assert plain_seen > 300
+    assert reader.read('{"a": 1, "b": [2, "x"]}').plain
+    assert not reader.read('{"a": [1.5]}').plain
+    assert not reader.read('{"a": 9007199254740993}').plain
+    assert not reader.read('{"\\ud83d\\ude00": 1, "\\ufb33": 2}').plain
+    with pytest.raises(VerificationError, match="repeats the key 'a'"):
+        reader.read('{"a": 1, "b": {"a": 2, "a": 3}}')
+    with pytest.raises(VerificationError, match="NaN"):
+        reader.read('{"a": NaN}')

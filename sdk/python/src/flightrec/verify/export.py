@@ -15,7 +15,7 @@ from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Optional, 
 from .errors import KeyFormatError, VerificationError
 from .merkle import TreeBuilder, root_from_inclusion_proof
 from .note import Checkpoint, VerifierKey, parse_vkey, verify_checkpoint
-from .record import check_header, check_record, erased_ranges, header_leaf, loads_strict
+from .record import JsonReader, check_header, check_record, erased_ranges, header_leaf
 
 Source = Union[str, "os.PathLike[str]", Iterable[str], IO[str]]
 KeyArg = Union[VerifierKey, str]
@@ -146,6 +146,7 @@ def verify_export(
     checkpoint_note: Optional[Tuple[int, str]] = None
     file_key: Optional[str] = None
 
+    reader = JsonReader()
     number = 0
     for number, raw_line in enumerate(_lines(source), start=1):
         if progress is not None and number % 10000 == 0:
@@ -154,7 +155,8 @@ def verify_export(
         if not line.strip():
             continue
         try:
-            item = loads_strict(line)
+            parsed = reader.read(line)
+            item = parsed.value
         except VerificationError as exc:
             problems.add(VerificationError(exc.message, line=number))
             continue
@@ -186,7 +188,7 @@ def verify_export(
             extra = set(item) - {"header", "body", "salt", "proof"}
             if extra:
                 raise VerificationError(f"unknown member(s) {', '.join(sorted(extra))}")
-            record = check_record(item)
+            record = check_record(item, plain=parsed.plain)
             erasures.extend(erased_ranges(record))
         except VerificationError as exc:
             problems.add(VerificationError(exc.message, line=number, seq=where_seq))

@@ -35,6 +35,26 @@ def canonicalize(value: Any) -> bytes:
         raise VerificationError("the JSON holds a lone surrogate, which JCS cannot encode") from exc
 
 
+def canonicalize_plain(value: Any) -> bytes:
+    """JCS of a value known to hold no float, no integer beyond ±2^53 and no
+    object key with a character above U+FFFF (`record.parse_json` tells which).
+
+    For such values JCS is exactly what the C-accelerated json.dumps writes
+    with sorted keys, no spaces and no ASCII escaping: integers print alike,
+    strings escape alike, and code-point order is UTF-16 order without
+    supplementary characters. It is several times faster than `canonicalize`.
+    """
+    try:
+        return _dumps_plain(value).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise VerificationError("the JSON holds a lone surrogate, which JCS cannot encode") from exc
+
+
+_dumps_plain: Callable[[Any], str] = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+).encode
+
+
 def _write(value: Any, out: List[str]) -> None:
     # bool before int: True is an int in Python.
     if value is None:
