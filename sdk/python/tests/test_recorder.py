@@ -198,3 +198,19 @@ def test_interpreter_exit_flushes_an_open_recorder(flightrec_server: Any) -> Non
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert len(_server_ids(flightrec_server.client(), "at-exit")) == 30
+
+
+def test_recorder_from_async_code_with_an_async_client(flightrec_server: Any) -> None:
+    import asyncio
+
+    async def agent() -> flightrec.DeliveryReport:
+        async with flightrec_server.async_client() as client:
+            recorder = flightrec.Recorder(client, batch_size=5)
+            for i in range(12):
+                recorder.log("thinking", trace_id="async-rec", content=str(i))  # never awaits
+                await asyncio.sleep(0)
+            return recorder.close()
+
+    report = asyncio.run(agent())
+    assert report.sent == 12 and report.complete
+    assert len(_server_ids(flightrec_server.client(), "async-rec")) == 12

@@ -149,6 +149,14 @@ class AsyncClient:
     def server(self) -> str:
         return self._settings.server
 
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self._retry
+
     def __repr__(self) -> str:
         return f"AsyncClient(server={self._settings.server!r})"
 

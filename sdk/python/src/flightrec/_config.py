@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from ._errors import ConfigurationError
 
-DEFAULT_SERVER = "http://127.0.0.1:8080"
+DEFAULT_SERVER = "http://127.0.0.1:7340"
 DEFAULT_TIMEOUT = 30.0
 USER_AGENT = "flightrec-python/0.1.0"
 

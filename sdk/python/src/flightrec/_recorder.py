@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Deque, Dict, List, Mapping, Optional, Tuple, Type, Union
 
-from ._client import MAX_BATCH, Client
+from ._client import MAX_BATCH, AsyncClient, Client
 from ._errors import (
     ApiError,
     ConnectionError,
@@ -113,7 +113,7 @@ class Recorder:
 
     def __init__(
         self,
-        client: Client,
+        client: Union[Client, AsyncClient],
         *,
         batch_size: int = 200,
         flush_interval: float = 0.25,
@@ -123,8 +123,8 @@ class Recorder:
         retry: Optional[RetryPolicy] = None,
         close_timeout: float = 10.0,
     ) -> None:
-        if not isinstance(client, Client):
-            raise TypeError("Recorder takes a flightrec.Client")
+        if not isinstance(client, (Client, AsyncClient)):
+            raise TypeError("Recorder takes a flightrec.Client or AsyncClient")
         if not 1 <= batch_size <= MAX_BATCH:
             raise ValueError(f"batch_size must be 1 to {MAX_BATCH}, not {batch_size}")
         if max_queue < batch_size:

@@ -17,6 +17,12 @@ def uuid7() -> str:
     ns = time.time_ns()
     ms, rest = divmod(ns, 1_000_000)
     frac = (rest << 12) // 1_000_000  # 12 bits of the millisecond's fraction
-    value = (ms << 80) | (0x7 << 76) | (frac << 64) | (0b10 << 62) | _bits(62)
-    h = "%032x" % value
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    rand = _bits(62)
+    # version 7 over the fraction; variant 0b10 over the top random bits
+    return "%08x-%04x-%04x-%04x-%012x" % (
+        ms >> 16,
+        ms & 0xFFFF,
+        0x7000 | frac,
+        0x8000 | (rand >> 48),
+        rand & 0xFFFF_FFFF_FFFF,
+    )
