@@ -22,6 +22,10 @@ import pytest
 import flightrec
 
 REPO = Path(__file__).resolve().parents[3]
+
+# The ci script tests the built wheel: make sure that is what was imported.
+if os.environ.get("FLIGHTREC_SDK_FROM_WHEEL") == "1" and "site-packages" not in (flightrec.__file__ or ""):
+    raise RuntimeError(f"the tests imported flightrec from {flightrec.__file__}, not the installed wheel")
 API_KEY = "fr_test_" + "k" * 40
 ADMIN_EMAIL = "owner@example.com"
 ADMIN_PASSWORD = "correct horse battery staple"

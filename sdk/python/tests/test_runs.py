@@ -115,3 +115,38 @@ def test_export_audit_log_streams_to_a_file(flightrec_server: Any, tmp_path: Pat
         with pytest.raises(flightrec.InvalidRequestError):
             client.runs.export_audit_log("exported", format="pdf", path=tmp_path / "x")
         assert not (tmp_path / "x").exists()
+
+
+def test_proofs_checkpoint_and_key(flightrec_server: Any) -> None:
+    with flightrec_server.client() as client:
+        receipt = client.record({"type": "start", "run_id": "proved"})
+        event = client.events.get(receipt["id"], proof=True)
+        assert event["leaf_hash"] == receipt["leaf_hash"] and event["proof"]["tree_size"] > receipt["seq"]
+        proof = client.events.proof(receipt["id"])
+        assert proof["leaf_hash"] == receipt["leaf_hash"]
+        text = client.events.proof(receipt["id"], format="tlog-proof")
+        assert isinstance(text, str) and "c2sp.org/tlog-proof" in text
+        assert client.checkpoint().startswith("flightrec.local/default\n")
+        assert client.public_key().startswith("flightrec.local/default+")
+        assert client.stats()["total"] >= 1
+
+
+def test_async_reading_and_export(flightrec_server: Any, tmp_path: Path) -> None:
+    import asyncio
+
+    sync = flightrec_server.client()
+    ids = _run(sync, "async-read", 6)
+
+    async def main() -> None:
+        async with flightrec_server.async_client() as client:
+            runs = [r["run_id"] async for r in client.runs.list(page_size=1)]
+            assert runs == ["async-read"]
+            assert [e["id"] async for e in client.runs.audit_log("async-read", page_size=4)] == ids
+            window = await client.runs.get("async-read", include=["audit_log"], types=["thinking"], limit=2)
+            assert len(window["audit_log"]) == 2 and window["next_cursor"]
+            assert (await client.runs.state("async-read"))["events"] == 6
+            written = await client.runs.export_audit_log("async-read", format="transcript", path=tmp_path / "t.md")
+            assert written == (tmp_path / "t.md").stat().st_size > 0
+            assert [a async for a in client.alerts.list()] == []
+
+    asyncio.run(main())
