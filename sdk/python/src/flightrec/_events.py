@@ -6,9 +6,9 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
+from ._types import Event, Receipt
 from ._uuid7 import uuid7
 
-Event = Dict[str, Any]
 
 # The server's own fields; sending them is an error (docs/api.md).
 _SERVER_SET = ("seq", "received_at", "redactions", "credential_masked")
@@ -108,7 +108,7 @@ def _fallback(value: Any) -> Any:
     return str(value)
 
 
-def receipts(answer: Any) -> List[Dict[str, Any]]:
+def receipts(answer: Any) -> List[Receipt]:
     if isinstance(answer, dict) and isinstance(answer.get("receipts"), list):
         return list(answer["receipts"])
     raise ValueError("the server's answer to a batch holds no receipts")

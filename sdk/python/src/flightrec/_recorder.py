@@ -92,7 +92,7 @@ class _Flush:
         self.report: Optional[DeliveryReport] = None
 
 
-Item = Tuple[dict, int]  # type: ignore[type-arg]  # (event, Unix ns to stamp as its time, or 0)
+Item = Tuple[Dict[str, Any], int]  # (event, Unix ns to stamp as its time, or 0)
 Queued = Union[Item, _Flush]
 
 
@@ -187,7 +187,7 @@ class Recorder:
             raise TypeError(f"an event is a mapping (dict), not {type(event).__name__}")
         return self._enqueue(dict(event))
 
-    def _enqueue(self, event: dict) -> str:  # type: ignore[type-arg]
+    def _enqueue(self, event: Dict[str, Any]) -> str:
         if self._closed:
             raise RecorderClosedError("the recorder is closed")
         event_id = event.get("id")
@@ -341,8 +341,12 @@ class Recorder:
                     head.done.set()
                 continue
             batch: List[Item] = []
-            while pending and len(batch) < self._batch_size and not isinstance(pending[0], _Flush):
-                batch.append(pending.popleft())  # type: ignore[arg-type]
+            while pending and len(batch) < self._batch_size:
+                item = pending[0]
+                if isinstance(item, _Flush):
+                    break
+                batch.append(item)
+                pending.popleft()
             self._inflight = batch
             left, reason = self._deliver(batch)
             self._inflight = []

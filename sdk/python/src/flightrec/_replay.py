@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import TracebackType
-from typing import Any, AsyncIterator, Dict, Optional, Type, Union
+from typing import Any, AsyncIterator, Dict, List, Optional, Tuple, Type, Union
 
 import httpx
 
@@ -283,7 +283,7 @@ class Replay:
         if stream is not None:
             await stream.aclose()
 
-    async def _read(self) -> Optional[tuple]:  # type: ignore[type-arg]
+    async def _read(self) -> Optional[Tuple[int, Event]]:
         """The next (index, event) from the server, opening the stream if
         needed; None at its end message."""
         if self._lines is None:
@@ -294,11 +294,11 @@ class Replay:
                 "follow": "true" if self._follow else "false",
             }
             # A followed run may be quiet for minutes: no read timeout.
-            self._stream = await self._t._open(f"/v1/runs/{seg(self.run_id)}/replay", params, None)
+            self._stream = await self._t.open(f"/v1/runs/{seg(self.run_id)}/replay", params, None)
             self._lines = self._stream.aiter_lines()
         kind: Optional[str] = None
         ident: Optional[str] = None
-        data: list = []  # type: ignore[type-arg]
+        data: List[str] = []
         try:
             async for line in self._lines:
                 if line == "":

@@ -122,17 +122,18 @@ class SyncTransport:
         return r.text
 
     @contextmanager
-    def stream(self, path: str, params: Optional[Params] = None, read_timeout: Optional[float] = -1.0) -> Iterator[httpx.Response]:
-        """A streamed GET; opening it is retried, the body is the caller's.
-        `read_timeout` None waits for ever between chunks (a live replay)."""
-        r = self._open(path, params, read_timeout)
+    def stream(self, path: str, params: Optional[Params] = None) -> Iterator[httpx.Response]:
+        """A streamed GET; opening it is retried, reading the body is the caller's."""
+        r = self.open(path, params, self.settings.timeout)
         try:
             yield r
         finally:
             r.close()
 
-    def _open(self, path: str, params: Optional[Params], read_timeout: Optional[float]) -> httpx.Response:
-        timeout = httpx.Timeout(self.settings.timeout, read=self.settings.timeout if read_timeout == -1.0 else read_timeout)
+    def open(self, path: str, params: Optional[Params], read_timeout: Optional[float]) -> httpx.Response:
+        """Opens a streamed GET (the caller closes it); `read_timeout` None
+        waits for ever between chunks, as a followed replay must."""
+        timeout = httpx.Timeout(self.settings.timeout, read=read_timeout)
         request = self._http.build_request("GET", path, params=query(params), timeout=timeout)
         attempt = 0
         while True:
@@ -198,15 +199,15 @@ class AsyncTransport:
         return r.text
 
     @asynccontextmanager
-    async def stream(self, path: str, params: Optional[Params] = None, read_timeout: Optional[float] = -1.0) -> AsyncIterator[httpx.Response]:
-        r = await self._open(path, params, read_timeout)
+    async def stream(self, path: str, params: Optional[Params] = None) -> AsyncIterator[httpx.Response]:
+        r = await self.open(path, params, self.settings.timeout)
         try:
             yield r
         finally:
             await r.aclose()
 
-    async def _open(self, path: str, params: Optional[Params], read_timeout: Optional[float]) -> httpx.Response:
-        timeout = httpx.Timeout(self.settings.timeout, read=self.settings.timeout if read_timeout == -1.0 else read_timeout)
+    async def open(self, path: str, params: Optional[Params], read_timeout: Optional[float]) -> httpx.Response:
+        timeout = httpx.Timeout(self.settings.timeout, read=read_timeout)
         request = self._http.build_request("GET", path, params=query(params), timeout=timeout)
         attempt = 0
         while True:
