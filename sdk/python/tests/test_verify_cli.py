@@ -19,6 +19,13 @@ def run(*args: str, stdin: str = "") -> "subprocess.CompletedProcess[str]":
     return subprocess.run(command + list(args), input=stdin, capture_output=True, text=True, timeout=120)
 
 
+def http_get(server: Any, path: str) -> str:
+    with httpx.Client(base_url=server.url, headers={"X-API-Key": server.api_key}) as http:
+        response = http.get(path)
+        response.raise_for_status()
+        return response.text
+
+
 def test_exit_codes_on_real_files(flightrec_server: Any, tmp_path: Path) -> None:
     with httpx.Client(base_url=flightrec_server.url, headers={"X-API-Key": flightrec_server.api_key}) as http:
         http.post("/v1/events/batch", json=[{"id": "cli-1", "type": "start", "run_id": "r"}, {"type": "complete", "run_id": "r"}]).raise_for_status()
@@ -39,6 +46,23 @@ def test_exit_codes_on_real_files(flightrec_server: Any, tmp_path: Path) -> None
     assert ok.stderr == ""  # no progress when stderr is not a terminal
     ok = run("proof", str(tmp_path / "cli-1.tlog-proof"), "--record", str(tmp_path / "cli-1.json"), "--trust", str(tmp_path / "trust.txt"))
     assert ok.returncode == 0, ok
+
+    # A newer checkpoint extends the one saved now.
+    (tmp_path / "old.checkpoint").write_text(http_get(flightrec_server, "/v1/log/checkpoint"), encoding="utf-8")
+    old_size = int((tmp_path / "old.checkpoint").read_text(encoding="utf-8").split("\n")[1])
+    with httpx.Client(base_url=flightrec_server.url, headers={"X-API-Key": flightrec_server.api_key}) as http:
+        http.post("/v1/events", json={"type": "log", "message": "later"}).raise_for_status()
+        http.get("/v1/events/export").raise_for_status()  # signs a checkpoint over it
+        (tmp_path / "new.checkpoint").write_text(http.get("/v1/log/checkpoint").text, encoding="utf-8")
+        new_size = int((tmp_path / "new.checkpoint").read_text(encoding="utf-8").split("\n")[1])
+        consistency = http.get("/v1/log/proof/consistency", params={"from": old_size, "to": new_size}).text
+    (tmp_path / "proof.json").write_text(consistency, encoding="utf-8")
+    ok = run("consistency", str(tmp_path / "old.checkpoint"), str(tmp_path / "new.checkpoint"),
+             "--proof", str(tmp_path / "proof.json"), "--key", vkey)
+    assert ok.returncode == 0 and f"extends its checkpoint of size {old_size}" in ok.stdout, ok
+    bad = run("consistency", str(tmp_path / "new.checkpoint"), str(tmp_path / "old.checkpoint"),
+              "--proof", str(tmp_path / "proof.json"), "--key", vkey)
+    assert bad.returncode == 1 and "the proof is between sizes" in bad.stdout, bad
 
     tampered: List[str] = export.splitlines()
     tampered[3] = tampered[3].replace('"type":"start"', '"type":"stark"')

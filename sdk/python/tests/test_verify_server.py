@@ -13,7 +13,7 @@ import re
 import subprocess
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 import httpx
 import pytest
@@ -26,6 +26,7 @@ from flightrec.verify import (
     parse_vkey,
     read_trust_file,
     verify_checkpoint,
+    verify_checkpoint_consistency,
     verify_consistency,
     verify_event_proof,
     verify_export,
@@ -283,6 +284,18 @@ def test_consistency_between_two_real_checkpoints(flightrec_server: Any) -> None
         verify_consistency(old.size, new.size, old.root, new.root, hashes[::-1])
     with pytest.raises(VerificationError, match="old root"):
         verify_consistency(old.size, new.size, new.root, new.root, hashes)
+    old_note, new_note = old.note.text + "\n" + _signature_block(old), new.note.text + "\n" + _signature_block(new)
+    verify_checkpoint_consistency(old_note, new_note, proof, trust=trust)
+    with pytest.raises(VerificationError, match="the proof is between sizes"):
+        verify_checkpoint_consistency(old_note, new_note, {**proof, "old_size": old.size - 1}, trust=trust)
+    with pytest.raises(VerificationError, match="does not verify"):
+        verify_checkpoint_consistency(_flip_signature(old_note), new_note, proof, trust=trust)
+
+
+def _signature_block(cp: Any) -> str:
+    return "".join(
+        f"\u2014 {s.name} {base64.b64encode(s.key_id + s.signature).decode()}\n" for s in cp.note.signatures
+    )
 
 
 def _flightrec_bin() -> str:

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Mapping, Optional
-
-try:  # Protocol is in typing from 3.8; kept simple for mypy on 3.9+
-    from typing import Protocol
-except ImportError:  # pragma: no cover
-    from typing_extensions import Protocol  # type: ignore[assignment]
+from typing import Any, Mapping, Optional, Protocol
 
 
 class EventSink(Protocol):

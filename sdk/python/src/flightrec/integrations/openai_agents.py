@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional
 
 from agents.tracing import Span, Trace, TracingProcessor
 from agents.tracing.span_data import (

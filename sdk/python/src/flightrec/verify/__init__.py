@@ -7,6 +7,7 @@ independently of the server's code, so that an auditor need trust neither.
 
 from __future__ import annotations
 
+from .consistency import verify_checkpoint_consistency
 from .errors import KeyFormatError, VerificationError
 from .export import Report, verify_export
 from .jcs import canonicalize
@@ -40,6 +41,7 @@ __all__ = [
     "read_trust_file",
     "root_of",
     "verify_checkpoint",
+    "verify_checkpoint_consistency",
     "verify_consistency",
     "verify_cosignatures",
     "verify_event_proof",

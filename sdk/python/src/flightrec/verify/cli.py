@@ -2,6 +2,7 @@
 
     flightrec-verify export run.jsonl (--key VKEY | --trust FILE) [--witness VKEY …]
     flightrec-verify proof FILE --record FILE.json (--key VKEY | --trust FILE) [--witness VKEY …]
+    flightrec-verify consistency OLD_CHECKPOINT NEW_CHECKPOINT --proof PROOF.json (--key VKEY | --trust FILE)
 
 Exit status: 0 verified, 1 invalid, 2 usage error (bad arguments, unreadable
 file or key).
@@ -12,9 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Dict, List, Optional, Sequence, TextIO
+from typing import Any, Dict, List, NoReturn, Optional, Sequence, TextIO
 
-from .errors import KeyFormatError
+from .consistency import verify_checkpoint_consistency
+from .errors import KeyFormatError, VerificationError
 from .export import Report, verify_export
 from .note import VerifierKey, parse_vkey, read_trust_file
 from .proof_file import verify_proof_file
@@ -23,7 +25,7 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
@@ -56,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     proof.add_argument("file", help="the tlog-proof file")
     proof.add_argument("--record", required=True, metavar="FILE.json", help="the record: {header, body, salt}")
     _add_key_options(proof)
+    consistency = commands.add_parser(
+        "consistency", help="verify that a newer checkpoint extends one you saved (GET /v1/log/proof/consistency)"
+    )
+    consistency.add_argument("old", help="the checkpoint you saved (a signed note)")
+    consistency.add_argument("new", help="the newer checkpoint")
+    consistency.add_argument("--proof", required=True, metavar="PROOF.json", help="the consistency proof: {old_size, new_size, hashes}")
+    _add_key_options(consistency)
     return parser
 
 
@@ -107,6 +116,22 @@ def _as_json(report: Report) -> Dict[str, Any]:
     }
 
 
+def _consistency(args: argparse.Namespace, keys: List[VerifierKey], witnesses: List[VerifierKey]) -> Report:
+    report = Report(kind="consistency", mode="consistency proof")
+    with open(args.old, encoding="utf-8", newline="\n") as old, open(args.new, encoding="utf-8", newline="\n") as new:
+        old_note, new_note = old.read(), new.read()
+    with open(args.proof, encoding="utf-8") as handle:
+        proof = json.load(handle)
+    try:
+        old_cp, new_cp = verify_checkpoint_consistency(
+            old_note, new_note, proof, trust=keys, witnesses=witnesses, witness_threshold=args.witness_threshold
+        )
+        report.checkpoint, report.old_size = new_cp, old_cp.size
+    except VerificationError as exc:
+        report.problems.append(exc)
+    return report
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -125,11 +150,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 source, trust=keys, witnesses=witnesses, witness_threshold=args.witness_threshold, progress=progress
             )
             progress.done()
-        else:
+        elif args.command == "proof":
             report = verify_proof_file(
                 args.file, args.record, trust=keys, witnesses=witnesses, witness_threshold=args.witness_threshold
             )
-    except (KeyFormatError, OSError, UnicodeDecodeError) as exc:
+        else:
+            report = _consistency(args, keys, witnesses)
+    except (KeyFormatError, OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         print(f"flightrec-verify: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -34,6 +34,7 @@ class Report:
     problems: List[VerificationError] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
     truncated: bool = False  # more problems than were kept
+    old_size: Optional[int] = None  # a consistency check: the size the checkpoint extends
 
     @property
     def ok(self) -> bool:
@@ -50,6 +51,9 @@ class Report:
             return f"INVALID: {len(self.problems)} problem(s){more}; first: {self.problems[0]}"
         cp = self.checkpoint
         assert cp is not None
+        if self.kind == "consistency":
+            cosigned = f"; cosigned by {', '.join(cp.cosigned_by)}" if cp.cosigned_by else ""
+            return f"OK: {cp.origin} at tree size {cp.size} extends its checkpoint of size {self.old_size}{cosigned}"
         versions = ", ".join(f"v{v}: {n}" for v, n in sorted(self.versions.items()))
         parts = [f"OK: {self.records} record(s) of {cp.origin} ({versions})", f"tree size {cp.size}"]
         if self.mode:
