@@ -214,3 +214,37 @@ def test_recorder_from_async_code_with_an_async_client(flightrec_server: Any) ->
     report = asyncio.run(agent())
     assert report.sent == 12 and report.complete
     assert len(_server_ids(flightrec_server.client(), "async-rec")) == 12
+
+
+def test_an_event_that_cannot_be_json_is_rejected_and_the_rest_sent(flightrec_server: Any) -> None:
+    client = flightrec_server.client()
+    looped: dict = {}  # type: ignore[type-arg]
+    looped["self"] = looped
+    with flightrec.Recorder(client, batch_size=10) as recorder:
+        good = recorder.log("thinking", trace_id="cyclic", content="fine")
+        bad = recorder.record({"type": "thinking", "run_id": "cyclic", "metadata": looped})
+        report = recorder.flush(timeout=30)
+    assert report.sent == 1 and [r.id for r in report.rejected] == [bad]
+    assert "JSON" in report.rejected[0].reason
+    assert _server_ids(client, "cyclic") == [good]
+
+
+def test_a_flush_waiting_when_the_recorder_closes_is_answered() -> None:
+    recorder = flightrec.Recorder(_dead_client(), batch_size=10, retry=flightrec.RetryPolicy(max_attempts=1000, initial_delay=0.05, max_delay=0.05))
+    recorder.log("x")
+    outcome: List[BaseException] = []
+
+    def flusher() -> None:
+        try:
+            recorder.flush()
+        except BaseException as e:  # noqa: BLE001 - recorded for the assertion
+            outcome.append(e)
+
+    waiting = threading.Thread(target=flusher)
+    waiting.start()
+    time.sleep(0.3)
+    report = recorder.close(timeout=0.2)
+    waiting.join(5)
+    assert not waiting.is_alive(), "the flush was answered"
+    assert isinstance(outcome[0], flightrec.DeliveryError)
+    assert report.undelivered_count == 1

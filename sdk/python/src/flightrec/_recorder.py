@@ -271,6 +271,7 @@ class Recorder:
             self._abandon.set()
             self._wake.set()
             self._thread.join(self._transport.settings.timeout + 1.0)
+        self._fail_flushes("the recorder closed before these events were delivered")
         report = self._take_report()
         undelivered = [
             item[0]["id"]
@@ -311,6 +312,14 @@ class Recorder:
     # ---- the worker thread ------------------------------------------------
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        except BaseException:  # pragma: no cover - a bug; flushes must not hang on it
+            log.exception("the flightrec recorder's sending thread failed")
+            self._fail_flushes("the recorder's sending thread failed (see the flightrec log)")
+            raise
+
+    def _loop(self) -> None:
         wait = self._interval
         while True:
             self._wake.wait(wait)
@@ -370,7 +379,18 @@ class Recorder:
             if stamp:
                 event["time"] = rfc3339_from_ns(stamp)
             events.append(event)
-        body = dumps(events)
+        try:
+            body = dumps(events)
+        except (TypeError, ValueError, RecursionError):
+            # Some event cannot be JSON (a cycle): set it aside, send the rest.
+            sendable = []
+            for item in batch:
+                try:
+                    dumps([item[0]])
+                    sendable.append(item)
+                except (TypeError, ValueError, RecursionError) as e:
+                    self._reject(item[0]["id"], f"the event cannot be serialised as JSON: {e}")
+            return self._deliver(sendable) if sendable else ([], "")
         attempt = 0
         while True:
             attempt += 1
@@ -413,6 +433,13 @@ class Recorder:
         for event, _ in batch:
             self._reject(event["id"], str(e))
         return [], ""
+
+    def _fail_flushes(self, reason: str) -> None:
+        """Answers every flush still waiting, so none waits for ever."""
+        for item in list(self._pending) + list(self._queue):
+            if isinstance(item, _Flush) and not item.done.is_set():
+                item.error = reason
+                item.done.set()
 
     def _sent(self, n: int) -> None:
         with self._report_lock:
