@@ -25,9 +25,14 @@ from agents import (  # noqa: E402
     set_trace_processors,
 )
 from agents.models.interface import Model  # noqa: E402
-from agents.tracing import generation_span  # noqa: E402
+from agents.tracing import generation_span, response_span  # noqa: E402
 from agents.usage import Usage  # noqa: E402
-from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText  # noqa: E402
+from openai.types.responses import (  # noqa: E402
+    Response,
+    ResponseFunctionToolCall,
+    ResponseOutputMessage,
+    ResponseOutputText,
+)
 
 import flightrec  # noqa: E402
 from flightrec.integrations.openai_agents import FlightrecTracingProcessor  # noqa: E402
@@ -64,6 +69,19 @@ class CannedModel(Model):
 
     def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
         raise NotImplementedError("the tests do not stream")
+
+
+class CannedResponsesModel(CannedModel):
+    """Like the SDK's Responses-API model: each turn inside a response span."""
+
+    async def get_response(self, system_instructions: Optional[str], input: Any, model_settings: Any, tools: Any,
+                           output_schema: Any, handoffs: Any, tracing: Any, **kwargs: Any) -> ModelResponse:
+        output = self.turns.pop(0)
+        response = Response(id="resp_1", created_at=0, model=self.name, object="response", output=output,
+                            parallel_tool_calls=False, tool_choice="auto", tools=[])
+        with response_span(response=response, disabled=tracing.is_disabled()) as span:
+            span.span_data.input = input
+        return ModelResponse(output=output, usage=Usage(), response_id=response.id)
 
 
 @function_tool
@@ -172,3 +190,17 @@ def test_a_tripped_guardrail_fails_the_run(flightrec_server: Any, recorder: Any)
     assert not any(e["type"] == "llm_call" for e in events)  # the model was never asked
     assert events[-1]["type"] == "complete" and events[-1]["status"] == "fail"
     assert run_status(flightrec_server, trace_id) == "failed"
+
+
+def test_a_responses_api_model_is_an_llm_call(flightrec_server: Any, recorder: Any) -> None:
+    assistant = Agent(name="assistant", model=CannedResponsesModel("fake-responses", [[message("Hello.")]]))
+    trace_id = "trace_" + "c3" * 16
+    result = asyncio.run(Runner.run(assistant, "Say hello", run_config=RunConfig(trace_id=trace_id)))
+    assert result.final_output == "Hello."
+    assert recorder.flush(timeout=10).complete
+    events = audit_log(flightrec_server, trace_id)
+    call = next(e for e in events if e["type"] == "llm_call")
+    assert (call["metadata"]["model"], call["metadata"]["response_id"]) == ("fake-responses", "resp_1")
+    assert call["input"] == [{"content": "Say hello", "role": "user"}]
+    assert call["output"][0]["content"][0]["text"] == "Hello."
+    assert call["agent_id"] == "assistant"
