@@ -129,3 +129,21 @@ def test_content_can_be_left_out(flightrec_server: Any) -> None:
     events = audit_log(flightrec_server, "lc-quiet")
     assert [e["type"] for e in events] == ["start", "llm_call", "complete"]
     assert "secret" not in json.dumps(events)
+
+
+def test_an_async_invocation(flightrec_server: Any) -> None:
+    import asyncio
+
+    model = FakeMessagesListChatModel(responses=[
+        AIMessage(content="", tool_calls=[{"name": "lookup_invoice", "args": {"number": 7}, "id": "call_7"}]),
+        AIMessage(content="Invoice 7 is paid."),
+    ])
+    with flightrec.Recorder(flightrec_server.client(), flush_interval=0.05) as recorder:
+        handler = FlightrecCallbackHandler(recorder, run_id="lc-async")
+        answer = asyncio.run(make_agent(model).ainvoke({"question": "Invoice 7?"}, config={"callbacks": [handler]}))
+        assert answer == "Invoice 7 is paid."
+        assert recorder.flush(timeout=10).complete
+    events = audit_log(flightrec_server, "lc-async")
+    assert sorted(e["type"] for e in events) == sorted(["start", "chain", "chain", "llm_call", "tool_call", "llm_call", "complete"])
+    agent = next(e for e in events if e["message"] == "billing_agent" and e["type"] == "chain")
+    assert all(e["parent_span_id"] == agent["span_id"] for e in events if e["type"] in ("llm_call", "tool_call"))
