@@ -78,3 +78,31 @@ def test_exit_codes_on_real_files(flightrec_server: Any, tmp_path: Path) -> None
     assert run("export", str(tmp_path / "export.jsonl"), "--key", vkey, "--witness", vkey).returncode == 2  # a log key is no witness key
     assert run().returncode == 2
     assert run("frobnicate").returncode == 2
+
+
+def test_progress_goes_to_a_terminal_only(flightrec_server: Any, tmp_path: Path) -> None:
+    import os
+    import pty
+
+    export = http_get(flightrec_server, "/v1/events/export")
+    (tmp_path / "export.jsonl").write_text(export, encoding="utf-8")
+    vkey = http_get(flightrec_server, "/v1/log/public-key").strip()
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "flightrec.verify.cli"]
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(command + ["export", str(tmp_path / "export.jsonl"), "--key", vkey],
+                              stdout=subprocess.PIPE, stderr=follower, timeout=60)
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+    assert done.returncode == 0
+    assert b"verified " in shown and b"lines" in shown
