@@ -60,6 +60,11 @@ def test_events_search_pages_automatically(flightrec_server: Any) -> None:
         assert list(client.events.search(run_id="no-such-run")) == []
         with pytest.raises(flightrec.InvalidRequestError):
             list(client.events.search(no_such_filter="x"))
+        with pytest.raises(TypeError, match="page_size"):
+            client.events.search(limit=3)
+        import itertools
+
+        assert len(list(itertools.islice(client.events.search(run_id="search", page_size=2), 3))) == 3
 
 
 def test_alerts_are_listed_read_and_resolved(flightrec_server: Any) -> None:

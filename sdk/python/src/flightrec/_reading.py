@@ -60,9 +60,15 @@ def state_params(event: Optional[int], at: Optional[Time]) -> Dict[str, Any]:
 
 
 def filters(given: Dict[str, Any]) -> Dict[str, Any]:
-    """Filter keyword arguments as query parameters (`from_` → `from`)."""
+    """Filter keyword arguments as query parameters (`from_` → `from`).
+    Paging is the iterator's: `limit` and `cursor` are not filters."""
     out: Dict[str, Any] = {}
     for name, value in given.items():
+        if name in ("limit", "cursor"):
+            raise TypeError(
+                f"{name} is not a filter: the iterator pages by itself (page_size=…); "
+                "to take fewer, stop iterating (itertools.islice)"
+            )
         key = name[:-1] if name.endswith("_") else name
         out[key] = time_param(value) if isinstance(value, datetime) else value
     return out
