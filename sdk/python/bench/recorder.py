@@ -35,6 +35,7 @@ def local_server() -> Iterator[Tuple[str, str]]:
     if os.environ.get("FLIGHTREC_SERVER") and os.environ.get("FLIGHTREC_API_KEY"):
         yield os.environ["FLIGHTREC_SERVER"], os.environ["FLIGHTREC_API_KEY"]
         return
+    # REPO / an absolute CARGO_TARGET_DIR is that directory itself.
     binary = os.environ.get("FLIGHTREC_BIN") or str(REPO / os.environ.get("CARGO_TARGET_DIR", "target") / "debug" / "flightrec")
     key = "fr_bench_" + "b" * 40
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLIGHTREC_")}
