@@ -261,3 +261,18 @@ def fault_proxy(flightrec_server: FlightrecServer) -> Iterator[FaultProxy]:
     proxy = FaultProxy(flightrec_server.url)
     yield proxy
     proxy.close()
+
+
+@pytest.fixture
+def fault_proxy_factory() -> Iterator[Callable[[str], FaultProxy]]:
+    """make(upstream_url) → a FaultProxy in front of any server; all closed at the end."""
+    made: List[FaultProxy] = []
+
+    def make(upstream: str) -> FaultProxy:
+        proxy = FaultProxy(upstream)
+        made.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in made:
+        proxy.close()

@@ -248,3 +248,17 @@ def test_a_flush_waiting_when_the_recorder_closes_is_answered() -> None:
     assert not waiting.is_alive(), "the flush was answered"
     assert isinstance(outcome[0], flightrec.DeliveryError)
     assert report.undelivered_count == 1
+
+
+def test_recorder_waits_out_the_real_servers_rate_limit(flightrec_server_factory: Any, fault_proxy_factory: Any) -> None:
+    server = flightrec_server_factory(args=["--rate-limit-per-key-rps", "4"])
+    proxy = fault_proxy_factory(server.url)  # only to watch the answers
+    client = flightrec.Client(proxy.url, server.api_key, retry=flightrec.RetryPolicy(max_attempts=20, initial_delay=0.01, max_delay=0.05))
+    with flightrec.Recorder(client, batch_size=5, flush_interval=0.01) as recorder:
+        ids = [recorder.log("thinking", trace_id="limited", content=str(i)) for i in range(60)]
+        report = recorder.flush(timeout=60)
+    assert report.complete and report.sent == 60
+    statuses = [s[3] for s in proxy.seen if s[1] == "POST"]
+    assert statuses.count(201) == 12 and 429 in statuses, statuses
+    reader = server.client(retry=flightrec.RetryPolicy(max_attempts=50, initial_delay=0.3, max_delay=1.0))
+    assert [e["id"] for e in reader.runs.audit_log("limited")] == ids
