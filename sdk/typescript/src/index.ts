@@ -30,3 +30,19 @@ export {
   type ErrorDetail,
 } from "./errors.js";
 export type * from "./types.js";
+// Offline verification (src/verify/): the main calls at the top level, everything under `verify`.
+export * as verify from "./verify/index.js";
+export {
+  verifyExport,
+  verifyProofFile,
+  verifyInclusion,
+  verifyConsistency,
+  verifyNote,
+  verifyCheckpoint,
+  splitLines,
+  VerificationError,
+  type VerificationFailure,
+  type ExportVerification,
+  type ProofVerification,
+  type TrustPolicy,
+} from "./verify/index.js";
