@@ -12,6 +12,12 @@ import { parseVerifierKey } from "./note.js";
 import { checkRecord, erasedRanges } from "./record.js";
 
 export interface ExportVerifyOptions extends TrustPolicy {
+  /**
+   * A signed checkpoint to check the records against instead of the export's
+   * own checkpoint line: one you saved, or a cosigned one from
+   * `GET /v1/log/checkpoint`. It must be of the same tree size.
+   */
+  checkpoint?: string;
   /** Called every `progressEvery` records (default 1000) with the count so far. */
   onProgress?: (records: number) => void;
   progressEvery?: number;
@@ -81,7 +87,9 @@ export async function verifyExport(source: LineSource, options: ExportVerifyOpti
   const covered: [number, number][] = [];
   // Filtered exports: the first line at which each distinct (size, root) claim appeared.
   const claims = new Map<string, ProofLine>();
-  let checkpoint: VerifiedCheckpoint | undefined;
+  // A checkpoint given by the caller is checked before reading anything.
+  let checkpoint: VerifiedCheckpoint | undefined = options.checkpoint === undefined ? undefined : verifyCheckpoint(options.checkpoint, policy);
+  let embeddedSeen = false;
   let checkpointLine = 0;
   let publicKey: string | undefined;
   const warnings: string[] = [];
@@ -94,15 +102,17 @@ export async function verifyExport(source: LineSource, options: ExportVerifyOpti
     const line = parseLine(text, lineNo);
 
     if ("checkpoint" in line) {
-      if (checkpoint !== undefined) throw new VerificationError("malformed", "a second checkpoint line", { line: lineNo });
+      if (embeddedSeen) throw new VerificationError("malformed", "a second checkpoint line", { line: lineNo });
       if (typeof line.checkpoint !== "string") throw new VerificationError("malformed", "the checkpoint must be a string", { line: lineNo });
+      embeddedSeen = true;
+      checkpointLine = lineNo;
+      if (options.checkpoint !== undefined) continue;
       try {
         checkpoint = verifyCheckpoint(line.checkpoint, policy);
       } catch (e) {
         if (e instanceof VerificationError) throw new VerificationError(e.code, e.message, { line: lineNo });
         throw e;
       }
-      checkpointLine = lineNo;
       continue;
     }
     if ("public_key" in line) {
@@ -113,7 +123,7 @@ export async function verifyExport(source: LineSource, options: ExportVerifyOpti
     if (!("header" in line)) {
       throw new VerificationError("malformed", "neither a record (header, body, salt) nor the checkpoint", { line: lineNo });
     }
-    if (checkpoint !== undefined) {
+    if (embeddedSeen) {
       throw new VerificationError("sequence", `a record after the checkpoint (line ${checkpointLine}): records must all come before it`, { line: lineNo });
     }
 
@@ -141,7 +151,9 @@ export async function verifyExport(source: LineSource, options: ExportVerifyOpti
       if (header.seq !== tree.size) {
         const why =
           header.seq > tree.size
-            ? `records ${tree.size}${header.seq - 1 > tree.size ? `–${header.seq - 1}` : ""} are missing`
+            ? header.seq - 1 > tree.size
+              ? `records ${tree.size}–${header.seq - 1} are missing`
+              : `record ${tree.size} is missing`
             : "records are repeated or out of order";
         throw new VerificationError("sequence", `expected seq ${tree.size}, found seq ${header.seq}: ${why} (an unfiltered export is the whole log from seq 0)`, where);
       }
@@ -161,6 +173,8 @@ export async function verifyExport(source: LineSource, options: ExportVerifyOpti
     if (options.onProgress && records % progressEvery === 0) options.onProgress(records);
   }
 
+  // Where a failure against the checkpoint is reported: its line, unless the caller gave it.
+  const atCheckpoint = options.checkpoint === undefined ? { line: checkpointLine } : {};
   if (checkpoint === undefined) {
     throw new VerificationError("malformed", `no checkpoint line after ${records} record(s): the export is truncated or is not a flightrec export`);
   }
@@ -168,7 +182,7 @@ export async function verifyExport(source: LineSource, options: ExportVerifyOpti
     throw new VerificationError("malformed", "the export holds no record, so it proves nothing");
   }
   if (!checkpoint.origin.endsWith(`/${tenant}`)) {
-    throw new VerificationError("checkpoint", `the checkpoint is of the log ${checkpoint.origin}, not of tenant ${JSON.stringify(tenant)}'s log`, { line: checkpointLine });
+    throw new VerificationError("checkpoint", `the checkpoint is of the log ${checkpoint.origin}, not of tenant ${JSON.stringify(tenant)}'s log`, atCheckpoint);
   }
 
   if (!filtered) {
@@ -178,7 +192,7 @@ export async function verifyExport(source: LineSource, options: ExportVerifyOpti
         tree.size < checkpoint.treeSize
           ? `the export holds ${tree.size} records, the checkpoint covers ${checkpoint.treeSize}: the last ${checkpoint.treeSize - tree.size} are missing`
           : `the export holds ${tree.size} records, more than the ${checkpoint.treeSize} the checkpoint covers`,
-        { line: checkpointLine },
+        atCheckpoint,
       );
     }
     const root = tree.root();
@@ -186,7 +200,7 @@ export async function verifyExport(source: LineSource, options: ExportVerifyOpti
       throw new VerificationError(
         "root",
         `the ${tree.size} records rebuild the root ${shortHex(root)}, the signed checkpoint says ${shortHex(checkpoint.rootHash)}: a header was altered, or records were added, removed or reordered`,
-        { line: checkpointLine },
+        atCheckpoint,
       );
     }
   } else {
