@@ -6,7 +6,7 @@
 import { ApiError, BufferFullError, ConfigError, FlightrecError, RecorderClosedError } from "./errors.js";
 import type { Transport } from "./http.js";
 import { eventToWire, logToWire, receiptFromWire } from "./mapping.js";
-import { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
+import type { RetryPolicy } from "./retry.js";
 import type { EventInput, LogEntry, Receipt } from "./types.js";
 import { uuidv7 } from "./uuidv7.js";
 
@@ -25,7 +25,7 @@ export interface RecorderOptions {
    * event, counting it in the report's `dropped`.
    */
   whenFull?: "throw" | "drop";
-  /** Retries of one batch (default: 6 attempts, 200 ms doubling to 10 s, full jitter). */
+  /** Retries of one batch (default: the client's policy, itself 6 attempts, 200 ms doubling to 10 s, full jitter). */
   retry?: RetryPolicy;
   /** After a batch spent its retries, try again this much later (default 5,000 ms). */
   retryIdleMs?: number;
@@ -126,7 +126,7 @@ export class Recorder {
     if (this.#whenFull !== "throw" && this.#whenFull !== "drop") {
       throw new ConfigError(`whenFull must be "throw" or "drop", not ${JSON.stringify(this.#whenFull)}`);
     }
-    this.#retry = options.retry ?? DEFAULT_RETRY;
+    this.#retry = options.retry ?? transport.retry;
     this.#retryIdleMs = positive("retryIdleMs", options.retryIdleMs ?? 5_000);
     this.#onDelivered = options.onDelivered;
     this.#onRejected = options.onRejected;

@@ -110,9 +110,10 @@ describe("record", () => {
     assert.ok(!JSON.stringify(bad).includes(secret));
   });
 
-  test("missing configuration is a clear error", () => {
+  test("missing configuration is a clear error", async () => {
     assert.throws(() => new FlightrecClient({ apiKey: "fr_x", server: "" }), ConfigError);
     assert.throws(() => new FlightrecClient({ server: "http://x", apiKey: "" }), /no API key/);
-    assert.throws(() => client.log({} as never), /needs `action`/);
+    await assert.rejects(client.log({} as never), /needs `action`/);
+    assert.throws(() => client.recorder({ batchSize: 0 }), /batchSize must be a number above 0/);
   });
 });
