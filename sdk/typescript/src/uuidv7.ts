@@ -7,12 +7,29 @@ const POOL_SIZE = 8 * 512;
 const pool = new Uint8Array(POOL_SIZE);
 let poolOffset = POOL_SIZE;
 
+type Fill = (bytes: Uint8Array) => void;
+
+async function findRandom(): Promise<Fill> {
+  const web = globalThis.crypto;
+  if (web?.getRandomValues) return (bytes) => web.getRandomValues(bytes);
+  // Node 18 has WebCrypto only behind a flag as a global, but always as a
+  // module; the specifier is a variable so browser bundlers leave it alone.
+  const specifier = "node:crypto";
+  const node = (await import(specifier).catch(() => undefined)) as
+    | { webcrypto?: { getRandomValues(b: Uint8Array): Uint8Array } }
+    | undefined;
+  if (node?.webcrypto?.getRandomValues) return (bytes) => node.webcrypto!.getRandomValues(bytes);
+  throw new Error("flightrec needs WebCrypto (globalThis.crypto.getRandomValues) for event ids");
+}
+
+const fillRandom: Fill = await findRandom();
+
 let lastMs = -1;
 let counter = 0; // 12 bits in rand_a: ids made within one millisecond stay ordered
 
 function randomBytes8(): number {
   if (poolOffset + 8 > POOL_SIZE) {
-    globalThis.crypto.getRandomValues(pool);
+    fillRandom(pool);
     poolOffset = 0;
   }
   const at = poolOffset;
