@@ -36,13 +36,22 @@ export function toHex(bytes: Uint8Array): string {
   return out;
 }
 
-const LOWER_HEX = /^(?:[0-9a-f]{2})*$/;
+// Lowercase hex digit values by char code; -1 for anything else.
+const HEX_VALUES = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUES[HEX_DIGITS.charCodeAt(i)] = i;
 
 /** Lowercase hex only, as flightrec writes it; `undefined` for anything else. */
 export function fromHex(text: string): Uint8Array | undefined {
-  if (!LOWER_HEX.test(text)) return undefined;
+  if (text.length % 2 !== 0) return undefined;
   const out = new Uint8Array(text.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);
+  for (let i = 0; i < out.length; i++) {
+    const hi = text.charCodeAt(2 * i);
+    const lo = text.charCodeAt(2 * i + 1);
+    const h = hi < 128 ? HEX_VALUES[hi]! : -1;
+    const l = lo < 128 ? HEX_VALUES[lo]! : -1;
+    if (h < 0 || l < 0) return undefined;
+    out[i] = (h << 4) | l;
+  }
   return out;
 }
 
