@@ -47,8 +47,9 @@ describe("recorder", () => {
     const recorder = client.recorder({ batchSize: 100, flushIntervalMs: 50, flushOnExit: false, onDelivered: (r) => batches.push(r) });
     const ids = Array.from({ length: 250 }, (_, i) => recorder.record({ type: "tool_call", runId: "batching", tool: `t${i}` }));
     assert.equal(new Set(ids).size, 250);
-    // 50 events left after two full batches: the interval sends them
-    await new Promise((r) => setTimeout(r, 400));
+    // 50 events left after two full batches: the interval sends them, with no flush asked
+    const deadline = performance.now() + 10_000;
+    while (recorder.stats().delivered < 250 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.equal(recorder.stats().buffered, 0);
     assert.deepEqual(batches.map((b) => b.length), [100, 100, 50]);
     const report = await recorder.close();

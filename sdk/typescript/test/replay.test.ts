@@ -9,7 +9,7 @@ import { startServer, type TestServer } from "./server.js";
 const T0 = Date.parse("2026-11-22T10:00:00.000Z");
 // offsets (ms) of the run's events from T0
 const OFFSETS = [0, 300, 900, 1000, 1400, 1400, 1700, 2500];
-const TOLERANCE_MS = 80;
+const TOLERANCE_MS = 100;
 
 const at = (ms: number) => new Date(T0 + ms).toISOString();
 
