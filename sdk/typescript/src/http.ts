@@ -74,6 +74,7 @@ export class Transport {
     for (let attempt = 1; ; attempt++) {
       let failure: Error;
       let retryAfterMs: number | undefined;
+      let answered = false;
       const controller = new AbortController();
       const onAbort = () => controller.abort();
       options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -81,11 +82,8 @@ export class Transport {
       try {
         const response = await this.#fetch(url, { method, headers, body, signal: controller.signal });
         if (response.ok) {
-          if (timer !== undefined && timeoutMs > 0) {
-            // the timer guards the whole body only for bodies read at once; streams clear it
-            clearTimeout(timer);
-          }
-          options.signal?.removeEventListener("abort", onAbort);
+          // the caller's signal keeps reaching this request, so aborting it also ends a stream's body
+          answered = true;
           return response;
         }
         failure = await errorFromResponse(response, method, path);
@@ -102,8 +100,9 @@ export class Transport {
           failure = new UnreachableError(this.server, reason, { cause: e });
         }
       } finally {
+        // the timeout covers the wait for the answer's headers, not a streamed body
         if (timer !== undefined) clearTimeout(timer);
-        options.signal?.removeEventListener("abort", onAbort);
+        if (!answered) options.signal?.removeEventListener("abort", onAbort);
       }
       const wait = retryDelay(policy, attempt, retryAfterMs);
       if (wait === undefined) throw failure;
