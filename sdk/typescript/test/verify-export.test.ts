@@ -3,7 +3,7 @@
 // the line it is on.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { splitLines, verifyExport, VerificationError, verify, type VerificationFailure } from "flightrec";
+import { FlightrecClient, splitLines, verifyExport, VerificationError, verify, type VerificationFailure } from "flightrec";
 import { startServer, type TestServer } from "./server.js";
 import { api, flipChar, getText, ingest, lineOfSeq, linesOf, replaceIn, trustOf, withLine } from "./verify-support.js";
 
@@ -83,6 +83,15 @@ describe("verifying a real export", () => {
     const res = await api(server, "/v1/events/export");
     const result = await verifyExport(splitLines(res.body as unknown as AsyncIterable<Uint8Array>), { trust });
     assert.ok(result.records >= full.length - 2);
+  });
+
+  test("a run's jsonl export, read through the client as users do, verifies", async () => {
+    const client = new FlightrecClient({ server: server.url, apiKey: server.apiKey });
+    const runExport = await client.runs.exportAuditLog("run-a", { format: "jsonl" });
+    const result = await verifyExport(runExport.lines(), { trust });
+    assert.equal(result.records, 26);
+    const eventsExport = await client.events.export({});
+    assert.equal((await verifyExport(eventsExport.lines(), { trust })).filtered, false);
   });
 
   test("the verifier recomputes what the server computed: every receipt's leaf hash", async () => {
