@@ -41,6 +41,9 @@ describe("flightrec-verify (the bin)", () => {
     const out = await runVerifyBin(["export", file("export.jsonl"), "--key", trust[0]!]);
     assert.equal(out.code, 0, out.stderr);
     assert.match(out.stdout, /^OK: 23 records \(23 v2\) of tenant default, seq 0–22, the whole log/);
+    // --trust FILE, and --key given a file of keys, as flightrec's own CLI takes it.
+    const withFile = await runVerifyBin(["export", file("export.jsonl"), "--key", file("trust.txt")]);
+    assert.equal(withFile.code, 0, withFile.stderr);
     const filtered = await runVerifyBin(["export", file("filtered.jsonl"), "--trust", file("trust.txt")]);
     assert.equal(filtered.code, 0, filtered.stderr);
     assert.match(filtered.stdout, /OK: 20 records .* each by its inclusion proof/);
@@ -79,7 +82,9 @@ describe("flightrec-verify (the bin)", () => {
       [[], /export or proof/],
       [["check", file("export.jsonl"), "--key", trust[0]!], /unknown command check/],
       [["proof", file("rec.tlog-proof"), "--key", trust[0]!], /needs --record/],
-      [["export", file("export.jsonl"), "--key", "not-a-key"], /not a verifier key/],
+      [["export", file("export.jsonl"), "--key", "name+only"], /not a verifier key/],
+      [["export", file("export.jsonl"), "--key", file("no-such-keys.txt")], /cannot read the key file/],
+      [["export", file("export.jsonl"), "--key", trust[0]!, "--witness-threshold", "2"], /witness threshold of 2/],
       [["export", file("missing.jsonl"), "--key", trust[0]!], /cannot read the export .*ENOENT/],
       [["export", file("export.jsonl"), "--trust", file("missing.txt")], /cannot read the trust file/],
       [["export", file("export.jsonl"), "--key", trust[0]!, "--bogus"], /Unknown option '--bogus'/],

@@ -24,9 +24,9 @@ const USAGE = `usage:
   export  a GET /v1/events/export file (JSON Lines; "-" reads standard input)
   proof   a C2SP tlog-proof file, with the record it proves ({header, body, salt})
 
-  --key VKEY             a log's verifier key (repeatable)
+  --key VKEY             a log's verifier key, or a file of them (repeatable)
   --trust FILE           a trust file (flightrec log trust): verifier keys, one per line
-  --witness VKEY         a witness whose cosignature is required (repeatable)
+  --witness VKEY         a witness whose cosignature is required, or a file of them (repeatable)
   --witness-threshold K  how many of the witnesses must have cosigned (default: all)
   --checkpoint FILE      (export) check against this signed checkpoint instead of the export's own
                          (one you saved, or a cosigned one from GET /v1/log/checkpoint; same tree size)
@@ -46,15 +46,20 @@ function readText(path: string, what: string): string {
   }
 }
 
+/** A key given on the command line, or a file of keys (one per line, `#` comments). */
+function keysFrom(value: string): string[] {
+  return value.includes("+") ? [value] : parseTrustFile(readText(value, "key file"));
+}
+
 function policyFrom(values: { key?: string[]; trust?: string; witness?: string[]; "witness-threshold"?: string }): TrustPolicy {
-  const trust = [...(values.key ?? [])];
+  const trust = (values.key ?? []).flatMap(keysFrom);
   if (values.trust !== undefined) trust.push(...parseTrustFile(readText(values.trust, "trust file")));
   if (trust.length === 0) throw new UsageError("give the log's verifier key with --key VKEY or a trust file with --trust FILE");
   const threshold = values["witness-threshold"];
   if (threshold !== undefined && !/^[0-9]+$/.test(threshold)) throw new UsageError(`--witness-threshold takes a number, not ${threshold}`);
   return {
     trust,
-    witnesses: values.witness ?? [],
+    witnesses: (values.witness ?? []).flatMap(keysFrom),
     ...(threshold === undefined ? {} : { witnessThreshold: Number(threshold) }),
   };
 }

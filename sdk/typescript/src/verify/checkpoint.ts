@@ -1,6 +1,6 @@
 // C2SP tlog-checkpoint: the signed tree head, and the trust policy it must
 // meet (the log's key, and a threshold of witnesses' cosignatures).
-import { fromBase64, toHex } from "./bytes.js";
+import { fromBase64 } from "./bytes.js";
 import { VerificationError } from "./errors.js";
 import { COSIGNATURE_V1, ED25519, parseSignedNote, parseVerifierKey, verifyNoteSignatures, type VerifierKey } from "./note.js";
 
@@ -107,8 +107,4 @@ export function parseTrustFile(text: string): string[] {
   if (keys.length === 0) throw new VerificationError("key", "the trust file holds no verifier key");
   for (const key of keys) parseVerifierKey(key);
   return keys;
-}
-
-export function hexRoot(checkpoint: Checkpoint): string {
-  return toHex(checkpoint.rootHash);
 }

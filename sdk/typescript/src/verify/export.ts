@@ -4,11 +4,10 @@
 // the tree against the signed checkpoint, and erased bodies against
 // flightrec's own `log.erased` records.
 import { fromHex, shortHex, toHex } from "./bytes.js";
-import { verifyCheckpoint, type TrustPolicy, type VerifiedCheckpoint } from "./checkpoint.js";
+import { resolveKeys, verifyCheckpoint, type TrustPolicy, type VerifiedCheckpoint } from "./checkpoint.js";
 import { VerificationError } from "./errors.js";
 import { linesOf, type LineSource } from "./lines.js";
 import { rootFromInclusionProof, TreeBuilder } from "./merkle.js";
-import { parseVerifierKey } from "./note.js";
 import { checkRecord, erasedRanges } from "./record.js";
 
 export interface ExportVerifyOptions extends TrustPolicy {
@@ -67,13 +66,13 @@ interface ProofLine {
  * rejects with a `VerificationError` naming the first failure and its line.
  */
 export async function verifyExport(source: LineSource, options: ExportVerifyOptions): Promise<ExportVerification> {
-  // Refuse unusable keys before reading anything.
+  // Refuse unusable keys (and thresholds) before reading anything.
+  const { logKeys, witnessKeys } = resolveKeys(options);
   const policy: TrustPolicy = {
-    trust: options.trust.map((k) => (typeof k === "string" ? parseVerifierKey(k) : k)),
-    witnesses: (options.witnesses ?? []).map((k) => (typeof k === "string" ? parseVerifierKey(k) : k)),
+    trust: logKeys,
+    witnesses: witnessKeys,
     ...(options.witnessThreshold === undefined ? {} : { witnessThreshold: options.witnessThreshold }),
   };
-  if (policy.trust.length === 0) throw new VerificationError("key", "no trusted log key: give the log's verifier key (or a trust file)");
   const progressEvery = options.progressEvery ?? 1000;
 
   const tree = new TreeBuilder();
@@ -228,7 +227,7 @@ export async function verifyExport(source: LineSource, options: ExportVerifyOpti
     }
   }
 
-  if (publicKey !== undefined && !policy.trust.some((k) => typeof k !== "string" && k.text === publicKey)) {
+  if (publicKey !== undefined && !logKeys.some((k) => k.text === publicKey)) {
     warnings.push(`the export's public_key line (${publicKey}) is not a key you trust; it was ignored, as it must be`);
   }
 
