@@ -9,6 +9,7 @@ import { eventToWire, logToWire, receiptFromWire } from "./mapping.js";
 import type { RetryPolicy } from "./retry.js";
 import type { EventInput, LogEntry, Receipt } from "./types.js";
 import { uuidv7 } from "./uuidv7.js";
+import { isoNow } from "./clock.js";
 
 export interface RecorderOptions {
   /** Events per request (default 200, at most 1,000). */
@@ -176,7 +177,7 @@ export class Recorder {
     } else if (typeof id !== "string") {
       throw new ConfigError("an event's id must be a string");
     }
-    if (wire.time === undefined || wire.time === null) wire.time = new Date().toISOString();
+    if (wire.time === undefined || wire.time === null) wire.time = isoNow();
     else if (wire.time instanceof Date) wire.time = wire.time.toISOString();
     const json = JSON.stringify(wire);
     // UTF-16 length bounds UTF-8 bytes within 3×; exact count only when it might matter
