@@ -84,6 +84,12 @@ describe("recorder", () => {
       assert.ok(posts[1]!.at - posts[0]!.at >= 950, `retried after ${posts[1]!.at - posts[0]!.at} ms`);
       assertExactlyOnce(await runEvents(client, "503-run"), ids);
       await recorder.close();
+
+      // a single call retries the same way, and a lost answer does not duplicate it
+      proxy.inject([{ status: 503, retryAfter: "0" }, { dropAnswer: true }], (m, p) => m === "POST" && p === "/v1/events");
+      const quick = new FlightrecClient({ apiKey: server.apiKey, server: proxy.url, retry: FAST_RETRY });
+      const receipt = await quick.log({ action: "tool_call", traceId: "503-single" });
+      assertExactlyOnce(await runEvents(client, "503-single"), [receipt.id]);
     } finally {
       await proxy.close();
     }
