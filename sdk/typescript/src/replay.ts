@@ -287,42 +287,53 @@ export class Replay implements AsyncIterable<ReplayEvent>, AsyncIterator<ReplayE
     return this.#source;
   }
 
+  /**
+   * The next event from the stream, or undefined at its end (or when closed
+   * or seeked meanwhile). A stream that breaks — the server restarted, a
+   * proxy cut it — is reopened where it stopped (`from_event` = position),
+   * up to 3 times in a row, each open retried with the client's policy.
+   */
   async #read(): Promise<ReplayEvent | undefined> {
-    let source: SseSource;
-    try {
-      source = await this.#openSource();
-    } catch (e) {
-      if (this.#closed) return undefined;
-      throw e;
-    }
-    for (;;) {
-      let message;
+    for (let breaks = 0; ; ) {
+      let source: SseSource;
       try {
-        message = await source.next();
+        source = await this.#openSource();
       } catch (e) {
-        if (this.#closed || this.#source !== source) return undefined; // we closed it ourselves
-        this.#closeSource();
+        if (this.#closed) return undefined;
         throw e;
       }
-      if (this.#source !== source) return undefined; // closed by a seek or close()
-      if (message === undefined) {
-        this.#closeSource();
-        if (this.#closed) return undefined;
-        throw new UnreachableError(this.#transport.server, "the replay stream ended without its end message");
+      let broken: Error | undefined;
+      for (;;) {
+        let message;
+        try {
+          message = await source.next();
+        } catch (e) {
+          if (this.#closed || this.#source !== source) return undefined; // we closed it ourselves
+          broken = e instanceof Error ? e : new Error(String(e));
+          break;
+        }
+        if (this.#source !== source) return undefined; // closed by a seek or close()
+        if (message === undefined) {
+          if (this.#closed) return undefined;
+          broken = new UnreachableError(this.#transport.server, "the replay stream ended without its end message");
+          break;
+        }
+        if (message.event === "end") {
+          this.#end = JSON.parse(message.data) as ReplayEnd;
+          this.#closeSource();
+          return undefined;
+        }
+        if (message.event === "error") throw new FlightrecError(`the server stopped the replay: ${message.data}`);
+        if (message.event !== undefined && message.event !== "message") continue;
+        const index = Number(message.id);
+        if (message.id === undefined || !Number.isInteger(index)) {
+          throw new FlightrecError("the replay stream sent an event without its index");
+        }
+        const event = eventFromWire<RecordedEvent>(JSON.parse(message.data));
+        return Object.assign(event, { index });
       }
-      if (message.event === "end") {
-        this.#end = JSON.parse(message.data) as ReplayEnd;
-        this.#closeSource();
-        return undefined;
-      }
-      if (message.event === "error") throw new FlightrecError(`the server stopped the replay: ${message.data}`);
-      if (message.event !== undefined && message.event !== "message") continue;
-      const index = Number(message.id);
-      if (message.id === undefined || !Number.isInteger(index)) {
-        throw new FlightrecError("the replay stream sent an event without its index");
-      }
-      const event = eventFromWire<RecordedEvent>(JSON.parse(message.data));
-      return Object.assign(event, { index });
+      this.#closeSource();
+      if (++breaks > 3) throw broken;
     }
   }
 }

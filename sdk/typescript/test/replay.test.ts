@@ -195,6 +195,30 @@ describe("replay", () => {
     assert.equal(replay.end?.reason, "completed");
   });
 
+  test("a stream cut by a server restart is reopened where it stopped", async () => {
+    const own = await startServer();
+    try {
+      const c = new FlightrecClient({ apiKey: own.apiKey, server: own.url, retry: { attempts: 40, initialDelayMs: 50, maxDelayMs: 500 } });
+      await c.recordBatch([{ type: "start", runId: "cut-1" }, { type: "thinking", runId: "cut-1", content: "one" }]);
+      const replay = await c.runs.replay("cut-1", { speed: 1000 });
+      const seen: number[] = [];
+      const reading = (async () => {
+        for await (const e of replay) seen.push(e.index);
+      })();
+      const deadline = performance.now() + 10_000;
+      while (seen.length < 2 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(seen, [0, 1]);
+      await own.kill();
+      await own.restart();
+      await c.recordBatch([{ type: "thinking", runId: "cut-1", content: "two" }, { type: "complete", runId: "cut-1" }]);
+      await reading;
+      assert.deepEqual(seen, [0, 1, 2, 3]);
+      assert.equal(replay.end?.reason, "completed");
+    } finally {
+      await own.cleanup();
+    }
+  });
+
   test("an unknown run fails at replay(), not mid-loop", async () => {
     await assert.rejects(client.runs.replay("no-such-run"), { name: "NotFoundError" });
   });
