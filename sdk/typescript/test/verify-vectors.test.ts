@@ -4,7 +4,10 @@
 // sumdb/note example note (signed-note). Data only; the code is ours.
 import assert from "node:assert/strict";
 import { generateKeyPairSync, sign } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { verify, VerificationError } from "flightrec";
 
 const { canonicalize, leafHash, rootFromLeaves, fromHex, toHex, verifyInclusion, verifyConsistency, verifyNote } = verify;
@@ -322,5 +325,24 @@ describe("C2SP signed-note", () => {
     assert.throws(() => verifyNote(`${checkpointText}\n— witness.example/w1 ${later.toString("base64")}\n`, [wkey]), {
       code: "cosignature",
     });
+  });
+});
+
+describe("the verifier as shipped", () => {
+  it("imports no Node built-in, so it runs in browsers (only the bin is Node's)", () => {
+    const dir = join(dirname(fileURLToPath(import.meta.resolve("flightrec"))), "verify");
+    const files = readdirSync(dir).filter((f) => f.endsWith(".js"));
+    assert.ok(files.includes("export.js") && files.includes("jcs.js"), files.join(", "));
+    for (const f of files) {
+      const text = readFileSync(join(dir, f), "utf8");
+      assert.doesNotMatch(text, /from\s+["']node:|require\(|import\(\s*["']node:/, f);
+      assert.doesNotMatch(text, /\b(process|Buffer)\./, `${f} uses a Node global`);
+    }
+  });
+
+  it("checks well-formed strings the same way where String.prototype.isWellFormed is missing (Node 18)", () => {
+    for (const text of ["", "plain", "\ud83d\ude00", "a\ud83d", "\ude00b", "\ude00\ud83d", "x\ud83d\ude00\ud83d"]) {
+      assert.equal(verify.wellFormedByRegex(text), !/[\ud800-\udfff]/.test(text.replace(/\ud83d\ude00/g, "")), JSON.stringify(text));
+    }
   });
 });

@@ -35,6 +35,6 @@ export {
   type NoteSignature,
 } from "./note.js";
 export { checkRecord, checkHeader, recordLeafHash, leafInput, bodyHash, type RecordHeader, type RecordLine, type CheckedRecord } from "./record.js";
-export { canonicalize, CanonicalizationError } from "./jcs.js";
+export { canonicalize, CanonicalizationError, wellFormedByRegex } from "./jcs.js";
 export { leafHash, nodeHash, rootFromLeaves, TreeBuilder, EMPTY_ROOT } from "./merkle.js";
 export { toHex, fromHex, toBase64, fromBase64 } from "./bytes.js";
