@@ -52,6 +52,13 @@ describe("verifying a real export", () => {
     await ingest(server, trickyEvents("run-a", 25));
     await ingest(server, trickyEvents("run-b", 12));
     await ingest(server, [{ type: "thinking", run_id: "run-a", input: { text: "one more, alone" } }]);
+    // Numbers a double cannot hold exactly, sent as raw JSON text: the server keeps them as doubles, JCS prints them as ECMAScript does.
+    const raw = await api(server, "/v1/events/batch", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '[{"type":"log","run_id":"numbers","input":{"big":12345678901234567890,"odd":9007199254740993,"neg":-9223372036854775809,"f":1.0,"g":100000000000000000000000,"h":0.1e1,"e":1E2,"tiny":5e-324}}]',
+    });
+    assert.equal(raw.status, 201, await raw.text());
     trust = await trustOf(server);
     full = linesOf(await getText(server, "/v1/events/export"));
     filtered = linesOf(await getText(server, "/v1/events/export?run_id=run-b"));
@@ -191,6 +198,13 @@ describe("verifying a real export", () => {
       await rejects(withLine(lines, i, erased), trust, "erasure", { line: i + 1, seq: 4, message: /outside an erasure/ });
       // Half erased (salt gone, body kept) is no erasure at all.
       await rejects(withLine(lines, i, JSON.stringify({ ...record, salt: null })), trust, "malformed", { line: i + 1 });
+    });
+
+    test("a public_key line naming another key is ignored, with a warning: keys come from the caller", async () => {
+      const stranger = verify.formatVerifierKey("flightrec.local/default", verify.ED25519, new Uint8Array(32).fill(5));
+      const result = await verifyExport(withLine(full, full.length - 1, JSON.stringify({ public_key: stranger })), { trust });
+      assert.equal(result.warnings.length, 1);
+      assert.match(result.warnings[0]!, /not a key you trust; it was ignored/);
     });
 
     test("lines that are not an export at all", async () => {
