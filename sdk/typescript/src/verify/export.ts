@@ -55,7 +55,8 @@ function parseLine(text: string, line: number): Line {
   return value as Line;
 }
 
-interface ProofLine {
+/** Where in the file a record is. */
+interface Place {
   line: number;
   seq: number;
 }
@@ -82,10 +83,10 @@ export async function verifyExport(source: LineSource, options: ExportVerifyOpti
   let firstSeq = -1;
   let lastSeq = -1;
   const versions: Record<number, number> = {};
-  const erased: ProofLine[] = [];
+  const erased: Place[] = [];
   const covered: [number, number][] = [];
   // Filtered exports: the first line at which each distinct (size, root) claim appeared.
-  const claims = new Map<string, ProofLine>();
+  const claims = new Map<string, Place>();
   // A checkpoint given by the caller is checked before reading anything.
   let checkpoint: VerifiedCheckpoint | undefined = options.checkpoint === undefined ? undefined : verifyCheckpoint(options.checkpoint, policy);
   let embeddedSeen = false;
@@ -245,7 +246,7 @@ export async function verifyExport(source: LineSource, options: ExportVerifyOpti
 }
 
 /** Checks a line's proof is well formed and returns its claim: "size:root". */
-function checkProofLine(proof: unknown, leaf: Uint8Array, seq: number, where: ProofLine): string {
+function checkProofLine(proof: unknown, leaf: Uint8Array, seq: number, where: Place): string {
   if (typeof proof !== "object" || proof === null) throw new VerificationError("malformed", "the proof must be an object", where);
   const { leaf_index: leafIndex, tree_size: treeSize, hashes } = proof as Record<string, unknown>;
   if (typeof leafIndex !== "number" || typeof treeSize !== "number" || !Array.isArray(hashes)) {
