@@ -39,7 +39,7 @@ describe("cosignatures from a real witness", () => {
   after(async () => {
     await server?.cleanup();
     await witness?.stop();
-    rmSync(logKey.dir, { recursive: true, force: true });
+    if (logKey) rmSync(logKey.dir, { recursive: true, force: true });
   });
 
   test("the log's checkpoint verifies with the witness required, and says when it cosigned", () => {
