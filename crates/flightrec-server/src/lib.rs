@@ -12,6 +12,7 @@ pub mod auth;
 mod body;
 pub mod bootstrap;
 mod compat;
+pub mod cors;
 mod cursor;
 mod dashboard;
 pub mod demo;
@@ -30,6 +31,7 @@ mod state;
 pub mod webhooks;
 pub mod witnessing;
 
+pub use cors::CorsOrigins;
 pub use state::AppState;
 
 use axum::Router;
@@ -39,9 +41,9 @@ use flightrec_core::record::{Receipt, SubmittedBy};
 use std::future::Future;
 use tokio::net::TcpListener;
 
-/// The whole HTTP application.
-pub fn app(state: AppState) -> Router {
-    routes::router()
+/// The whole HTTP application; pages of `cors` origins may call it.
+pub fn app(state: AppState, cors: &CorsOrigins) -> Router {
+    let router = routes::router()
         .merge(dashboard::router())
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
@@ -52,8 +54,13 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.metrics().clone(),
             metrics::http::record,
-        ))
-        .with_state(state)
+        ));
+    // Outermost: a preflight is answered before routing could refuse it.
+    match cors.layer() {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
+    .with_state(state)
 }
 
 /// Serves `app(state)` on `listener` until `shutdown` resolves, then lets
@@ -61,12 +68,13 @@ pub fn app(state: AppState) -> Router {
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
+    cors: &CorsOrigins,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     tokio::spawn(webhooks::run(state.clone()));
     tokio::spawn(witnessing::run(state.clone()));
     // The client's address, for the limits on unauthenticated routes.
-    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = app(state, cors).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -422,6 +422,12 @@ pub struct ServeArgs {
         default_missing_value = "true"
     )]
     pub metrics_public: bool,
+    /// Origins (`scheme://host[:port]`, comma-separated) whose web pages may
+    /// call the API with an API key, such as a page using the TypeScript
+    /// SDK; none by default. The dashboard's sign-in never works across
+    /// origins.
+    #[arg(long, env = "FLIGHTREC_CORS_ORIGINS")]
+    pub cors_origins: Option<String>,
 }
 
 /// The log origin when none is configured.

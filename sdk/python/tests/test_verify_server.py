@@ -390,8 +390,6 @@ def flightrec_witness_key_of_another() -> Any:
     return parse_vkey(f"{name}+{key_id.hex()}+{key_b64}")
 
 
-@pytest.mark.xfail(strict=True, reason="server: the export's checkpoint line carries no witness cosignatures, "
-                                       "though /v1/log/checkpoint and tlog-proof files do")
 def test_an_export_of_a_witnessed_log_carries_its_cosignatures(witnessed_server: Any) -> None:
     server = witnessed_server
     receipts = ingest(server, EVENTS)

@@ -16,7 +16,7 @@ use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::routes::events::event_filter;
-use crate::routes::log::covering_checkpoint;
+use crate::routes::log::{covering_checkpoint, with_cosignatures};
 use crate::run_pages::walk_run;
 use crate::state::AppState;
 use axum::body::Body;
@@ -245,6 +245,10 @@ async fn verifiable(
     name: &str,
 ) -> ApiResult<Response> {
     let checkpoint = covering_checkpoint(state, principal).await?;
+    let size = checkpoint.size;
+    // With the witnesses' cosignatures gathered so far, as every other
+    // route that serves a checkpoint gives it.
+    let note = with_cosignatures(state, &principal.tenant, checkpoint).await?;
     let key = state
         .checkpointing()
         .verifier(&principal.tenant)
@@ -255,11 +259,11 @@ async fn verifiable(
     let store = state.store();
     let tenant = principal.tenant.clone();
     tokio::task::spawn_blocking(move || {
-        let sent = write_records(&store, &tenant, filter, checkpoint.size, &lines);
+        let sent = write_records(&store, &tenant, filter, size, &lines);
         let tail = match sent {
             Ok(()) => Ok(format!(
                 "{}\n{}\n",
-                json!({"checkpoint": checkpoint.note}),
+                json!({"checkpoint": note}),
                 json!({"public_key": key})
             )
             .into_bytes()),

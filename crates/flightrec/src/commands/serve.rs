@@ -6,11 +6,11 @@ use flightrec_core::clock::SystemClock;
 use flightrec_core::event::Limits;
 use flightrec_core::log::Signer;
 use flightrec_core::secret::Secret;
-use flightrec_server::AppState;
 use flightrec_server::auth::Auth;
 use flightrec_server::auth::rate_limit::RateLimits;
 use flightrec_server::bootstrap::{BootstrapChoices, DEFAULT_TENANT, bootstrap};
 use flightrec_server::webhooks::WebhookSettings;
+use flightrec_server::{AppState, CorsOrigins};
 use flightrec_store::{Checkpointing, Durability, PgStore, SqliteOptions, SqliteStore, Store};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -75,6 +75,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             "GET /metrics is public (FLIGHTREC_METRICS_PUBLIC): anyone who reaches the server can read its figures"
         );
     }
+    let cors = CorsOrigins::parse(args.cors_origins.as_deref().unwrap_or_default())
+        .map_err(|e| anyhow::anyhow!("--cors-origins (FLIGHTREC_CORS_ORIGINS): {e}"))?;
+    if !cors.is_empty() {
+        tracing::info!(origins = ?args.cors_origins, "pages of these origins may call the API with an API key");
+    }
     if args.demo {
         let receipts = flightrec_server::load_demo(&state, DEFAULT_TENANT)
             .await
@@ -94,7 +99,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         opened.place
     );
     tracing::info!(%addr, "listening");
-    flightrec_server::serve(listener, state, super::shutdown_signal()).await?;
+    flightrec_server::serve(listener, state, &cors, super::shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

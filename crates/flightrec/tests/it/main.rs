@@ -21,6 +21,7 @@ mod access;
 mod api;
 mod cli;
 mod compat;
+mod cors;
 mod crash;
 mod dashboard;
 mod exports;

@@ -122,6 +122,19 @@ async fn two_witnesses_cosign_and_verifiers_hold_checkpoints_to_them() {
         note.contains("\u{2014} w1.test ") && note.contains("\u{2014} w2.test "),
         "{note}"
     );
+    // An export carries the checkpoint with its cosignatures, as the log
+    // route serves it (regression: the export's had the log's signature
+    // only, so a verifier asked for witnesses refused it).
+    let export = s.get_text("/v1/events/export").await;
+    let exported: Value = export
+        .lines()
+        .find_map(|l| {
+            serde_json::from_str::<Value>(l)
+                .ok()
+                .filter(|v| v.get("checkpoint").is_some())
+        })
+        .expect("a checkpoint line");
+    assert_eq!(exported["checkpoint"], note.as_str());
 
     let trust_arg = trust.to_str().unwrap();
     let proof = files.join("a.tlog-proof");
