@@ -28,6 +28,8 @@ use std::time::Duration;
 
 /// The database file inside a data directory.
 pub const DB_FILE: &str = "flightrec.db";
+/// The server's secrets that may sit in a data dir beside the store.
+const KEY_FILES: [&str; 3] = ["log-key", "session-key", "webhook-key"];
 
 /// How much of the file a snapshot's connections map (SQLite caps it at
 /// 2 GiB unless built otherwise).
@@ -86,11 +88,16 @@ impl SqliteStore {
         }
     }
 
-    /// Creates a new store in `dir`, which must be missing or empty.
+    /// Creates a new store in `dir`, which must be missing or empty but for
+    /// the server's keys (an operator may place the log key there before
+    /// the first start).
     pub fn create(dir: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
         if dir.exists() {
-            if std::fs::read_dir(dir)?.next().is_some() {
-                return Err(StoreError::NotAStore { path: dir.into() });
+            for entry in std::fs::read_dir(dir)? {
+                let name = entry?.file_name();
+                if !KEY_FILES.iter().any(|k| name == *k) {
+                    return Err(StoreError::NotAStore { path: dir.into() });
+                }
             }
         } else {
             create_private_dir(dir)?;

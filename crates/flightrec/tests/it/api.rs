@@ -450,6 +450,33 @@ async fn a_bad_data_dir_is_refused_with_advice() {
     );
 }
 
+/// A log key placed in a new data dir before the first start
+/// (`log new-key -o DIR/log-key`) is the one the log is signed with.
+#[tokio::test]
+async fn a_data_dir_holding_only_a_log_key_starts_with_that_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flightrec"))
+        .args(["log", "new-key", "--origin", "placed.test", "-o"])
+        .arg(data.join("log-key"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let vkey = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let server = Server::start(&data, &[]);
+    let trust = server.get_text("/v1/log/trust").await;
+    let tenant_key = trust.lines().find(|l| !l.starts_with('#')).unwrap();
+    assert!(tenant_key.starts_with("placed.test/default+"), "{trust}");
+    // The same key: its base64 public part is the one printed.
+    let public = vkey.rsplit('+').next().unwrap();
+    assert!(tenant_key.ends_with(public), "{tenant_key} vs {vkey}");
+}
+
 on_both_backends!(
     health_and_readiness,
     ingest_one_event_and_read_it_back,
