@@ -138,6 +138,54 @@ async fn timed_queries(base: &str, label: &str, paths: &[String], rounds: usize)
     lat
 }
 
+/// CPU seconds (user + system) used so far by the processes `pids`.
+fn cpu_seconds(pids: &[u32]) -> f64 {
+    let ticks_per_second = 100.0; // USER_HZ, 100 on every Linux ABI
+    pids.iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .filter_map(|stat| {
+            // Fields after the command's closing parenthesis; utime and
+            // stime are the 14th and 15th of the whole line.
+            let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            Some(rest.get(11)?.parse::<f64>().ok()? + rest.get(12)?.parse::<f64>().ok()?)
+        })
+        .sum::<f64>()
+        / ticks_per_second
+}
+
+/// Every PostgreSQL process on this machine (the server and its backends),
+/// or none if the database is elsewhere.
+fn postgres_pids() -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
+        })
+        .collect()
+}
+
+/// `ingest`, and the CPU each event cost PostgreSQL and the nodes (µs, if
+/// PostgreSQL runs here): figures the rest of the machine's load barely
+/// moves, unlike events/s.
+async fn ingest_with_cpu(
+    deployment: &PgDeployment,
+    total: usize,
+    senders: usize,
+) -> (f64, Option<(f64, f64)>) {
+    let nodes: Vec<u32> = deployment.nodes.iter().map(|n| n.child.id()).collect();
+    let (pg_before, nodes_before) = (cpu_seconds(&postgres_pids()), cpu_seconds(&nodes));
+    let rate = ingest(&one_tenant(deployment), total, senders).await;
+    // `ingest` also sent one untimed warm-up batch per node.
+    let events = (total + 1000 * nodes.len()) as f64;
+    let pg = (cpu_seconds(&postgres_pids()) - pg_before) / events * 1e6;
+    let node = (cpu_seconds(&nodes) - nodes_before) / events * 1e6;
+    (rate, (pg > 0.0).then_some((pg, node)))
+}
+
 /// The 1, 5 and 15 minute load averages: what else the machine was doing.
 fn load_average() -> String {
     let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
@@ -185,8 +233,11 @@ fn main() {
             println!("    {}", deployment.settings());
         }
         deployment.checkpoint();
-        let rate = runtime.block_on(ingest(&one_tenant(&deployment), total, senders));
+        let (rate, cpu) = runtime.block_on(ingest_with_cpu(&deployment, total, senders));
         println!("    PostgreSQL, {nodes} node(s), 1 tenant:          {rate:>8.0} events/s");
+        if let Some((pg, node)) = cpu {
+            println!("        CPU per event: PostgreSQL {pg:.0} µs, the node(s) {node:.0} µs");
+        }
         rates.push(rate);
     }
     let three_tenants = {
