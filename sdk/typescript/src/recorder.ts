@@ -170,15 +170,20 @@ export class Recorder {
   }
 
   #buffer(wire: Record<string, unknown>): string {
-    let id = wire.id;
+    // `execution_id` and `timestamp` are aliases the server accepts, and it
+    // refuses an event holding both an alias and its canonical name
+    let id = wire.id ?? wire.execution_id;
     if (id === undefined || id === null) {
       id = uuidv7();
       wire.id = id;
     } else if (typeof id !== "string") {
       throw new ConfigError("an event's id must be a string");
     }
-    if (wire.time === undefined || wire.time === null) wire.time = isoNow();
-    else if (wire.time instanceof Date) wire.time = wire.time.toISOString();
+    if (wire.time instanceof Date) wire.time = wire.time.toISOString();
+    else if (wire.timestamp instanceof Date) wire.timestamp = wire.timestamp.toISOString();
+    else if ((wire.time === undefined || wire.time === null) && (wire.timestamp === undefined || wire.timestamp === null)) {
+      wire.time = isoNow();
+    }
     const json = JSON.stringify(wire);
     // UTF-16 length bounds UTF-8 bytes within 3×; exact count only when it might matter
     const bytes = json.length * 3 > MAX_EVENT_BYTES ? new TextEncoder().encode(json).length : json.length;
