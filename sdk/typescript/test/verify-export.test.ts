@@ -207,6 +207,19 @@ describe("verifying a real export", () => {
       assert.match(result.warnings[0]!, /not a key you trust; it was ignored/);
     });
 
+    test("a forged value beside the genuine one under the same key (JSON.parse keeps the last; a reader keeping the first shows the forgery)", async () => {
+      const i = lineOfSeq(full, 5);
+      const forgedBody = replaceIn(full[i]!, '"body":{', '"body":{"input":{"cmd":"rm -rf /"},');
+      await rejects(withLine(full, i, forgedBody), trust, "malformed", { line: i + 1, message: /repeats the key "input"/ });
+      const forgedHeader = replaceIn(full[i]!, '"header":{', '"header":{"type":"key.revoked",');
+      await rejects(withLine(full, i, forgedHeader), trust, "malformed", { line: i + 1, message: /repeats the key "type"/ });
+      const forgedLine = replaceIn(filtered[0]!, '{"header":', '{"header":{"v":2},"header":');
+      await rejects(withLine(filtered, 0, forgedLine), trust, "malformed", { line: 1, message: /repeats the key "header"/ });
+      // the same names in different objects, and escaped spellings of different names, are fine
+      assert.equal(verify.repeatedKey('{"a":{"a":1},"b":[{"a":1},{"a":2}],"c\\\\":"\\\\","c":"}:{"}'), undefined);
+      assert.equal(verify.repeatedKey('{"x":[1,{"y":2}],"\\u0078":3}'), "x");
+    });
+
     test("lines that are not an export at all", async () => {
       await rejects(["not json", ...full], trust, "malformed", { line: 1 });
       await rejects([JSON.stringify({ hello: 1 }), ...full], trust, "malformed", { line: 1 });
