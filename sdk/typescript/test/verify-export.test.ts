@@ -178,7 +178,13 @@ describe("verifying a real export", () => {
     test("the wrong key: another log's key of the same name, or a key for another log", async () => {
       const other = await startServer();
       try {
-        await rejects(full, await trustOf(other), "signature", { message: /no signature by the trusted key/ });
+        const otherTrust = await trustOf(other);
+        await rejects(full, otherTrust, "signature", { message: /no signature by the trusted key/ });
+        // both servers' keys (one name, as two self-hosted servers have) in one trust file: this log's still verifies, listed first or second
+        for (const both of [[...otherTrust, ...trust], [...trust, ...otherTrust]]) {
+          const result = await verifyExport(full.join("\n") + "\n", { trust: both });
+          assert.equal(result.checkpoint.logKey, trust[0]);
+        }
       } finally {
         await other.cleanup();
       }
