@@ -137,6 +137,25 @@ def test_a_bad_key_is_reported_as_rejected_without_the_key(flightrec_server: Any
     assert secret not in repr(recorder)
 
 
+def test_an_event_id_given_as_execution_id_is_reported_by_it(flightrec_server: Any) -> None:
+    # `execution_id` is the id's alias (docs/api.md); the server refuses both
+    # at once, so the recorder keeps the alias, and must report by it too.
+    client = flightrec_server.client()
+    with flightrec.Recorder(client) as recorder:
+        assert recorder.record({"type": "thinking", "run_id": "alias", "execution_id": "exec-ok"}) == "exec-ok"
+        assert recorder.flush().sent == 1
+    assert _server_ids(client, "alias") == ["exec-ok"]
+
+    refused = flightrec.Recorder(flightrec.Client(flightrec_server.url, "fr_recorder_wrong_key_0123456789abcdef"))
+    refused.record({"type": "thinking", "execution_id": "exec-refused"})
+    report = refused.close()
+    assert [r.id for r in report.rejected] == ["exec-refused"]
+
+    away = flightrec.Recorder(_dead_client(), flush_interval=60)
+    away.log("thinking", execution_id="exec-away")
+    assert away.close(timeout=0.2).undelivered == ["exec-away"]
+
+
 def _dead_client() -> flightrec.Client:
     return flightrec.Client("http://127.0.0.1:9", "fr_dead_server_key_0123456789abcdef0", retry=flightrec.RetryPolicy(max_attempts=2, initial_delay=0.01))
 

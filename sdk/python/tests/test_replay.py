@@ -215,6 +215,32 @@ def test_replay_follows_a_live_run_until_it_completes(flightrec_server: Any) -> 
     assert asyncio.run(main()) == ["start", "thinking", "thinking", "thinking", "complete"]
 
 
+def test_a_seek_while_a_live_run_is_quiet_acts_at_once(flightrec_server: Any) -> None:
+    # A followed run may send nothing for minutes (the server waits up to 10);
+    # a seek must not wait for the run's next event.
+    client = flightrec_server.client()
+    client.record({"type": "start", "run_id": "quiet"})
+    client.record({"type": "thinking", "run_id": "quiet", "content": "one"})
+
+    async def main() -> None:
+        async with flightrec_server.async_client() as ac:
+            replay = ac.runs.replay("quiet", speed=10_000)
+            assert [(await replay.next() or {}).get("type") for _ in range(2)] == ["start", "thinking"]
+            waiting = asyncio.ensure_future(replay.next())  # the run is quiet: this waits on the server
+            await asyncio.sleep(0.3)
+            assert not waiting.done()
+            replay.seek_to_event(0)
+            event = await asyncio.wait_for(waiting, 5)
+            assert event is not None and event["type"] == "start" and replay.position == 1
+            assert (await replay.next() or {}).get("content") == "one"
+            client.record({"type": "complete", "run_id": "quiet"})
+            assert (await asyncio.wait_for(replay.next(), 10) or {}).get("type") == "complete"
+            assert await replay.next() is None and replay.end is not None and replay.end.reason == "completed"
+            await replay.aclose()
+
+    asyncio.run(main())
+
+
 def test_replay_of_an_unknown_run(flightrec_server: Any) -> None:
     async def main() -> None:
         async with flightrec_server.async_client() as ac:

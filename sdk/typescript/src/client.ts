@@ -119,7 +119,11 @@ export class FlightrecClient {
 
 /** A client-side id makes a retried request safe: the server answers the first receipt. */
 function withId(wire: Record<string, unknown>): Record<string, unknown> {
-  if (wire.id === undefined || wire.id === null) wire.id = uuidv7();
+  // `execution_id` is the id's alias: the server refuses an event with both
+  if ((wire.id === undefined || wire.id === null) && (wire.execution_id === undefined || wire.execution_id === null)) {
+    wire.id = uuidv7();
+  }
   if (wire.time instanceof Date) wire.time = wire.time.toISOString();
+  if (wire.timestamp instanceof Date) wire.timestamp = wire.timestamp.toISOString();
   return wire;
 }

@@ -50,10 +50,14 @@ export interface RejectedEvent {
 export interface RecorderReport {
   /** Events the server acknowledged (durably committed) since the recorder started. */
   delivered: number;
-  /** Events the server refused for good (bad event, 401, 403, 413). */
+  /** Events the server refused for good (bad event, 401, 403, 413): the first 10,000 of them. */
   rejected: RejectedEvent[];
-  /** Ids of events dropped because the buffer was full (`whenFull: "drop"`). */
+  /** How many events the server refused for good (exact; `rejected` lists at most 10,000). */
+  rejectedCount: number;
+  /** Ids of events dropped because the buffer was full (`whenFull: "drop"`): the first 10,000 of them. */
   dropped: string[];
+  /** How many events were dropped (exact; `dropped` lists at most 10,000). */
+  droppedCount: number;
   /** Events still buffered: not delivered, because the server stayed away. */
   undelivered: Array<{ id: string; event: Record<string, unknown> }>;
   /** Why the last attempt failed, if the server stayed away. */
@@ -82,6 +86,8 @@ interface Waiter {
 }
 
 const MAX_EVENT_BYTES = 1024 * 1024;
+/** At most this many refused events and dropped ids are kept for the report (its counts stay exact). */
+export const REPORT_LIMIT = 10_000;
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 
 export class Recorder {
@@ -107,7 +113,9 @@ export class Recorder {
   #drainTarget = 0;
   #delivered = 0;
   #rejected: RejectedEvent[] = [];
+  #rejectedCount = 0;
   #dropped: string[] = [];
+  #droppedCount = 0;
   #lastError: FlightrecError | undefined;
 
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -136,7 +144,7 @@ export class Recorder {
       this.#exitHook = () => {
         if (this.#closed || this.#size === 0) return;
         void this.close().then((report) => {
-          if (report.undelivered.length || report.rejected.length || report.dropped.length) {
+          if (report.undelivered.length || report.rejectedCount || report.droppedCount) {
             console.warn(`flightrec: at exit ${describeReport(report)}`);
           }
         });
@@ -170,15 +178,20 @@ export class Recorder {
   }
 
   #buffer(wire: Record<string, unknown>): string {
-    let id = wire.id;
+    // `execution_id` and `timestamp` are aliases the server accepts, and it
+    // refuses an event holding both an alias and its canonical name
+    let id = wire.id ?? wire.execution_id;
     if (id === undefined || id === null) {
       id = uuidv7();
       wire.id = id;
     } else if (typeof id !== "string") {
       throw new ConfigError("an event's id must be a string");
     }
-    if (wire.time === undefined || wire.time === null) wire.time = isoNow();
-    else if (wire.time instanceof Date) wire.time = wire.time.toISOString();
+    if (wire.time instanceof Date) wire.time = wire.time.toISOString();
+    else if (wire.timestamp instanceof Date) wire.timestamp = wire.timestamp.toISOString();
+    else if ((wire.time === undefined || wire.time === null) && (wire.timestamp === undefined || wire.timestamp === null)) {
+      wire.time = isoNow();
+    }
     const json = JSON.stringify(wire);
     // UTF-16 length bounds UTF-8 bytes within 3×; exact count only when it might matter
     const bytes = json.length * 3 > MAX_EVENT_BYTES ? new TextEncoder().encode(json).length : json.length;
@@ -191,7 +204,9 @@ export class Recorder {
           `the recorder's buffer is full (${this.#size} events, ${this.#bytes} bytes): the server is not keeping up or is away`,
         );
       }
-      this.#dropped.push(id as string);
+      // the buffer's bound is the memory bound: the list of dropped ids is capped too
+      if (this.#dropped.length < REPORT_LIMIT) this.#dropped.push(id as string);
+      this.#droppedCount++;
       return id as string;
     }
     this.#queue.push({ id: id as string, json, bytes });
@@ -247,7 +262,9 @@ export class Recorder {
     const report: RecorderReport = {
       delivered: this.#delivered,
       rejected: [...this.#rejected],
+      rejectedCount: this.#rejectedCount,
       dropped: [...this.#dropped],
+      droppedCount: this.#droppedCount,
       undelivered,
     };
     if (undelivered.length && this.#lastError) report.lastError = this.#lastError.message;
@@ -259,8 +276,8 @@ export class Recorder {
       buffered: this.#size,
       bufferedBytes: this.#bytes,
       delivered: this.#delivered,
-      rejected: this.#rejected.length,
-      dropped: this.#dropped.length,
+      rejected: this.#rejectedCount,
+      dropped: this.#droppedCount,
       closed: this.#closed,
     };
   }
@@ -397,7 +414,9 @@ export class Recorder {
             code: e.code,
             reason: reasons.get(i) ?? e.message,
           }));
-        this.#rejected.push(...rejected);
+        // kept for the report up to REPORT_LIMIT (each holds its event): the rest is counted
+        for (const r of rejected) if (this.#rejected.length < REPORT_LIMIT) this.#rejected.push(r);
+        this.#rejectedCount += rejected.length;
         this.#release(refused.length, refused.reduce((n, p) => n + p.bytes, 0));
         this.#onRejected?.(rejected);
         remaining = named.size > 0 ? remaining.filter((_, i) => !named.has(i)) : [];
@@ -415,8 +434,8 @@ export class Recorder {
 /** One line saying what could not be delivered. */
 export function describeReport(report: RecorderReport): string {
   const parts = [`${report.delivered} delivered`];
-  if (report.rejected.length) parts.push(`${report.rejected.length} refused by the server (e.g. ${report.rejected[0]!.reason})`);
-  if (report.dropped.length) parts.push(`${report.dropped.length} dropped (buffer full)`);
+  if (report.rejectedCount) parts.push(`${report.rejectedCount} refused by the server (e.g. ${report.rejected[0]!.reason})`);
+  if (report.droppedCount) parts.push(`${report.droppedCount} dropped (buffer full)`);
   if (report.undelivered.length) {
     parts.push(`${report.undelivered.length} undelivered${report.lastError ? ` (${report.lastError})` : ""}`);
   }

@@ -110,6 +110,25 @@ describe("record", () => {
     assert.ok(!JSON.stringify(bad).includes(secret));
   });
 
+  test("the server's aliases execution_id and timestamp are sent as given, never beside a canonical id or time", async () => {
+    // docs/api.md: an event holding both an alias and its canonical name is refused
+    const when = "2026-01-02T03:04:05.000000Z";
+    const one = await client.record({ type: "thinking", runId: "rec-alias", execution_id: "alias-client-1", timestamp: when });
+    assert.equal(one.id, "alias-client-1");
+    const [two] = await client.recordBatch([{ type: "thinking", runId: "rec-alias", execution_id: "alias-client-2" }]);
+    assert.equal(two!.id, "alias-client-2");
+
+    const recorder = client.recorder();
+    const a = recorder.record({ type: "thinking", runId: "rec-alias", execution_id: "alias-rec-1" });
+    const b = recorder.record({ type: "thinking", runId: "rec-alias", timestamp: when });
+    assert.equal(a, "alias-rec-1");
+    const report = await recorder.close();
+    assert.deepEqual(report.rejected.map((r) => r.reason), []);
+    assert.equal(report.delivered, 2);
+    assert.equal((await client.events.get(b)).time, when);
+    assert.equal((await client.events.get("alias-client-1")).time, when);
+  });
+
   test("missing configuration is a clear error", async () => {
     assert.throws(() => new FlightrecClient({ apiKey: "fr_x", server: "" }), ConfigError);
     assert.throws(() => new FlightrecClient({ server: "http://x", apiKey: "" }), /no API key/);

@@ -185,12 +185,33 @@ describe("recorder", () => {
     const ids = Array.from({ length: 8 }, () => lossy.record({ type: "x" }));
     const lossyReport = await lossy.close();
     assert.deepEqual(lossyReport.dropped, ids.slice(5));
+    assert.equal(lossyReport.droppedCount, 3);
     assert.deepEqual(lossyReport.undelivered.map((u) => u.id), ids.slice(0, 5));
 
     const bytes = away.recorder({ maxBufferedBytes: 1000, flushOnExit: false });
     bytes.record({ type: "x", content: "a".repeat(600) });
     assert.throws(() => bytes.record({ type: "x", content: "a".repeat(600) }), /buffer is full/);
     await bytes.close();
+  });
+
+  test("bounded memory also for what is dropped or refused: the report keeps 10,000 of each and counts the rest", async () => {
+    // an agent that goes on recording while the server is away (or its key is wrong) must not grow without bound
+    const away = new FlightrecClient({ apiKey: server.apiKey, server: `http://127.0.0.1:${await closedPort()}`, retry: { attempts: 1, initialDelayMs: 10, maxDelayMs: 10 } });
+    const lossy = away.recorder({ maxBufferedEvents: 1, whenFull: "drop", flushIntervalMs: 60_000, flushOnExit: false });
+    const ids = Array.from({ length: 25_001 }, () => lossy.record({ type: "x" }));
+    assert.equal(lossy.stats().dropped, 25_000);
+    const report = await lossy.close();
+    assert.equal(report.droppedCount, 25_000);
+    assert.equal(report.dropped.length, 10_000);
+    assert.deepEqual(report.dropped, ids.slice(1, 10_001));
+
+    const badKey = new FlightrecClient({ apiKey: "fr_wrong_key_for_the_report_bound_0123456789", server: server.url });
+    const refused = badKey.recorder({ batchSize: 1000, maxBufferedEvents: 20_000, flushOnExit: false });
+    for (let i = 0; i < 10_500; i++) refused.record({ type: "x" });
+    const refusedReport = await refused.close();
+    assert.equal(refusedReport.rejectedCount, 10_500);
+    assert.equal(refusedReport.rejected.length, 10_000);
+    assert.equal(refused.stats().rejected, 10_500);
   });
 
   test("under Node, events still buffered at exit are flushed on beforeExit", async () => {

@@ -178,7 +178,13 @@ describe("verifying a real export", () => {
     test("the wrong key: another log's key of the same name, or a key for another log", async () => {
       const other = await startServer();
       try {
-        await rejects(full, await trustOf(other), "signature", { message: /no signature by the trusted key/ });
+        const otherTrust = await trustOf(other);
+        await rejects(full, otherTrust, "signature", { message: /no signature by the trusted key/ });
+        // both servers' keys (one name, as two self-hosted servers have) in one trust file: this log's still verifies, listed first or second
+        for (const both of [[...otherTrust, ...trust], [...trust, ...otherTrust]]) {
+          const result = await verifyExport(full.join("\n") + "\n", { trust: both });
+          assert.equal(result.checkpoint.logKey, trust[0]);
+        }
       } finally {
         await other.cleanup();
       }
@@ -205,6 +211,19 @@ describe("verifying a real export", () => {
       const result = await verifyExport(withLine(full, full.length - 1, JSON.stringify({ public_key: stranger })), { trust });
       assert.equal(result.warnings.length, 1);
       assert.match(result.warnings[0]!, /not a key you trust; it was ignored/);
+    });
+
+    test("a forged value beside the genuine one under the same key (JSON.parse keeps the last; a reader keeping the first shows the forgery)", async () => {
+      const i = lineOfSeq(full, 5);
+      const forgedBody = replaceIn(full[i]!, '"body":{', '"body":{"input":{"cmd":"rm -rf /"},');
+      await rejects(withLine(full, i, forgedBody), trust, "malformed", { line: i + 1, message: /repeats the key "input"/ });
+      const forgedHeader = replaceIn(full[i]!, '"header":{', '"header":{"type":"key.revoked",');
+      await rejects(withLine(full, i, forgedHeader), trust, "malformed", { line: i + 1, message: /repeats the key "type"/ });
+      const forgedLine = replaceIn(filtered[0]!, '{"header":', '{"header":{"v":2},"header":');
+      await rejects(withLine(filtered, 0, forgedLine), trust, "malformed", { line: 1, message: /repeats the key "header"/ });
+      // the same names in different objects, and escaped spellings of different names, are fine
+      assert.equal(verify.repeatedKey('{"a":{"a":1},"b":[{"a":1},{"a":2}],"c\\\\":"\\\\","c":"}:{"}'), undefined);
+      assert.equal(verify.repeatedKey('{"x":[1,{"y":2}],"\\u0078":3}'), "x");
     });
 
     test("lines that are not an export at all", async () => {

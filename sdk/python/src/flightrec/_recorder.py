@@ -274,7 +274,7 @@ class Recorder:
         self._fail_flushes("the recorder closed before these events were delivered")
         report = self._take_report()
         undelivered = [
-            item[0]["id"]
+            _event_id(item[0])
             for item in list(self._inflight) + list(self._pending) + list(self._queue)
             if not isinstance(item, _Flush)
         ]
@@ -389,7 +389,7 @@ class Recorder:
                     dumps([item[0]])
                     sendable.append(item)
                 except (TypeError, ValueError, RecursionError) as e:
-                    self._reject(item[0]["id"], f"the event cannot be serialised as JSON: {e}")
+                    self._reject(_event_id(item[0]), f"the event cannot be serialised as JSON: {e}")
             return self._deliver(sendable) if sendable else ([], "")
         attempt = 0
         while True:
@@ -425,13 +425,13 @@ class Recorder:
                 if d.get("index") in named:
                     reasons.setdefault(d["index"], []).append(f"{d.get('field')}: {d.get('message')}")
             for i in named:
-                self._reject(batch[i][0]["id"], f"{e.code}: " + "; ".join(reasons[i]))
+                self._reject(_event_id(batch[i][0]), f"{e.code}: " + "; ".join(reasons[i]))
             rest = [item for i, item in enumerate(batch) if i not in set(named)]
             return self._deliver(rest) if rest else ([], "")
         # Refused for good (a bad key, a forbidden agent, an event too large
         # alone): reported, never retried.
         for event, _ in batch:
-            self._reject(event["id"], str(e))
+            self._reject(_event_id(event), str(e))
         return [], ""
 
     def _fail_flushes(self, reason: str) -> None:
@@ -457,6 +457,13 @@ class Recorder:
         with self._report_lock:
             report, self._report = self._report, DeliveryReport()
         return report
+
+
+def _event_id(event: Mapping[str, Any]) -> str:
+    """The id _enqueue settled on: `id`, or its alias `execution_id` (the
+    server refuses both at once, so the alias is never copied to `id`)."""
+    given = event.get("id")
+    return str(given if given is not None else event["execution_id"])
 
 
 # Interpreter exit closes recorders still open; a weak reference, so an

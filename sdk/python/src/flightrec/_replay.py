@@ -218,7 +218,9 @@ class Replay:
                     await self.aclose()
                     return None
                 changed.clear()
-                got = await self._read()
+                got = await self._read_unless_seek(changed)
+                if self._seek is not None:
+                    continue  # a seek came in while reading: what was read is stale
                 if got is None:
                     await self.aclose()
                     return None
@@ -282,6 +284,34 @@ class Replay:
         stream, self._stream, self._lines = self._stream, None, None
         if stream is not None:
             await stream.aclose()
+
+    async def _read_unless_seek(self, changed: asyncio.Event) -> Optional[Tuple[int, Event]]:
+        """`_read()`, given up (its stream closed) when a seek comes in
+        meanwhile: a followed run may send nothing for minutes, and a seek
+        acts at once. Answers None then, with the seek still pending."""
+        read = asyncio.ensure_future(self._read())
+        try:
+            while True:
+                waiter = asyncio.ensure_future(changed.wait())
+                try:
+                    await asyncio.wait({read, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    waiter.cancel()
+                if read.done():
+                    return read.result()
+                changed.clear()
+                if self._seek is not None:
+                    return None
+        finally:
+            if not read.done():
+                read.cancel()
+                try:
+                    await read
+                except asyncio.CancelledError:
+                    pass
+                except Exception:  # the stream is dropped either way
+                    pass
+                await self._close_stream()
 
     async def _read(self) -> Optional[Tuple[int, Event]]:
         """The next (index, event) from the server, opening the stream if

@@ -77,13 +77,17 @@ export function verifyCheckpoint(note: string, policy: TrustPolicy): VerifiedChe
   const { logKeys, witnessKeys, threshold } = resolveKeys(policy);
   const signed = parseSignedNote(note);
   const checkpoint = parseCheckpoint(signed.text);
-  const logKey = logKeys.find((k) => k.name === checkpoint.origin);
-  if (logKey === undefined) {
+  // Every trusted key named after the origin counts: two self-hosted servers
+  // both keep the default origin (flightrec.local/default), and a trust
+  // file may hold the keys of both.
+  const originKeys = logKeys.filter((k) => k.name === checkpoint.origin);
+  if (originKeys.length === 0) {
     throw new VerificationError("signature", `no trusted key for the log ${checkpoint.origin} (trusted: ${logKeys.map((k) => k.name).join(", ")})`);
   }
-  const verdicts = verifyNoteSignatures(signed, [logKey, ...witnessKeys]);
-  if (!verdicts.some((v) => v.key === logKey)) {
-    throw new VerificationError("signature", `the checkpoint carries no signature by the trusted key ${logKey.text}`);
+  const verdicts = verifyNoteSignatures(signed, [...originKeys, ...witnessKeys]);
+  const logKey = verdicts.find((v) => originKeys.includes(v.key))?.key;
+  if (logKey === undefined) {
+    throw new VerificationError("signature", `the checkpoint carries no signature by the trusted key ${originKeys.map((k) => k.text).join(" or ")}`);
   }
   const cosignatures = verdicts
     .filter((v) => v.key.type === COSIGNATURE_V1)

@@ -9,6 +9,7 @@ import { VerificationError } from "./errors.js";
 import { linesOf, type LineSource } from "./lines.js";
 import { rootFromInclusionProof, TreeBuilder } from "./merkle.js";
 import { checkRecord, erasedRanges } from "./record.js";
+import { repeatedKey } from "./strict-json.js";
 
 export interface ExportVerifyOptions extends TrustPolicy {
   /**
@@ -48,6 +49,10 @@ function parseLine(text: string, line: number): Line {
     value = JSON.parse(text);
   } catch {
     throw new VerificationError("malformed", "not a JSON line", { line });
+  }
+  const repeated = repeatedKey(text);
+  if (repeated !== undefined) {
+    throw new VerificationError("malformed", `the JSON repeats the key ${JSON.stringify(repeated)}`, { line });
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new VerificationError("malformed", "a line must be a JSON object", { line });

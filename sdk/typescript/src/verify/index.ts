@@ -36,5 +36,6 @@ export {
 } from "./note.js";
 export { checkRecord, checkHeader, recordLeafHash, leafInput, bodyHash, type RecordHeader, type RecordLine, type CheckedRecord } from "./record.js";
 export { canonicalize, CanonicalizationError, wellFormedByRegex } from "./jcs.js";
+export { parseStrict, repeatedKey, RepeatedKeyError } from "./strict-json.js";
 export { leafHash, nodeHash, rootFromLeaves, TreeBuilder, EMPTY_ROOT } from "./merkle.js";
 export { toHex, fromHex, toBase64, fromBase64 } from "./bytes.js";

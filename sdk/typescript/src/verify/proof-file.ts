@@ -3,6 +3,7 @@
 // (the `FILE.json` beside them: `{header, body, salt}`).
 import { fromBase64, toHex } from "./bytes.js";
 import { verifyCheckpoint, type TrustPolicy, type VerifiedCheckpoint } from "./checkpoint.js";
+import { parseStrict, RepeatedKeyError } from "./strict-json.js";
 import { VerificationError } from "./errors.js";
 import { checkInclusion } from "./merkle.js";
 import { checkRecord, type RecordHeader, type RecordLine } from "./record.js";
@@ -71,9 +72,9 @@ export function verifyProofFile(proofText: string, record: RecordLine | string, 
   let recordValue: unknown = record;
   if (typeof record === "string") {
     try {
-      recordValue = JSON.parse(record);
-    } catch {
-      throw new VerificationError("malformed", "the record file is not JSON");
+      recordValue = parseStrict(record);
+    } catch (e) {
+      throw new VerificationError("malformed", `the record file is not JSON${e instanceof RepeatedKeyError ? `: ${e.message}` : ""}`);
     }
   }
   const checked = checkRecord(recordValue);

@@ -2,6 +2,7 @@
 // header's members per version, the salted body hash, the leaf, and which
 // erased bodies a `log.erased` record of flightrec's own accounts for.
 import { bytesEqual, fromHex, shortHex, utf8 } from "./bytes.js";
+import { parseStrict, RepeatedKeyError } from "./strict-json.js";
 import { VerificationError, type VerificationErrorDetails } from "./errors.js";
 import { sha256Parts } from "./hash.js";
 import { canonicalize, CanonicalizationError } from "./jcs.js";
@@ -146,9 +147,9 @@ export function checkRecord(line: unknown, where: VerificationErrorDetails = {})
   if (typeof body === "string") {
     // The proof endpoint gives the body as its JCS text.
     try {
-      bodyObject = JSON.parse(body);
-    } catch {
-      throw new VerificationError("malformed", "the body text is not JSON", at);
+      bodyObject = parseStrict(body);
+    } catch (e) {
+      throw new VerificationError("malformed", `the body text is not JSON${e instanceof RepeatedKeyError ? `: ${e.message}` : ""}`, at);
     }
   }
   if (!isPlainObject(bodyObject)) throw new VerificationError("malformed", "the body must be a JSON object", at);
