@@ -19,6 +19,7 @@ pub mod demo;
 pub mod error;
 pub mod guardrails;
 mod ingest;
+mod lifecycle;
 pub mod metrics;
 mod otlp;
 mod params;
@@ -73,6 +74,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     tokio::spawn(webhooks::run(state.clone()));
     tokio::spawn(witnessing::run(state.clone()));
+    tokio::spawn(lifecycle::run(state.clone()));
     // The client's address, for the limits on unauthenticated routes.
     let app = app(state, cors).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)

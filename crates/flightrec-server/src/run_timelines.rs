@@ -10,7 +10,7 @@
 //! budget; a run too large for the budget is not kept.
 //!
 //! Whatever removes a record's body (erasure) must [`Timelines::forget`]
-//! the run, or its content would outlive it here.
+//! the run (or [`Timelines::forget_tenant`]), or its content would outlive it here.
 
 use crate::run_pages::walk_steps;
 use flightrec_core::replay::Timeline;
@@ -160,6 +160,14 @@ impl Timelines {
                 total -= gone.bytes;
             }
         }
+    }
+
+    /// Drops what is kept of a tenant's runs.
+    pub fn forget_tenant(&self, tenant: &str) {
+        self.kept
+            .lock()
+            .expect("timelines")
+            .retain(|(t, _), _| t != tenant);
     }
 
     /// Drops what is kept of a run.

@@ -3,6 +3,7 @@
 use crate::auth::{Auth, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::guardrails::Guardrails;
+use crate::lifecycle::Lifecycle;
 use crate::metrics::Metrics;
 use crate::run_timelines::Timelines;
 use crate::sequencer::Sequencer;
@@ -29,6 +30,7 @@ struct Inner {
     webhook_settings: WebhookSettings,
     webhook_sender: webhooks::Sender,
     timelines: Timelines,
+    lifecycle: Lifecycle,
     witnessing: Witnessing,
     metrics: Arc<Metrics>,
 }
@@ -62,6 +64,7 @@ impl AppState {
                 webhook_settings,
                 webhook_sender: webhooks::Sender::default(),
                 timelines: Timelines::default(),
+                lifecycle: Lifecycle::default(),
                 witnessing: Witnessing::default(),
                 metrics,
             }),
@@ -105,6 +108,11 @@ impl AppState {
     /// Runs kept folded, for their state at any event.
     pub fn timelines(&self) -> &Timelines {
         &self.inner.timelines
+    }
+
+    /// The background erasure work's wake-up call.
+    pub fn lifecycle(&self) -> &Lifecycle {
+        &self.inner.lifecycle
     }
 
     pub fn sequencer(&self) -> &Sequencer {

@@ -11,7 +11,10 @@ use flightrec_core::secret::Secret;
 /// in the same transaction as the events or not at all, so no change is
 /// ever made without its record in the log. `guardrails` does the same for
 /// agents, rules, policies, alerts' status and webhooks; `alerts` are the
-/// ones the events raised (see [`crate::guardrails`]).
+/// ones the events raised (see [`crate::guardrails`]). `erase` names the
+/// seqs of this tenant's log whose bodies the batch erases, with every copy
+/// derived from them; its events include the `log.erased` record that
+/// tells of it (see [`crate::lifecycle`]).
 #[derive(Debug, Clone, Default)]
 pub struct AppendBatch {
     pub tenant: String,
@@ -19,6 +22,7 @@ pub struct AppendBatch {
     pub access: Vec<AccessChange>,
     pub guardrails: Vec<GuardrailChange>,
     pub alerts: Vec<NewAlert>,
+    pub erase: Vec<u64>,
 }
 
 impl AppendBatch {
@@ -70,6 +74,16 @@ pub enum AccessChange {
         tenant: String,
         from: serde_json::Value,
         to: serde_json::Value,
+    },
+    /// Files an erasure request (its job is pending).
+    RequestErasure(crate::ErasureJob),
+    /// Adds `erased` to a job's count; `done_at` ends the job and forgets
+    /// its subject.
+    ErasureProgress {
+        tenant: String,
+        id: String,
+        erased: u64,
+        done_at: Option<String>,
     },
 }
 

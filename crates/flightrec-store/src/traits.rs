@@ -2,6 +2,7 @@
 
 use crate::StoreError;
 use crate::guardrails::*;
+use crate::lifecycle::*;
 use crate::model::*;
 use flightrec_core::record::StoredRecord;
 
@@ -173,10 +174,50 @@ pub trait GuardrailStore: Send + Sync + 'static {
     fn pending_deliveries(&self) -> Result<u64, StoreError>;
 }
 
-/// A whole backend.
-pub trait Store: RecordStore + LogStore + AccessStore + GuardrailStore {}
+/// Erasure jobs and what retention and erasure look for. Bodies are erased
+/// only through [`AppendBatch::erase`], with the record that tells of it.
+pub trait LifecycleStore: Send + Sync + 'static {
+    fn erasure(&self, tenant: &str, id: &str) -> Result<Option<ErasureJob>, StoreError>;
 
-impl<T: RecordStore + LogStore + AccessStore + GuardrailStore> Store for T {}
+    /// A tenant's erasure jobs, newest first, at most `limit`.
+    fn erasures(&self, tenant: &str, limit: usize) -> Result<Vec<ErasureJob>, StoreError>;
+
+    /// Every tenant's jobs not yet done, oldest first.
+    fn pending_erasures(&self) -> Result<Vec<ErasureJob>, StoreError>;
+
+    /// Up to `max` seqs, ascending, of the bodies `target` covers that are
+    /// still present.
+    fn erasable(
+        &self,
+        tenant: &str,
+        target: ErasureTarget<'_>,
+        max: usize,
+    ) -> Result<Vec<u64>, StoreError>;
+
+    /// Takes or renews the lease called `name` for `holder` until `until`
+    /// (normalised times), if no other holder has it at `now`; says whether
+    /// `holder` has it. Background work that only one node may do at a
+    /// time runs under one.
+    fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: &str,
+        until: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Makes what erasures freed unreadable in the store's files, as far as
+    /// the backend can: SQLite overwrites freed pages as it goes and here
+    /// empties its write-ahead log; PostgreSQL leaves dead row versions to
+    /// VACUUM (docs/operations.md). Says whether it finished; a reader that
+    /// holds an old snapshot can keep it from finishing for now.
+    fn purge_erased(&self) -> Result<bool, StoreError>;
+}
+
+/// A whole backend.
+pub trait Store: RecordStore + LogStore + AccessStore + GuardrailStore + LifecycleStore {}
+
+impl<T: RecordStore + LogStore + AccessStore + GuardrailStore + LifecycleStore> Store for T {}
 
 /// The Merkle log over each tenant's records: tiles, checkpoints, proofs.
 pub trait LogStore: Send + Sync + 'static {

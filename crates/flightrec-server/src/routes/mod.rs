@@ -4,6 +4,7 @@ pub mod admin;
 pub mod agents;
 pub mod alerts;
 pub mod auth;
+pub mod erasures;
 pub mod events;
 pub mod export;
 pub mod health;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(users::router())
         .merge(settings::router())
+        .merge(erasures::router())
         .merge(stats::router())
         .merge(admin::router())
         .merge(agents::router())

@@ -4,9 +4,11 @@
 //! `tests/sqlite.rs`); [`all`] lists them so none is forgotten.
 
 mod guardrails;
+mod lifecycle;
 pub mod postgres;
 
 pub use guardrails::*;
+pub use lifecycle::*;
 
 use crate::*;
 use flightrec_core::clock::SystemClock;
@@ -77,6 +79,19 @@ pub fn all<S: Store>() -> Vec<Check<S>> {
             "webhook_deliveries_are_queued_claimed_and_noted",
             webhook_deliveries_are_queued_claimed_and_noted::<S>,
         ),
+        (
+            "erasure_clears_bodies_and_their_copies",
+            erasure_clears_bodies_and_their_copies::<S>,
+        ),
+        (
+            "erasure_refuses_what_it_must_not_erase",
+            erasure_refuses_what_it_must_not_erase::<S>,
+        ),
+        (
+            "expired_bodies_by_seq_and_time",
+            expired_bodies_by_seq_and_time::<S>,
+        ),
+        ("erasure_jobs_and_leases", erasure_jobs_and_leases::<S>),
     ]
 }
 

@@ -124,6 +124,13 @@ pub(super) fn apply(
                 &[tenant, &to.to_string()],
             )?;
         }
+        AccessChange::RequestErasure(job) => super::lifecycle::request(conn, job)?,
+        AccessChange::ErasureProgress {
+            tenant,
+            id,
+            erased,
+            done_at,
+        } => super::lifecycle::progress(conn, tenant, id, *erased, done_at.as_deref())?,
     }
     Ok(())
 }

@@ -4,7 +4,8 @@
 //! Triggers refuse changes to the log, but a table's owner may disable
 //! them; a role that owns nothing and holds only these rights cannot: it
 //! may insert records, tiles, checkpoints and cosignatures, update nothing
-//! of them but a record's body and salt (erasure) and a tile's hashes
+//! of them but a record's body and salt and the query columns that can name
+//! a person (erasure) and a tile's hashes
 //! (which the triggers allow only to grow), and delete none of them.
 
 use super::PgStore;
@@ -17,7 +18,7 @@ GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role};
 -- The log: appended to, never deleted from; only erasure and tile growth
 -- update it.
 GRANT INSERT ON records, tiles, checkpoints, cosignatures TO {role};
-GRANT UPDATE (body, salt) ON records TO {role};
+GRANT UPDATE (body, salt, session_id, actor, resource_id) ON records TO {role};
 GRANT UPDATE (hashes) ON tiles TO {role};
 GRANT USAGE ON SEQUENCE cosignatures_arrival_seq TO {role};
 
@@ -25,7 +26,7 @@ GRANT USAGE ON SEQUENCE cosignatures_arrival_seq TO {role};
 GRANT INSERT, UPDATE (size) ON log_heads TO {role};
 GRANT INSERT, UPDATE (n) ON record_counts TO {role};
 GRANT INSERT, UPDATE ON runs TO {role};
-GRANT INSERT ON record_search TO {role};
+GRANT INSERT, UPDATE (document) ON record_search TO {role};
 GRANT INSERT, UPDATE (indexed_size) ON search_progress TO {role};
 
 -- Tenants, people, keys and settings, changed with the records that tell
@@ -42,8 +43,12 @@ GRANT INSERT ON agents, policy_versions TO {role};
 GRANT INSERT, UPDATE (rule, updated_at), DELETE ON compliance_rules TO {role};
 GRANT INSERT, UPDATE (version), DELETE ON policies TO {role};
 GRANT INSERT, DELETE ON policy_agents, webhooks TO {role};
-GRANT INSERT, UPDATE (status, resolved_at, resolved_by) ON alerts TO {role};
+GRANT INSERT, UPDATE (status, resolved_at, resolved_by, excerpt) ON alerts TO {role};
 GRANT INSERT, UPDATE ON webhook_deliveries TO {role};
+
+-- Erasure jobs, and the leases of work one node does at a time.
+GRANT INSERT, UPDATE (erased, status, finished_at, subject) ON erasures TO {role};
+GRANT INSERT, UPDATE ON leases TO {role};
 "#;
 
 impl PgStore {

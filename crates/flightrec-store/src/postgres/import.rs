@@ -340,6 +340,23 @@ const TABLES: &[TableCopy] = &[
                  attempts, next_attempt_at, last_status_code, last_error, created_at, \
                  delivered_at FROM webhook_deliveries ORDER BY tenant, id",
     },
+    TableCopy {
+        target: "erasures",
+        columns: &[
+            ("tenant", Text),
+            ("id", Text),
+            ("subject_kind", Text),
+            ("subject", Text),
+            ("reason", Text),
+            ("requested_by", Text),
+            ("created_at", Text),
+            ("status", Text),
+            ("erased", Int),
+            ("finished_at", Text),
+        ],
+        source: "SELECT tenant, id, subject_kind, subject, reason, requested_by, created_at, \
+                 status, erased, finished_at FROM erasures ORDER BY tenant, id",
+    },
 ];
 
 /// How many records the free-text index takes per transaction after the

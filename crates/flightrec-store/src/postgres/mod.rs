@@ -24,6 +24,7 @@ mod grants;
 mod guardrails;
 mod heads;
 mod import;
+mod lifecycle;
 mod log;
 mod monitoring;
 mod pool;

@@ -12,7 +12,7 @@ use crate::StoreError;
 use postgres::Transaction;
 
 /// Each migration takes the schema from its index to its index + 1.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -430,4 +430,56 @@ CREATE TABLE webhook_deliveries (
 -- it per tenant (see webhooks.rs).
 CREATE INDEX deliveries_due ON webhook_deliveries (tenant, next_attempt_at) WHERE status = 'pending';
 CREATE INDEX deliveries_by_webhook ON webhook_deliveries (tenant, webhook_id, created_at);
+"#;
+
+/// Erasure (DESIGN §4): erasure jobs, leases for work one node does at a
+/// time, and an erasure that may also clear the query columns that can
+/// name a person.
+const V2: &str = r#"
+CREATE TABLE erasures (
+    tenant       text COLLATE "C" NOT NULL,
+    id           text COLLATE "C" NOT NULL,
+    subject_kind text COLLATE "C" NOT NULL,
+    subject      text COLLATE "C", -- JSON while the job runs; NULL once it is done
+    reason       text COLLATE "C" NOT NULL,
+    requested_by text COLLATE "C" NOT NULL,
+    created_at   text COLLATE "C" NOT NULL,
+    status       text COLLATE "C" NOT NULL,
+    erased       bigint NOT NULL DEFAULT 0,
+    finished_at  text COLLATE "C",
+    PRIMARY KEY (tenant, id)
+);
+CREATE INDEX erasures_recent ON erasures (tenant, created_at, id);
+CREATE INDEX erasures_pending ON erasures (tenant, created_at) WHERE status = 'pending';
+
+-- Coordination between nodes, not any tenant's data: the one table not
+-- keyed by tenant (a reference table on Citus).
+CREATE TABLE leases (
+    name   text COLLATE "C" PRIMARY KEY,
+    holder text COLLATE "C" NOT NULL,
+    until  text COLLATE "C" NOT NULL
+);
+
+CREATE OR REPLACE FUNCTION flightrec_records_only_erase() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.body IS NULL AND NEW.salt IS NULL
+       AND (NEW.tenant, NEW.seq, NEW.id, NEW.time, NEW.received_at, NEW.type, NEW.run_id,
+            NEW.span_id, NEW.parent_span_id, NEW.status, NEW.body_hash, NEW.v,
+            NEW.submitted_by, NEW.leaf_hash, NEW.agent_id, NEW.actor_type,
+            NEW.resource_type, NEW.verb, NEW.provider, NEW.governance_status)
+           IS NOT DISTINCT FROM
+           (OLD.tenant, OLD.seq, OLD.id, OLD.time, OLD.received_at, OLD.type, OLD.run_id,
+            OLD.span_id, OLD.parent_span_id, OLD.status, OLD.body_hash, OLD.v,
+            OLD.submitted_by, OLD.leaf_hash, OLD.agent_id, OLD.actor_type,
+            OLD.resource_type, OLD.verb, OLD.provider, OLD.governance_status)
+       -- The query columns that can name a person go with the body.
+       AND (NEW.session_id IS NOT DISTINCT FROM OLD.session_id OR NEW.session_id IS NULL)
+       AND (NEW.actor IS NOT DISTINCT FROM OLD.actor OR NEW.actor IS NULL)
+       AND (NEW.resource_id IS NOT DISTINCT FROM OLD.resource_id OR NEW.resource_id IS NULL)
+    THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'flightrec records are append-only'
+        USING ERRCODE = 'integrity_constraint_violation';
+END $$;
 "#;

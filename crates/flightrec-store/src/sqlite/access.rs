@@ -103,6 +103,13 @@ pub(super) fn apply(conn: &Connection, change: &AccessChange) -> Result<(), Stor
                 params![tenant, to.to_string()],
             )?;
         }
+        AccessChange::RequestErasure(job) => super::lifecycle::request(conn, job)?,
+        AccessChange::ErasureProgress {
+            tenant,
+            id,
+            erased,
+            done_at,
+        } => super::lifecycle::progress(conn, tenant, id, *erased, done_at.as_deref())?,
     }
     Ok(())
 }

@@ -74,6 +74,7 @@ fn append_one(
             let first_new = staged.next_seq;
             let receipts = append_events(&sp, &mut staged, batch)?;
             insert_alerts(&sp, batch, &receipts, first_new)?;
+            super::lifecycle::erase(&sp, &batch.tenant, &batch.erase)?;
             Ok(receipts)
         });
     match applied {

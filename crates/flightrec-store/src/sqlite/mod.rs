@@ -12,6 +12,7 @@ mod contract;
 mod counts;
 mod guardrails;
 mod heads;
+mod lifecycle;
 mod log;
 mod monitoring;
 mod query;
@@ -378,6 +379,8 @@ fn configure(conn: &Connection, options: &SqliteOptions) -> Result<(), StoreErro
     };
     conn.pragma_update(None, "synchronous", sync)?;
     conn.pragma_update(None, "foreign_keys", "on")?;
+    // Erased bodies are overwritten in the file as their space is freed.
+    conn.pragma_update(None, "secure_delete", "on")?;
     conn.pragma_update(None, "temp_store", "memory")?;
     conn.pragma_update(None, "cache_size", -64_000i64)?;
     // A larger WAL between checkpoints: index pages that many commits touch

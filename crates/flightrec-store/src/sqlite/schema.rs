@@ -10,7 +10,7 @@ use rusqlite::Connection;
 pub const APPLICATION_ID: i64 = 0x4652_6563;
 
 /// Each migration takes the schema from its index to its index + 1.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -396,6 +396,58 @@ WHEN NOT (
     AND NEW.parent_span_id IS OLD.parent_span_id AND NEW.status IS OLD.status
     AND NEW.body_hash IS OLD.body_hash AND NEW.leaf_hash IS OLD.leaf_hash
     AND NEW.v IS OLD.v AND NEW.submitted_by IS OLD.submitted_by
+)
+BEGIN
+    SELECT RAISE(ABORT, 'flightrec records are append-only');
+END;
+"#;
+
+/// Erasure that leaves nothing behind (DESIGN §4): erasure jobs, leases for
+/// work one node does at a time, free-text entries deleted for good, and an
+/// erasure that may also clear the query columns that can name a person.
+const V6: &str = r#"
+CREATE TABLE erasures (
+    tenant       TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    subject_kind TEXT NOT NULL,
+    subject      TEXT, -- JSON while the job runs; NULL once it is done
+    reason       TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    erased       INTEGER NOT NULL DEFAULT 0,
+    finished_at  TEXT,
+    PRIMARY KEY (tenant, id)
+) STRICT;
+CREATE INDEX erasures_recent ON erasures (tenant, created_at, id);
+CREATE INDEX erasures_pending ON erasures (status, created_at) WHERE status = 'pending';
+
+CREATE TABLE leases (
+    name   TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    until  TEXT NOT NULL
+) STRICT;
+
+-- A deleted entry's words are removed from the index's pages, not only
+-- marked deleted.
+INSERT INTO records_fts (records_fts, rank) VALUES ('secure-delete', 1);
+
+DROP TRIGGER records_only_erase;
+CREATE TRIGGER records_only_erase BEFORE UPDATE ON records
+WHEN NOT (
+    NEW.body IS NULL AND NEW.salt IS NULL
+    AND NEW.rowid IS OLD.rowid AND NEW.tenant IS OLD.tenant AND NEW.seq IS OLD.seq
+    AND NEW.id IS OLD.id AND NEW.time IS OLD.time AND NEW.received_at IS OLD.received_at
+    AND NEW.type IS OLD.type AND NEW.run_id IS OLD.run_id AND NEW.span_id IS OLD.span_id
+    AND NEW.parent_span_id IS OLD.parent_span_id AND NEW.status IS OLD.status
+    AND NEW.body_hash IS OLD.body_hash AND NEW.leaf_hash IS OLD.leaf_hash
+    AND NEW.v IS OLD.v AND NEW.submitted_by IS OLD.submitted_by
+    AND NEW.agent_id IS OLD.agent_id AND NEW.actor_type IS OLD.actor_type
+    AND NEW.resource_type IS OLD.resource_type AND NEW.verb IS OLD.verb
+    AND NEW.provider IS OLD.provider AND NEW.governance_status IS OLD.governance_status
+    AND (NEW.session_id IS OLD.session_id OR NEW.session_id IS NULL)
+    AND (NEW.actor IS OLD.actor OR NEW.actor IS NULL)
+    AND (NEW.resource_id IS OLD.resource_id OR NEW.resource_id IS NULL)
 )
 BEGIN
     SELECT RAISE(ABORT, 'flightrec records are append-only');

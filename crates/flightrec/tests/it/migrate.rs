@@ -1,5 +1,5 @@
 //! `flightrec migrate`: a SQLite store with several tenants, people, keys,
-//! alerts and a webhook moved to PostgreSQL, then served by a node there
+//! alerts, a webhook and an erasure moved to PostgreSQL, then served by a node there
 //! as it was served before, its old checkpoints extended, not replaced.
 
 use crate::scale_out::{public_key, wait_for_checkpoint};
@@ -19,6 +19,7 @@ async fn view(s: &Server, acme: &Cred) -> Vec<Value> {
         "/v1/webhooks",
         "/v1/compliance-rules",
         "/v1/users",
+        "/v1/erasures",
     ] {
         let (status, body) = s.get(path).await;
         assert_eq!(status, 200, "{path}: {body}");
@@ -76,6 +77,18 @@ async fn a_sqlite_store_moves_to_postgres_with_the_same_log() {
                            "content": "acme only"});
         let (status, body, _) = s.call("POST", "/v1/events", &acme_key, Some(&event)).await;
         assert_eq!(status, 201, "{body}");
+    }
+    // Two bodies erased on request: the job and the erased records move too.
+    let (status, job) = s
+        .post(
+            "/v1/erasures",
+            &json!({"subject": {"event_ids": ["a-0", "a-1"]}, "reason": "test"}),
+        )
+        .await;
+    assert_eq!(status, 202, "{job}");
+    let job_path = format!("/v1/erasures/{}", job["id"].as_str().unwrap());
+    while s.get(&job_path).await.1["status"] != "done" {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let key = public_key(&s).await;
     wait_for_checkpoint(&s, &key, 301).await;

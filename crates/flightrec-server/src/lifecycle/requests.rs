@@ -1,0 +1,91 @@
+//! Erasure on request (`POST /v1/erasures`): each pending job erases its
+//! subject's bodies chunk by chunk, then records that it is done.
+
+use super::erase::{Why, erase_chunk, flightrecs_own};
+use crate::admin_actions::system_actor;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use flightrec_core::event::format_time;
+use flightrec_store::{AccessChange, AppendBatch, ErasureJob, ErasureTarget};
+use serde_json::json;
+
+/// Bodies erased per batch: small enough that ingest goes on between them.
+const CHUNK: usize = 1_000;
+
+/// Runs every pending job to its end.
+pub async fn run_pending(state: &AppState) -> ApiResult<()> {
+    let jobs = state.blocking(|store| store.pending_erasures()).await?;
+    let ran = !jobs.is_empty();
+    for job in jobs {
+        run(state, job).await?;
+    }
+    if ran {
+        super::purge(state).await?;
+    }
+    Ok(())
+}
+
+async fn run(state: &AppState, job: ErasureJob) -> ApiResult<()> {
+    let why = Why {
+        reason: "erasure_request",
+        resource: ("erasure", job.id.clone()),
+        message: format!("bodies erased on request {}: {}", job.id, job.reason),
+        metadata: json!({
+            "erasure_id": job.id,
+            "subject_kind": job.subject_kind,
+            "request_reason": job.reason,
+        }),
+    };
+    let mut after = None;
+    if let Some(subject) = job.subject.clone() {
+        loop {
+            let (tenant, subject_now) = (job.tenant.clone(), subject.clone());
+            let seqs = state
+                .blocking(move |store| {
+                    let target = ErasureTarget::Subject {
+                        subject: &subject_now,
+                        after,
+                    };
+                    store.erasable(&tenant, target, CHUNK)
+                })
+                .await?;
+            let Some(&last) = seqs.last() else { break };
+            after = Some(last);
+            let progress = AccessChange::ErasureProgress {
+                tenant: job.tenant.clone(),
+                id: job.id.clone(),
+                erased: seqs.len() as u64,
+                done_at: None,
+            };
+            erase_chunk(state, &job.tenant, seqs, &why, vec![progress]).await?;
+        }
+    }
+    // Done: the job forgets its subject, and the log says so.
+    let erased = state
+        .blocking({
+            let (tenant, id) = (job.tenant.clone(), job.id.clone());
+            move |store| store.erasure(&tenant, &id)
+        })
+        .await?
+        .map_or(job.erased, |j| j.erased);
+    let now = state.clock().now();
+    let record = json!({
+        "type": "erasure.completed",
+        "actor": system_actor(),
+        "resource": {"type": "erasure", "id": job.id},
+        "message": format!("erasure {} done: {erased} bodies erased", job.id),
+        "metadata": {"after": {"id": job.id, "status": "done", "erased": erased}},
+    });
+    let batch = AppendBatch {
+        access: vec![AccessChange::ErasureProgress {
+            tenant: job.tenant.clone(),
+            id: job.id.clone(),
+            erased: 0,
+            done_at: Some(format_time(&now)),
+        }],
+        ..AppendBatch::events(&job.tenant, vec![flightrecs_own(state, record)?])
+    };
+    state.sequencer().append(batch).await?;
+    tracing::info!(tenant = %job.tenant, erasure = %job.id, erased, "erasure request done");
+    Ok(())
+}
