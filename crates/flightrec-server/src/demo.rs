@@ -11,6 +11,9 @@ use chrono::{DateTime, Duration, Utc};
 use flightrec_core::event::format_time;
 use serde_json::{Value, json};
 
+/// The retention the demo's story sets, and `serve --demo` really sets.
+pub const DEMO_RETENTION: &str = "90d";
+
 /// The demo's events, the first one 15 minutes before `now`.
 pub fn demo_events(now: DateTime<Utc>) -> Vec<Value> {
     let start = now - Duration::minutes(15);
@@ -281,7 +284,7 @@ pub fn demo_events(now: DateTime<Utc>) -> Vec<Value> {
             "43",
             330,
             json!({"type": "settings.updated", "resource": {"type": "settings", "id": "retention"},
-            "metadata": {"before": {"retention_days": 30}, "after": {"retention_days": 90}}}),
+            "metadata": {"before": {"audit_log_retention": "30d"}, "after": {"audit_log_retention": DEMO_RETENTION}}}),
         ),
         (
             "44",

@@ -83,12 +83,16 @@ pub async fn serve(
 }
 
 /// Records the demo (DESIGN's `serve --demo`) through the same pipeline as
-/// the API; loading it again changes nothing.
+/// the API, and gives the tenant the retention the demo's story sets (a
+/// real setting, recorded as flightrec's change); loading it again changes
+/// nothing.
 pub async fn load_demo(state: &AppState, tenant: &str) -> Result<Vec<Receipt>, ApiError> {
     let values = demo::demo_events(state.clock().now());
     // The demo is flightrec's own doing, not any key's.
     let batch = ingest::prepare(state, tenant, &SubmittedBy::Flightrec, values, true).await?;
-    ingest::append(state, batch).await
+    let receipts = ingest::append(state, batch).await?;
+    routes::settings::set_demo_retention(state, tenant).await?;
+    Ok(receipts)
 }
 
 fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {

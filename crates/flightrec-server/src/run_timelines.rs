@@ -9,12 +9,16 @@
 //! Timelines are kept least-recently-used first out within a memory
 //! budget; a run too large for the budget is not kept.
 //!
-//! Whatever removes a record's body (erasure) must [`Timelines::forget`]
-//! the run (or [`Timelines::forget_tenant`]), or its content would outlive it here.
+//! An erasure leaves a run's count as it was, so each timeline also keeps
+//! the tenant's newest `log.erased` seq when it was folded: a timeline
+//! folded before a later erasure (on any node) is folded again. The node
+//! that erases also forgets the tenant's timelines at once
+//! ([`Timelines::forget_tenant`]).
 
 use crate::run_pages::walk_steps;
+use flightrec_core::erasure::ERASED_TYPE;
 use flightrec_core::replay::Timeline;
-use flightrec_store::{RunRecordsQuery, Store, StoreError};
+use flightrec_store::{EventFilter, EventQuery, Origin, RunRecordsQuery, Store, StoreError};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -32,6 +36,8 @@ pub struct Timelines {
 
 struct Kept {
     timeline: Arc<RwLock<Timeline>>,
+    /// The tenant's newest erasure when it was folded.
+    erasures: Option<u64>,
     /// Its size when last brought up to date.
     bytes: usize,
     last_used: u64,
@@ -71,11 +77,13 @@ impl Timelines {
             return Ok(None);
         };
         let key = (tenant.to_owned(), run_id.to_owned());
+        let erasures = newest_erasure(store, tenant)?;
         let kept = self
             .kept
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(&key)
+            .filter(|k| k.erasures == erasures)
             .map(|k| k.timeline.clone());
         let timeline = match kept {
             Some(t) => t,
@@ -110,7 +118,7 @@ impl Timelines {
             }
             t.approx_bytes()
         };
-        self.keep(key, timeline.clone(), bytes);
+        self.keep(key, timeline.clone(), bytes, erasures);
         Ok(Some(Current::Timeline(timeline)))
     }
 
@@ -135,13 +143,14 @@ impl Timelines {
         })
     }
 
-    fn keep(&self, key: Key, timeline: Arc<RwLock<Timeline>>, bytes: usize) {
+    fn keep(&self, key: Key, timeline: Arc<RwLock<Timeline>>, bytes: usize, erasures: Option<u64>) {
         let now = self.clock.fetch_add(1, Ordering::Relaxed);
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         kept.insert(
             key,
             Kept {
                 timeline,
+                erasures,
                 bytes,
                 last_used: now,
             },
@@ -177,6 +186,25 @@ impl Timelines {
             .expect("timelines")
             .remove(&(tenant.to_owned(), run_id.to_owned()));
     }
+}
+
+/// The seq of the tenant's newest `log.erased` record of flightrec's (one
+/// indexed read).
+fn newest_erasure(store: &dyn Store, tenant: &str) -> Result<Option<u64>, StoreError> {
+    let query = EventQuery {
+        filter: EventFilter {
+            event_type: Some(ERASED_TYPE.into()),
+            origin: Some(Origin::Flightrec),
+            ..EventFilter::default()
+        },
+        limit: 1,
+        ..EventQuery::default()
+    };
+    Ok(store
+        .records(tenant, &query)?
+        .items
+        .first()
+        .map(|r| r.header.seq))
 }
 
 #[cfg(test)]

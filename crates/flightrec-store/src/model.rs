@@ -12,7 +12,7 @@ use flightrec_core::secret::Secret;
 /// ever made without its record in the log. `guardrails` does the same for
 /// agents, rules, policies, alerts' status and webhooks; `alerts` are the
 /// ones the events raised (see [`crate::guardrails`]). `erase` names the
-/// seqs of this tenant's log whose bodies the batch erases, with every copy
+/// bodies of this tenant's log that the batch erases, with every copy
 /// derived from them; its events include the `log.erased` record that
 /// tells of it (see [`crate::lifecycle`]).
 #[derive(Debug, Clone, Default)]
@@ -22,7 +22,18 @@ pub struct AppendBatch {
     pub access: Vec<AccessChange>,
     pub guardrails: Vec<GuardrailChange>,
     pub alerts: Vec<NewAlert>,
-    pub erase: Vec<u64>,
+    pub erase: Erase,
+}
+
+/// The bodies a batch erases.
+#[derive(Debug, Clone, Default)]
+pub struct Erase {
+    /// Seqs in the batch's tenant's log.
+    pub seqs: Vec<u64>,
+    /// Remove the erased words from the free-text index's files now, at a
+    /// cost (an erasure request), rather than when the index next merges
+    /// the pages that hold them (retention).
+    pub scrub_index: bool,
 }
 
 impl AppendBatch {

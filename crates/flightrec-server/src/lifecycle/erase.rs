@@ -7,7 +7,7 @@ use crate::state::AppState;
 use flightrec_core::erasure::{ERASED_SEQS, ERASED_TYPE, SeqRanges, erased_seqs_metadata};
 use flightrec_core::event::{Limits, parse_event};
 use flightrec_core::record::{SealedEvent, SubmittedBy};
-use flightrec_store::{AccessChange, AppendBatch};
+use flightrec_store::{AccessChange, AppendBatch, Erase};
 use serde_json::{Value, json};
 
 /// Why a chunk is erased, as its `log.erased` record tells it.
@@ -20,6 +20,8 @@ pub struct Why {
     /// More `metadata` beside `erased_seqs` (never the subject itself,
     /// which may be the very data erased).
     pub metadata: Value,
+    /// See [`flightrec_store::Erase::scrub_index`].
+    pub scrub_index: bool,
 }
 
 /// Erases the bodies of `seqs` (ascending) in `tenant`'s log with the
@@ -56,7 +58,10 @@ pub async fn erase_chunk(
     let batch = AppendBatch {
         events: vec![flightrecs_own(state, record)?],
         access,
-        erase: seqs,
+        erase: Erase {
+            seqs,
+            scrub_index: why.scrub_index,
+        },
         ..AppendBatch::events(tenant, Vec::new())
     };
     state.sequencer().append(batch).await?;

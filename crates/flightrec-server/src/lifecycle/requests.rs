@@ -35,6 +35,8 @@ async fn run(state: &AppState, job: ErasureJob) -> ApiResult<()> {
             "subject_kind": job.subject_kind,
             "request_reason": job.reason,
         }),
+        // A person's data asked to be gone: from the index's files too.
+        scrub_index: true,
     };
     let mut after = None;
     if let Some(subject) = job.subject.clone() {

@@ -284,3 +284,37 @@ async fn update(
     }
     Ok(Json(after.to_value()))
 }
+
+/// Sets the demo's retention on `tenant` unless it has one, as flightrec's
+/// own recorded change.
+pub async fn set_demo_retention(state: &AppState, tenant: &str) -> ApiResult<()> {
+    let owned = tenant.to_owned();
+    let stored = state.blocking(move |store| store.settings(&owned)).await?;
+    let before = TenantSettings::from_stored(&stored);
+    if before.audit_log_retention.is_some() || before.immutable() {
+        return Ok(());
+    }
+    let retention = Retention::try_from(crate::demo::DEMO_RETENTION.to_owned())
+        .map_err(|e| ApiError::internal("the demo's retention", &e))?;
+    let after = TenantSettings {
+        audit_log_retention: Some(retention),
+        ..before.clone()
+    };
+    let action = AdminAction::new(
+        "settings.updated",
+        "settings",
+        tenant,
+        "the demo's retention set",
+    )
+    .before(before.to_value())
+    .after(after.to_value());
+    let change = AccessChange::SetSettings {
+        tenant: tenant.to_owned(),
+        from: stored,
+        to: after.to_value(),
+    };
+    let actor = admin_actions::system_actor();
+    admin_actions::record(state, tenant, &actor, &[action], vec![change]).await?;
+    state.lifecycle().wake();
+    Ok(())
+}

@@ -18,7 +18,10 @@ fn told(seqs: &[u64]) -> flightrec_core::record::SealedEvent {
 
 fn erase<S: Store>(store: &S, seqs: &[u64]) -> BatchOutcome {
     let batch = AppendBatch {
-        erase: seqs.to_vec(),
+        erase: Erase {
+            seqs: seqs.to_vec(),
+            scrub_index: true,
+        },
         ..AppendBatch::events("acme", vec![told(seqs)])
     };
     store.append(vec![batch]).expect("append").pop().unwrap()

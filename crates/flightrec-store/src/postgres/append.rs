@@ -99,7 +99,7 @@ fn append_one(
             let first_new = staged.edge.size();
             let receipts = append_events(&mut sp, &mut staged, batch)?;
             insert_alerts(&mut sp, batch, &receipts, first_new)?;
-            super::lifecycle::erase(&mut sp, &batch.tenant, &batch.erase)?;
+            super::lifecycle::erase(&mut sp, &batch.tenant, &batch.erase.seqs)?;
             Ok(receipts)
         });
     match applied {

@@ -28,7 +28,7 @@ pub(super) fn erase(
     }
     let wanted: Vec<i64> = seqs.iter().map(|&s| s as i64).collect();
     let rows = conn.query(
-        "SELECT seq, type, body IS NOT NULL, submitted_by FROM records \
+        "SELECT seq, type, body IS NOT NULL, submitted_by, id FROM records \
          WHERE tenant = $1 AND seq = ANY($2) FOR UPDATE",
         &[&tenant, &wanted],
     )?;
@@ -39,6 +39,9 @@ pub(super) fn erase(
         )));
     }
     let mut present = Vec::with_capacity(rows.len());
+    let mut ids: Vec<&str> = Vec::with_capacity(rows.len());
+    // What the index holds of an erased record: only its type's words.
+    let mut documents = Vec::with_capacity(rows.len());
     for row in &rows {
         let seq: i64 = row.get(0);
         let event_type: &str = row.get(1);
@@ -50,6 +53,8 @@ pub(super) fn erase(
         }
         if row.get::<_, bool>(2) {
             present.push(seq);
+            ids.push(row.get(4));
+            documents.push(document(&indexed_text(event_type, None)));
         }
     }
     conn.execute(
@@ -58,27 +63,29 @@ pub(super) fn erase(
         &[&tenant, &present],
     )?;
     // The entries of records indexed already now hold only what an erased
-    // record yields; the indexer reads the erased body of any other.
-    let erased_document = |event_type: &str| document(&indexed_text(event_type, None));
-    let types: Vec<String> = rows
-        .iter()
-        .filter(|r| present.contains(&r.get(0)))
-        .map(|r| erased_document(r.get(1)))
-        .collect();
+    // record yields; the indexer reads the erased body of any other. The
+    // tenant's indexing is locked first, so an indexer that read a body
+    // before this erasure has written its entry by now (and it is
+    // rewritten here), or reads the record after.
+    conn.query(
+        "SELECT indexed_size FROM search_progress WHERE tenant = $1 FOR UPDATE",
+        &[&tenant],
+    )?;
     conn.execute(
         "UPDATE record_search s SET document = x.d::tsvector \
          FROM unnest($2::bigint[], $3::text[]) AS x (seq, d) \
          WHERE s.tenant = $1 AND s.seq = x.seq",
-        &[&tenant, &present, &types],
+        &[&tenant, &present, &documents],
     )?;
     conn.execute(
         "UPDATE webhook_deliveries SET payload = NULL WHERE tenant = $1 AND payload IS NOT NULL \
-         AND subject_id IN (SELECT id FROM alerts WHERE tenant = $1 AND seq = ANY($2))",
-        &[&tenant, &present],
+         AND subject_id IN (SELECT id FROM alerts WHERE tenant = $1 AND event_id = ANY($2))",
+        &[&tenant, &ids],
     )?;
+    // Alerts are found by their event's id (indexed), not by seq.
     conn.execute(
-        "UPDATE alerts SET excerpt = $3 WHERE tenant = $1 AND seq = ANY($2) AND excerpt <> $3",
-        &[&tenant, &present, &ERASED_EXCERPT],
+        "UPDATE alerts SET excerpt = $3 WHERE tenant = $1 AND event_id = ANY($2) AND excerpt <> $3",
+        &[&tenant, &ids, &ERASED_EXCERPT],
     )?;
     Ok(())
 }

@@ -1,23 +1,46 @@
 //! Erasure on SQLite: bodies and every copy derived from them, erasure
 //! jobs ([`crate::AccessChange::RequestErasure`]), leases, and emptying the write-ahead log of what was erased.
 //!
-//! The writer connection runs with `secure_delete`, and the free-text index
-//! with FTS5's `secure-delete`, so erased text is overwritten in the
-//! database file as it is freed; what the write-ahead log still holds of it
-//! goes when [`LifecycleStore::purge_erased`] truncates the log.
+//! The writer connection runs with `secure_delete`, so erased text is
+//! overwritten in the database file as it is freed; an erasure that scrubs
+//! the free-text index turns on FTS5's `secure-delete` for its deletes (a
+//! delete otherwise leaves the words in the index's pages until FTS5 next
+//! merges them); what the write-ahead log still holds of it goes when
+//! [`LifecycleStore::purge_erased`] truncates the log.
 
 use super::SqliteStore;
 use super::search::text_of;
 use crate::lifecycle::{ERASED_EXCERPT, ErasureJob, ErasureStatus, ErasureSubject, ErasureTarget};
+use crate::model::Erase;
 use crate::{LifecycleStore, StoreError};
 use flightrec_core::erasure::ERASED_TYPE;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-/// Erases the bodies of `seqs` in `tenant`'s log that are still present,
-/// and what was derived from them: the query columns that can name a
-/// person, free-text entries, alert excerpts, and webhook payloads (a
+/// Erases the bodies `erase` names in `tenant`'s log that are still
+/// present, and what was derived from them: the query columns that can name
+/// a person, free-text entries, alert excerpts, and webhook payloads (a
 /// delivery without one is built again from the alert when sent).
-pub(super) fn erase(conn: &Connection, tenant: &str, seqs: &[u64]) -> Result<(), StoreError> {
+pub(super) fn erase(conn: &Connection, tenant: &str, erase: &Erase) -> Result<(), StoreError> {
+    if erase.seqs.is_empty() {
+        return Ok(());
+    }
+    let scrub = |on: bool| {
+        conn.execute(
+            "INSERT INTO records_fts (records_fts, rank) VALUES ('secure-delete', ?1)",
+            [on as i64],
+        )
+    };
+    if erase.scrub_index {
+        scrub(true)?;
+    }
+    let erased = erase_rows(conn, tenant, &erase.seqs);
+    if erase.scrub_index {
+        scrub(false)?;
+    }
+    erased
+}
+
+fn erase_rows(conn: &Connection, tenant: &str, seqs: &[u64]) -> Result<(), StoreError> {
     let indexed: i64 = conn
         .query_row(
             "SELECT CAST(value AS INTEGER) FROM store_meta WHERE key = 'search_indexed_rowid'",
@@ -27,7 +50,7 @@ pub(super) fn erase(conn: &Connection, tenant: &str, seqs: &[u64]) -> Result<(),
         .optional()?
         .unwrap_or(0);
     let mut select = conn.prepare_cached(
-        "SELECT rowid, type, body, submitted_by FROM records WHERE tenant = ?1 AND seq = ?2",
+        "SELECT rowid, type, body, submitted_by, id FROM records WHERE tenant = ?1 AND seq = ?2",
     )?;
     let mut clear = conn.prepare_cached(
         "UPDATE records SET body = NULL, salt = NULL, session_id = NULL, actor = NULL, \
@@ -37,12 +60,13 @@ pub(super) fn erase(conn: &Connection, tenant: &str, seqs: &[u64]) -> Result<(),
         "INSERT INTO records_fts (records_fts, rowid, text) VALUES ('delete', ?1, ?2)",
     )?;
     let mut index = conn.prepare_cached("INSERT INTO records_fts (rowid, text) VALUES (?1, ?2)")?;
+    // Alerts are found by their event's id (indexed), not by seq.
     let mut alerts = conn.prepare_cached(
-        "UPDATE alerts SET excerpt = ?3 WHERE tenant = ?1 AND seq = ?2 AND excerpt != ?3",
+        "UPDATE alerts SET excerpt = ?3 WHERE tenant = ?1 AND event_id = ?2 AND excerpt != ?3",
     )?;
     let mut payloads = conn.prepare_cached(
         "UPDATE webhook_deliveries SET payload = NULL WHERE tenant = ?1 AND payload IS NOT NULL \
-         AND subject_id IN (SELECT id FROM alerts WHERE tenant = ?1 AND seq = ?2)",
+         AND subject_id IN (SELECT id FROM alerts WHERE tenant = ?1 AND event_id = ?2)",
     )?;
     for &seq in seqs {
         let row = select
@@ -52,10 +76,11 @@ pub(super) fn erase(conn: &Connection, tenant: &str, seqs: &[u64]) -> Result<(),
                     r.get::<_, String>(1)?,
                     r.get::<_, Option<String>>(2)?,
                     r.get::<_, Option<String>>(3)?,
+                    r.get::<_, String>(4)?,
                 ))
             })
             .optional()?;
-        let Some((rowid, event_type, body, submitted_by)) = row else {
+        let Some((rowid, event_type, body, submitted_by, id)) = row else {
             return Err(StoreError::Rejected(format!(
                 "cannot erase seq {seq}: the log holds no such record"
             )));
@@ -71,8 +96,8 @@ pub(super) fn erase(conn: &Connection, tenant: &str, seqs: &[u64]) -> Result<(),
             index.execute(params![rowid, text_of(&event_type, None)])?;
         }
         clear.execute([rowid])?;
-        payloads.execute(params![tenant, seq as i64])?;
-        alerts.execute(params![tenant, seq as i64, ERASED_EXCERPT])?;
+        payloads.execute(params![tenant, id])?;
+        alerts.execute(params![tenant, id, ERASED_EXCERPT])?;
     }
     Ok(())
 }

@@ -402,9 +402,9 @@ BEGIN
 END;
 "#;
 
-/// Erasure that leaves nothing behind (DESIGN §4): erasure jobs, leases for
-/// work one node does at a time, free-text entries deleted for good, and an
-/// erasure that may also clear the query columns that can name a person.
+/// Erasure (DESIGN §4): erasure jobs, leases for work one node does at a
+/// time, and an erasure that may also clear the query columns that can
+/// name a person.
 const V6: &str = r#"
 CREATE TABLE erasures (
     tenant       TEXT NOT NULL,
@@ -427,10 +427,6 @@ CREATE TABLE leases (
     holder TEXT NOT NULL,
     until  TEXT NOT NULL
 ) STRICT;
-
--- A deleted entry's words are removed from the index's pages, not only
--- marked deleted.
-INSERT INTO records_fts (records_fts, rank) VALUES ('secure-delete', 1);
 
 DROP TRIGGER records_only_erase;
 CREATE TRIGGER records_only_erase BEFORE UPDATE ON records

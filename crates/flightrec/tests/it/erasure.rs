@@ -144,6 +144,9 @@ async fn erasure_by_actor(backend: Backend) {
         .map(|e| e["seq"].as_u64().unwrap())
         .collect();
     assert_eq!(erased_seqs.len(), 31);
+    // The run's state, folded and kept in memory, holds the text too.
+    let state = ok(&s, "GET", "/v1/runs/r1/state?event=60", None).await;
+    assert!(state.to_string().contains(MARKER), "{state}");
     if let Deployment::Sqlite(dir) = &deployment {
         // The check below can fail: before, the files hold both.
         let data = dir.path().join("data");
@@ -189,6 +192,8 @@ async fn erasure_by_actor(backend: Backend) {
     let run = ok(&s, "GET", "/v1/runs/r1?include=audit_log&limit=1000", None).await;
     let text = run.to_string();
     assert!(!text.contains(MARKER) && !text.contains(EMAIL), "{text}");
+    let state = ok(&s, "GET", "/v1/runs/r1/state?event=60", None).await;
+    assert!(!state.to_string().contains(MARKER), "{state}");
     let alerts = ok(&s, "GET", "/v1/alerts", None).await.to_string();
     assert!(!alerts.contains(MARKER), "{alerts}");
     let all = ok(&s, "GET", "/v1/events?limit=1000", None)
