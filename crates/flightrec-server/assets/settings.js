@@ -1,9 +1,10 @@
-// Settings: API keys, agents, compliance packs and rules, webhooks and
-// people, each listed from the API; creating and removing goes through the
-// forms and buttons of forms.js, after which the lists are read again.
+// Settings: API keys, agents, compliance packs and rules, webhooks,
+// retention and erasure, and people, each listed from the API; creating and
+// removing goes through the forms and buttons of forms.js, after which the
+// lists are read again.
 
 import { api, enc } from './api.js';
-import { h, replace, time } from './dom.js';
+import { h, replace, showError, time } from './dom.js';
 
 const canManage = Boolean(document.querySelector('form[data-api]'));
 
@@ -47,6 +48,9 @@ const lists = {
   webhooks: ['/v1/webhooks', 'webhooks', (w) => h('tr', {},
     h('td', {}, h('code', {}, w.url)), h('td', {}, w.events.join(', ')), h('td', {}, time(w.created_at)),
     h('td', {}, button('Delete', `DELETE /v1/webhooks/${enc(w.id)}`, `Stop sending to ${w.url}?`)))],
+  erasures: ['/v1/erasures', 'erasures', (e) => h('tr', { dataset: { id: e.id } },
+    h('td', {}, time(e.createdAt)), h('td', {}, e.subjectKind), h('td', {}, e.reason),
+    h('td', {}, e.status), h('td', {}, String(e.erased)), h('td', {}, e.finishedAt ? time(e.finishedAt) : ''))],
   users: ['/v1/users', 'users', (u) => h('tr', {},
     h('td', {}, u.email), h('td', {}, u.name ?? ''), h('td', {}, roleControl(u)), h('td', {}, time(u.created_at)),
     h('td', {}, button('Remove', `DELETE /v1/users/${enc(u.id)}`, `Remove ${u.email}? They are signed out at once.`)))],
@@ -65,6 +69,54 @@ async function load(name) {
   }
 }
 
-const loadAll = () => Object.keys(lists).forEach(load);
+/// The tenant's retention as it stands, in words and in the form.
+async function loadLifecycle() {
+  const now = document.getElementById('lifecycle-now');
+  try {
+    const s = await api('GET', '/v1/settings');
+    const kept = s.audit_log_retention ? `Bodies are kept for ${s.audit_log_retention}, then erased (headers and proofs stay).` : 'Bodies are kept for ever.';
+    now.textContent = s.immutable_audit_logs ? `Immutable: nothing is ever erased. ${s.audit_log_retention ? `(Retention ${s.audit_log_retention} does nothing.)` : ''}` : kept;
+    const form = document.getElementById('retention');
+    if (!form) return;
+    const retention = form.elements.auditLogRetention;
+    retention.value = retention.defaultValue = s.audit_log_retention ?? '';
+    const immutable = form.elements.immutableAuditLogs;
+    immutable.checked = immutable.defaultChecked = Boolean(s.immutable_audit_logs);
+    // Once on, it stays on; nor may retention change.
+    immutable.disabled = retention.disabled = Boolean(s.immutable_audit_logs);
+  } catch (e) {
+    now.textContent = e.message;
+  }
+}
+
+// An erasure names its subject by kind: `{subject: {actor: "…"}, reason}`.
+document.getElementById('erasure')?.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const { kind, value, reason } = form.elements;
+  const subject = kind.value === 'event_ids' ? value.value.split(/[\s,]+/).filter(Boolean) : value.value.trim();
+  const question = `Erase the bodies of every record of this ${kind.selectedOptions[0].text}? This cannot be undone.`;
+  if (!window.confirm(question)) return;
+  const error = form.querySelector('.error');
+  showError(error, null);
+  try {
+    const job = await api('POST', '/v1/erasures', { subject: { [kind.value]: subject }, reason: reason.value });
+    form.reset();
+    load('erasures');
+    // It runs in the background: show it done when it is.
+    for (let i = 0; i < 120; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      if ((await api('GET', `/v1/erasures/${enc(job.id)}`)).status === 'done') break;
+    }
+    load('erasures');
+  } catch (e) {
+    showError(error, e);
+  }
+});
+
+const loadAll = () => {
+  Object.keys(lists).forEach(load);
+  loadLifecycle();
+};
 document.addEventListener('api:done', loadAll);
 loadAll();

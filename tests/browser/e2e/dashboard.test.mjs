@@ -344,6 +344,36 @@ describe('the dashboard', () => {
     }
   });
 
+  it('sets retention and erases a person\'s records, shown as the API says', async () => {
+    await page.goto(`${server.base}/settings`);
+    await page.locator('#lifecycle-now', { hasText: 'Bodies are kept' }).waitFor();
+    await page.fill('#retention input[name=auditLogRetention]', '400d');
+    await page.click('#retention button[type=submit]');
+    await page.locator('#lifecycle-now', { hasText: 'kept for 400d' }).waitFor();
+    assert.equal((await server.get('/v1/settings')).audit_log_retention, '400d');
+    assert.equal(await page.inputValue('#retention input[name=auditLogRetention]'), '400d');
+    await page.fill('#retention input[name=auditLogRetention]', 'forever');
+    await page.click('#retention button[type=submit]');
+    assert.equal((await server.get('/v1/settings')).audit_log_retention, '400d', 'a bad value changes nothing');
+
+    const before = (await server.get('/v1/events?actor=old@test.invalid')).events;
+    assert.equal(before.length, 1);
+    await page.selectOption('#erasure select[name=kind]', 'actor');
+    await page.fill('#erasure input[name=value]', 'old@test.invalid');
+    await page.fill('#erasure input[name=reason]', 'asked by the person');
+    await page.click('#erasure button[type=submit]');
+    await page.locator('#lifecycle tbody[data-list=erasures] tr', { hasText: 'done' }).waitFor({ timeout: 60_000 });
+    const row = page.locator('#lifecycle tbody[data-list=erasures] tr', { hasText: 'asked by the person' });
+    assert.match(await row.textContent(), /actor.*done\s*1/);
+    const [erased] = (await server.get(`/v1/events?type=user_input&q=request&limit=50`)).events
+      .filter((e) => e.id === before[0].id);
+    assert.equal(erased, undefined, 'no longer found by its words');
+    const again = await server.get(`/v1/events/${before[0].id}`);
+    assert.equal(again.erased, true);
+    assert.equal(again.message, undefined);
+    await shoot('settings-lifecycle');
+  });
+
   it('signs out', async () => {
     await page.goto(`${server.base}/login`);
     assert.equal(page.url(), `${server.base}/`, 'signed in, the sign-in page goes straight on');

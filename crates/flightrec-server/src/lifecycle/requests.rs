@@ -9,8 +9,9 @@ use flightrec_core::event::format_time;
 use flightrec_store::{AccessChange, AppendBatch, ErasureJob, ErasureTarget};
 use serde_json::json;
 
-/// Bodies erased per batch: small enough that ingest goes on between them.
-const CHUNK: usize = 1_000;
+/// Bodies erased per batch: small enough that ingest goes on between them
+/// (and see retention's `CHUNK`).
+const CHUNK: usize = 500;
 
 /// Runs every pending job to its end.
 pub async fn run_pending(state: &AppState) -> ApiResult<()> {

@@ -18,9 +18,13 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 /// Bodies erased per batch, and seqs read per window of the first pass.
-const CHUNK: usize = 5_000;
-/// Retention is never urgent: after each chunk it waits this many times
-/// the chunk's own time, so ingest keeps most of the writer and the CPU.
+/// Small: SQLite keeps the pages a batch changed in a journal that each of
+/// its statements walks, so a batch's cost grows faster than its size.
+const CHUNK: usize = 500;
+/// Retention is never urgent: while clients are recording, it waits this
+/// many times each chunk's own time after it, so ingest keeps most of the
+/// writer and the CPU. (This node's clients: on PostgreSQL, the others'
+/// share the database, not this node's writer.)
 const PAUSE_FACTOR: u32 = 4;
 
 /// How far retention has gone in each tenant's log.
@@ -142,6 +146,8 @@ impl Retention {
         why: &Why,
     ) -> ApiResult<u64> {
         let mut erased = 0;
+        let ingest = &state.metrics().ingest;
+        let mut seen = ingest.events_total();
         loop {
             let (t, range, since_now, before_now) = (
                 tenant.to_owned(),
@@ -166,7 +172,13 @@ impl Retention {
             erased += n as u64;
             let took = std::time::Instant::now();
             erase_chunk(state, tenant, found, why, Vec::new()).await?;
-            tokio::time::sleep(took.elapsed() * PAUSE_FACTOR).await;
+            // More than the chunk's own `log.erased` record came in since
+            // the last look: clients are busy.
+            let now = ingest.events_total();
+            if now > seen + 1 {
+                tokio::time::sleep(took.elapsed() * PAUSE_FACTOR).await;
+            }
+            seen = ingest.events_total();
             if n < CHUNK {
                 return Ok(erased);
             }

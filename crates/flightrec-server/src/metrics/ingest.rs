@@ -80,6 +80,12 @@ impl Default for IngestMetrics {
 }
 
 impl IngestMetrics {
+    /// Events appended since the server started (what background work
+    /// reads to tell whether clients are busy).
+    pub fn events_total(&self) -> u64 {
+        self.events.get()
+    }
+
     pub fn register(&self, registry: &mut Registry) {
         registry.register(
             "ingest_events",
