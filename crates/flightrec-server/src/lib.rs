@@ -83,8 +83,9 @@ pub async fn serve(
 }
 
 /// Records the demo (DESIGN's `serve --demo`) through the same pipeline as
-/// the API, and gives the tenant the retention the demo's story sets (a
-/// real setting, recorded as flightrec's change); loading it again changes
+/// the API, and, in a tenant that holds no client's records (a store made
+/// for the demo), gives it the retention the demo's story sets (a real
+/// setting, recorded as flightrec's change); loading it again changes
 /// nothing.
 pub async fn load_demo(state: &AppState, tenant: &str) -> Result<Vec<Receipt>, ApiError> {
     let values = demo::demo_events(state.clock().now());

@@ -175,7 +175,7 @@ impl Timelines {
     pub fn forget_tenant(&self, tenant: &str) {
         self.kept
             .lock()
-            .expect("timelines")
+            .unwrap_or_else(PoisonError::into_inner)
             .retain(|(t, _), _| t != tenant);
     }
 

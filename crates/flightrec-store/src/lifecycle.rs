@@ -10,6 +10,18 @@ use std::ops::Range;
 /// What an erased alert's excerpt becomes.
 pub const ERASED_EXCERPT: &str = "[erased]";
 
+/// The tenant setting under which nothing may be erased; the store checks
+/// it in the transaction that would erase, so no erasure ever commits
+/// after the change that turned it on.
+pub const IMMUTABLE_SETTING: &str = "immutable_audit_logs";
+
+/// The refusal of an erasure in a tenant whose log is immutable.
+pub(crate) fn immutable_refusal() -> crate::StoreError {
+    crate::StoreError::Rejected(
+        "`immutableAuditLogs` is on: nothing in this tenant's log may be erased".into(),
+    )
+}
+
 /// Whose bodies an erasure request erases.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErasureSubject {
@@ -75,6 +87,8 @@ pub enum ErasureStatus {
     Pending,
     /// Every body the subject had when the job ran is erased.
     Done,
+    /// Ended before that: `immutableAuditLogs` was turned on meanwhile.
+    Stopped,
 }
 
 impl ErasureStatus {
@@ -82,6 +96,7 @@ impl ErasureStatus {
         match self {
             ErasureStatus::Pending => "pending",
             ErasureStatus::Done => "done",
+            ErasureStatus::Stopped => "stopped",
         }
     }
 
@@ -89,6 +104,7 @@ impl ErasureStatus {
         match s {
             "pending" => Some(ErasureStatus::Pending),
             "done" => Some(ErasureStatus::Done),
+            "stopped" => Some(ErasureStatus::Stopped),
             _ => None,
         }
     }

@@ -88,13 +88,14 @@ pub enum AccessChange {
     },
     /// Files an erasure request (its job is pending).
     RequestErasure(crate::ErasureJob),
-    /// Adds `erased` to a job's count; `done_at` ends the job and forgets
+    /// Adds `erased` to a job's count; `end` (its status and when) ends
+    /// the job and forgets
     /// its subject.
     ErasureProgress {
         tenant: String,
         id: String,
         erased: u64,
-        done_at: Option<String>,
+        end: Option<(crate::ErasureStatus, String)>,
     },
 }
 

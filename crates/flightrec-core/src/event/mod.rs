@@ -13,7 +13,7 @@ mod types;
 mod visit;
 
 pub use derived::{IndexColumns, search_text};
-pub use limits::Limits;
+pub use limits::{Limits, MAX_ID_CHARS, MAX_NAME_CHARS};
 pub use parse::{FieldError, ValidationError, kind_of, parse_event};
 pub use time::{format_time, parse_time, parse_window_start};
 pub use types::{

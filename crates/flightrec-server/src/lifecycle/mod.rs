@@ -9,6 +9,7 @@ mod erase;
 mod requests;
 mod retention;
 
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use flightrec_core::event::format_time;
 use std::time::Duration;
@@ -37,7 +38,7 @@ impl Lifecycle {
 
 /// Runs erasure requests and retention for as long as the server runs.
 pub async fn run(state: AppState) {
-    let holder = uuid::Uuid::now_v7().to_string();
+    let lease = Lease::new();
     let mut retention = retention::Retention::default();
     let mut last_retention: Option<tokio::time::Instant> = None;
     loop {
@@ -45,7 +46,7 @@ pub async fn run(state: AppState) {
             () = state.lifecycle().wake.notified() => true,
             () = tokio::time::sleep(TICK) => false,
         };
-        match holds_lease(&state, &holder).await {
+        match lease.renew(&state).await {
             Ok(true) => {}
             Ok(false) => {
                 // Another node does this work; start afresh if it comes back.
@@ -57,12 +58,12 @@ pub async fn run(state: AppState) {
                 continue;
             }
         }
-        if let Err(e) = requests::run_pending(&state).await {
+        if let Err(e) = requests::run_pending(&state, &lease).await {
             tracing::warn!(error = %e.message, "an erasure request did not finish; will retry");
         }
         let due = last_retention.is_none_or(|at| at.elapsed() >= RETENTION_EVERY);
         if woken || due {
-            match retention.pass(&state).await {
+            match retention.pass(&state, &lease).await {
                 Ok(()) => last_retention = Some(tokio::time::Instant::now()),
                 Err(e) => {
                     tracing::warn!(error = %e.message, "a retention pass did not finish; will retry");
@@ -72,18 +73,64 @@ pub async fn run(state: AppState) {
     }
 }
 
-async fn holds_lease(state: &AppState, holder: &str) -> crate::error::ApiResult<bool> {
-    let now = state.clock().now();
-    let until = now + chrono::Duration::from_std(LEASE).expect("a short duration");
-    let (holder, now, until) = (holder.to_owned(), format_time(&now), format_time(&until));
-    state
-        .blocking(move |store| store.take_lease("lifecycle", &holder, &now, &until))
-        .await
+/// The store lease under which this node does the work, so that one node
+/// at a time does it.
+pub struct Lease {
+    holder: String,
+    /// When it was last renewed.
+    renewed: std::sync::Mutex<Option<tokio::time::Instant>>,
+}
+
+impl Lease {
+    fn new() -> Self {
+        Lease {
+            holder: uuid::Uuid::now_v7().to_string(),
+            renewed: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Takes or renews the lease; `false` when another node holds it.
+    async fn renew(&self, state: &AppState) -> ApiResult<bool> {
+        let now = state.clock().now();
+        let until = now + chrono::Duration::from_std(LEASE).expect("a short duration");
+        let (holder, now, until) = (self.holder.clone(), format_time(&now), format_time(&until));
+        let held = state
+            .blocking(move |store| store.take_lease("lifecycle", &holder, &now, &until))
+            .await?;
+        *self.renewed.lock().unwrap_or_else(|p| p.into_inner()) =
+            held.then(tokio::time::Instant::now);
+        Ok(held)
+    }
+
+    /// Renews the lease before more work, or says why not to go on: work
+    /// longer than the lease must not overlap another node's.
+    pub async fn keep(&self, state: &AppState) -> ApiResult<()> {
+        let fresh = self
+            .renewed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some_and(|at| at.elapsed() < LEASE / 3);
+        if fresh || self.renew(state).await? {
+            Ok(())
+        } else {
+            Err(ApiError::unavailable(
+                "another node took over the lifecycle lease; this node stops its work",
+            ))
+        }
+    }
+}
+
+/// Whether nothing may be erased in `tenant` (checked again before each
+/// chunk: the store refuses, and the work stops).
+async fn immutable(state: &AppState, tenant: &str) -> ApiResult<bool> {
+    let tenant = tenant.to_owned();
+    let stored = state.blocking(move |store| store.settings(&tenant)).await?;
+    Ok(crate::routes::settings::TenantSettings::from_stored(&stored).immutable())
 }
 
 /// Empties what the store's files still hold of erased bodies, trying a
 /// few times while readers finish with older snapshots.
-async fn purge(state: &AppState) -> crate::error::ApiResult<()> {
+async fn purge(state: &AppState) -> ApiResult<()> {
     for _ in 0..20 {
         if state.blocking(|store| store.purge_erased()).await? {
             return Ok(());

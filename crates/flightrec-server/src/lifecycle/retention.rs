@@ -7,6 +7,7 @@
 //! first pass (after a start, or after the lease came back) walks the
 //! whole log by seq, a window at a time.
 
+use super::Lease;
 use super::erase::{Why, erase_chunk};
 use crate::error::ApiResult;
 use crate::routes::settings::TenantSettings;
@@ -43,7 +44,7 @@ struct Done {
 
 impl Retention {
     /// One pass over every tenant with a retention and not immutable.
-    pub async fn pass(&mut self, state: &AppState) -> ApiResult<()> {
+    pub async fn pass(&mut self, state: &AppState, lease: &Lease) -> ApiResult<()> {
         let tenants = state.blocking(|store| store.tenants()).await?;
         let mut erased_any = false;
         for tenant in tenants {
@@ -84,6 +85,7 @@ impl Retention {
                     let expired = self
                         .erase(
                             state,
+                            lease,
                             &tenant.id,
                             0..d.below_seq,
                             Some(&d.before),
@@ -93,10 +95,13 @@ impl Retention {
                         .await?;
                     expired
                         + self
-                            .walk(state, &tenant.id, d.below_seq..size, &before, &why)
+                            .walk(state, lease, &tenant.id, d.below_seq..size, &before, &why)
                             .await?
                 }
-                _ => self.walk(state, &tenant.id, 0..size, &before, &why).await?,
+                _ => {
+                    self.walk(state, lease, &tenant.id, 0..size, &before, &why)
+                        .await?
+                }
             };
             erased_any |= erased > 0;
             self.done.insert(
@@ -117,6 +122,7 @@ impl Retention {
     async fn walk(
         &self,
         state: &AppState,
+        lease: &Lease,
         tenant: &str,
         seqs: Range<u64>,
         before: &str,
@@ -127,7 +133,7 @@ impl Retention {
         while start < seqs.end {
             let end = (start + CHUNK as u64).min(seqs.end);
             erased += self
-                .erase(state, tenant, start..end, None, before, why)
+                .erase(state, lease, tenant, start..end, None, before, why)
                 .await?;
             start = end;
         }
@@ -136,9 +142,11 @@ impl Retention {
 
     /// Erases every body among `seqs` with a time in `[since, before)`,
     /// a chunk at a time.
+    #[allow(clippy::too_many_arguments)]
     async fn erase(
         &self,
         state: &AppState,
+        lease: &Lease,
         tenant: &str,
         seqs: Range<u64>,
         since: Option<&str>,
@@ -149,6 +157,12 @@ impl Retention {
         let ingest = &state.metrics().ingest;
         let mut seen = ingest.events_total();
         loop {
+            lease.keep(state).await?;
+            // Requests are not kept waiting behind a long pass.
+            super::requests::run_pending(state, lease).await?;
+            if super::immutable(state, tenant).await? {
+                return Ok(erased);
+            }
             let (t, range, since_now, before_now) = (
                 tenant.to_owned(),
                 seqs.clone(),

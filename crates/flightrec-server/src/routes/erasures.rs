@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use flightrec_core::event::format_time;
+use flightrec_core::event::{MAX_ID_CHARS, MAX_NAME_CHARS, format_time};
 use flightrec_store::{AccessChange, ErasureJob, ErasureStatus, ErasureSubject};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -25,8 +25,6 @@ pub fn router() -> Router<AppState> {
 
 /// Event ids one request may name.
 const MAX_EVENT_IDS: usize = 1_000;
-/// A subject's id, like any id the API takes.
-const MAX_ID_CHARS: usize = 256;
 const MAX_REASON_CHARS: usize = 500;
 /// Jobs a listing shows, newest first.
 const LISTED: usize = 100;
@@ -72,12 +70,18 @@ struct Subject {
 
 impl Subject {
     fn parse(self) -> ApiResult<ErasureSubject> {
+        // As long as an event may make them: an event id, or a name.
         let id = |field: &str, v: String| -> ApiResult<String> {
-            if v.is_empty() || v.chars().count() > MAX_ID_CHARS || v.chars().any(char::is_control) {
+            let max = if field == "event_ids[]" {
+                MAX_ID_CHARS
+            } else {
+                MAX_NAME_CHARS
+            };
+            if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
                 return Err(ApiError::bad_request(
                     "invalid_body",
                     format!(
-                        "`subject.{field}` must be 1 to {MAX_ID_CHARS} characters, none of them control characters"
+                        "`subject.{field}` must be 1 to {max} characters, none of them control characters"
                     ),
                 ));
             }

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use flightrec_store::AccessChange;
+use flightrec_store::{AccessChange, EventFilter, Origin};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -285,13 +285,25 @@ async fn update(
     Ok(Json(after.to_value()))
 }
 
-/// Sets the demo's retention on `tenant` unless it has one, as flightrec's
+/// Sets the demo's retention on `tenant` unless it has one or holds any
+/// client's records (real data a retention would erase), as flightrec's
 /// own recorded change.
 pub async fn set_demo_retention(state: &AppState, tenant: &str) -> ApiResult<()> {
     let owned = tenant.to_owned();
-    let stored = state.blocking(move |store| store.settings(&owned)).await?;
+    let (stored, client_records) = state
+        .blocking(move |store| {
+            let clients = EventFilter {
+                origin: Some(Origin::Client),
+                ..EventFilter::default()
+            };
+            Ok((
+                store.settings(&owned)?,
+                store.count_records(&owned, &clients)?.total,
+            ))
+        })
+        .await?;
     let before = TenantSettings::from_stored(&stored);
-    if before.audit_log_retention.is_some() || before.immutable() {
+    if before.audit_log_retention.is_some() || before.immutable() || client_records > 0 {
         return Ok(());
     }
     let retention = Retention::try_from(crate::demo::DEMO_RETENTION.to_owned())

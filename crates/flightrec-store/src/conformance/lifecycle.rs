@@ -124,6 +124,46 @@ pub fn erasure_refuses_what_it_must_not_erase<S: Store>(store: &S) {
         store.erasable("acme", expired, 10).unwrap(),
         Vec::<u64>::new()
     );
+
+    // Nothing is erased once the tenant's log is immutable, checked in the
+    // transaction that would erase.
+    append(
+        store,
+        "acme",
+        vec![json!({"type": "thinking", "content": "y"})],
+    );
+    let seq = store.log_size("acme").unwrap() - 1;
+    let immutable = AppendBatch {
+        access: vec![
+            AccessChange::CreateTenant(Tenant {
+                id: "acme".into(),
+                name: "Acme".into(),
+                created_at: "2026-11-22T10:00:00.000000Z".into(),
+            }),
+            AccessChange::SetSettings {
+                tenant: "acme".into(),
+                from: json!({}),
+                to: json!({"immutable_audit_logs": true}),
+            },
+        ],
+        ..AppendBatch::events("acme", vec![sealed(json!({"type": "settings.updated"}))])
+    };
+    store
+        .append(vec![immutable])
+        .unwrap()
+        .pop()
+        .unwrap()
+        .expect("set");
+    match erase(store, &[seq]) {
+        Err(StoreError::Rejected(why)) => assert!(why.contains("immutableAuditLogs"), "{why}"),
+        other => panic!("erased in an immutable log: {other:?}"),
+    }
+    let newest = EventQuery {
+        limit: 2,
+        ..EventQuery::default()
+    };
+    let kept = store.records("acme", &newest).unwrap().items;
+    assert!(kept.iter().any(|r| r.header.seq == seq && r.body.is_some()));
 }
 
 /// What retention looks for: bodies among some seqs older than a time.
@@ -192,14 +232,14 @@ pub fn erasure_jobs_and_leases<S: Store>(store: &S) {
         tenant: "acme".into(),
         id: "era_1".into(),
         erased: 3,
-        done_at: None,
+        end: None,
     })
     .expect("progress");
     file(AccessChange::ErasureProgress {
         tenant: "acme".into(),
         id: "era_1".into(),
         erased: 2,
-        done_at: Some("2026-11-22T10:05:00.000000Z".into()),
+        end: Some((ErasureStatus::Done, "2026-11-22T10:05:00.000000Z".into())),
     })
     .expect("done");
     let done = store.erasure("acme", "era_1").unwrap().unwrap();
@@ -221,7 +261,7 @@ pub fn erasure_jobs_and_leases<S: Store>(store: &S) {
             tenant: "acme".into(),
             id: "era_1".into(),
             erased: 1,
-            done_at: None,
+            end: None,
         }),
         Err(StoreError::Changed(_))
     ));

@@ -129,8 +129,8 @@ pub(super) fn apply(
             tenant,
             id,
             erased,
-            done_at,
-        } => super::lifecycle::progress(conn, tenant, id, *erased, done_at.as_deref())?,
+            end,
+        } => super::lifecycle::progress(conn, tenant, id, *erased, end.as_ref())?,
     }
     Ok(())
 }

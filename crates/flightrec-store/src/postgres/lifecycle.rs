@@ -9,7 +9,10 @@ use super::PgStore;
 use super::errors::conflict;
 use super::rows::collect;
 use super::search::{document, indexed_text};
-use crate::lifecycle::{ERASED_EXCERPT, ErasureJob, ErasureStatus, ErasureSubject, ErasureTarget};
+use crate::lifecycle::{
+    ERASED_EXCERPT, ErasureJob, ErasureStatus, ErasureSubject, ErasureTarget, IMMUTABLE_SETTING,
+    immutable_refusal,
+};
 use crate::{LifecycleStore, StoreError};
 use flightrec_core::erasure::ERASED_TYPE;
 use postgres::{GenericClient, Row};
@@ -25,6 +28,17 @@ pub(super) fn erase(
 ) -> Result<(), StoreError> {
     if seqs.is_empty() {
         return Ok(());
+    }
+    // Locks the settings, so the check holds until commit.
+    let immutable = conn.query_opt(
+        &format!(
+            "SELECT (value::jsonb ->> '{IMMUTABLE_SETTING}') = 'true' FROM settings \
+             WHERE tenant = $1 FOR SHARE"
+        ),
+        &[&tenant],
+    )?;
+    if immutable.is_some_and(|r| r.get::<_, Option<bool>>(0) == Some(true)) {
+        return Err(immutable_refusal());
     }
     let wanted: Vec<i64> = seqs.iter().map(|&s| s as i64).collect();
     let rows = conn.query(
@@ -67,6 +81,10 @@ pub(super) fn erase(
     // tenant's indexing is locked first, so an indexer that read a body
     // before this erasure has written its entry by now (and it is
     // rewritten here), or reads the record after.
+    conn.execute(
+        "INSERT INTO search_progress (tenant, indexed_size) VALUES ($1, 0) ON CONFLICT DO NOTHING",
+        &[&tenant],
+    )?;
     conn.query(
         "SELECT indexed_size FROM search_progress WHERE tenant = $1 FOR UPDATE",
         &[&tenant],
@@ -112,21 +130,24 @@ pub(super) fn request(conn: &mut impl GenericClient, job: &ErasureJob) -> Result
 }
 
 /// Notes a job's progress ([`crate::AccessChange::ErasureProgress`]); a
-/// job that is done forgets its subject.
+/// job that ends forgets its subject.
 pub(super) fn progress(
     conn: &mut impl GenericClient,
     tenant: &str,
     id: &str,
     erased: u64,
-    done_at: Option<&str>,
+    end: Option<&(ErasureStatus, String)>,
 ) -> Result<(), StoreError> {
+    let (status, at) = match end {
+        Some((status, at)) => (Some(status.as_str()), Some(at.as_str())),
+        None => (None, None),
+    };
     let n = conn.execute(
-        "UPDATE erasures SET erased = erased + $3, \
-         status = CASE WHEN $4::text IS NULL THEN status ELSE 'done' END, \
-         finished_at = coalesce($4, finished_at), \
+        "UPDATE erasures SET erased = erased + $3, status = coalesce($4, status), \
+         finished_at = coalesce($5, finished_at), \
          subject = CASE WHEN $4::text IS NULL THEN subject END \
          WHERE tenant = $1 AND id = $2 AND status = 'pending'",
-        &[&tenant, &id, &(erased as i64), &done_at],
+        &[&tenant, &id, &(erased as i64), &status, &at],
     )?;
     if n == 0 {
         return Err(StoreError::Changed(format!("erasure {id:?}")));

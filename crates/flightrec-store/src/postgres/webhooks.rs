@@ -9,6 +9,7 @@ use super::errors::conflict;
 use super::rows::collect;
 use crate::StoreError;
 use crate::guardrails::{Delivery, DeliveryAttempt, Webhook, message_id};
+use crate::lifecycle::ERASED_EXCERPT;
 use postgres::{GenericClient, Row};
 
 pub(super) fn insert(conn: &mut impl GenericClient, w: &Webhook) -> Result<(), StoreError> {
@@ -175,13 +176,21 @@ impl PgStore {
 
     pub(super) fn update_delivery(&self, a: &DeliveryAttempt) -> Result<(), StoreError> {
         self.refuse_writes_if_snapshot()?;
+        // A payload built before its alert's event was erased is not kept.
+        let payload = format!(
+            "CASE WHEN EXISTS (SELECT 1 FROM alerts a WHERE a.tenant = $1 \
+             AND a.id = webhook_deliveries.subject_id AND a.excerpt = '{ERASED_EXCERPT}') \
+             THEN NULL ELSE coalesce(payload, $3) END"
+        );
         self.with_client(|conn| {
             conn.execute(
-                "UPDATE webhook_deliveries SET attempts = attempts + 1, \
-                   payload = coalesce(payload, $3), status = $4, next_attempt_at = $5, \
+                &format!(
+                    "UPDATE webhook_deliveries SET attempts = attempts + 1, \
+                   payload = {payload}, status = $4, next_attempt_at = $5, \
                    last_status_code = $6, last_error = $7, \
                    delivered_at = CASE WHEN $4 = 'delivered' THEN $8 ELSE delivered_at END \
-                 WHERE tenant = $1 AND id = $2 AND status = 'pending'",
+                 WHERE tenant = $1 AND id = $2 AND status = 'pending'"
+                ),
                 &[
                     &a.tenant,
                     &a.id,

@@ -108,8 +108,8 @@ pub(super) fn apply(conn: &Connection, change: &AccessChange) -> Result<(), Stor
             tenant,
             id,
             erased,
-            done_at,
-        } => super::lifecycle::progress(conn, tenant, id, *erased, done_at.as_deref())?,
+            end,
+        } => super::lifecycle::progress(conn, tenant, id, *erased, end.as_ref())?,
     }
     Ok(())
 }

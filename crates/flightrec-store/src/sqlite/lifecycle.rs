@@ -10,7 +10,10 @@
 
 use super::SqliteStore;
 use super::search::text_of;
-use crate::lifecycle::{ERASED_EXCERPT, ErasureJob, ErasureStatus, ErasureSubject, ErasureTarget};
+use crate::lifecycle::{
+    ERASED_EXCERPT, ErasureJob, ErasureStatus, ErasureSubject, ErasureTarget, IMMUTABLE_SETTING,
+    immutable_refusal,
+};
 use crate::model::Erase;
 use crate::{LifecycleStore, StoreError};
 use flightrec_core::erasure::ERASED_TYPE;
@@ -23,6 +26,17 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 pub(super) fn erase(conn: &Connection, tenant: &str, erase: &Erase) -> Result<(), StoreError> {
     if erase.seqs.is_empty() {
         return Ok(());
+    }
+    let immutable: Option<bool> = conn
+        .query_row(
+            &format!("SELECT json_extract(value, '$.{IMMUTABLE_SETTING}') FROM settings WHERE tenant = ?1"),
+            [tenant],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    if immutable == Some(true) {
+        return Err(immutable_refusal());
     }
     let scrub = |on: bool| {
         conn.execute(
@@ -123,22 +137,25 @@ pub(super) fn request(conn: &Connection, job: &ErasureJob) -> Result<(), StoreEr
     Ok(())
 }
 
-/// Notes a job's progress ([`AccessChange::ErasureProgress`]); a job that
-/// is done forgets its subject.
+/// Notes a job's progress ([`crate::AccessChange::ErasureProgress`]); a
+/// job that ends forgets its subject.
 pub(super) fn progress(
     conn: &Connection,
     tenant: &str,
     id: &str,
     erased: u64,
-    done_at: Option<&str>,
+    end: Option<&(ErasureStatus, String)>,
 ) -> Result<(), StoreError> {
+    let (status, at) = match end {
+        Some((status, at)) => (Some(status.as_str()), Some(at.as_str())),
+        None => (None, None),
+    };
     let n = conn.execute(
-        "UPDATE erasures SET erased = erased + ?3, \
-         status = CASE WHEN ?4 IS NULL THEN status ELSE 'done' END, \
-         finished_at = coalesce(?4, finished_at), \
+        "UPDATE erasures SET erased = erased + ?3, status = coalesce(?4, status), \
+         finished_at = coalesce(?5, finished_at), \
          subject = CASE WHEN ?4 IS NULL THEN subject END \
          WHERE tenant = ?1 AND id = ?2 AND status = 'pending'",
-        params![tenant, id, erased as i64, done_at],
+        params![tenant, id, erased as i64, status, at],
     )?;
     if n == 0 {
         return Err(StoreError::Changed(format!("erasure {id:?}")));

@@ -6,6 +6,7 @@
 use super::SqliteStore;
 use crate::StoreError;
 use crate::guardrails::{Delivery, DeliveryAttempt, Webhook};
+use crate::lifecycle::ERASED_EXCERPT;
 use rusqlite::{Connection, Row, params};
 
 pub(super) fn insert(conn: &Connection, w: &Webhook) -> Result<(), StoreError> {
@@ -165,14 +166,20 @@ impl SqliteStore {
     }
 
     pub(super) fn update_delivery(&self, a: &DeliveryAttempt) -> Result<(), StoreError> {
+        // A payload built before its alert's event was erased is not kept.
+        let payload = format!(
+            "CASE WHEN EXISTS (SELECT 1 FROM alerts a WHERE a.tenant = ?1 \
+             AND a.id = webhook_deliveries.subject_id AND a.excerpt = '{ERASED_EXCERPT}') \
+             THEN NULL ELSE coalesce(payload, ?3) END"
+        );
         self.write(|conn| {
-            conn.prepare_cached(
+            conn.prepare_cached(&format!(
                 "UPDATE webhook_deliveries SET attempts = attempts + 1, \
-                   payload = coalesce(payload, ?3), status = ?4, next_attempt_at = ?5, \
+                   payload = {payload}, status = ?4, next_attempt_at = ?5, \
                    last_status_code = ?6, last_error = ?7, \
                    delivered_at = CASE WHEN ?4 = 'delivered' THEN ?8 ELSE delivered_at END \
-                 WHERE tenant = ?1 AND id = ?2 AND status = 'pending'",
-            )?
+                 WHERE tenant = ?1 AND id = ?2 AND status = 'pending'"
+            ))?
             .execute(params![
                 a.tenant,
                 a.id,
