@@ -26,7 +26,7 @@ const CHUNK: usize = 500;
 /// many times each chunk's own time after it, so ingest keeps most of the
 /// writer and the CPU. (This node's clients: on PostgreSQL, the others'
 /// share the database, not this node's writer.)
-const PAUSE_FACTOR: u32 = 4;
+const PAUSE_FACTOR: u32 = 8;
 
 /// How far retention has gone in each tenant's log.
 #[derive(Debug, Default)]
