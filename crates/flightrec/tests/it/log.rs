@@ -225,15 +225,16 @@ async fn verify_a_store_and_catch_tampering() {
     ingest(&s, 600, "v").await;
     let (_, key_text) = text(&s, "/v1/log/public-key").await;
     let key = Verifier::parse(key_text.trim()).unwrap();
-    checkpoint_covering(&s, &key, 641).await;
+    checkpoint_covering(&s, &key, 642).await;
     let trust = save_trust_file(&s, &dir.path().join("trust.txt"));
     let trust = trust.to_str().unwrap();
 
     // While the server runs.
     let (ok, out) = verify(&["--data-dir", data.to_str().unwrap(), "--trust", trust]);
     assert!(ok, "{out}");
-    // The first start's 3 records, the demo's 38 and these 600.
-    assert!(out.contains("OK: 641 records in 1 tenant(s)"), "{out}");
+    // The first start's 3 records, the demo's 38, the retention it sets
+    // and these 600.
+    assert!(out.contains("OK: 642 records in 1 tenant(s)"), "{out}");
     s.kill_hard();
 
     // An attacker edits one record's type, dropping the trigger first.
