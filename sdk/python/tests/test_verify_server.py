@@ -179,6 +179,12 @@ def _flip_char(value: str, at: int = 0) -> str:
     return value[:at] + chr(ord(value[at]) ^ 1) + value[at + 1 :]
 
 
+def _other_digit(value: str, at: int) -> str:
+    """Another digit at `at`, so hex or base64 text stays well formed
+    (flipping a bit of `a`, `f` or `A` would not)."""
+    return value[:at] + ("1" if value[at] == "0" else "0") + value[at + 1 :]
+
+
 def _flip_checkpoint_signature(items: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     for item in items:
         if "checkpoint" in item:
@@ -203,7 +209,7 @@ def _drop_line(index: int) -> Tamper:
 
 
 def _flip_proof_hash(record: Dict[str, Any]) -> None:
-    record["proof"]["hashes"][0] = _flip_char(record["proof"]["hashes"][0], 5)
+    record["proof"]["hashes"][0] = _other_digit(record["proof"]["hashes"][0], 5)
 
 
 def _set_body(record: Dict[str, Any]) -> None:
@@ -212,7 +218,7 @@ def _set_body(record: Dict[str, Any]) -> None:
 
 WHOLE_LOG_CASES: Dict[str, Tuple[Tamper, str]] = {
     "a byte of a body": (_at(3, _set_body), r"line 4 \(seq 3\): body_hash does not match the body"),
-    "a byte of a salt": (_at(4, lambda r: r.update(salt=_flip_char(r["salt"], 10))), r"line 5 \(seq 4\): body_hash does not match"),
+    "a byte of a salt": (_at(4, lambda r: r.update(salt=_other_digit(r["salt"], 10))), r"line 5 \(seq 4\): body_hash does not match"),
     "a byte of a header": (_at(5, lambda r: r["header"].update(type=_flip_char(r["header"]["type"]))),
                            r"the records rebuild root [0-9a-f]{64}, not the checkpoint's"),
     "a byte of the checkpoint's signature": (_flip_checkpoint_signature, r"checkpoint: the signature by flightrec.local/default .* does not verify"),
