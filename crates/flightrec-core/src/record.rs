@@ -9,7 +9,7 @@
 //! Not here: where records are kept, or the tree over their leaves
 //! ([`crate::log`]).
 
-use crate::event::{Body, Event, IndexColumns, Status, format_time};
+use crate::event::{Body, Event, IndexColumns, Measures, Status, format_time};
 use crate::jcs;
 use crate::log::hash::{Hash, leaf_hash};
 use rand::RngCore;
@@ -322,6 +322,7 @@ pub struct SealedEvent {
     pub salt: [u8; SALT_LEN],
     pub body_hash: String,
     pub index: IndexColumns,
+    pub measures: Measures,
 }
 
 impl SealedEvent {
@@ -353,6 +354,7 @@ impl SealedEvent {
             body,
             salt,
             index: IndexColumns::of(&event.body),
+            measures: Measures::of(&event.body),
         }
     }
 

@@ -1,27 +1,42 @@
 //! Totals for a time window from hourly counts: the whole hours inside the
 //! window come from a table of counts per hour (one row per tenant, hour and
 //! status, kept by every append), the partial hours at its edges from the
-//! records themselves. Both backends count this way.
+//! records themselves. Both backends count this way, for the dashboard's
+//! totals (`record_counts`) and for `/v1/stats` (`record_stats`).
 
 use crate::model::RecordCounts;
+use crate::stats::hour_of;
 use chrono::{NaiveDateTime, TimeDelta};
 
 /// Sorts before and after every hour key (times compare bytewise).
 const NO_HOUR_BEFORE: &str = "";
 const NO_HOUR_AFTER: &str = "~";
 
+/// What can be summed over the parts of a window.
+pub trait WindowSum: Default {
+    fn add(&mut self, more: Self);
+}
+
+impl WindowSum for RecordCounts {
+    fn add(&mut self, more: RecordCounts) {
+        self.total += more.total;
+        self.fail += more.fail;
+        self.warn += more.warn;
+    }
+}
+
 /// The records with a `time` in `[since, until)`, from `hours(from_hour,
 /// before_hour)` (the hourly counts of the hour keys in that range) and
 /// `records(from, before)` (the records with a time in that range).
-pub fn window_counts<E>(
+pub fn window_counts<T: WindowSum, E>(
     since: Option<&str>,
     until: Option<&str>,
-    mut hours: impl FnMut(&str, &str) -> Result<RecordCounts, E>,
-    mut records: impl FnMut(&str, &str) -> Result<RecordCounts, E>,
-) -> Result<RecordCounts, E> {
+    mut hours: impl FnMut(&str, &str) -> Result<T, E>,
+    mut records: impl FnMut(&str, &str) -> Result<T, E>,
+) -> Result<T, E> {
     let mut records = |from: &str, before: &str| {
         if from >= before {
-            Ok(RecordCounts::default())
+            Ok(T::default())
         } else {
             records(from, before)
         }
@@ -38,21 +53,16 @@ pub fn window_counts<E>(
     if let (Some(since), Some(hour_end)) = (since, first_whole.as_deref()) {
         // From `since` to the end of its hour (or `until`, if sooner).
         let end = until.map_or(hour_end, |u| hour_end.min(u));
-        add(&mut counts, records(since, end)?);
+        counts.add(records(since, end)?);
     }
     if let Some(until) = until {
         // From the start of `until`'s hour (unless `since` is later, in
         // which case the range above covered it) to `until`.
         let hour = hour_of(until);
         let start = first_whole.as_deref().map_or(hour, |h| h.max(hour));
-        add(&mut counts, records(start, until)?);
+        counts.add(records(start, until)?);
     }
     Ok(counts)
-}
-
-/// The hour key of a time: its first 13 characters.
-fn hour_of(time: &str) -> &str {
-    time.get(..13).unwrap_or(time)
 }
 
 /// The key of the hour after `hour`.
@@ -63,12 +73,6 @@ fn next_hour(hour: &str) -> String {
         .map(|t| t.format("%Y-%m-%dT%H").to_string())
         .filter(|key| key.len() == 13)
         .unwrap_or_else(|| NO_HOUR_AFTER.to_owned())
-}
-
-fn add(to: &mut RecordCounts, more: RecordCounts) {
-    to.total += more.total;
-    to.fail += more.fail;
-    to.warn += more.warn;
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ mod model;
 mod postgres;
 pub mod runs;
 mod sqlite;
+pub mod stats;
 mod tile_cache;
 mod traits;
 pub mod verify;

@@ -47,6 +47,17 @@ pub trait RecordStore: Send + Sync + 'static {
         until: Option<&str>,
     ) -> Result<RecordCounts, StoreError>;
 
+    /// Counts, rates and duration percentiles of the records with a
+    /// `time` in `[since, until)`, in one group or one per value of
+    /// `group_by`; as quick as `window_counts` over any window.
+    fn stats(
+        &self,
+        tenant: &str,
+        since: Option<&str>,
+        until: Option<&str>,
+        group_by: Option<crate::stats::GroupBy>,
+    ) -> Result<crate::stats::StatGroups, StoreError>;
+
     /// Runs, most recently active first.
     fn runs(&self, tenant: &str, query: &RunQuery) -> Result<Page<RunSummary>, StoreError>;
 

@@ -456,3 +456,41 @@ fn a_snapshot_reads_the_store_as_it_was_while_nodes_append() {
     );
     assert!(snapshot.index_search(10).is_err());
 }
+
+/// The trigger that tallies `/v1/stats` buckets durations in SQL: it must
+/// put every duration where the edge hours, bucketed in Rust, put it.
+#[test]
+fn postgres_buckets_durations_as_rust_does() {
+    use flightrec_store::stats::duration_bucket;
+    let (db, _store) = fresh();
+    let mut conn = db.connect();
+    let mut values: Vec<f64> = (0..70_000).map(f64::from).collect();
+    values.extend((0..2_000).map(|i| f64::from(i) * 0.25 + 0.5));
+    values.extend([
+        31.5,
+        31.499_999,
+        1e9,
+        123_456_789.5,
+        9.0e15,
+        1.0e300,
+        -1.0,
+        f64::INFINITY,
+        f64::NAN,
+    ]);
+    let rows = conn
+        .query(
+            "SELECT ms, flightrec_duration_bucket(ms) FROM unnest($1::double precision[]) AS ms",
+            &[&values],
+        )
+        .unwrap();
+    assert_eq!(rows.len(), values.len());
+    for (row, ms) in rows.iter().zip(&values) {
+        let in_sql: i64 = row.get(1);
+        assert_eq!(in_sql, duration_bucket(Some(*ms)), "{ms} ms");
+    }
+    let null: i64 = conn
+        .query_one("SELECT flightrec_duration_bucket(NULL)", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(null, duration_bucket(None));
+}

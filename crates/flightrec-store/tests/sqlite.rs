@@ -271,3 +271,72 @@ fn a_full_disk_refuses_the_write_and_keeps_what_was_acknowledged() {
     let more = append(&store, "t", vec![json!({"type": "after"})]);
     assert_eq!(more[0].seq, acknowledged, "no gap after the failure");
 }
+
+#[test]
+fn opening_a_version_6_store_tallies_its_records_for_stats() {
+    use flightrec_store::stats::GroupBy;
+    use std::collections::BTreeMap;
+    let dir = format_1_store();
+    // What the tallies must say, read from the bodies by this test alone.
+    let conn = rusqlite::Connection::open(dir.path().join("data/flightrec.db")).unwrap();
+    let mut expected: BTreeMap<String, (u64, u64, u64, u64, Vec<f64>)> = BTreeMap::new();
+    let mut stmt = conn
+        .prepare("SELECT status, body FROM records WHERE tenant = 'default'")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .unwrap();
+    for row in rows {
+        let (status, body) = row.unwrap();
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let verb = body["verb"].as_str().or(body["tool"].as_str()).unwrap_or("");
+        let e = expected.entry(verb.to_owned()).or_default();
+        e.0 += 1;
+        e.1 += u64::from(status == "fail");
+        e.2 += u64::from(body["dry_run"] == true || body["governance"]["status"] == "dry_run");
+        e.3 += u64::from(body["idempotency_hit"] == true);
+        if let Some(ms) = body["duration_ms"].as_f64() {
+            e.4.push(ms);
+        }
+    }
+    drop(stmt);
+    drop(conn);
+    assert!(expected.values().any(|e| e.2 > 0) && expected.values().any(|e| e.3 > 0));
+
+    let store = SqliteStore::open(&dir.path().join("data"), SqliteOptions::default()).unwrap();
+    let stats = store
+        .stats("default", None, None, Some(GroupBy::Verb))
+        .unwrap();
+    let keys: Vec<&String> = stats.0.keys().collect();
+    assert_eq!(keys, expected.keys().collect::<Vec<_>>());
+    for (verb, (n, fail, dry_run, hits, mut durations)) in expected {
+        let tally = &stats.0[&verb];
+        let c = tally.counts;
+        assert_eq!(
+            (c.n, c.fail, c.dry_run, c.idempotency_hits),
+            (n, fail, dry_run, hits),
+            "{verb}"
+        );
+        assert_eq!(tally.with_duration(), durations.len() as u64, "{verb}");
+        durations.sort_by(f64::total_cmp);
+        if let Some(&median) = durations.get(durations.len().div_ceil(2).saturating_sub(1)) {
+            let p50 = tally.percentile(0.5).unwrap();
+            assert!(
+                (p50 - median).abs() <= (median / 16.0).max(0.5),
+                "{verb}: p50 {p50}, exactly {median}"
+            );
+        }
+    }
+    // Appends go on tallying where the migration left off.
+    append_only(
+        &store,
+        "default",
+        json!({"type": "x", "verb": "tallied", "duration_ms": 7, "idempotency_hit": true}),
+    );
+    let after = store
+        .stats("default", None, None, Some(GroupBy::Verb))
+        .unwrap();
+    let tallied = &after.0["tallied"];
+    assert_eq!((tallied.counts.n, tallied.counts.idempotency_hits), (1, 1));
+    assert_eq!(tallied.percentile(0.99), Some(7.0));
+}

@@ -78,6 +78,31 @@ impl IndexColumns {
     }
 }
 
+/// What `/v1/stats` counts of a record beyond its status and index
+/// columns, kept beside them so rates and durations over a large log never
+/// parse a body.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Measures {
+    /// Marked `dry_run`, or let through by governance as a dry run.
+    pub dry_run: bool,
+    pub idempotency_hit: bool,
+    pub duration_ms: Option<f64>,
+}
+
+impl Measures {
+    pub fn of(body: &Body) -> Measures {
+        Measures {
+            dry_run: body.dry_run
+                || body
+                    .governance
+                    .as_ref()
+                    .is_some_and(|g| g.status == super::types::GovernanceStatus::DryRun),
+            idempotency_hit: body.idempotency_hit,
+            duration_ms: body.duration_ms.as_ref().and_then(|n| n.as_f64()),
+        }
+    }
+}
+
 /// The text free-text search (`q`) matches: the event type and every string
 /// value anywhere in the body, space-separated.
 pub fn search_text(event_type: &str, body: &Value) -> String {

@@ -12,7 +12,7 @@ mod time;
 mod types;
 mod visit;
 
-pub use derived::{IndexColumns, search_text};
+pub use derived::{IndexColumns, Measures, search_text};
 pub use limits::{Limits, MAX_ID_CHARS, MAX_NAME_CHARS};
 pub use parse::{FieldError, ValidationError, kind_of, parse_event};
 pub use time::{format_time, parse_time, parse_window_start};

@@ -1,4 +1,8 @@
-//! `/v1/stats`: totals for a time window — what the dashboard's cards show.
+//! `/v1/stats`: what a time window holds — totals, the rates compliance
+//! tracks (failure, governance block, idempotency hit), dry runs and
+//! duration percentiles — overall and, with `group_by`, per verb,
+//! provider, agent, type, status, day or hour. The dashboard's cards show
+//! the same numbers.
 
 use crate::auth::{Permission, Principal};
 use crate::error::ApiResult;
@@ -7,7 +11,8 @@ use crate::state::AppState;
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use flightrec_store::stats::{GroupBy, NO_VALUE, Tally};
+use serde_json::{Map, Value, json};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/stats", get(stats))
@@ -22,21 +27,74 @@ async fn stats(
     let mut params = Params::parse(raw.as_deref())?;
     let since = params.take_since(state.clock().now())?;
     let until = params.take_until()?;
+    let group_by = params.take_parsed("group_by", |v| {
+        GroupBy::parse(v).ok_or_else(|| {
+            let names: Vec<&str> = GroupBy::ALL.iter().map(|g| g.as_str()).collect();
+            format!("must be one of {}, not {v:?}", names.join(", "))
+        })
+    })?;
     params.finish()?;
     let tenant = principal.tenant.clone();
     let (from, to) = (since.clone(), until.clone());
-    let counts = state
-        .blocking(move |store| store.window_counts(&tenant, from.as_deref(), to.as_deref()))
+    let groups = state
+        .blocking(move |store| store.stats(&tenant, from.as_deref(), to.as_deref(), group_by))
         .await?;
-    Ok(Json(json!({
-        "since": since,
-        "until": until,
-        "total": counts.total,
-        "fail": counts.fail,
-        "warn": counts.warn,
-        "failure_rate": rate(counts.fail, counts.total),
-        "warn_rate": rate(counts.warn, counts.total),
-    })))
+
+    let mut answer = Map::new();
+    answer.insert("since".into(), json!(since));
+    answer.insert("until".into(), json!(until));
+    answer.extend(figures(&groups.total()));
+    if let Some(group_by) = group_by {
+        let mut rows: Vec<(&String, &Tally)> = groups.0.iter().collect();
+        if !matches!(group_by, GroupBy::Day | GroupBy::Hour) {
+            // The largest groups first; times in order.
+            rows.sort_by(|a, b| b.1.counts.n.cmp(&a.1.counts.n).then(a.0.cmp(b.0)));
+        }
+        let rows: Vec<Value> = rows
+            .into_iter()
+            .map(|(key, tally)| {
+                let mut row = Map::new();
+                let key = (key != NO_VALUE).then_some(key);
+                row.insert("key".into(), json!(key));
+                row.extend(figures(tally));
+                Value::Object(row)
+            })
+            .collect();
+        answer.insert("group_by".into(), json!(group_by.as_str()));
+        answer.insert("groups".into(), Value::Array(rows));
+    }
+    Ok(Json(Value::Object(answer)))
+}
+
+/// The counts, rates and duration percentiles of one tally.
+fn figures(tally: &Tally) -> Map<String, Value> {
+    let c = &tally.counts;
+    let durations = tally.with_duration();
+    let percentile = |p| tally.percentile(p);
+    [
+        ("total", json!(c.n)),
+        ("fail", json!(c.fail)),
+        ("warn", json!(c.warn)),
+        ("blocked", json!(c.blocked)),
+        ("dry_run", json!(c.dry_run)),
+        ("idempotency_hits", json!(c.idempotency_hits)),
+        ("failure_rate", json!(rate(c.fail, c.n))),
+        ("warn_rate", json!(rate(c.warn, c.n))),
+        ("block_rate", json!(rate(c.blocked, c.n))),
+        ("idempotency_hit_rate", json!(rate(c.idempotency_hits, c.n))),
+        (
+            "duration_ms",
+            json!({
+                "count": durations,
+                "p50": percentile(0.50),
+                "p95": percentile(0.95),
+                "p99": percentile(0.99),
+            }),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect()
 }
 
 fn rate(part: u64, whole: u64) -> f64 {

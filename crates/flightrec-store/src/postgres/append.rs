@@ -148,6 +148,9 @@ struct NewRecords {
     verb: Vec<Option<String>>,
     provider: Vec<Option<String>>,
     governance_status: Vec<Option<String>>,
+    dry_run: Vec<bool>,
+    idempotency_hit: Vec<bool>,
+    duration_ms: Vec<Option<f64>>,
 }
 
 impl NewRecords {
@@ -177,6 +180,9 @@ impl NewRecords {
         self.verb.push(ix.verb.clone());
         self.provider.push(ix.provider.clone());
         self.governance_status.push(ix.governance_status.clone());
+        self.dry_run.push(event.measures.dry_run);
+        self.idempotency_hit.push(event.measures.idempotency_hit);
+        self.duration_ms.push(event.measures.duration_ms);
     }
 
     /// Inserts every record in one statement.
@@ -188,12 +194,13 @@ impl NewRecords {
             "INSERT INTO records (tenant, seq, id, time, received_at, type, run_id, span_id, \
                parent_span_id, status, body_hash, v, submitted_by, leaf_hash, body, salt, \
                session_id, agent_id, actor, actor_type, resource_type, resource_id, verb, \
-               provider, governance_status) \
+               provider, governance_status, dry_run, idempotency_hit, duration_ms) \
              SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], \
                $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
                $12::bigint[], $13::text[], $14::bytea[], $15::text[], $16::bytea[], \
                $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], \
-               $23::text[], $24::text[], $25::text[])",
+               $23::text[], $24::text[], $25::text[], $26::boolean[], $27::boolean[], \
+               $28::double precision[])",
             &[
                 &tenant,
                 &self.seq,
@@ -220,6 +227,9 @@ impl NewRecords {
                 &self.verb,
                 &self.provider,
                 &self.governance_status,
+                &self.dry_run,
+                &self.idempotency_hit,
+                &self.duration_ms,
             ],
         )?;
         Ok(())

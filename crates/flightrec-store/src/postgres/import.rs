@@ -52,6 +52,9 @@ enum Column {
     Int,
     SmallInt,
     Bytes,
+    /// SQLite's 0 or 1.
+    Bool,
+    Float,
 }
 
 impl Column {
@@ -61,6 +64,8 @@ impl Column {
             Column::Int => Type::INT8,
             Column::SmallInt => Type::INT2,
             Column::Bytes => Type::BYTEA,
+            Column::Bool => Type::BOOL,
+            Column::Float => Type::FLOAT8,
         }
     }
 }
@@ -73,7 +78,7 @@ struct TableCopy {
     source: &'static str,
 }
 
-use Column::{Bytes, Int, SmallInt, Text};
+use Column::{Bool, Bytes, Float, Int, SmallInt, Text};
 
 /// Parents before children (users and keys name their tenant); the
 /// directory tables (`user_emails`, `api_key_secrets`) are split out of
@@ -157,11 +162,15 @@ const TABLES: &[TableCopy] = &[
             ("verb", Text),
             ("provider", Text),
             ("governance_status", Text),
+            ("dry_run", Bool),
+            ("idempotency_hit", Bool),
+            ("duration_ms", Float),
         ],
         source: "SELECT tenant, seq, id, time, received_at, type, run_id, span_id, \
                  parent_span_id, status, body_hash, v, submitted_by, leaf_hash, body, salt, \
                  session_id, agent_id, actor, actor_type, resource_type, resource_id, verb, \
-                 provider, governance_status FROM records ORDER BY tenant, seq",
+                 provider, governance_status, dry_run, idempotency_hit, duration_ms \
+                 FROM records ORDER BY tenant, seq",
     },
     TableCopy {
         target: "log_heads",
@@ -494,6 +503,7 @@ fn copy_table(
 enum Cell {
     Null,
     Int(i64),
+    Real(f64),
     Text(String),
     Bytes(Vec<u8>),
 }
@@ -507,11 +517,7 @@ impl Cell {
                 StoreError::Corrupt(format!("{table}.{column} holds text that is not UTF-8"))
             })?),
             ValueRef::Blob(b) => Cell::Bytes(b.to_vec()),
-            ValueRef::Real(_) => {
-                return Err(StoreError::Corrupt(format!(
-                    "{table}.{column} holds a floating-point value, which no flightrec column has"
-                )));
-            }
+            ValueRef::Real(r) => Cell::Real(r),
         })
     }
 }
@@ -528,6 +534,8 @@ impl ToSql for Cell {
             Cell::Null => Ok(IsNull::Yes),
             Cell::Int(i) if *ty == Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
             Cell::Int(i) if *ty == Type::INT8 => i.to_sql(ty, out),
+            Cell::Int(i @ (0 | 1)) if *ty == Type::BOOL => (*i == 1).to_sql(ty, out),
+            Cell::Real(r) if *ty == Type::FLOAT8 => r.to_sql(ty, out),
             Cell::Text(s) if *ty == Type::TEXT => s.to_sql(ty, out),
             Cell::Bytes(b) if *ty == Type::BYTEA => b.to_sql(ty, out),
             other => Err(format!("{other:?} does not fit a {ty} column").into()),
@@ -535,7 +543,7 @@ impl ToSql for Cell {
     }
 
     fn accepts(ty: &Type) -> bool {
-        [Type::TEXT, Type::INT8, Type::INT2, Type::BYTEA].contains(ty)
+        [Type::TEXT, Type::INT8, Type::INT2, Type::BYTEA, Type::BOOL, Type::FLOAT8].contains(ty)
     }
 
     to_sql_checked!();

@@ -32,6 +32,7 @@ mod query;
 mod rows;
 mod schema;
 mod search;
+mod stats;
 mod tls;
 mod webhooks;
 

@@ -12,7 +12,7 @@ use crate::StoreError;
 use postgres::Transaction;
 
 /// Each migration takes the schema from its index to its index + 1.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -482,4 +482,119 @@ BEGIN
     RAISE EXCEPTION 'flightrec records are append-only'
         USING ERRCODE = 'integrity_constraint_violation';
 END $$;
+"#;
+
+/// `/v1/stats` (see `crate::stats`): what it counts beyond the index
+/// columns, promoted out of the body, and tallies per tenant, dimension,
+/// hour, value and duration bucket, kept by a statement trigger as
+/// `record_counts` is. The records already in the store are read once to
+/// fill both (an erased record has no body to read: it counts without a
+/// duration, dry run or idempotency hit).
+const V3: &str = r#"
+ALTER TABLE records
+    ADD COLUMN dry_run boolean NOT NULL DEFAULT false,
+    ADD COLUMN idempotency_hit boolean NOT NULL DEFAULT false,
+    ADD COLUMN duration_ms double precision;
+
+ALTER TABLE records DISABLE TRIGGER records_only_erase;
+UPDATE records SET
+    dry_run = coalesce((body::jsonb ->> 'dry_run')::boolean, false)
+        OR coalesce(body::jsonb -> 'governance' ->> 'status' = 'dry_run', false),
+    idempotency_hit = coalesce((body::jsonb ->> 'idempotency_hit')::boolean, false),
+    duration_ms = (body::jsonb ->> 'duration_ms')::double precision
+WHERE body IS NOT NULL;
+ALTER TABLE records ENABLE TRIGGER records_only_erase;
+
+CREATE OR REPLACE FUNCTION flightrec_records_only_erase() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.body IS NULL AND NEW.salt IS NULL
+       AND (NEW.tenant, NEW.seq, NEW.id, NEW.time, NEW.received_at, NEW.type, NEW.run_id,
+            NEW.span_id, NEW.parent_span_id, NEW.status, NEW.body_hash, NEW.v,
+            NEW.submitted_by, NEW.leaf_hash, NEW.agent_id, NEW.actor_type,
+            NEW.resource_type, NEW.verb, NEW.provider, NEW.governance_status,
+            NEW.dry_run, NEW.idempotency_hit, NEW.duration_ms)
+           IS NOT DISTINCT FROM
+           (OLD.tenant, OLD.seq, OLD.id, OLD.time, OLD.received_at, OLD.type, OLD.run_id,
+            OLD.span_id, OLD.parent_span_id, OLD.status, OLD.body_hash, OLD.v,
+            OLD.submitted_by, OLD.leaf_hash, OLD.agent_id, OLD.actor_type,
+            OLD.resource_type, OLD.verb, OLD.provider, OLD.governance_status,
+            OLD.dry_run, OLD.idempotency_hit, OLD.duration_ms)
+       -- The query columns that can name a person go with the body.
+       AND (NEW.session_id IS NOT DISTINCT FROM OLD.session_id OR NEW.session_id IS NULL)
+       AND (NEW.actor IS NOT DISTINCT FROM OLD.actor OR NEW.actor IS NULL)
+       AND (NEW.resource_id IS NOT DISTINCT FROM OLD.resource_id OR NEW.resource_id IS NULL)
+    THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'flightrec records are append-only'
+        USING ERRCODE = 'integrity_constraint_violation';
+END $$;
+
+-- The histogram bucket of a duration, as crate::stats::duration_bucket
+-- computes it: rounded milliseconds below 32, then 8 buckets per doubling.
+-- (NaN sorts above every number in PostgreSQL, so the range test keeps it
+-- and infinity out.)
+CREATE FUNCTION flightrec_duration_bucket(ms double precision) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN r IS NULL THEN -1
+        WHEN r < 32 THEN r
+        ELSE 32 + (top - 5) * 8 + ((r >> (top - 3)) - 8)
+    END
+    FROM (SELECT CASE WHEN ms >= 0 AND ms < 'Infinity'::double precision
+                      THEN least(floor(ms + 0.5), 9007199254740992)::bigint END AS r) AS rounded,
+    LATERAL (SELECT 64 - position('1' IN r::bit(64)::text) AS top) AS bits
+$$;
+
+CREATE TABLE record_stats (
+    tenant           text COLLATE "C" NOT NULL,
+    dim              text COLLATE "C" NOT NULL, -- verb, provider, agent, type or status
+    hour             text COLLATE "C" NOT NULL, -- as in record_counts: 2026-11-23T02
+    value            text COLLATE "C" NOT NULL, -- the dimension's value; '' for none
+    bucket           bigint NOT NULL,           -- of duration_ms; -1 for none
+    n                bigint NOT NULL,
+    fail             bigint NOT NULL,
+    warn             bigint NOT NULL,
+    blocked          bigint NOT NULL,
+    dry_run          bigint NOT NULL,
+    idempotency_hits bigint NOT NULL,
+    PRIMARY KEY (tenant, dim, hour, value, bucket)
+);
+
+CREATE FUNCTION flightrec_tally_records() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO record_stats AS s (tenant, dim, hour, value, bucket, n, fail, warn, blocked,
+                                   dry_run, idempotency_hits)
+        SELECT tenant, d.dim, left(time, 13), d.value, flightrec_duration_bucket(duration_ms),
+            count(*), count(*) FILTER (WHERE status = 'fail'),
+            count(*) FILTER (WHERE status = 'warn'),
+            count(*) FILTER (WHERE governance_status = 'blocked'),
+            count(*) FILTER (WHERE dry_run), count(*) FILTER (WHERE idempotency_hit)
+        FROM new_records, LATERAL (VALUES
+            ('verb', coalesce(verb, '')), ('provider', coalesce(provider, '')),
+            ('agent', coalesce(agent_id, '')), ('type', type), ('status', status)) AS d (dim, value)
+        GROUP BY 1, 2, 3, 4, 5
+        ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (tenant, dim, hour, value, bucket) DO UPDATE SET
+        n = s.n + excluded.n, fail = s.fail + excluded.fail, warn = s.warn + excluded.warn,
+        blocked = s.blocked + excluded.blocked, dry_run = s.dry_run + excluded.dry_run,
+        idempotency_hits = s.idempotency_hits + excluded.idempotency_hits;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER records_tallied AFTER INSERT ON records
+    REFERENCING NEW TABLE AS new_records
+    FOR EACH STATEMENT EXECUTE FUNCTION flightrec_tally_records();
+
+INSERT INTO record_stats (tenant, dim, hour, value, bucket, n, fail, warn, blocked, dry_run,
+                          idempotency_hits)
+    SELECT tenant, d.dim, left(time, 13), d.value, flightrec_duration_bucket(duration_ms),
+        count(*), count(*) FILTER (WHERE status = 'fail'),
+        count(*) FILTER (WHERE status = 'warn'),
+        count(*) FILTER (WHERE governance_status = 'blocked'),
+        count(*) FILTER (WHERE dry_run), count(*) FILTER (WHERE idempotency_hit)
+    FROM records, LATERAL (VALUES
+        ('verb', coalesce(verb, '')), ('provider', coalesce(provider, '')),
+        ('agent', coalesce(agent_id, '')), ('type', type), ('status', status)) AS d (dim, value)
+    GROUP BY 1, 2, 3, 4, 5;
 "#;

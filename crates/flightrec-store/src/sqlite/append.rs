@@ -6,6 +6,7 @@ use super::log::{Tiles, latest_checkpoint, store_checkpoint, write_tiles};
 use crate::StoreError;
 use crate::model::{AppendBatch, BatchOutcome};
 use crate::runs::RunFold;
+use crate::stats::{StatFacts, StatRows};
 use flightrec_core::event::format_time;
 use flightrec_core::log::leaf_hash;
 use flightrec_core::log::tree::RightEdge;
@@ -105,10 +106,11 @@ fn append_events(
         "INSERT INTO records (tenant, seq, id, time, received_at, type, run_id, span_id, \
          parent_span_id, status, body_hash, leaf_hash, body, salt, session_id, agent_id, actor, \
          actor_type, resource_type, resource_id, verb, provider, governance_status, v, \
-         submitted_by) \
+         submitted_by, dry_run, idempotency_hit, duration_ms) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-         ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+         ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
     )?;
+    let mut tallies = StatRows::default();
     let mut receipts = Vec::with_capacity(batch.events.len());
     for event in &batch.events {
         if let Some(first) = log.seen.get(&event.id) {
@@ -153,9 +155,13 @@ fn append_events(
             ix.governance_status,
             header.version as i64,
             header.submitted_by,
+            event.measures.dry_run,
+            event.measures.idempotency_hit,
+            event.measures.duration_ms,
         ]);
         let receipt = match inserted {
             Ok(_) => {
+                tallies.count(&StatFacts::of(event));
                 log.next_seq += 1;
                 log.edge.push(leaf);
                 log.note_run(event, seq);
@@ -174,6 +180,7 @@ fn append_events(
         log.seen.insert(event.id.clone(), receipt.clone());
         receipts.push(receipt);
     }
+    super::stats::write(tx, &batch.tenant, &tallies)?;
     Ok(receipts)
 }
 

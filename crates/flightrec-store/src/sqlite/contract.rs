@@ -53,6 +53,16 @@ impl crate::RecordStore for SqliteStore {
         self.query_window_counts(tenant, since, until)
     }
 
+    fn stats(
+        &self,
+        tenant: &str,
+        since: Option<&str>,
+        until: Option<&str>,
+        group_by: Option<crate::stats::GroupBy>,
+    ) -> Result<crate::stats::StatGroups, StoreError> {
+        self.query_stats(tenant, since, until, group_by)
+    }
+
     fn runs(
         &self,
         tenant: &str,

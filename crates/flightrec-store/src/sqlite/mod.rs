@@ -19,6 +19,7 @@ mod query;
 mod rows;
 mod schema;
 mod search;
+mod stats;
 mod webhooks;
 
 use crate::{Checkpointing, StoreError};

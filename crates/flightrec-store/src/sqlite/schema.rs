@@ -10,13 +10,14 @@ use rusqlite::Connection;
 pub const APPLICATION_ID: i64 = 0x4652_6563;
 
 /// Each migration takes the schema from its index to its index + 1.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Applies every migration after `from`, each in its own transaction.
 pub fn migrate(conn: &mut Connection, from: i64) -> rusqlite::Result<()> {
+    super::stats::register_bucket_function(conn)?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
@@ -448,4 +449,93 @@ WHEN NOT (
 BEGIN
     SELECT RAISE(ABORT, 'flightrec records are append-only');
 END;
+"#;
+
+/// `/v1/stats` (see `crate::stats`): what it counts beyond the index
+/// columns, promoted out of the body, and tallies per tenant, dimension,
+/// hour, value and duration bucket, kept by every append. The records
+/// already in the store are read once to fill both (an erased record has
+/// no body to read: it counts without a duration, dry run or idempotency
+/// hit).
+const V7: &str = r#"
+ALTER TABLE records ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE records ADD COLUMN idempotency_hit INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE records ADD COLUMN duration_ms REAL;
+
+DROP TRIGGER records_only_erase;
+
+UPDATE records SET
+    dry_run = coalesce(json_extract(body, '$.dry_run') IS 1
+        OR json_extract(body, '$.governance.status') IS 'dry_run', 0),
+    idempotency_hit = coalesce(json_extract(body, '$.idempotency_hit') IS 1, 0),
+    duration_ms = json_extract(body, '$.duration_ms')
+WHERE body IS NOT NULL;
+
+CREATE TRIGGER records_only_erase BEFORE UPDATE ON records
+WHEN NOT (
+    NEW.body IS NULL AND NEW.salt IS NULL
+    AND NEW.rowid IS OLD.rowid AND NEW.tenant IS OLD.tenant AND NEW.seq IS OLD.seq
+    AND NEW.id IS OLD.id AND NEW.time IS OLD.time AND NEW.received_at IS OLD.received_at
+    AND NEW.type IS OLD.type AND NEW.run_id IS OLD.run_id AND NEW.span_id IS OLD.span_id
+    AND NEW.parent_span_id IS OLD.parent_span_id AND NEW.status IS OLD.status
+    AND NEW.body_hash IS OLD.body_hash AND NEW.leaf_hash IS OLD.leaf_hash
+    AND NEW.v IS OLD.v AND NEW.submitted_by IS OLD.submitted_by
+    AND NEW.agent_id IS OLD.agent_id AND NEW.actor_type IS OLD.actor_type
+    AND NEW.resource_type IS OLD.resource_type AND NEW.verb IS OLD.verb
+    AND NEW.provider IS OLD.provider AND NEW.governance_status IS OLD.governance_status
+    AND NEW.dry_run IS OLD.dry_run AND NEW.idempotency_hit IS OLD.idempotency_hit
+    AND NEW.duration_ms IS OLD.duration_ms
+    AND (NEW.session_id IS OLD.session_id OR NEW.session_id IS NULL)
+    AND (NEW.actor IS OLD.actor OR NEW.actor IS NULL)
+    AND (NEW.resource_id IS OLD.resource_id OR NEW.resource_id IS NULL)
+)
+BEGIN
+    SELECT RAISE(ABORT, 'flightrec records are append-only');
+END;
+
+CREATE TABLE record_stats (
+    tenant           TEXT NOT NULL,
+    dim              TEXT NOT NULL,    -- verb, provider, agent, type or status
+    hour             TEXT NOT NULL,    -- as in record_counts: 2026-11-23T02
+    value            TEXT NOT NULL,    -- the dimension's value; '' for none
+    bucket           INTEGER NOT NULL, -- of duration_ms; -1 for none
+    n                INTEGER NOT NULL,
+    fail             INTEGER NOT NULL,
+    warn             INTEGER NOT NULL,
+    blocked          INTEGER NOT NULL,
+    dry_run          INTEGER NOT NULL,
+    idempotency_hits INTEGER NOT NULL,
+    PRIMARY KEY (tenant, dim, hour, value, bucket)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO record_stats
+    SELECT tenant, 'verb', substr(time, 1, 13), coalesce(verb, ''),
+        flightrec_duration_bucket(duration_ms), count(*), sum(status IS 'fail'),
+        sum(status IS 'warn'), sum(governance_status IS 'blocked'), sum(dry_run),
+        sum(idempotency_hit)
+    FROM records GROUP BY 1, 3, 4, 5;
+INSERT INTO record_stats
+    SELECT tenant, 'provider', substr(time, 1, 13), coalesce(provider, ''),
+        flightrec_duration_bucket(duration_ms), count(*), sum(status IS 'fail'),
+        sum(status IS 'warn'), sum(governance_status IS 'blocked'), sum(dry_run),
+        sum(idempotency_hit)
+    FROM records GROUP BY 1, 3, 4, 5;
+INSERT INTO record_stats
+    SELECT tenant, 'agent', substr(time, 1, 13), coalesce(agent_id, ''),
+        flightrec_duration_bucket(duration_ms), count(*), sum(status IS 'fail'),
+        sum(status IS 'warn'), sum(governance_status IS 'blocked'), sum(dry_run),
+        sum(idempotency_hit)
+    FROM records GROUP BY 1, 3, 4, 5;
+INSERT INTO record_stats
+    SELECT tenant, 'type', substr(time, 1, 13), type,
+        flightrec_duration_bucket(duration_ms), count(*), sum(status IS 'fail'),
+        sum(status IS 'warn'), sum(governance_status IS 'blocked'), sum(dry_run),
+        sum(idempotency_hit)
+    FROM records GROUP BY 1, 3, 4, 5;
+INSERT INTO record_stats
+    SELECT tenant, 'status', substr(time, 1, 13), status,
+        flightrec_duration_bucket(duration_ms), count(*), sum(status IS 'fail'),
+        sum(status IS 'warn'), sum(governance_status IS 'blocked'), sum(dry_run),
+        sum(idempotency_hit)
+    FROM records GROUP BY 1, 3, 4, 5;
 "#;

@@ -44,6 +44,7 @@ mod receiver;
 mod replay;
 mod scale_out;
 mod sdk;
+mod stats;
 mod support;
 mod trust;
 mod witnesses;
