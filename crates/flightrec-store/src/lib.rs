@@ -20,6 +20,7 @@ mod hour_windows;
 pub mod lifecycle;
 mod model;
 mod postgres;
+pub mod reports;
 pub mod runs;
 mod sqlite;
 pub mod stats;
@@ -38,4 +39,7 @@ pub use lifecycle::{ErasureJob, ErasureStatus, ErasureSubject, ErasureTarget};
 pub use model::*;
 pub use postgres::{ImportProgress, ImportReport, PgStore};
 pub use sqlite::{Durability, SqliteOptions, SqliteStore};
-pub use traits::{AccessStore, GuardrailStore, LifecycleStore, LogStore, RecordStore, Store};
+pub use reports::{ReportFormat, ReportJob, ReportOutcome, ReportStatus, ReportType};
+pub use traits::{
+    AccessStore, GuardrailStore, LifecycleStore, LogStore, RecordStore, ReportStore, Store,
+};

@@ -3,12 +3,14 @@
 //!
 //! Every append keeps a table of tallies (`record_stats`) with one row per
 //! tenant, dimension (verb, provider, agent, type or status), hour of
-//! `time`, value of that dimension and duration bucket. A window's whole
-//! hours are read from it, its partial edge hours from the records
-//! themselves (see `hour_windows`), so a window over a million records
-//! reads a few thousand rows. Durations are kept as a histogram: below 32
-//! ms to the millisecond, above with 8 buckets per doubling, so a
-//! percentile is within 1/16 of the exact one (or 0.5 ms).
+//! `time` and value of that dimension: its counts and a histogram of its
+//! durations. A window's whole hours are read from it, its partial edge
+//! hours from the records themselves (see `hour_windows`), so a window over
+//! a million records reads one row per hour and group. Durations are
+//! bucketed to the millisecond below 32 ms, then 8 buckets per doubling,
+//! so a percentile is within 1/16 of the exact one (or 0.5 ms); the
+//! histogram is stored as varint (bucket, count) pairs, a few hundred bytes
+//! at most.
 //!
 //! Headers and these columns never change (erasure clears bodies and the
 //! columns that can name a person, none of them tallied here), so the
@@ -197,36 +199,30 @@ impl RowCounts {
     }
 }
 
-/// The bucket `record_stats.bucket` holds for a record without a duration.
-pub const NO_DURATION: i64 = -1;
-
 /// Durations below this many milliseconds each have a bucket of their own.
 const EXACT_BELOW: u64 = 32;
 /// Buckets per doubling above that.
 const PER_DOUBLING: u64 = 8;
 
 /// The histogram bucket of a duration: its rounded milliseconds below 32,
-/// then 8 buckets per doubling (integer arithmetic only, so PostgreSQL's
-/// `flightrec_duration_bucket` computes the same).
-pub fn duration_bucket(ms: Option<f64>) -> i64 {
-    let Some(ms) = ms.filter(|ms| ms.is_finite() && *ms >= 0.0) else {
-        return NO_DURATION;
-    };
+/// then 8 buckets per doubling; `None` for no duration (or one that is not
+/// a finite number ≥ 0).
+pub fn duration_bucket(ms: Option<f64>) -> Option<u64> {
+    let ms = ms.filter(|ms| ms.is_finite() && *ms >= 0.0)?;
     // Saturates at 2^53 ms (285,000 years), which no duration reaches.
     let r = ((ms + 0.5).floor() as u64).min(1 << 53);
     if r < EXACT_BELOW {
-        return r as i64;
+        return Some(r);
     }
     let top = 63 - u64::from(r.leading_zeros()); // r's highest set bit, ≥ 5
     let shift = top - 3; // keeps r's 4 highest bits: 8..=15
     let mantissa = r >> shift;
-    (EXACT_BELOW + (top - 5) * PER_DOUBLING + (mantissa - PER_DOUBLING)) as i64
+    Some(EXACT_BELOW + (top - 5) * PER_DOUBLING + (mantissa - PER_DOUBLING))
 }
 
 /// The duration a bucket stands for: the middle of the whole milliseconds
 /// it holds (exact below 32 ms).
-pub fn bucket_value(bucket: i64) -> f64 {
-    let b = bucket.max(0) as u64;
+pub fn bucket_value(b: u64) -> f64 {
     if b < EXACT_BELOW {
         return b as f64;
     }
@@ -242,22 +238,22 @@ pub fn bucket_value(bucket: i64) -> f64 {
 pub struct Tally {
     pub counts: RowCounts,
     /// How many records with a `duration_ms` fall in each bucket.
-    pub durations: BTreeMap<i64, u64>,
+    pub durations: BTreeMap<u64, u64>,
 }
 
 impl Tally {
-    /// Adds the records of one `record_stats` row.
-    pub fn add_row(&mut self, bucket: i64, counts: &RowCounts) {
-        self.counts.add(counts);
-        if bucket != NO_DURATION {
-            *self.durations.entry(bucket).or_default() += counts.n;
+    /// Counts one record.
+    pub fn count(&mut self, facts: &StatFacts<'_>) {
+        self.counts.add(&facts.counts());
+        if let Some(bucket) = duration_bucket(facts.measures.duration_ms) {
+            *self.durations.entry(bucket).or_default() += 1;
         }
     }
 
-    fn merge(&mut self, more: Tally) {
+    pub fn merge(&mut self, more: &Tally) {
         self.counts.add(&more.counts);
-        for (bucket, n) in more.durations {
-            *self.durations.entry(bucket).or_default() += n;
+        for (bucket, n) in &more.durations {
+            *self.durations.entry(*bucket).or_default() += n;
         }
     }
 
@@ -280,6 +276,50 @@ impl Tally {
         }
         None
     }
+
+    /// The histogram as stored: (bucket, count) pairs in bucket order,
+    /// each number an unsigned LEB128 varint.
+    pub fn encode_durations(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.durations.len() * 3);
+        for (bucket, n) in &self.durations {
+            put_varint(&mut out, *bucket);
+            put_varint(&mut out, *n);
+        }
+        out
+    }
+
+    /// Adds a histogram [`Tally::encode_durations`] wrote.
+    pub fn merge_encoded_durations(&mut self, mut bytes: &[u8]) -> Result<(), String> {
+        while !bytes.is_empty() {
+            let bucket = take_varint(&mut bytes)?;
+            let n = take_varint(&mut bytes)?;
+            *self.durations.entry(bucket).or_default() += n;
+        }
+        Ok(())
+    }
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn take_varint(bytes: &mut &[u8]) -> Result<u64, String> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&b, rest) = bytes
+            .split_first()
+            .ok_or("a duration histogram ends inside a number")?;
+        *bytes = rest;
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err("a duration histogram holds a number longer than 64 bits".into())
 }
 
 /// Tallies per group (one group, keyed [`NO_VALUE`], without `group_by`).
@@ -289,29 +329,22 @@ pub struct StatGroups(pub BTreeMap<String, Tally>);
 impl StatGroups {
     /// Counts one record, read from the records themselves.
     pub fn count(&mut self, facts: &StatFacts<'_>, group_by: Option<GroupBy>) {
-        let bucket = duration_bucket(facts.measures.duration_ms);
-        self.0
-            .entry(facts.group(group_by).to_owned())
-            .or_default()
-            .add_row(bucket, &facts.counts());
+        self.group(facts.group(group_by)).count(facts);
     }
 
-    /// Adds the records of one `record_stats` row to `group`.
-    pub fn add_row(&mut self, group: &str, bucket: i64, counts: &RowCounts) {
-        if let Some(tally) = self.0.get_mut(group) {
-            tally.add_row(bucket, counts);
-        } else {
-            let mut tally = Tally::default();
-            tally.add_row(bucket, counts);
-            self.0.insert(group.to_owned(), tally);
+    /// The tally of `group`, empty until something is added.
+    pub fn group(&mut self, group: &str) -> &mut Tally {
+        if !self.0.contains_key(group) {
+            self.0.insert(group.to_owned(), Tally::default());
         }
+        self.0.get_mut(group).expect("inserted above")
     }
 
     /// Everything in one tally.
     pub fn total(&self) -> Tally {
         let mut all = Tally::default();
         for tally in self.0.values() {
-            all.merge(tally.clone());
+            all.merge(tally);
         }
         all
     }
@@ -320,7 +353,7 @@ impl StatGroups {
 impl WindowSum for StatGroups {
     fn add(&mut self, more: StatGroups) {
         for (group, tally) in more.0 {
-            self.0.entry(group).or_default().merge(tally);
+            self.0.entry(group).or_default().merge(&tally);
         }
     }
 }
@@ -331,27 +364,23 @@ pub struct StatKey {
     pub dimension: Dimension,
     pub hour: String,
     pub value: String,
-    pub bucket: i64,
 }
 
-/// The `record_stats` increments of the records one append adds, summed
-/// per row so that a batch writes each row once.
+/// Tallies per `record_stats` row: what one append adds (each row written
+/// once per batch), or a migration's count of the records already stored.
 #[derive(Debug, Default)]
-pub struct StatRows(pub BTreeMap<StatKey, RowCounts>);
+pub struct StatRows(pub BTreeMap<StatKey, Tally>);
 
 impl StatRows {
     pub fn count(&mut self, facts: &StatFacts<'_>) {
-        let counts = facts.counts();
-        let bucket = duration_bucket(facts.measures.duration_ms);
         let hour = hour_of(facts.time);
         for dimension in Dimension::ALL {
             let key = StatKey {
                 dimension,
                 hour: hour.to_owned(),
                 value: facts.value(dimension).to_owned(),
-                bucket,
             };
-            self.0.entry(key).or_default().add(&counts);
+            self.0.entry(key).or_default().count(facts);
         }
     }
 }
@@ -362,17 +391,18 @@ mod tests {
 
     #[test]
     fn buckets_are_exact_below_32_ms_then_within_a_sixteenth() {
-        assert_eq!(duration_bucket(None), NO_DURATION);
-        assert_eq!(duration_bucket(Some(f64::NAN)), NO_DURATION);
+        assert_eq!(duration_bucket(None), None);
+        assert_eq!(duration_bucket(Some(f64::NAN)), None);
+        assert_eq!(duration_bucket(Some(-1.0)), None);
         for ms in 0..32u32 {
-            let b = duration_bucket(Some(f64::from(ms)));
+            let b = duration_bucket(Some(f64::from(ms))).unwrap();
             assert_eq!(bucket_value(b), f64::from(ms));
         }
-        assert_eq!(duration_bucket(Some(2.49)), 2);
-        assert_eq!(duration_bucket(Some(2.5)), 3);
-        let mut previous = duration_bucket(Some(31.0));
+        assert_eq!(duration_bucket(Some(2.49)), Some(2));
+        assert_eq!(duration_bucket(Some(2.5)), Some(3));
+        let mut previous = duration_bucket(Some(31.0)).unwrap();
         for ms in 32..200_000u64 {
-            let b = duration_bucket(Some(ms as f64));
+            let b = duration_bucket(Some(ms as f64)).unwrap();
             assert!(b == previous || b == previous + 1, "{ms}: {previous} then {b}");
             previous = b;
             let value = bucket_value(b);
@@ -382,28 +412,57 @@ mod tests {
             );
         }
         // 32..=35 share a bucket, 36 starts the next (four per step at 32).
-        assert_eq!(duration_bucket(Some(32.0)), 32);
-        assert_eq!(duration_bucket(Some(35.0)), 32);
-        assert_eq!(duration_bucket(Some(36.0)), 33);
+        assert_eq!(duration_bucket(Some(32.0)), Some(32));
+        assert_eq!(duration_bucket(Some(35.0)), Some(32));
+        assert_eq!(duration_bucket(Some(36.0)), Some(33));
         assert_eq!(bucket_value(32), 33.5);
+        assert!(duration_bucket(Some(1e300)).is_some());
+    }
+
+    fn record(ms: Option<f64>) -> StatFacts<'static> {
+        StatFacts {
+            time: "2026-01-01T00:00:00.000000Z",
+            event_type: "x",
+            status: "ok",
+            verb: None,
+            provider: None,
+            agent_id: None,
+            governance_status: None,
+            measures: Measures {
+                duration_ms: ms,
+                ..Measures::default()
+            },
+        }
     }
 
     #[test]
     fn percentiles_are_nearest_rank() {
         let mut tally = Tally::default();
         assert_eq!(tally.percentile(0.5), None);
-        let one = RowCounts {
-            n: 1,
-            ..RowCounts::default()
-        };
         for ms in 1..=10 {
-            tally.add_row(duration_bucket(Some(f64::from(ms))), &one);
+            tally.count(&record(Some(f64::from(ms))));
         }
-        tally.add_row(NO_DURATION, &one);
+        tally.count(&record(None));
         assert_eq!(tally.counts.n, 11);
         assert_eq!(tally.with_duration(), 10);
         assert_eq!(tally.percentile(0.5), Some(5.0));
         assert_eq!(tally.percentile(0.95), Some(10.0));
         assert_eq!(tally.percentile(0.1), Some(1.0));
+    }
+
+    #[test]
+    fn histograms_round_trip_and_bad_bytes_are_refused() {
+        let mut tally = Tally::default();
+        for ms in [0.0, 5.0, 5.0, 300.0, 1e9, 1e15] {
+            tally.count(&record(Some(ms)));
+        }
+        let bytes = tally.encode_durations();
+        let mut back = Tally::default();
+        back.merge_encoded_durations(&bytes).unwrap();
+        assert_eq!(back.durations, tally.durations);
+        back.merge_encoded_durations(&bytes).unwrap();
+        assert_eq!(back.with_duration(), 2 * tally.with_duration());
+        assert!(Tally::default().merge_encoded_durations(&[0x85]).is_err());
+        assert!(Tally::default().merge_encoded_durations(&[0xff; 11]).is_err());
     }
 }

@@ -4,6 +4,7 @@ use crate::StoreError;
 use crate::guardrails::*;
 use crate::lifecycle::*;
 use crate::model::*;
+use crate::reports::{ReportJob, ReportOutcome};
 use flightrec_core::record::StoredRecord;
 
 /// The tenants' append-only logs and the queries over them.
@@ -225,10 +226,50 @@ pub trait LifecycleStore: Send + Sync + 'static {
     fn purge_erased(&self) -> Result<bool, StoreError>;
 }
 
-/// A whole backend.
-pub trait Store: RecordStore + LogStore + AccessStore + GuardrailStore + LifecycleStore {}
+/// Report jobs and their files (see [`crate::reports`]).
+pub trait ReportStore: Send + Sync + 'static {
+    /// Stores a new job, pending.
+    fn create_report(&self, job: &ReportJob) -> Result<(), StoreError>;
 
-impl<T: RecordStore + LogStore + AccessStore + GuardrailStore + LifecycleStore> Store for T {}
+    fn report(&self, tenant: &str, id: &str) -> Result<Option<ReportJob>, StoreError>;
+
+    /// A tenant's report jobs, newest first, at most `limit`.
+    fn reports(&self, tenant: &str, limit: usize) -> Result<Vec<ReportJob>, StoreError>;
+
+    /// Every tenant's pending jobs, oldest first.
+    fn pending_reports(&self) -> Result<Vec<ReportJob>, StoreError>;
+
+    /// A ready report's file; `None` for any other.
+    fn report_file(&self, tenant: &str, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// The seq of the newest `log.erased` record of flightrec's own in a
+    /// tenant's log: read before building a report, and compared by
+    /// [`ReportStore::finish_report`].
+    fn erasure_mark(&self, tenant: &str) -> Result<Option<u64>, StoreError>;
+
+    /// Ends a pending job. A ready report is stored only if the tenant's
+    /// erasure mark is still `mark` (no erasure committed while it was
+    /// built); says whether the job ended.
+    fn finish_report(
+        &self,
+        tenant: &str,
+        id: &str,
+        finished_at: &str,
+        outcome: &ReportOutcome,
+        mark: Option<u64>,
+    ) -> Result<bool, StoreError>;
+}
+
+/// A whole backend.
+pub trait Store:
+    RecordStore + LogStore + AccessStore + GuardrailStore + LifecycleStore + ReportStore
+{
+}
+
+impl<T: RecordStore + LogStore + AccessStore + GuardrailStore + LifecycleStore + ReportStore> Store
+    for T
+{
+}
 
 /// The Merkle log over each tenant's records: tiles, checkpoints, proofs.
 pub trait LogStore: Send + Sync + 'static {

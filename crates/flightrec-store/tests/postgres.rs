@@ -457,40 +457,52 @@ fn a_snapshot_reads_the_store_as_it_was_while_nodes_append() {
     assert!(snapshot.index_search(10).is_err());
 }
 
-/// The trigger that tallies `/v1/stats` buckets durations in SQL: it must
-/// put every duration where the edge hours, bucketed in Rust, put it.
+/// A store of schema version 2 (before `/v1/stats`' columns and tallies)
+/// is migrated with its records' figures filled in: the same answer as a
+/// store that tallied them as they came.
 #[test]
-fn postgres_buckets_durations_as_rust_does() {
-    use flightrec_store::stats::duration_bucket;
-    let (db, _store) = fresh();
-    let mut conn = db.connect();
-    let mut values: Vec<f64> = (0..70_000).map(f64::from).collect();
-    values.extend((0..2_000).map(|i| f64::from(i) * 0.25 + 0.5));
-    values.extend([
-        31.5,
-        31.499_999,
-        1e9,
-        123_456_789.5,
-        9.0e15,
-        1.0e300,
-        -1.0,
-        f64::INFINITY,
-        f64::NAN,
-    ]);
-    let rows = conn
-        .query(
-            "SELECT ms, flightrec_duration_bucket(ms) FROM unnest($1::double precision[]) AS ms",
-            &[&values],
+fn migrating_a_version_2_store_tallies_its_records_for_stats() {
+    use flightrec_store::stats::GroupBy;
+    let (db, store) = fresh();
+    let events: Vec<_> = (0..40)
+        .map(|i| {
+            let event_type = ["tool_call", "llm_call"][i % 2];
+            let status = ["ok", "fail", "warn", "ok"][i % 4];
+            let verb = ["read", "write", "search"][i % 3];
+            let governance = ["blocked", "approved", "dry_run"][i % 3];
+            json!({
+                "type": event_type,
+                "time": format!("2026-01-0{}T{:02}:{:02}:00Z", 1 + i % 3, i % 24, i),
+                "status": status,
+                "verb": verb,
+                "agent_id": format!("agent-{}", i % 4),
+                "duration_ms": i * 37,
+                "dry_run": i % 5 == 0,
+                "idempotency_hit": i % 7 == 0,
+                "governance": {"status": governance},
+            })
+        })
+        .collect();
+    append(&store, "t", events);
+    let tallied: Vec<_> = [None, Some(GroupBy::Agent), Some(GroupBy::Hour)]
+        .into_iter()
+        .map(|g| store.stats("t", None, None, g).unwrap())
+        .collect();
+    assert_eq!(tallied[0].total().counts.n, 40);
+    drop(store);
+    // Back to version 2, as the schema's owner.
+    db.connect()
+        .batch_execute(
+            "DROP TABLE reports, record_stats; \
+             ALTER TABLE records DROP COLUMN dry_run, DROP COLUMN idempotency_hit, \
+               DROP COLUMN duration_ms; \
+             DELETE FROM flightrec_schema WHERE version > 2;",
         )
         .unwrap();
-    assert_eq!(rows.len(), values.len());
-    for (row, ms) in rows.iter().zip(&values) {
-        let in_sql: i64 = row.get(1);
-        assert_eq!(in_sql, duration_bucket(Some(*ms)), "{ms} ms");
-    }
-    let null: i64 = conn
-        .query_one("SELECT flightrec_duration_bucket(NULL)", &[])
-        .unwrap()
-        .get(0);
-    assert_eq!(null, duration_bucket(None));
+    let store = PgStore::open(db.url()).unwrap();
+    let migrated: Vec<_> = [None, Some(GroupBy::Agent), Some(GroupBy::Hour)]
+        .into_iter()
+        .map(|g| store.stats("t", None, None, g).unwrap())
+        .collect();
+    assert_eq!(migrated, tallied);
 }

@@ -16,6 +16,7 @@ use super::log::{Tiles, latest_checkpoint, store_checkpoint, write_tiles};
 use crate::StoreError;
 use crate::model::{AppendBatch, BatchOutcome};
 use crate::runs::RunFold;
+use crate::stats::{StatFacts, StatRows};
 use flightrec_core::event::format_time;
 use flightrec_core::log::leaf_hash;
 use flightrec_core::log::tree::RightEdge;
@@ -256,6 +257,7 @@ fn append_events(
         log.seen.insert(id, receipt);
     }
     let mut new = NewRecords::default();
+    let mut tallies = StatRows::default();
     let mut receipts = Vec::with_capacity(batch.events.len());
     for event in &batch.events {
         if let Some(first) = log.seen.get(&event.id) {
@@ -274,6 +276,7 @@ fn append_events(
         }
         let leaf = leaf_hash(&leaf_input);
         new.push(event, seq, leaf.as_bytes(), &header);
+        tallies.count(&StatFacts::of(event));
         log.edge.push(leaf);
         log.note_run(event, seq);
         let receipt = Receipt {
@@ -288,6 +291,7 @@ fn append_events(
         StoreError::Postgres(e) => conflict(e, || "a record with one of these ids".into()),
         e => e,
     })?;
+    super::stats::write(tx, &batch.tenant, &tallies)?;
     Ok(receipts)
 }
 

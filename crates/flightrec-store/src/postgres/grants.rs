@@ -25,7 +25,7 @@ GRANT USAGE ON SEQUENCE cosignatures_arrival_seq TO {role};
 -- What every append keeps up to date beside the log.
 GRANT INSERT, UPDATE (size) ON log_heads TO {role};
 GRANT INSERT, UPDATE (n) ON record_counts TO {role};
-GRANT INSERT, UPDATE (n, fail, warn, blocked, dry_run, idempotency_hits) ON record_stats TO {role};
+GRANT INSERT, UPDATE (n, fail, warn, blocked, dry_run, idempotency_hits, durations) ON record_stats TO {role};
 GRANT INSERT, UPDATE ON runs TO {role};
 GRANT INSERT, UPDATE (document) ON record_search TO {role};
 GRANT INSERT, UPDATE (indexed_size) ON search_progress TO {role};
@@ -50,6 +50,9 @@ GRANT INSERT, UPDATE ON webhook_deliveries TO {role};
 -- Erasure jobs, and the leases of work one node does at a time.
 GRANT INSERT, UPDATE (erased, status, finished_at, subject) ON erasures TO {role};
 GRANT INSERT, UPDATE ON leases TO {role};
+
+-- Report jobs and their files.
+GRANT INSERT, UPDATE (status, finished_at, error, size, basis, file) ON reports TO {role};
 "#;
 
 impl PgStore {

@@ -173,6 +173,24 @@ const TABLES: &[TableCopy] = &[
                  FROM records ORDER BY tenant, seq",
     },
     TableCopy {
+        target: "record_stats",
+        columns: &[
+            ("tenant", Text),
+            ("dim", Text),
+            ("hour", Text),
+            ("value", Text),
+            ("n", Int),
+            ("fail", Int),
+            ("warn", Int),
+            ("blocked", Int),
+            ("dry_run", Int),
+            ("idempotency_hits", Int),
+            ("durations", Bytes),
+        ],
+        source: "SELECT tenant, dim, hour, value, n, fail, warn, blocked, dry_run, \
+                 idempotency_hits, durations FROM record_stats ORDER BY tenant, dim, hour, value",
+    },
+    TableCopy {
         target: "log_heads",
         columns: &[("tenant", Text), ("size", Int)],
         source: "SELECT tenant, count(*) FROM records GROUP BY tenant ORDER BY tenant",

@@ -105,6 +105,7 @@ pub(super) fn erase(
         "UPDATE alerts SET excerpt = $3 WHERE tenant = $1 AND event_id = ANY($2) AND excerpt <> $3",
         &[&tenant, &ids, &ERASED_EXCERPT],
     )?;
+    super::reports::erase_reports(conn, tenant, &present)?;
     Ok(())
 }
 

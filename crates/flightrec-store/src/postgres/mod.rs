@@ -29,6 +29,7 @@ mod log;
 mod monitoring;
 mod pool;
 mod query;
+mod reports;
 mod rows;
 mod schema;
 mod search;

@@ -12,7 +12,11 @@ use crate::StoreError;
 use postgres::Transaction;
 
 /// Each migration takes the schema from its index to its index + 1.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+
+/// The version whose migration also tallies the records already stored
+/// for `/v1/stats`, which takes Rust as well as SQL.
+const STATS_VERSION: usize = 3;
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -22,6 +26,9 @@ pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 pub fn migrate(tx: &mut Transaction<'_>, from: i64) -> Result<(), StoreError> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
         tx.batch_execute(sql)?;
+        if i + 1 == STATS_VERSION {
+            super::stats::tally_stored_records(tx)?;
+        }
         tx.execute(
             "INSERT INTO flightrec_schema (version, applied_at) VALUES ($1, now())",
             &[&(i as i64 + 1)],
@@ -486,10 +493,10 @@ END $$;
 
 /// `/v1/stats` (see `crate::stats`): what it counts beyond the index
 /// columns, promoted out of the body, and tallies per tenant, dimension,
-/// hour, value and duration bucket, kept by a statement trigger as
-/// `record_counts` is. The records already in the store are read once to
-/// fill both (an erased record has no body to read: it counts without a
-/// duration, dry run or idempotency hit).
+/// hour and value, kept by every append. The records already in the store
+/// are read once to fill both (the tallies by `migrate`, in Rust; an
+/// erased record has no body to read: it counts without a duration, dry
+/// run or idempotency hit).
 const V3: &str = r#"
 ALTER TABLE records
     ADD COLUMN dry_run boolean NOT NULL DEFAULT false,
@@ -530,71 +537,41 @@ BEGIN
         USING ERRCODE = 'integrity_constraint_violation';
 END $$;
 
--- The histogram bucket of a duration, as crate::stats::duration_bucket
--- computes it: rounded milliseconds below 32, then 8 buckets per doubling.
--- (NaN sorts above every number in PostgreSQL, so the range test keeps it
--- and infinity out.)
-CREATE FUNCTION flightrec_duration_bucket(ms double precision) RETURNS bigint
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE
-        WHEN r IS NULL THEN -1
-        WHEN r < 32 THEN r
-        ELSE 32 + (top - 5) * 8 + ((r >> (top - 3)) - 8)
-    END
-    FROM (SELECT CASE WHEN ms >= 0 AND ms < 'Infinity'::double precision
-                      THEN least(floor(ms + 0.5), 9007199254740992)::bigint END AS r) AS rounded,
-    LATERAL (SELECT 64 - position('1' IN r::bit(64)::text) AS top) AS bits
-$$;
-
 CREATE TABLE record_stats (
     tenant           text COLLATE "C" NOT NULL,
     dim              text COLLATE "C" NOT NULL, -- verb, provider, agent, type or status
     hour             text COLLATE "C" NOT NULL, -- as in record_counts: 2026-11-23T02
     value            text COLLATE "C" NOT NULL, -- the dimension's value; '' for none
-    bucket           bigint NOT NULL,           -- of duration_ms; -1 for none
     n                bigint NOT NULL,
     fail             bigint NOT NULL,
     warn             bigint NOT NULL,
     blocked          bigint NOT NULL,
     dry_run          bigint NOT NULL,
     idempotency_hits bigint NOT NULL,
-    PRIMARY KEY (tenant, dim, hour, value, bucket)
+    durations        bytea NOT NULL,            -- a histogram: varint (bucket, count) pairs
+    PRIMARY KEY (tenant, dim, hour, value)
 );
+"#;
 
-CREATE FUNCTION flightrec_tally_records() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO record_stats AS s (tenant, dim, hour, value, bucket, n, fail, warn, blocked,
-                                   dry_run, idempotency_hits)
-        SELECT tenant, d.dim, left(time, 13), d.value, flightrec_duration_bucket(duration_ms),
-            count(*), count(*) FILTER (WHERE status = 'fail'),
-            count(*) FILTER (WHERE status = 'warn'),
-            count(*) FILTER (WHERE governance_status = 'blocked'),
-            count(*) FILTER (WHERE dry_run), count(*) FILTER (WHERE idempotency_hit)
-        FROM new_records, LATERAL (VALUES
-            ('verb', coalesce(verb, '')), ('provider', coalesce(provider, '')),
-            ('agent', coalesce(agent_id, '')), ('type', type), ('status', status)) AS d (dim, value)
-        GROUP BY 1, 2, 3, 4, 5
-        ORDER BY 1, 2, 3, 4, 5
-    ON CONFLICT (tenant, dim, hour, value, bucket) DO UPDATE SET
-        n = s.n + excluded.n, fail = s.fail + excluded.fail, warn = s.warn + excluded.warn,
-        blocked = s.blocked + excluded.blocked, dry_run = s.dry_run + excluded.dry_run,
-        idempotency_hits = s.idempotency_hits + excluded.idempotency_hits;
-    RETURN NULL;
-END $$;
-
-CREATE TRIGGER records_tallied AFTER INSERT ON records
-    REFERENCING NEW TABLE AS new_records
-    FOR EACH STATEMENT EXECUTE FUNCTION flightrec_tally_records();
-
-INSERT INTO record_stats (tenant, dim, hour, value, bucket, n, fail, warn, blocked, dry_run,
-                          idempotency_hits)
-    SELECT tenant, d.dim, left(time, 13), d.value, flightrec_duration_bucket(duration_ms),
-        count(*), count(*) FILTER (WHERE status = 'fail'),
-        count(*) FILTER (WHERE status = 'warn'),
-        count(*) FILTER (WHERE governance_status = 'blocked'),
-        count(*) FILTER (WHERE dry_run), count(*) FILTER (WHERE idempotency_hit)
-    FROM records, LATERAL (VALUES
-        ('verb', coalesce(verb, '')), ('provider', coalesce(provider, '')),
-        ('agent', coalesce(agent_id, '')), ('type', type), ('status', status)) AS d (dim, value)
-    GROUP BY 1, 2, 3, 4, 5;
+/// Report jobs and their files (see `crate::reports`).
+const V4: &str = r#"
+CREATE TABLE reports (
+    tenant       text COLLATE "C" NOT NULL,
+    id           text COLLATE "C" NOT NULL,
+    type         text COLLATE "C" NOT NULL,
+    format       text COLLATE "C" NOT NULL,
+    window_from  text COLLATE "C",
+    window_to    text COLLATE "C",
+    requested_by text COLLATE "C" NOT NULL,
+    created_at   text COLLATE "C" NOT NULL,
+    status       text COLLATE "C" NOT NULL,
+    finished_at  text COLLATE "C",
+    error        text COLLATE "C",
+    size         bigint,
+    basis        text COLLATE "C",
+    file         bytea,
+    PRIMARY KEY (tenant, id)
+);
+CREATE INDEX reports_recent ON reports (tenant, created_at, id);
+CREATE INDEX reports_pending ON reports (tenant, created_at) WHERE status = 'pending';
 "#;

@@ -1,12 +1,14 @@
-//! `/v1/stats` on PostgreSQL: the window's answer from `record_stats`
-//! (schema V3, kept by a statement trigger on every insert into `records`)
-//! and, at its edges, from the records (see `crate::stats`).
+//! `/v1/stats` on PostgreSQL: the tallies every append adds to
+//! `record_stats` (schema V3, filled from the records already stored by the
+//! migration) and the window's answer read from them and, at its edges,
+//! from the records (see `crate::stats`).
 
 use super::PgStore;
 use crate::StoreError;
-use crate::stats::{GroupBy, RowCounts, StatFacts, StatGroups};
+use crate::stats::{GroupBy, RowCounts, StatFacts, StatGroups, StatRows, Tally};
 use flightrec_core::event::Measures;
-use postgres::GenericClient;
+use postgres::{GenericClient, Row};
+use std::collections::HashMap;
 
 impl PgStore {
     pub(super) fn query_stats(
@@ -31,6 +33,112 @@ impl PgStore {
     }
 }
 
+/// Adds one append's tallies, inside its transaction: the rows are read,
+/// merged and written back in two statements. Only appends write these
+/// rows, and they hold the tenant's head row locked, so no other
+/// transaction writes them meanwhile.
+pub(super) fn write(
+    conn: &mut impl GenericClient,
+    tenant: &str,
+    rows: &StatRows,
+) -> Result<(), StoreError> {
+    if rows.0.is_empty() {
+        return Ok(());
+    }
+    let dims: Vec<&str> = rows.0.keys().map(|k| k.dimension.as_str()).collect();
+    let hours: Vec<&str> = rows.0.keys().map(|k| k.hour.as_str()).collect();
+    let values: Vec<&str> = rows.0.keys().map(|k| k.value.as_str()).collect();
+    let mut stored: HashMap<(String, String, String), Tally> = HashMap::new();
+    for row in conn.query(
+        "SELECT s.dim, s.hour, s.value, s.n, s.fail, s.warn, s.blocked, s.dry_run, \
+           s.idempotency_hits, s.durations \
+         FROM record_stats s JOIN unnest($2::text[], $3::text[], $4::text[]) AS k (dim, hour, value) \
+           ON s.tenant = $1 AND s.dim = k.dim AND s.hour = k.hour AND s.value = k.value",
+        &[&tenant, &dims, &hours, &values],
+    )? {
+        let key = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        stored.insert(key, stored_tally(&row, 3)?);
+    }
+    let mut n = Vec::with_capacity(rows.0.len());
+    let mut fail = Vec::with_capacity(rows.0.len());
+    let mut warn = Vec::with_capacity(rows.0.len());
+    let mut blocked = Vec::with_capacity(rows.0.len());
+    let mut dry_run = Vec::with_capacity(rows.0.len());
+    let mut hits = Vec::with_capacity(rows.0.len());
+    let mut durations = Vec::with_capacity(rows.0.len());
+    for (key, added) in &rows.0 {
+        let mut tally = stored
+            .remove(&(
+                key.dimension.as_str().to_owned(),
+                key.hour.clone(),
+                key.value.clone(),
+            ))
+            .unwrap_or_default();
+        tally.merge(added);
+        let c = tally.counts;
+        n.push(c.n as i64);
+        fail.push(c.fail as i64);
+        warn.push(c.warn as i64);
+        blocked.push(c.blocked as i64);
+        dry_run.push(c.dry_run as i64);
+        hits.push(c.idempotency_hits as i64);
+        durations.push(tally.encode_durations());
+    }
+    conn.execute(
+        "INSERT INTO record_stats AS s (tenant, dim, hour, value, n, fail, warn, blocked, \
+           dry_run, idempotency_hits, durations) \
+         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], \
+           $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bytea[]) \
+         ON CONFLICT (tenant, dim, hour, value) DO UPDATE SET \
+           n = excluded.n, fail = excluded.fail, warn = excluded.warn, \
+           blocked = excluded.blocked, dry_run = excluded.dry_run, \
+           idempotency_hits = excluded.idempotency_hits, durations = excluded.durations",
+        &[
+            &tenant, &dims, &hours, &values, &n, &fail, &warn, &blocked, &dry_run, &hits,
+            &durations,
+        ],
+    )?;
+    Ok(())
+}
+
+/// The tally of a `record_stats` row whose counts start at column `first`
+/// (n, fail, warn, blocked, dry_run, idempotency_hits, durations).
+fn stored_tally(row: &Row, first: usize) -> Result<Tally, StoreError> {
+    let n = |i: usize| row.try_get::<_, i64>(first + i).map(|v| v as u64);
+    let mut tally = Tally {
+        counts: RowCounts {
+            n: n(0)?,
+            fail: n(1)?,
+            warn: n(2)?,
+            blocked: n(3)?,
+            dry_run: n(4)?,
+            idempotency_hits: n(5)?,
+        },
+        ..Tally::default()
+    };
+    tally
+        .merge_encoded_durations(row.try_get(first + 6)?)
+        .map_err(|e| StoreError::Corrupt(format!("record_stats: {e}")))?;
+    Ok(tally)
+}
+
+/// Tallies every record already in the store, for the migration that
+/// creates `record_stats`.
+pub(super) fn tally_stored_records(conn: &mut impl GenericClient) -> Result<(), StoreError> {
+    for row in conn.query("SELECT DISTINCT tenant FROM records", &[])? {
+        let tenant: String = row.try_get(0)?;
+        let mut tallies = StatRows::default();
+        for row in conn.query(
+            &format!("SELECT {FACT_COLUMNS} FROM records WHERE tenant = $1"),
+            &[&tenant],
+        )? {
+            tallies.count(&facts(&row)?);
+        }
+        write(conn, &tenant, &tallies)?;
+    }
+    Ok(())
+}
+
 /// The group a `record_stats` row adds to, as an SQL expression.
 fn group_expr(group_by: Option<GroupBy>) -> &'static str {
     match group_by {
@@ -49,27 +157,38 @@ fn hour_stats(
     before_hour: &str,
 ) -> Result<StatGroups, StoreError> {
     let sql = format!(
-        "SELECT {group}::text, bucket, sum(n)::bigint, sum(fail)::bigint, sum(warn)::bigint, \
-           sum(blocked)::bigint, sum(dry_run)::bigint, sum(idempotency_hits)::bigint \
-         FROM record_stats WHERE tenant = $1 AND dim = $2 AND hour >= $3 AND hour < $4 \
-         GROUP BY 1, 2",
+        "SELECT {group}::text, n, fail, warn, blocked, dry_run, idempotency_hits, durations \
+         FROM record_stats WHERE tenant = $1 AND dim = $2 AND hour >= $3 AND hour < $4",
         group = group_expr(group_by)
     );
     let dimension = GroupBy::dimension(group_by).as_str();
     let mut groups = StatGroups::default();
     for row in conn.query(&sql, &[&tenant, &dimension, &from_hour, &before_hour])? {
-        let n = |i: usize| row.try_get::<_, i64>(i).map(|v| v as u64);
-        let counts = RowCounts {
-            n: n(2)?,
-            fail: n(3)?,
-            warn: n(4)?,
-            blocked: n(5)?,
-            dry_run: n(6)?,
-            idempotency_hits: n(7)?,
-        };
-        groups.add_row(row.try_get(0)?, row.try_get(1)?, &counts);
+        let tally = stored_tally(&row, 1)?;
+        groups.group(row.try_get(0)?).merge(&tally);
     }
     Ok(groups)
+}
+
+/// The columns [`facts`] reads, in its order.
+const FACT_COLUMNS: &str = "time, type, status, verb, provider, agent_id, governance_status, \
+                            dry_run, idempotency_hit, duration_ms";
+
+fn facts(row: &Row) -> Result<StatFacts<'_>, StoreError> {
+    Ok(StatFacts {
+        time: row.try_get(0)?,
+        event_type: row.try_get(1)?,
+        status: row.try_get(2)?,
+        verb: row.try_get(3)?,
+        provider: row.try_get(4)?,
+        agent_id: row.try_get(5)?,
+        governance_status: row.try_get(6)?,
+        measures: Measures {
+            dry_run: row.try_get(7)?,
+            idempotency_hit: row.try_get(8)?,
+            duration_ms: row.try_get(9)?,
+        },
+    })
 }
 
 fn record_stats(
@@ -81,26 +200,12 @@ fn record_stats(
 ) -> Result<StatGroups, StoreError> {
     let mut groups = StatGroups::default();
     for row in conn.query(
-        "SELECT time, type, status, verb, provider, agent_id, governance_status, dry_run, \
-           idempotency_hit, duration_ms \
-         FROM records WHERE tenant = $1 AND time >= $2 AND time < $3",
+        &format!(
+            "SELECT {FACT_COLUMNS} FROM records WHERE tenant = $1 AND time >= $2 AND time < $3"
+        ),
         &[&tenant, &from, &before],
     )? {
-        let facts = StatFacts {
-            time: row.try_get(0)?,
-            event_type: row.try_get(1)?,
-            status: row.try_get(2)?,
-            verb: row.try_get(3)?,
-            provider: row.try_get(4)?,
-            agent_id: row.try_get(5)?,
-            governance_status: row.try_get(6)?,
-            measures: Measures {
-                dry_run: row.try_get(7)?,
-                idempotency_hit: row.try_get(8)?,
-                duration_ms: row.try_get(9)?,
-            },
-        };
-        groups.count(&facts, group_by);
+        groups.count(&facts(&row)?, group_by);
     }
     Ok(groups)
 }

@@ -64,7 +64,8 @@ fn erase_rows(conn: &Connection, tenant: &str, seqs: &[u64]) -> Result<(), Store
         .optional()?
         .unwrap_or(0);
     let mut select = conn.prepare_cached(
-        "SELECT rowid, type, body, submitted_by, id FROM records WHERE tenant = ?1 AND seq = ?2",
+        "SELECT rowid, type, body, submitted_by, id, time FROM records \
+         WHERE tenant = ?1 AND seq = ?2",
     )?;
     let mut clear = conn.prepare_cached(
         "UPDATE records SET body = NULL, salt = NULL, session_id = NULL, actor = NULL, \
@@ -82,6 +83,8 @@ fn erase_rows(conn: &Connection, tenant: &str, seqs: &[u64]) -> Result<(), Store
         "UPDATE webhook_deliveries SET payload = NULL WHERE tenant = ?1 AND payload IS NOT NULL \
          AND subject_id IN (SELECT id FROM alerts WHERE tenant = ?1 AND event_id = ?2)",
     )?;
+    // The earliest and latest time of the records erased.
+    let mut span: Option<(String, String)> = None;
     for &seq in seqs {
         let row = select
             .query_row(params![tenant, seq as i64], |r| {
@@ -91,10 +94,11 @@ fn erase_rows(conn: &Connection, tenant: &str, seqs: &[u64]) -> Result<(), Store
                     r.get::<_, Option<String>>(2)?,
                     r.get::<_, Option<String>>(3)?,
                     r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
                 ))
             })
             .optional()?;
-        let Some((rowid, event_type, body, submitted_by, id)) = row else {
+        let Some((rowid, event_type, body, submitted_by, id, time)) = row else {
             return Err(StoreError::Rejected(format!(
                 "cannot erase seq {seq}: the log holds no such record"
             )));
@@ -112,6 +116,14 @@ fn erase_rows(conn: &Connection, tenant: &str, seqs: &[u64]) -> Result<(), Store
         clear.execute([rowid])?;
         payloads.execute(params![tenant, id])?;
         alerts.execute(params![tenant, id, ERASED_EXCERPT])?;
+        span = Some(match span {
+            None => (time.clone(), time),
+            Some((first, last)) => (first.min(time.clone()), last.max(time)),
+        });
+    }
+    // Reports whose window holds an erased record lose their file.
+    if let Some((first, last)) = span {
+        super::reports::erase_reports(conn, tenant, &first, &last)?;
     }
     Ok(())
 }

@@ -16,6 +16,7 @@ mod lifecycle;
 mod log;
 mod monitoring;
 mod query;
+mod reports;
 mod rows;
 mod schema;
 mod search;

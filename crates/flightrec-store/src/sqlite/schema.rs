@@ -4,23 +4,30 @@
 //! `PRAGMA user_version` holds the schema version, so opening can tell a
 //! flightrec store from any other SQLite file and an old schema from a new.
 
+use crate::StoreError;
 use rusqlite::Connection;
 
 /// "FRec" as a big-endian integer.
 pub const APPLICATION_ID: i64 = 0x4652_6563;
 
 /// Each migration takes the schema from its index to its index + 1.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// The version whose migration also tallies the records already stored
+/// for `/v1/stats`, which takes Rust as well as SQL.
+const STATS_VERSION: usize = 7;
+
 /// Applies every migration after `from`, each in its own transaction.
-pub fn migrate(conn: &mut Connection, from: i64) -> rusqlite::Result<()> {
-    super::stats::register_bucket_function(conn)?;
+pub fn migrate(conn: &mut Connection, from: i64) -> Result<(), StoreError> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        if i + 1 == STATS_VERSION {
+            super::stats::tally_stored_records(&tx)?;
+        }
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;
     }
@@ -453,10 +460,10 @@ END;
 
 /// `/v1/stats` (see `crate::stats`): what it counts beyond the index
 /// columns, promoted out of the body, and tallies per tenant, dimension,
-/// hour, value and duration bucket, kept by every append. The records
-/// already in the store are read once to fill both (an erased record has
-/// no body to read: it counts without a duration, dry run or idempotency
-/// hit).
+/// hour and value, kept by every append. The records already in the store
+/// are read once to fill both (the tallies by `migrate`, in Rust; an
+/// erased record has no body to read: it counts without a duration, dry
+/// run or idempotency hit).
 const V7: &str = r#"
 ALTER TABLE records ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE records ADD COLUMN idempotency_hit INTEGER NOT NULL DEFAULT 0;
@@ -495,47 +502,39 @@ END;
 
 CREATE TABLE record_stats (
     tenant           TEXT NOT NULL,
-    dim              TEXT NOT NULL,    -- verb, provider, agent, type or status
-    hour             TEXT NOT NULL,    -- as in record_counts: 2026-11-23T02
-    value            TEXT NOT NULL,    -- the dimension's value; '' for none
-    bucket           INTEGER NOT NULL, -- of duration_ms; -1 for none
+    dim              TEXT NOT NULL, -- verb, provider, agent, type or status
+    hour             TEXT NOT NULL, -- as in record_counts: 2026-11-23T02
+    value            TEXT NOT NULL, -- the dimension's value; '' for none
     n                INTEGER NOT NULL,
     fail             INTEGER NOT NULL,
     warn             INTEGER NOT NULL,
     blocked          INTEGER NOT NULL,
     dry_run          INTEGER NOT NULL,
     idempotency_hits INTEGER NOT NULL,
-    PRIMARY KEY (tenant, dim, hour, value, bucket)
+    durations        BLOB NOT NULL, -- a histogram: varint (bucket, count) pairs
+    PRIMARY KEY (tenant, dim, hour, value)
 ) STRICT, WITHOUT ROWID;
+"#;
 
-INSERT INTO record_stats
-    SELECT tenant, 'verb', substr(time, 1, 13), coalesce(verb, ''),
-        flightrec_duration_bucket(duration_ms), count(*), sum(status IS 'fail'),
-        sum(status IS 'warn'), sum(governance_status IS 'blocked'), sum(dry_run),
-        sum(idempotency_hit)
-    FROM records GROUP BY 1, 3, 4, 5;
-INSERT INTO record_stats
-    SELECT tenant, 'provider', substr(time, 1, 13), coalesce(provider, ''),
-        flightrec_duration_bucket(duration_ms), count(*), sum(status IS 'fail'),
-        sum(status IS 'warn'), sum(governance_status IS 'blocked'), sum(dry_run),
-        sum(idempotency_hit)
-    FROM records GROUP BY 1, 3, 4, 5;
-INSERT INTO record_stats
-    SELECT tenant, 'agent', substr(time, 1, 13), coalesce(agent_id, ''),
-        flightrec_duration_bucket(duration_ms), count(*), sum(status IS 'fail'),
-        sum(status IS 'warn'), sum(governance_status IS 'blocked'), sum(dry_run),
-        sum(idempotency_hit)
-    FROM records GROUP BY 1, 3, 4, 5;
-INSERT INTO record_stats
-    SELECT tenant, 'type', substr(time, 1, 13), type,
-        flightrec_duration_bucket(duration_ms), count(*), sum(status IS 'fail'),
-        sum(status IS 'warn'), sum(governance_status IS 'blocked'), sum(dry_run),
-        sum(idempotency_hit)
-    FROM records GROUP BY 1, 3, 4, 5;
-INSERT INTO record_stats
-    SELECT tenant, 'status', substr(time, 1, 13), status,
-        flightrec_duration_bucket(duration_ms), count(*), sum(status IS 'fail'),
-        sum(status IS 'warn'), sum(governance_status IS 'blocked'), sum(dry_run),
-        sum(idempotency_hit)
-    FROM records GROUP BY 1, 3, 4, 5;
+/// Report jobs and their files (see `crate::reports`).
+const V8: &str = r#"
+CREATE TABLE reports (
+    tenant       TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    type         TEXT NOT NULL,
+    format       TEXT NOT NULL,
+    window_from  TEXT,
+    window_to    TEXT,
+    requested_by TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    finished_at  TEXT,
+    error        TEXT,
+    size         INTEGER,
+    basis        TEXT,
+    file         BLOB,
+    PRIMARY KEY (tenant, id)
+) STRICT;
+CREATE INDEX reports_recent ON reports (tenant, created_at, id);
+CREATE INDEX reports_pending ON reports (status, created_at) WHERE status = 'pending';
 "#;
