@@ -23,6 +23,7 @@ mod lifecycle;
 pub mod metrics;
 mod otlp;
 mod params;
+mod reports;
 mod routes;
 mod run_pages;
 mod run_timelines;
@@ -75,6 +76,7 @@ pub async fn serve(
     tokio::spawn(webhooks::run(state.clone()));
     tokio::spawn(witnessing::run(state.clone()));
     tokio::spawn(lifecycle::run(state.clone()));
+    tokio::spawn(reports::run(state.clone()));
     // The client's address, for the limits on unauthenticated routes.
     let app = app(state, cors).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)

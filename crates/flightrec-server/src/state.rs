@@ -5,6 +5,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::guardrails::Guardrails;
 use crate::lifecycle::Lifecycle;
 use crate::metrics::Metrics;
+use crate::reports::Reports;
 use crate::run_timelines::Timelines;
 use crate::sequencer::Sequencer;
 use crate::webhooks::{self, WebhookSettings};
@@ -31,6 +32,7 @@ struct Inner {
     webhook_sender: webhooks::Sender,
     timelines: Timelines,
     lifecycle: Lifecycle,
+    reports: Reports,
     witnessing: Witnessing,
     metrics: Arc<Metrics>,
 }
@@ -65,6 +67,7 @@ impl AppState {
                 webhook_sender: webhooks::Sender::default(),
                 timelines: Timelines::default(),
                 lifecycle: Lifecycle::default(),
+                reports: Reports::default(),
                 witnessing: Witnessing::default(),
                 metrics,
             }),
@@ -113,6 +116,11 @@ impl AppState {
     /// The background erasure work's wake-up call.
     pub fn lifecycle(&self) -> &Lifecycle {
         &self.inner.lifecycle
+    }
+
+    /// The background report builder's wake-up call.
+    pub fn reports(&self) -> &Reports {
+        &self.inner.reports
     }
 
     pub fn sequencer(&self) -> &Sequencer {

@@ -38,8 +38,8 @@ pub use guardrails::*;
 pub use lifecycle::{ErasureJob, ErasureStatus, ErasureSubject, ErasureTarget};
 pub use model::*;
 pub use postgres::{ImportProgress, ImportReport, PgStore};
-pub use sqlite::{Durability, SqliteOptions, SqliteStore};
 pub use reports::{ReportFormat, ReportJob, ReportOutcome, ReportStatus, ReportType};
+pub use sqlite::{Durability, SqliteOptions, SqliteStore};
 pub use traits::{
     AccessStore, GuardrailStore, LifecycleStore, LogStore, RecordStore, ReportStore, Store,
 };

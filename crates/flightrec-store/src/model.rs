@@ -88,6 +88,8 @@ pub enum AccessChange {
     },
     /// Files an erasure request (its job is pending).
     RequestErasure(crate::ErasureJob),
+    /// Files a report job, pending.
+    RequestReport(crate::ReportJob),
     /// Adds `erased` to a job's count; `end` (its status and when) ends
     /// the job and forgets
     /// its subject.

@@ -403,7 +403,10 @@ mod tests {
         let mut previous = duration_bucket(Some(31.0)).unwrap();
         for ms in 32..200_000u64 {
             let b = duration_bucket(Some(ms as f64)).unwrap();
-            assert!(b == previous || b == previous + 1, "{ms}: {previous} then {b}");
+            assert!(
+                b == previous || b == previous + 1,
+                "{ms}: {previous} then {b}"
+            );
             previous = b;
             let value = bucket_value(b);
             assert!(
@@ -463,6 +466,10 @@ mod tests {
         back.merge_encoded_durations(&bytes).unwrap();
         assert_eq!(back.with_duration(), 2 * tally.with_duration());
         assert!(Tally::default().merge_encoded_durations(&[0x85]).is_err());
-        assert!(Tally::default().merge_encoded_durations(&[0xff; 11]).is_err());
+        assert!(
+            Tally::default()
+                .merge_encoded_durations(&[0xff; 11])
+                .is_err()
+        );
     }
 }

@@ -227,10 +227,9 @@ pub trait LifecycleStore: Send + Sync + 'static {
 }
 
 /// Report jobs and their files (see [`crate::reports`]).
+/// (A job is filed with the record of its request:
+/// [`crate::AccessChange::RequestReport`].)
 pub trait ReportStore: Send + Sync + 'static {
-    /// Stores a new job, pending.
-    fn create_report(&self, job: &ReportJob) -> Result<(), StoreError>;
-
     fn report(&self, tenant: &str, id: &str) -> Result<Option<ReportJob>, StoreError>;
 
     /// A tenant's report jobs, newest first, at most `limit`.
@@ -313,6 +312,11 @@ pub trait LogStore: Send + Sync + 'static {
     /// newest checkpoint; returns how many it signed. Does nothing without
     /// [`crate::Checkpointing`].
     fn sign_checkpoints(&self) -> Result<usize, StoreError>;
+
+    /// A read-only view of the whole store as it is now, however it is
+    /// written to afterwards: what reports verify and read, so that they
+    /// describe one consistent log.
+    fn snapshot(&self) -> Result<Box<dyn crate::Store>, StoreError>;
 
     /// Keeps a witness's cosignature of the tenant's checkpoint of `size`
     /// (a C2SP cosignature line, already checked by the caller); keeping

@@ -289,7 +289,10 @@ fn opening_a_version_6_store_tallies_its_records_for_stats() {
     for row in rows {
         let (status, body) = row.unwrap();
         let body: serde_json::Value = serde_json::from_str(&body).unwrap();
-        let verb = body["verb"].as_str().or(body["tool"].as_str()).unwrap_or("");
+        let verb = body["verb"]
+            .as_str()
+            .or(body["tool"].as_str())
+            .unwrap_or("");
         let e = expected.entry(verb.to_owned()).or_default();
         e.0 += 1;
         e.1 += u64::from(status == "fail");

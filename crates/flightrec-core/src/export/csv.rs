@@ -42,6 +42,11 @@ fn defuse(cell: String) -> String {
     }
 }
 
+/// A text cell of any CSV flightrec writes: defused, then quoted.
+pub fn text_cell(cell: &str) -> String {
+    quote(&defuse(cell.to_owned()))
+}
+
 impl Writer for Csv {
     fn head(&mut self, _: &Subject) -> String {
         let mut line = COLUMNS.join(",");

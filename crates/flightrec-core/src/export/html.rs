@@ -11,7 +11,7 @@ pub struct Html {
 }
 
 /// Text safe inside HTML.
-fn escape(s: &str) -> String {
+pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

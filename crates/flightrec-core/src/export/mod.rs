@@ -16,6 +16,8 @@ mod json;
 mod transcript;
 mod verifiable;
 
+pub use csv::text_cell as csv_text_cell;
+pub use html::escape as html_escape;
 pub use verifiable::{ExportMismatch, ExportSummary, push_record_line, record_line, verify_export};
 
 use serde_json::Value;

@@ -38,7 +38,7 @@ impl Lifecycle {
 
 /// Runs erasure requests and retention for as long as the server runs.
 pub async fn run(state: AppState) {
-    let lease = Lease::new();
+    let lease = Lease::new("lifecycle");
     let mut retention = retention::Retention::default();
     let mut last_retention: Option<tokio::time::Instant> = None;
     loop {
@@ -73,29 +73,32 @@ pub async fn run(state: AppState) {
     }
 }
 
-/// The store lease under which this node does the work, so that one node
-/// at a time does it.
+/// A store lease under which this node does background work, so that one
+/// node at a time does it (`lifecycle`: erasure and retention; `reports`).
 pub struct Lease {
+    name: &'static str,
     holder: String,
     /// When it was last renewed.
     renewed: std::sync::Mutex<Option<tokio::time::Instant>>,
 }
 
 impl Lease {
-    fn new() -> Self {
+    pub fn new(name: &'static str) -> Self {
         Lease {
+            name,
             holder: uuid::Uuid::now_v7().to_string(),
             renewed: std::sync::Mutex::new(None),
         }
     }
 
     /// Takes or renews the lease; `false` when another node holds it.
-    async fn renew(&self, state: &AppState) -> ApiResult<bool> {
+    pub async fn renew(&self, state: &AppState) -> ApiResult<bool> {
         let now = state.clock().now();
         let until = now + chrono::Duration::from_std(LEASE).expect("a short duration");
-        let (holder, now, until) = (self.holder.clone(), format_time(&now), format_time(&until));
+        let (name, holder) = (self.name, self.holder.clone());
+        let (now, until) = (format_time(&now), format_time(&until));
         let held = state
-            .blocking(move |store| store.take_lease("lifecycle", &holder, &now, &until))
+            .blocking(move |store| store.take_lease(name, &holder, &now, &until))
             .await?;
         *self.renewed.lock().unwrap_or_else(|p| p.into_inner()) =
             held.then(tokio::time::Instant::now);
@@ -113,9 +116,10 @@ impl Lease {
         if fresh || self.renew(state).await? {
             Ok(())
         } else {
-            Err(ApiError::unavailable(
-                "another node took over the lifecycle lease; this node stops its work",
-            ))
+            Err(ApiError::unavailable(format!(
+                "another node took over the {} lease; this node stops its work",
+                self.name
+            )))
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod policies;
 pub mod replay;
+pub mod reports;
 pub mod rules;
 pub mod run_state;
 pub mod run_tree;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(settings::router())
         .merge(erasures::router())
+        .merge(reports::router())
         .merge(stats::router())
         .merge(admin::router())
         .merge(agents::router())

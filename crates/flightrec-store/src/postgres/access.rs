@@ -125,6 +125,7 @@ pub(super) fn apply(
             )?;
         }
         AccessChange::RequestErasure(job) => super::lifecycle::request(conn, job)?,
+        AccessChange::RequestReport(job) => super::reports::request(conn, job)?,
         AccessChange::ErasureProgress {
             tenant,
             id,

@@ -149,6 +149,13 @@ impl crate::AccessStore for PgStore {
 }
 
 impl crate::LogStore for PgStore {
+    fn snapshot(&self) -> Result<Box<dyn crate::Store>, StoreError> {
+        Ok(Box::new(PgStore::snapshot_on(
+            self.pool.sibling(),
+            self.database.clone(),
+        )?))
+    }
+
     fn tile(&self, tenant: &str, level: u8, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
         self.read_tile(tenant, level, index)
     }

@@ -561,7 +561,15 @@ impl ToSql for Cell {
     }
 
     fn accepts(ty: &Type) -> bool {
-        [Type::TEXT, Type::INT8, Type::INT2, Type::BYTEA, Type::BOOL, Type::FLOAT8].contains(ty)
+        [
+            Type::TEXT,
+            Type::INT8,
+            Type::INT2,
+            Type::BYTEA,
+            Type::BOOL,
+            Type::FLOAT8,
+        ]
+        .contains(ty)
     }
 
     to_sql_checked!();

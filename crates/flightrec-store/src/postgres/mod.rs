@@ -183,7 +183,11 @@ impl PgStore {
     pub fn open_snapshot(url: &str) -> Result<Self, StoreError> {
         let (config, tls) = tls::parse(url)?;
         let database = describe(&config);
-        let pool = pool::Pool::new(config, tls);
+        Self::snapshot_on(pool::Pool::new(config, tls), database)
+    }
+
+    /// A snapshot of the store `pool` connects to (see [`PgStore::open_snapshot`]).
+    fn snapshot_on(pool: pool::Pool, database: String) -> Result<Self, StoreError> {
         let mut holder = pool.connect()?;
         holder.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
         let version = match found_in(&mut holder)? {

@@ -29,6 +29,11 @@ impl Pool {
         }
     }
 
+    /// A new pool of connections to the same database.
+    pub fn sibling(&self) -> Pool {
+        Pool::new(self.config.clone(), self.tls.clone())
+    }
+
     /// Runs `f` with a connection of the pool.
     pub fn with_client<T>(
         &self,

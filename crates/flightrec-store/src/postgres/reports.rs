@@ -1,6 +1,7 @@
 //! Report jobs on PostgreSQL (schema V4; see `crate::reports`).
 
 use super::PgStore;
+use super::errors::conflict;
 use super::rows::collect;
 use crate::StoreError;
 use crate::reports::{ReportFormat, ReportJob, ReportOutcome, ReportStatus, ReportType};
@@ -12,7 +13,9 @@ const COLUMNS: &str = "tenant, id, type, format, window_from, window_to, request
 
 fn job_from_row(r: &Row) -> Result<ReportJob, StoreError> {
     let unknown = |what: &str, value: &str| {
-        StoreError::Corrupt(format!("a report's {what} is {value:?}, which flightrec never writes"))
+        StoreError::Corrupt(format!(
+            "a report's {what} is {value:?}, which flightrec never writes"
+        ))
     };
     let report_type: &str = r.try_get(2)?;
     let format: &str = r.try_get(3)?;
@@ -63,30 +66,30 @@ pub(super) fn erase_reports(
     Ok(())
 }
 
-impl crate::ReportStore for PgStore {
-    fn create_report(&self, job: &ReportJob) -> Result<(), StoreError> {
-        self.with_client(|conn| {
-            conn.execute(
-                &format!(
-                    "INSERT INTO reports ({COLUMNS}) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, NULL, NULL)"
-                ),
-                &[
-                    &job.tenant,
-                    &job.id,
-                    &job.report_type.as_str(),
-                    &job.format.as_str(),
-                    &job.from,
-                    &job.to,
-                    &job.requested_by,
-                    &job.created_at,
-                    &ReportStatus::Pending.as_str(),
-                ],
-            )?;
-            Ok(())
-        })
-    }
+/// Files a report job ([`crate::AccessChange::RequestReport`]).
+pub(super) fn request(conn: &mut impl GenericClient, job: &ReportJob) -> Result<(), StoreError> {
+    conn.execute(
+        &format!(
+            "INSERT INTO reports ({COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, NULL, NULL)"
+        ),
+        &[
+            &job.tenant,
+            &job.id,
+            &job.report_type.as_str(),
+            &job.format.as_str(),
+            &job.from,
+            &job.to,
+            &job.requested_by,
+            &job.created_at,
+            &ReportStatus::Pending.as_str(),
+        ],
+    )
+    .map_err(|e| conflict(e, || format!("a report {:?}", job.id)))?;
+    Ok(())
+}
 
+impl crate::ReportStore for PgStore {
     fn report(&self, tenant: &str, id: &str) -> Result<Option<ReportJob>, StoreError> {
         self.with_client(|conn| {
             let rows = conn.query(
@@ -153,7 +156,10 @@ impl crate::ReportStore for PgStore {
                 // An erasure appends under its tenant's head row, locked
                 // FOR UPDATE: sharing that lock keeps one from committing
                 // between this check and the commit below.
-                tx.query("SELECT 1 FROM log_heads WHERE tenant = $1 FOR SHARE", &[&tenant])?;
+                tx.query(
+                    "SELECT 1 FROM log_heads WHERE tenant = $1 FOR SHARE",
+                    &[&tenant],
+                )?;
                 if erasure_mark(&mut tx, tenant)? != mark {
                     return Ok(false);
                 }

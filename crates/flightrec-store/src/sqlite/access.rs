@@ -104,6 +104,7 @@ pub(super) fn apply(conn: &Connection, change: &AccessChange) -> Result<(), Stor
             )?;
         }
         AccessChange::RequestErasure(job) => super::lifecycle::request(conn, job)?,
+        AccessChange::RequestReport(job) => super::reports::request(conn, job)?,
         AccessChange::ErasureProgress {
             tenant,
             id,

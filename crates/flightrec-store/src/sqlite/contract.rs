@@ -143,6 +143,11 @@ impl crate::AccessStore for SqliteStore {
 }
 
 impl crate::LogStore for SqliteStore {
+    fn snapshot(&self) -> Result<Box<dyn crate::Store>, StoreError> {
+        let dir = self.path.parent().unwrap_or(std::path::Path::new("."));
+        Ok(Box::new(SqliteStore::open_snapshot(dir)?))
+    }
+
     fn tile(&self, tenant: &str, level: u8, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
         self.read_tile(tenant, level, index)
     }

@@ -66,30 +66,30 @@ pub(super) fn erase_reports(
     Ok(())
 }
 
-impl crate::ReportStore for SqliteStore {
-    fn create_report(&self, job: &ReportJob) -> Result<(), StoreError> {
-        self.write(|conn| {
-            conn.execute(
-                &format!(
-                    "INSERT INTO reports ({COLUMNS}) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, NULL, NULL, NULL)"
-                ),
-                params![
-                    job.tenant,
-                    job.id,
-                    job.report_type.as_str(),
-                    job.format.as_str(),
-                    job.from,
-                    job.to,
-                    job.requested_by,
-                    job.created_at,
-                    ReportStatus::Pending.as_str(),
-                ],
-            )?;
-            Ok(())
-        })
-    }
+/// Files a report job ([`crate::AccessChange::RequestReport`]).
+pub(super) fn request(conn: &Connection, job: &ReportJob) -> Result<(), StoreError> {
+    conn.execute(
+        &format!(
+            "INSERT INTO reports ({COLUMNS}) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, NULL, NULL, NULL)"
+        ),
+        params![
+            job.tenant,
+            job.id,
+            job.report_type.as_str(),
+            job.format.as_str(),
+            job.from,
+            job.to,
+            job.requested_by,
+            job.created_at,
+            ReportStatus::Pending.as_str(),
+        ],
+    )
+    .map_err(|e| super::access::conflict(e, || format!("a report {:?}", job.id)))?;
+    Ok(())
+}
 
+impl crate::ReportStore for SqliteStore {
     fn report(&self, tenant: &str, id: &str) -> Result<Option<ReportJob>, StoreError> {
         self.read(|conn| {
             Ok(conn

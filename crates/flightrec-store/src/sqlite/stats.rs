@@ -136,7 +136,9 @@ fn hour_stats(
     while let Some(row) = rows.next()? {
         let durations: &[u8] = row.get_ref(6)?.as_blob().map_err(rusqlite::Error::from)?;
         let tally = stored_tally(row_counts(row, 0)?, durations)?;
-        groups.group(text(row, 7)?.unwrap_or_default()).merge(&tally);
+        groups
+            .group(text(row, 7)?.unwrap_or_default())
+            .merge(&tally);
     }
     Ok(groups)
 }

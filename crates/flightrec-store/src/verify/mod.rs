@@ -158,6 +158,22 @@ fn verify_logs(
     Ok(report)
 }
 
+/// Verifies one tenant's log, as `verify_store` does each (without the
+/// free-text index): what it held, and the first mismatch if any.
+pub fn verify_tenant_log(
+    store: &dyn Store,
+    tenant: &str,
+    keys: TrustedKeys,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(TenantReport, Option<Mismatch>), StoreError> {
+    let mut report = TenantReport {
+        tenant: tenant.to_owned(),
+        ..Default::default()
+    };
+    let outcome = verify_tenant(store, tenant, keys, &mut report, progress)?;
+    Ok((report, outcome.err()))
+}
+
 type Outcome = Result<(), Mismatch>;
 
 fn verify_tenant(

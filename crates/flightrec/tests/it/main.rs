@@ -42,6 +42,7 @@ mod private_postgres;
 mod proxy;
 mod receiver;
 mod replay;
+mod reports;
 mod scale_out;
 mod sdk;
 mod stats;

@@ -67,7 +67,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self, below: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) % below
     }
 
@@ -89,7 +92,10 @@ fn events(n: usize) -> Vec<Sent> {
                 _ => Some(rng.next(900) as f64),
             };
             Sent {
-                time: format!("2026-01-0{day}T{hour:02}:{minute:02}:{second:02}.{:03}Z", rng.next(1000)),
+                time: format!(
+                    "2026-01-0{day}T{hour:02}:{minute:02}:{second:02}.{:03}Z",
+                    rng.next(1000)
+                ),
                 event_type: rng.pick(&["tool_call", "llm_call", "decision"]),
                 status: rng.pick(&["ok", "ok", "ok", "fail", "warn"]),
                 verb: rng.pick(&[Some("read_file"), Some("write_file"), Some("search"), None]),
@@ -133,7 +139,14 @@ fn expected(sent: &[&Sent]) -> Value {
 /// Compares one answer (overall or a group's) with the expected figures:
 /// counts and rates exactly, percentiles to the documented precision.
 fn assert_figures(what: &str, got: &Value, want: &Value) {
-    for name in ["total", "fail", "warn", "blocked", "dry_run", "idempotency_hits"] {
+    for name in [
+        "total",
+        "fail",
+        "warn",
+        "blocked",
+        "dry_run",
+        "idempotency_hits",
+    ] {
         assert_eq!(got[name], want[name], "{what}: {name}");
     }
     let total = want["total"].as_f64().unwrap();
@@ -215,7 +228,11 @@ async fn stats_match_the_events_sent(backend: Backend) {
                 .await;
             assert_eq!(status, 200, "{answer}");
             assert_eq!(answer["group_by"], group_by);
-            assert_figures(&format!("{since}..{until} overall"), &answer, &expected(&inside));
+            assert_figures(
+                &format!("{since}..{until} overall"),
+                &answer,
+                &expected(&inside),
+            );
             let mut by_key: BTreeMap<Option<String>, Vec<&Sent>> = BTreeMap::new();
             for e in &inside {
                 by_key.entry(e.key(group_by)).or_default().push(e);
@@ -237,8 +254,14 @@ async fn stats_match_the_events_sent(backend: Backend) {
                 let keys: Vec<&str> = groups.iter().map(|g| g["key"].as_str().unwrap()).collect();
                 assert!(keys.is_sorted(), "{group_by} in time order: {keys:?}");
             } else {
-                let totals: Vec<u64> = groups.iter().map(|g| g["total"].as_u64().unwrap()).collect();
-                assert!(totals.is_sorted_by(|a, b| a >= b), "largest first: {totals:?}");
+                let totals: Vec<u64> = groups
+                    .iter()
+                    .map(|g| g["total"].as_u64().unwrap())
+                    .collect();
+                assert!(
+                    totals.is_sorted_by(|a, b| a >= b),
+                    "largest first: {totals:?}"
+                );
             }
         }
     }
