@@ -200,7 +200,7 @@ async fn assert_basis_verifies(s: &Server, basis: &Value) {
     let key = s.get_text("/v1/log/public-key").await;
     let verifier = Verifier::parse(key.trim()).unwrap();
     let note = basis["checkpoint"]["signed_note"].as_str().unwrap();
-    let checkpoint = open_checkpoint(note, verifier.name(), &[verifier.clone()])
+    let checkpoint = open_checkpoint(note, verifier.name(), std::slice::from_ref(&verifier))
         .expect("the report's checkpoint is signed by the log's key");
     assert_eq!(
         checkpoint.size(),
