@@ -6,9 +6,11 @@
 mod guardrails;
 mod lifecycle;
 pub mod postgres;
+mod reports;
 
 pub use guardrails::*;
 pub use lifecycle::*;
+pub use reports::*;
 
 use crate::*;
 use flightrec_core::clock::SystemClock;
@@ -92,6 +94,10 @@ pub fn all<S: Store>() -> Vec<Check<S>> {
             expired_bodies_by_seq_and_time::<S>,
         ),
         ("erasure_jobs_and_leases", erasure_jobs_and_leases::<S>),
+        (
+            "report_jobs_end_once_and_erasure_reaches_their_files",
+            report_jobs_end_once_and_erasure_reaches_their_files::<S>,
+        ),
     ]
 }
 

@@ -384,6 +384,28 @@ const TABLES: &[TableCopy] = &[
         source: "SELECT tenant, id, subject_kind, subject, reason, requested_by, created_at, \
                  status, erased, finished_at FROM erasures ORDER BY tenant, id",
     },
+    TableCopy {
+        target: "reports",
+        columns: &[
+            ("tenant", Text),
+            ("id", Text),
+            ("type", Text),
+            ("format", Text),
+            ("window_from", Text),
+            ("window_to", Text),
+            ("requested_by", Text),
+            ("created_at", Text),
+            ("status", Text),
+            ("finished_at", Text),
+            ("error", Text),
+            ("size", Int),
+            ("basis", Text),
+            ("file", Bytes),
+        ],
+        source: "SELECT tenant, id, type, format, window_from, window_to, requested_by, \
+                 created_at, status, finished_at, error, size, basis, file \
+                 FROM reports ORDER BY tenant, id",
+    },
 ];
 
 /// How many records the free-text index takes per transaction after the

@@ -1,5 +1,5 @@
 //! `flightrec migrate`: a SQLite store with several tenants, people, keys,
-//! alerts, a webhook and an erasure moved to PostgreSQL, then served by a node there
+//! alerts, a webhook, an erasure and a report moved to PostgreSQL, then served by a node there
 //! as it was served before, its old checkpoints extended, not replaced.
 
 use crate::scale_out::{public_key, wait_for_checkpoint};
@@ -20,6 +20,8 @@ async fn view(s: &Server, acme: &Cred) -> Vec<Value> {
         "/v1/compliance-rules",
         "/v1/users",
         "/v1/erasures",
+        "/v1/reports",
+        "/v1/stats?group_by=verb",
     ] {
         let (status, body) = s.get(path).await;
         assert_eq!(status, 200, "{path}: {body}");
@@ -90,6 +92,16 @@ async fn a_sqlite_store_moves_to_postgres_with_the_same_log() {
     while s.get(&job_path).await.1["status"] != "done" {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    // A report, ready: the job and its file move too.
+    let (status, report) = s
+        .post("/v1/reports", &json!({"type": "agent_activity", "format": "csv"}))
+        .await;
+    assert_eq!(status, 202, "{report}");
+    let report_path = format!("/v1/reports/{}", report["id"].as_str().unwrap());
+    while s.get(&report_path).await.1["status"] != "ready" {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let report_file = s.get_text(&format!("{report_path}/download")).await;
     let key = public_key(&s).await;
     wait_for_checkpoint(&s, &key, 301).await;
     let saved = dir.path().join("saved.checkpoint");
@@ -152,6 +164,10 @@ async fn a_sqlite_store_moves_to_postgres_with_the_same_log() {
     );
     let after = view(&node, &acme_key).await;
     assert_eq!(after, before);
+    assert_eq!(
+        node.get_text(&format!("{report_path}/download")).await,
+        report_file
+    );
     let (status, found) = node.get("/v1/events?q=zebra42").await;
     assert_eq!(status, 200);
     assert_eq!(found["events"][0]["id"], "a-42", "{found}");
