@@ -484,11 +484,20 @@ fn migrating_a_version_2_store_tallies_its_records_for_stats() {
         })
         .collect();
     append(&store, "t", events);
+    // jsonb refuses a body with a NUL; the migration must not.
+    append(
+        &store,
+        "t",
+        vec![
+            json!({"type": "x", "time": "2026-01-01T05:00:00Z", "content": "a\u{0}b",
+                    "duration_ms": 3, "idempotency_hit": true}),
+        ],
+    );
     let tallied: Vec<_> = [None, Some(GroupBy::Agent), Some(GroupBy::Hour)]
         .into_iter()
         .map(|g| store.stats("t", None, None, g).unwrap())
         .collect();
-    assert_eq!(tallied[0].total().counts.n, 40);
+    assert_eq!(tallied[0].total().counts.n, 41);
     drop(store);
     // Back to version 2, as the schema's owner.
     db.connect()

@@ -7,6 +7,9 @@
 //! each `group_by` and without, and over the last 7 days (a window whose
 //! edges fall inside hours): p50 and p99 over `BENCH_REQUESTS` (default
 //! 100) requests each, one at a time. PASS when every p50 is ≤ 50 ms.
+//! Then the reports over all of them: a `compliance_summary` and an
+//! `agent_activity` PDF, from the request to the ready file (each verifies
+//! the whole log against its checkpoint first).
 //!
 //! Knobs (environment): BENCH_STORE (`sqlite`, the default, or
 //! `postgres`: a fresh database on the local server), BENCH_STORE_EVENTS,
@@ -139,5 +142,49 @@ fn main() {
                 "FAIL"
             }
         );
+
+        println!("\nReports over all {} records:", all["total"]);
+        for report_type in ["compliance_summary", "agent_activity"] {
+            let (took, job) = report(&http, &base, report_type).await;
+            println!(
+                "{report_type} as PDF: ready in {:.1} s, {} bytes, verification passed: {}",
+                took.as_secs_f64(),
+                job["size"],
+                job["basis"]["verification"]["passed"]
+            );
+        }
     });
+}
+
+/// Asks for a PDF report of `report_type` over the whole log; how long it
+/// took to be ready, and the job.
+async fn report(http: &reqwest::Client, base: &str, report_type: &str) -> (Duration, Value) {
+    let started = Instant::now();
+    let job: Value = http
+        .post(format!("{base}/v1/reports"))
+        .header("x-api-key", API_KEY)
+        .json(&json!({"type": report_type, "format": "pdf"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let path = format!("{base}/v1/reports/{}", job["id"].as_str().expect("a job"));
+    loop {
+        let job: Value = http
+            .get(&path)
+            .header("x-api-key", API_KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        match job["status"].as_str() {
+            Some("pending") => tokio::time::sleep(Duration::from_millis(100)).await,
+            Some("ready") => return (started.elapsed(), job),
+            _ => panic!("the report ended as {job}"),
+        }
+    }
 }

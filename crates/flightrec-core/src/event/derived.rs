@@ -101,6 +101,14 @@ impl Measures {
             duration_ms: body.duration_ms.as_ref().and_then(|n| n.as_f64()),
         }
     }
+
+    /// The measures of a stored body (its JCS text), for migrations that
+    /// fill them in; a body this version cannot read has none.
+    pub fn of_stored(body: &str) -> Measures {
+        serde_json::from_str::<Body>(body)
+            .map(|body| Measures::of(&body))
+            .unwrap_or_default()
+    }
 }
 
 /// The text free-text search (`q`) matches: the event type and every string

@@ -35,14 +35,14 @@ pub fn write(doc: &Document) -> Vec<u8> {
     for section in &doc.sections {
         out.push_str("\r\n");
         comment(&mut out, section.title);
-        let header: Vec<String> = section.columns.iter().map(|c| csv_text_cell(c)).collect();
+        let header: Vec<String> = section.columns.iter().map(|c| text_cell(c)).collect();
         out.push_str(&header.join(","));
         out.push_str("\r\n");
         for row in &section.rows {
             let cells: Vec<String> = row
                 .iter()
                 .map(|cell| match cell {
-                    serde_json::Value::String(s) => csv_text_cell(s),
+                    serde_json::Value::String(s) => text_cell(s),
                     other => cell_text(other),
                 })
                 .collect();
@@ -54,4 +54,28 @@ pub fn write(doc: &Document) -> Vec<u8> {
         }
     }
     out.into_bytes()
+}
+
+/// A text cell; one starting with `#` is quoted, so that a reader skipping
+/// `#` comment lines never skips a row.
+fn text_cell(text: &str) -> String {
+    let cell = csv_text_cell(text);
+    if cell.starts_with('#') {
+        format!("\"{cell}\"")
+    } else {
+        cell
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_cell;
+
+    #[test]
+    fn no_cell_reads_as_a_comment_or_a_formula() {
+        assert_eq!(text_cell("#ops"), "\"#ops\"");
+        assert_eq!(text_cell("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(text_cell("a, b"), "\"a, b\"");
+        assert_eq!(text_cell("plain"), "plain");
+    }
 }

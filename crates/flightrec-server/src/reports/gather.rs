@@ -201,9 +201,9 @@ fn compliance_summary(
 }
 
 /// Alerts on the records in the window (by the record's `time`, as every
-/// other figure), by rule and severity, open and resolved. An alert is
-/// raised when its record arrives, never before the record's time, so
-/// only alerts raised since `from` can qualify.
+/// other figure), by rule and severity, open and resolved. Every alert is
+/// looked at: a record's `time` is the client's to say, so when its alert
+/// was raised says nothing of it.
 fn alerts(store: &dyn Store, tenant: &str, (from, to): Window<'_>) -> Result<Section, StoreError> {
     let mut counts: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
     let mut after = None;
@@ -211,7 +211,6 @@ fn alerts(store: &dyn Store, tenant: &str, (from, to): Window<'_>) -> Result<Sec
         let page = store.alerts(
             tenant,
             &AlertQuery {
-                since: from.map(str::to_owned),
                 limit: PAGE,
                 after: after.take(),
                 ..AlertQuery::default()

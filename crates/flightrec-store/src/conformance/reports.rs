@@ -157,7 +157,7 @@ pub fn report_jobs_end_once_and_erasure_reaches_their_files<S: Store>(store: &S)
         )
     };
     store
-        .append(vec![erased])
+        .append(vec![erased.clone()])
         .unwrap()
         .pop()
         .unwrap()
@@ -167,6 +167,24 @@ pub fn report_jobs_end_once_and_erasure_reaches_their_files<S: Store>(store: &S)
         ReportStatus::Erased
     );
     assert_eq!(store.report_file("acme", "rep_feb").unwrap(), None);
+    // A retried erasure that finds nothing left to erase reaches no report.
+    file(store, job("rep_all", None, None));
+    let now_mark = store.erasure_mark("acme").unwrap();
+    assert!(
+        store
+            .finish_report("acme", "rep_all", at, &ready(b"all"), now_mark)
+            .unwrap()
+    );
+    store
+        .append(vec![erased])
+        .unwrap()
+        .pop()
+        .unwrap()
+        .expect("retried");
+    assert_eq!(
+        store.report("acme", "rep_all").unwrap().unwrap().status,
+        ReportStatus::Ready
+    );
     assert_eq!(
         store.report("acme", "rep_mar").unwrap().unwrap().status,
         ReportStatus::Ready

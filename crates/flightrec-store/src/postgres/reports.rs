@@ -54,6 +54,9 @@ pub(super) fn erase_reports(
     tenant: &str,
     seqs: &[i64],
 ) -> Result<(), StoreError> {
+    if seqs.is_empty() {
+        return Ok(()); // nothing erased (a retried chunk): no window to reach
+    }
     conn.execute(
         "WITH erased AS (SELECT min(time) AS first, max(time) AS last FROM records \
                          WHERE tenant = $1 AND seq = ANY($2)) \

@@ -27,7 +27,7 @@ pub fn migrate(tx: &mut Transaction<'_>, from: i64) -> Result<(), StoreError> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
         tx.batch_execute(sql)?;
         if i + 1 == STATS_VERSION {
-            super::stats::tally_stored_records(tx)?;
+            super::stats::fill_in_stored_records(tx)?;
         }
         tx.execute(
             "INSERT INTO flightrec_schema (version, applied_at) VALUES ($1, now())",
@@ -493,24 +493,15 @@ END $$;
 
 /// `/v1/stats` (see `crate::stats`): what it counts beyond the index
 /// columns, promoted out of the body, and tallies per tenant, dimension,
-/// hour and value, kept by every append. The records already in the store
-/// are read once to fill both (the tallies by `migrate`, in Rust; an
-/// erased record has no body to read: it counts without a duration, dry
-/// run or idempotency hit).
+/// hour and value, kept by every append. `migrate` then reads the records
+/// already in the store once, in Rust, to fill both (`jsonb` would refuse
+/// a body holding `\u0000`; an erased record has no body to read: it
+/// counts without a duration, dry run or idempotency hit).
 const V3: &str = r#"
 ALTER TABLE records
     ADD COLUMN dry_run boolean NOT NULL DEFAULT false,
     ADD COLUMN idempotency_hit boolean NOT NULL DEFAULT false,
     ADD COLUMN duration_ms double precision;
-
-ALTER TABLE records DISABLE TRIGGER records_only_erase;
-UPDATE records SET
-    dry_run = coalesce((body::jsonb ->> 'dry_run')::boolean, false)
-        OR coalesce(body::jsonb -> 'governance' ->> 'status' = 'dry_run', false),
-    idempotency_hit = coalesce((body::jsonb ->> 'idempotency_hit')::boolean, false),
-    duration_ms = (body::jsonb ->> 'duration_ms')::double precision
-WHERE body IS NOT NULL;
-ALTER TABLE records ENABLE TRIGGER records_only_erase;
 
 CREATE OR REPLACE FUNCTION flightrec_records_only_erase() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

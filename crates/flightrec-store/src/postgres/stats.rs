@@ -122,20 +122,67 @@ fn stored_tally(row: &Row, first: usize) -> Result<Tally, StoreError> {
     Ok(tally)
 }
 
-/// Tallies every record already in the store, for the migration that
-/// creates `record_stats`.
-pub(super) fn tally_stored_records(conn: &mut impl GenericClient) -> Result<(), StoreError> {
-    for row in conn.query("SELECT DISTINCT tenant FROM records", &[])? {
-        let tenant: String = row.try_get(0)?;
+/// Records read at a time by [`fill_in_stored_records`].
+const FILL_STEP: i64 = 5_000;
+
+/// Fills in the promoted columns of every record already in the store and
+/// tallies them, for the migration that adds both (the append-only trigger
+/// is off meanwhile, inside the migration's transaction): each tenant's
+/// records read in steps, so only the tallies are held in memory.
+pub(super) fn fill_in_stored_records(conn: &mut impl GenericClient) -> Result<(), StoreError> {
+    conn.batch_execute("ALTER TABLE records DISABLE TRIGGER records_only_erase")?;
+    let tenants: Vec<String> = conn
+        .query("SELECT DISTINCT tenant FROM records", &[])?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()?;
+    for tenant in tenants {
         let mut tallies = StatRows::default();
-        for row in conn.query(
-            &format!("SELECT {FACT_COLUMNS} FROM records WHERE tenant = $1"),
-            &[&tenant],
-        )? {
-            tallies.count(&facts(&row)?);
+        let mut after = -1i64;
+        loop {
+            let rows = conn.query(
+                "SELECT seq, body, time, type, status, verb, provider, agent_id, \
+                   governance_status FROM records WHERE tenant = $1 AND seq > $2 \
+                 ORDER BY seq LIMIT $3",
+                &[&tenant, &after, &FILL_STEP],
+            )?;
+            let Some(last) = rows.last() else { break };
+            after = last.try_get(0)?;
+            let (mut seqs, mut dry_run, mut hits, mut durations) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for row in &rows {
+                let body: Option<&str> = row.try_get(1)?;
+                let measures = body.map(Measures::of_stored).unwrap_or_default();
+                if measures != Measures::default() {
+                    seqs.push(row.try_get::<_, i64>(0)?);
+                    dry_run.push(measures.dry_run);
+                    hits.push(measures.idempotency_hit);
+                    durations.push(measures.duration_ms);
+                }
+                tallies.count(&StatFacts {
+                    time: row.try_get(2)?,
+                    event_type: row.try_get(3)?,
+                    status: row.try_get(4)?,
+                    verb: row.try_get(5)?,
+                    provider: row.try_get(6)?,
+                    agent_id: row.try_get(7)?,
+                    governance_status: row.try_get(8)?,
+                    measures,
+                });
+            }
+            if !seqs.is_empty() {
+                conn.execute(
+                    "UPDATE records r SET dry_run = x.d, idempotency_hit = x.h, duration_ms = x.m \
+                     FROM unnest($2::bigint[], $3::boolean[], $4::boolean[], \
+                       $5::double precision[]) AS x (seq, d, h, m) \
+                     WHERE r.tenant = $1 AND r.seq = x.seq",
+                    &[&tenant, &seqs, &dry_run, &hits, &durations],
+                )?;
+            }
         }
         write(conn, &tenant, &tallies)?;
     }
+    conn.batch_execute("ALTER TABLE records ENABLE TRIGGER records_only_erase")?;
     Ok(())
 }
 

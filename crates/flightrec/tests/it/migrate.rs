@@ -94,7 +94,10 @@ async fn a_sqlite_store_moves_to_postgres_with_the_same_log() {
     }
     // A report, ready: the job and its file move too.
     let (status, report) = s
-        .post("/v1/reports", &json!({"type": "agent_activity", "format": "csv"}))
+        .post(
+            "/v1/reports",
+            &json!({"type": "agent_activity", "format": "csv"}),
+        )
         .await;
     assert_eq!(status, 202, "{report}");
     let report_path = format!("/v1/reports/{}", report["id"].as_str().unwrap());
