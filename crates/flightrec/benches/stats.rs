@@ -87,15 +87,7 @@ fn main() {
             started.elapsed().as_secs_f64()
         );
         let http = reqwest::Client::new();
-        let all: Value = http
-            .get(format!("{base}/v1/stats?since=all"))
-            .header("x-api-key", API_KEY)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let all = get_json(&http, &format!("{base}/v1/stats?since=all")).await;
         println!(
             "all time: {} records, {} blocked, {} dry runs, {} idempotency hits, duration p50 {} ms",
             all["total"], all["blocked"], all["dry_run"], all["idempotency_hits"],
@@ -115,15 +107,7 @@ fn main() {
                     path.push_str(&format!("&group_by={group_by}"));
                 }
                 let latencies = query_latencies(&base, std::slice::from_ref(&path), requests).await;
-                let answer: Value = http
-                    .get(format!("{base}{path}"))
-                    .header("x-api-key", API_KEY)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
+                let answer = get_json(&http, &format!("{base}{path}")).await;
                 let groups = answer["groups"].as_array().map_or(0, Vec::len);
                 let p50 = percentile(&latencies, 0.5);
                 worst_p50 = worst_p50.max(p50);
@@ -172,19 +156,22 @@ async fn report(http: &reqwest::Client, base: &str, report_type: &str) -> (Durat
         .unwrap();
     let path = format!("{base}/v1/reports/{}", job["id"].as_str().expect("a job"));
     loop {
-        let job: Value = http
-            .get(&path)
-            .header("x-api-key", API_KEY)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let job = get_json(http, &path).await;
         match job["status"].as_str() {
             Some("pending") => tokio::time::sleep(Duration::from_millis(100)).await,
             Some("ready") => return (started.elapsed(), job),
             _ => panic!("the report ended as {job}"),
         }
     }
+}
+
+async fn get_json(http: &reqwest::Client, url: &str) -> Value {
+    http.get(url)
+        .header("x-api-key", API_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }

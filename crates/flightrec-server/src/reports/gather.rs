@@ -20,6 +20,8 @@ use std::collections::BTreeMap;
 pub const MAX_AUDIT_TRAIL_RECORDS: usize = 100_000;
 /// The most admin changes a compliance summary lists one by one.
 const MAX_LISTED_CHANGES: usize = 1_000;
+/// The most erasure jobs a compliance summary looks through (newest).
+const MAX_LISTED_ERASURES: usize = 10_000;
 const PAGE: usize = 1_000;
 
 /// Why a report could not be built, said to whoever asked for it.
@@ -368,7 +370,7 @@ fn erasures(
             "bodies erased",
         ],
     );
-    for job in store.erasures(tenant, usize::MAX >> 1)?.into_iter().rev() {
+    for job in store.erasures(tenant, MAX_LISTED_ERASURES)?.into_iter().rev() {
         let at = job.created_at.as_str();
         if from.is_some_and(|f| at < f) || to.is_some_and(|t| at >= t) {
             continue;
