@@ -370,7 +370,11 @@ fn erasures(
             "bodies erased",
         ],
     );
-    for job in store.erasures(tenant, MAX_LISTED_ERASURES)?.into_iter().rev() {
+    for job in store
+        .erasures(tenant, MAX_LISTED_ERASURES)?
+        .into_iter()
+        .rev()
+    {
         let at = job.created_at.as_str();
         if from.is_some_and(|f| at < f) || to.is_some_and(|t| at >= t) {
             continue;
