@@ -19,6 +19,7 @@ pub mod demo;
 pub mod error;
 pub mod guardrails;
 mod ingest;
+mod lease;
 mod lifecycle;
 pub mod metrics;
 mod otlp;

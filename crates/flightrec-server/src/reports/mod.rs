@@ -15,7 +15,7 @@ mod json;
 mod pdf;
 
 use crate::error::ApiResult;
-use crate::lifecycle::Lease;
+use crate::lease::Lease;
 use crate::state::AppState;
 use document::Document;
 use flightrec_core::event::format_time;
