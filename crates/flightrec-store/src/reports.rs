@@ -142,3 +142,22 @@ pub enum ReportOutcome {
     Ready { file: Vec<u8>, basis: String },
     Failed { error: String },
 }
+
+impl ReportOutcome {
+    /// What ending a job with it stores: its status, file, basis and error.
+    pub(crate) fn columns(
+        &self,
+    ) -> (
+        ReportStatus,
+        Option<&Vec<u8>>,
+        Option<&String>,
+        Option<&String>,
+    ) {
+        match self {
+            ReportOutcome::Ready { file, basis } => {
+                (ReportStatus::Ready, Some(file), Some(basis), None)
+            }
+            ReportOutcome::Failed { error } => (ReportStatus::Failed, None, None, Some(error)),
+        }
+    }
+}

@@ -167,6 +167,21 @@ impl<'a> StatFacts<'a> {
     }
 }
 
+/// The records' columns a [`StatFacts`] is read from, in its fields'
+/// order (both stores read them so for a window's edge hours).
+pub(crate) const FACT_COLUMNS: &str = "time, type, status, verb, provider, agent_id, \
+                                       governance_status, dry_run, idempotency_hit, duration_ms";
+
+/// The group a `record_stats` row adds to, as SQL both stores run.
+pub(crate) fn group_expr(group_by: Option<GroupBy>) -> &'static str {
+    match group_by {
+        None => "''",
+        Some(GroupBy::Day) => "substr(hour, 1, 10)",
+        Some(GroupBy::Hour) => "hour",
+        Some(_) => "value",
+    }
+}
+
 /// The key of the hour of a time (`2026-11-23T02`), as `record_counts` has.
 pub fn hour_of(time: &str) -> &str {
     time.get(..13).unwrap_or(time)

@@ -167,12 +167,7 @@ impl crate::ReportStore for PgStore {
                     return Ok(false);
                 }
             }
-            let (status, file, basis, error) = match outcome {
-                ReportOutcome::Ready { file, basis } => {
-                    (ReportStatus::Ready, Some(file), Some(basis), None)
-                }
-                ReportOutcome::Failed { error } => (ReportStatus::Failed, None, None, Some(error)),
-            };
+            let (status, file, basis, error) = outcome.columns();
             let n = tx.execute(
                 "UPDATE reports SET status = $3, finished_at = $4, file = $5, size = $6, \
                    basis = $7, error = $8 \

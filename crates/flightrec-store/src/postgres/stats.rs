@@ -5,7 +5,9 @@
 
 use super::PgStore;
 use crate::StoreError;
-use crate::stats::{GroupBy, RowCounts, StatFacts, StatGroups, StatRows, Tally};
+use crate::stats::{
+    FACT_COLUMNS, GroupBy, RowCounts, StatFacts, StatGroups, StatRows, Tally, group_expr,
+};
 use flightrec_core::event::Measures;
 use postgres::{GenericClient, Row};
 use std::collections::HashMap;
@@ -186,16 +188,6 @@ pub(super) fn fill_in_stored_records(conn: &mut impl GenericClient) -> Result<()
     Ok(())
 }
 
-/// The group a `record_stats` row adds to, as an SQL expression.
-fn group_expr(group_by: Option<GroupBy>) -> &'static str {
-    match group_by {
-        None => "''",
-        Some(GroupBy::Day) => "left(hour, 10)",
-        Some(GroupBy::Hour) => "hour",
-        Some(_) => "value",
-    }
-}
-
 fn hour_stats(
     conn: &mut impl GenericClient,
     tenant: &str,
@@ -216,10 +208,6 @@ fn hour_stats(
     }
     Ok(groups)
 }
-
-/// The columns [`facts`] reads, in its order.
-const FACT_COLUMNS: &str = "time, type, status, verb, provider, agent_id, governance_status, \
-                            dry_run, idempotency_hit, duration_ms";
 
 fn facts(row: &Row) -> Result<StatFacts<'_>, StoreError> {
     Ok(StatFacts {

@@ -5,7 +5,9 @@
 
 use super::SqliteStore;
 use crate::StoreError;
-use crate::stats::{GroupBy, RowCounts, StatFacts, StatGroups, StatRows, Tally};
+use crate::stats::{
+    FACT_COLUMNS, GroupBy, RowCounts, StatFacts, StatGroups, StatRows, Tally, group_expr,
+};
 use flightrec_core::event::Measures;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -107,16 +109,6 @@ pub(super) fn tally_stored_records(conn: &Connection) -> Result<(), StoreError> 
     Ok(())
 }
 
-/// The group a `record_stats` row adds to, as an SQL expression.
-fn group_expr(group_by: Option<GroupBy>) -> &'static str {
-    match group_by {
-        None => "''",
-        Some(GroupBy::Day) => "substr(hour, 1, 10)",
-        Some(GroupBy::Hour) => "hour",
-        Some(_) => "value",
-    }
-}
-
 fn hour_stats(
     conn: &Connection,
     tenant: &str,
@@ -154,10 +146,6 @@ fn row_counts(row: &Row<'_>, first: usize) -> rusqlite::Result<RowCounts> {
         idempotency_hits: n(5)?,
     })
 }
-
-/// The columns [`facts`] reads, in its order.
-const FACT_COLUMNS: &str = "time, type, status, verb, provider, agent_id, governance_status, \
-                            dry_run, idempotency_hit, duration_ms";
 
 fn facts<'r>(row: &'r Row<'_>, first: usize) -> rusqlite::Result<StatFacts<'r>> {
     let text = |i| text(row, first + i);
