@@ -7,6 +7,7 @@
 //! Not here: reading rows ([`crate::LogStore::audit_rows`]) or checking
 //! them ([`crate::verify`]).
 
+use crate::body_codec::Unpacker;
 use flightrec_core::event::Status;
 use flightrec_core::record::{HeaderRef, SALT_LEN};
 
@@ -42,6 +43,7 @@ pub struct AuditRows {
     rows: Vec<PackedRow>,
     max_rows: usize,
     max_bytes: usize,
+    unpacker: Unpacker,
 }
 
 impl AuditRows {
@@ -55,6 +57,7 @@ impl AuditRows {
             rows: Vec::new(),
             max_rows,
             max_bytes,
+            unpacker: Unpacker::new(),
         }
     }
 
@@ -84,7 +87,10 @@ impl AuditRows {
         self.rows.is_empty()
     }
 
-    /// Copies `row` in after the others.
+    /// Copies `row` in after the others. Its body is as the store keeps it
+    /// ([`crate::body_codec`]) and is unpacked here; one that does not
+    /// unpack is kept as stored, for verify to find it does not match its
+    /// hash and name the record, rather than stop at it.
     pub fn push(&mut self, row: AuditRow<'_>) {
         let text = &mut self.text;
         let h = &row.header;
@@ -103,7 +109,16 @@ impl AuditRows {
             submitted_by: h.submitted_by.map(|s| Span::keep(text, s)),
             body_hash: Span::keep(text, h.body_hash),
             index: row.index.map(|column| column.map(|s| Span::keep(text, s))),
-            body: row.body.map(|b| Span::keep_bytes(&mut self.bodies, b)),
+            body: row.body.map(|stored| {
+                let start = self.bodies.len();
+                if self.unpacker.unpack_into(stored, &mut self.bodies).is_err() {
+                    self.bodies.extend_from_slice(stored);
+                }
+                Span {
+                    start,
+                    end: self.bodies.len(),
+                }
+            }),
             salt: row.salt.copied(),
             leaf_hash: Span::keep_bytes(&mut self.blobs, row.leaf_hash),
         };
@@ -249,7 +264,9 @@ mod tests {
             None,
         ];
         let mut rows = AuditRows::with_limits(2, 1 << 20);
-        for body in [Some(&b"{\"type\":\"tool_call\"}"[..]), None] {
+        // Pushed as stored (compressed), read back as the JCS text.
+        let stored = crate::body_codec::pack("{\"type\":\"tool_call\"}");
+        for body in [Some(stored.as_slice()), None] {
             rows.push(AuditRow {
                 header,
                 body,

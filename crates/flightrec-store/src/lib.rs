@@ -13,6 +13,7 @@
 //! what [`flightrec_core`] derives from them.
 
 mod audit_rows;
+pub mod body_codec;
 mod checkpointing;
 mod error;
 pub mod guardrails;

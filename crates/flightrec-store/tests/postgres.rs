@@ -498,20 +498,109 @@ fn migrating_a_version_2_store_tallies_its_records_for_stats() {
         .map(|g| store.stats("t", None, None, g).unwrap())
         .collect();
     assert_eq!(tallied[0].total().counts.n, 41);
+    let before = conformance::assert_verifies(&store);
     drop(store);
     // Back to version 2, as the schema's owner.
-    db.connect()
-        .batch_execute(
-            "DROP TABLE reports, record_stats; \
-             ALTER TABLE records DROP COLUMN dry_run, DROP COLUMN idempotency_hit, \
-               DROP COLUMN duration_ms; \
-             DELETE FROM flightrec_schema WHERE version > 2;",
-        )
-        .unwrap();
+    let mut conn = db.connect();
+    back_to_plain_bodies(&mut conn);
+    conn.batch_execute(
+        "DROP TABLE reports, record_stats; \
+         ALTER TABLE records DROP COLUMN dry_run, DROP COLUMN idempotency_hit, \
+           DROP COLUMN duration_ms; \
+         DELETE FROM flightrec_schema WHERE version > 2;",
+    )
+    .unwrap();
     let store = PgStore::open(db.url()).unwrap();
     let migrated: Vec<_> = [None, Some(GroupBy::Agent), Some(GroupBy::Hour)]
         .into_iter()
         .map(|g| store.stats("t", None, None, g).unwrap())
         .collect();
     assert_eq!(migrated, tallied);
+    assert_eq!(conformance::assert_verifies(&store), before);
+}
+
+/// Bodies as schema V4 and earlier kept them, plain text in a text
+/// column, with schema version 4 recorded.
+fn back_to_plain_bodies(conn: &mut postgres::Client) {
+    let rows = conn
+        .query(
+            "SELECT tenant, seq, body FROM records WHERE body IS NOT NULL",
+            &[],
+        )
+        .unwrap();
+    let mut tx = conn.transaction().unwrap();
+    tx.batch_execute(
+        "ALTER TABLE records DISABLE TRIGGER records_only_erase; \
+         ALTER TABLE records ADD COLUMN plain_body text COLLATE \"C\";",
+    )
+    .unwrap();
+    for row in rows {
+        let (tenant, seq, stored): (String, i64, Vec<u8>) = (row.get(0), row.get(1), row.get(2));
+        let text = flightrec_store::body_codec::unpack_text(&stored).unwrap();
+        tx.execute(
+            "UPDATE records SET plain_body = $3 WHERE tenant = $1 AND seq = $2",
+            &[&tenant, &seq, &text],
+        )
+        .unwrap();
+    }
+    tx.batch_execute(
+        "ALTER TABLE records DROP COLUMN body; \
+         ALTER TABLE records RENAME COLUMN plain_body TO body; \
+         ALTER TABLE records ENABLE TRIGGER records_only_erase; \
+         DELETE FROM flightrec_schema WHERE version > 4;",
+    )
+    .unwrap();
+    tx.commit().unwrap();
+}
+
+/// A store of schema version 4 keeps its bodies as plain text: after the
+/// migration to bytes they read and verify as before, beside new,
+/// compressed ones, and search finds words in both.
+#[test]
+fn bodies_stored_as_text_before_version_5_still_read_and_verify() {
+    let (db, store) = fresh();
+    append(
+        &store,
+        "t",
+        vec![json!({"type": "x", "message": "plainword from before"})],
+    );
+    while store.index_search(1000).unwrap() > 0 {}
+    let before = conformance::assert_verifies(&store);
+    drop(store);
+    back_to_plain_bodies(&mut db.connect());
+    let store = PgStore::open(db.url()).unwrap();
+    assert_eq!(conformance::assert_verifies(&store), before);
+    append(
+        &store,
+        "t",
+        vec![json!({"type": "x", "message": "packedword from after"})],
+    );
+    while store.index_search(1000).unwrap() > 0 {}
+    let stored: Vec<Vec<u8>> = db
+        .connect()
+        .query(
+            "SELECT body FROM records WHERE tenant = 't' ORDER BY seq",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(stored[0].starts_with(b"{"), "the old body as it was");
+    assert!(
+        stored[1].starts_with(&[0x28, 0xB5, 0x2F, 0xFD]),
+        "a zstd frame"
+    );
+    for word in ["plainword", "packedword"] {
+        let filter = flightrec_store::EventFilter {
+            q: Some(word.into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            conformance::all_records(&store, "t", filter).len(),
+            1,
+            "{word}"
+        );
+    }
+    conformance::assert_verifies(&store);
 }

@@ -143,6 +143,41 @@ fn opening_a_version_3_store_counts_its_records() {
     assert_eq!((counts.total, counts.warn), (47, before.warn + 1));
 }
 
+/// Every stored body of the store at `db` is a zstd frame, as the
+/// reference `zstd` tool reads it, of the record's JCS text.
+fn assert_bodies_are_zstd_frames(db: &std::path::Path, store: &SqliteStore) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT tenant, id, body FROM records WHERE body IS NOT NULL")
+        .unwrap();
+    let rows: Vec<(String, String, Vec<u8>)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(!rows.is_empty());
+    let frame = tempfile::NamedTempFile::new().unwrap();
+    for (tenant, id, stored) in rows {
+        std::fs::write(frame.path(), &stored).unwrap();
+        let out = std::process::Command::new("zstd")
+            .args(["-d", "-c", "-q"])
+            .arg(frame.path())
+            .output()
+            .expect("the zstd tool (apt-get install zstd)");
+        assert!(
+            out.status.success(),
+            "{id}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let record = store.record(&tenant, &id).unwrap().unwrap();
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            record.body.unwrap(),
+            "{id}"
+        );
+    }
+}
+
 #[test]
 fn format_1_records_verify_beside_format_2_records() {
     let dir = format_1_store();
@@ -160,6 +195,7 @@ fn format_1_records_verify_beside_format_2_records() {
     let report = verify_store(&store, &trusted, SearchIndex::Check, &mut |_| {}).unwrap();
     assert_eq!(report.mismatch, None);
     assert_eq!(report.records(), 50);
+    assert_bodies_are_zstd_frames(&dir.path().join("data/flightrec.db"), &store);
     let old = store.record("default", "v1-forged").unwrap().unwrap();
     assert_eq!((old.header.version, old.header.submitted_by), (1, None));
 
@@ -225,7 +261,7 @@ fn triggers_refuse_update_and_delete() {
     let conn = rusqlite::Connection::open(dir.path().join("data/flightrec.db")).unwrap();
     for sql in [
         "UPDATE records SET type = 'other'",
-        "UPDATE records SET body = '{}'",
+        "UPDATE records SET body = CAST('{}' AS BLOB)",
         "UPDATE records SET body = NULL, salt = NULL, seq = 7",
         "DELETE FROM records",
     ] {

@@ -5,7 +5,7 @@
 use flightrec_core::erasure::{ERASED_TYPE, erased_seqs_metadata};
 use flightrec_core::record::SubmittedBy;
 use flightrec_store::conformance::{self, append};
-use flightrec_store::{AppendBatch, LogStore, RecordStore, SqliteOptions, SqliteStore};
+use flightrec_store::{AppendBatch, LogStore, RecordStore, SqliteOptions, SqliteStore, body_codec};
 use rusqlite::{Connection, params};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -76,15 +76,20 @@ fn flip_text_byte(conn: &Connection, column: &str, seq: u64) {
             |r| r.get(0),
         )
         .unwrap();
-    let mut bytes = value.into_bytes();
-    let at = bytes.len() / 2;
-    bytes[at] = if bytes[at] == b'a' { b'b' } else { b'a' };
-    let changed = String::from_utf8(bytes).unwrap();
+    let changed = flip_middle_byte(value);
     conn.execute(
         &format!("UPDATE records SET {column} = ?1 WHERE tenant = 'acme' AND seq = ?2"),
         params![changed, seq as i64],
     )
     .unwrap();
+}
+
+/// `text` with its middle byte changed (to another ASCII letter).
+fn flip_middle_byte(text: String) -> String {
+    let mut bytes = text.into_bytes();
+    let at = bytes.len() / 2;
+    bytes[at] = if bytes[at] == b'a' { b'b' } else { b'a' };
+    String::from_utf8(bytes).unwrap()
 }
 
 fn flip_blob_byte(conn: &Connection, sql_select: &str, sql_update: &str, key: &[i64], at: usize) {
@@ -123,12 +128,34 @@ fn every_tampering_is_caught_and_named() {
             );
         }
 
+        // The body edited and compressed again, as the store would have.
         let (dir, conn) = copy_for_attack(&pristine, root.path(), &format!("body-{seq}"));
-        flip_text_byte(&conn, "body", seq);
+        let select = "SELECT body FROM records WHERE tenant = 'acme' AND seq = ?1";
+        let stored: Vec<u8> = conn.query_row(select, [seq as i64], |r| r.get(0)).unwrap();
+        let edited = flip_middle_byte(body_codec::unpack_text(&stored).unwrap());
+        conn.execute(
+            "UPDATE records SET body = ?1 WHERE tenant = 'acme' AND seq = ?2",
+            params![body_codec::pack(&edited), seq as i64],
+        )
+        .unwrap();
         drop(conn);
         let (named, reason) = verdict(&dir);
         assert_eq!(named, Some(seq), "body at {seq}: {reason}");
         assert!(reason.contains("body_hash"), "{reason}");
+
+        // A byte of the stored frame changed.
+        let (dir, conn) = copy_for_attack(&pristine, root.path(), &format!("frame-{seq}"));
+        let at = stored.len() / 2;
+        flip_blob_byte(
+            &conn,
+            select,
+            "UPDATE records SET body = ?1 WHERE tenant = 'acme' AND seq = ?2",
+            &[seq as i64],
+            at,
+        );
+        drop(conn);
+        let (named, reason) = verdict(&dir);
+        assert_eq!(named, Some(seq), "stored body at {seq}: {reason}");
 
         let (dir, conn) = copy_for_attack(&pristine, root.path(), &format!("salt-{seq}"));
         flip_blob_byte(

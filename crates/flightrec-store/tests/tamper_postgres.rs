@@ -7,7 +7,7 @@ use flightrec_core::erasure::{ERASED_TYPE, erased_seqs_metadata};
 use flightrec_core::record::SubmittedBy;
 use flightrec_store::conformance::postgres::TestDatabase;
 use flightrec_store::conformance::{self, append};
-use flightrec_store::{AppendBatch, LogStore, PgStore, RecordStore};
+use flightrec_store::{AppendBatch, LogStore, PgStore, RecordStore, body_codec};
 use postgres::Client;
 use serde_json::json;
 
@@ -66,15 +66,20 @@ fn flip_text_byte(conn: &mut Client, column: &str, seq: u64) {
         )
         .unwrap()
         .get(0);
-    let mut bytes = value.into_bytes();
-    let at = bytes.len() / 2;
-    bytes[at] = if bytes[at] == b'a' { b'b' } else { b'a' };
-    let changed = String::from_utf8(bytes).unwrap();
+    let changed = flip_middle_byte(value);
     conn.execute(
         &format!("UPDATE records SET {column} = $1 WHERE tenant = 'acme' AND seq = $2"),
         &[&changed, &(seq as i64)],
     )
     .unwrap();
+}
+
+/// `text` with its middle byte changed (to another ASCII letter).
+fn flip_middle_byte(text: String) -> String {
+    let mut bytes = text.into_bytes();
+    let at = bytes.len() / 2;
+    bytes[at] = if bytes[at] == b'a' { b'b' } else { b'a' };
+    String::from_utf8(bytes).unwrap()
 }
 
 /// Flips the lowest bit of byte `at` of a bytea column, in the rows `filter`
@@ -127,14 +132,31 @@ fn attack_every_column_of(pristine: &TestDatabase, seq: u64) {
         );
     }
 
+    // The body edited and compressed again, as the store would have.
+    let record = format!("tenant = 'acme' AND seq = {seq}");
     let (db, mut conn) = copy_for_attack(pristine);
-    flip_text_byte(&mut conn, "body", seq);
+    let stored: Vec<u8> = conn
+        .query_one(&format!("SELECT body FROM records WHERE {record}"), &[])
+        .unwrap()
+        .get(0);
+    let edited = flip_middle_byte(body_codec::unpack_text(&stored).unwrap());
+    conn.execute(
+        &format!("UPDATE records SET body = $1 WHERE {record}"),
+        &[&body_codec::pack(&edited)],
+    )
+    .unwrap();
     drop(conn);
     let (named, reason) = verdict(&db);
     assert_eq!(named, Some(seq), "body at {seq}: {reason}");
     assert!(reason.contains("body_hash"), "{reason}");
 
-    let record = format!("tenant = 'acme' AND seq = {seq}");
+    // A byte of the stored frame changed.
+    let (db, mut conn) = copy_for_attack(pristine);
+    flip_blob_byte(&mut conn, "records", "body", &record, stored.len() / 2);
+    drop(conn);
+    let (named, reason) = verdict(&db);
+    assert_eq!(named, Some(seq), "stored body at {seq}: {reason}");
+
     let (db, mut conn) = copy_for_attack(pristine);
     flip_blob_byte(&mut conn, "records", "salt", &record, 7);
     drop(conn);

@@ -166,7 +166,8 @@ pub fn append<S: Store>(store: &S, tenant: &str, events: Vec<Value>) -> Vec<Rece
     receipts
 }
 
-fn all_records<S: Store>(store: &S, tenant: &str, filter: EventFilter) -> Vec<String> {
+/// The ids of every record of `tenant` that `filter` matches, newest first.
+pub fn all_records<S: Store>(store: &S, tenant: &str, filter: EventFilter) -> Vec<String> {
     let page = store
         .records(
             tenant,

@@ -13,10 +13,10 @@ use super::PgStore;
 use super::errors::conflict;
 use super::heads::{ensure_heads, lock_heads, set_size};
 use super::log::{Tiles, latest_checkpoint, store_checkpoint, write_tiles};
-use crate::StoreError;
 use crate::model::{AppendBatch, BatchOutcome};
 use crate::runs::RunFold;
 use crate::stats::{StatFacts, StatRows};
+use crate::{StoreError, body_codec};
 use flightrec_core::event::format_time;
 use flightrec_core::log::leaf_hash;
 use flightrec_core::log::tree::RightEdge;
@@ -138,7 +138,7 @@ struct NewRecords {
     version: Vec<i64>,
     submitted_by: Vec<Option<String>>,
     leaf_hash: Vec<Vec<u8>>,
-    body: Vec<String>,
+    body: Vec<Vec<u8>>,
     salt: Vec<Vec<u8>>,
     session_id: Vec<Option<String>>,
     agent_id: Vec<Option<String>>,
@@ -170,7 +170,7 @@ impl NewRecords {
         self.version.push(header.version as i64);
         self.submitted_by.push(header.submitted_by.clone());
         self.leaf_hash.push(leaf.to_vec());
-        self.body.push(event.body.clone());
+        self.body.push(body_codec::pack(&event.body));
         self.salt.push(event.salt.to_vec());
         self.session_id.push(ix.session_id.clone());
         self.agent_id.push(ix.agent_id.clone());
@@ -198,7 +198,7 @@ impl NewRecords {
                provider, governance_status, dry_run, idempotency_hit, duration_ms) \
              SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], \
                $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
-               $12::bigint[], $13::text[], $14::bytea[], $15::text[], $16::bytea[], \
+               $12::bigint[], $13::text[], $14::bytea[], $15::bytea[], $16::bytea[], \
                $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], \
                $23::text[], $24::text[], $25::text[], $26::boolean[], $27::boolean[], \
                $28::double precision[])",

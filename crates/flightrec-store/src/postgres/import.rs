@@ -151,7 +151,7 @@ const TABLES: &[TableCopy] = &[
             ("v", Int),
             ("submitted_by", Text),
             ("leaf_hash", Bytes),
-            ("body", Text),
+            ("body", Bytes),
             ("salt", Bytes),
             ("session_id", Text),
             ("agent_id", Text),

@@ -1,6 +1,6 @@
 //! Reading records out of rows.
 
-use crate::StoreError;
+use crate::{StoreError, body_codec};
 use flightrec_core::event::Status;
 use flightrec_core::record::{Header, HeaderRef, SALT_LEN, StoredRecord};
 use postgres::Row;
@@ -42,7 +42,7 @@ pub fn record_from_row(row: &Row) -> Result<StoredRecord, StoreError> {
             submitted_by: row.try_get(14)?,
             body_hash: row.try_get(10)?,
         },
-        body: row.try_get(11)?,
+        body: body_codec::unpack_optional(row.try_get(11)?)?,
         salt,
     })
 }
@@ -79,7 +79,8 @@ pub fn audit_row(row: &Row) -> Result<crate::AuditRow<'_>, StoreError> {
             submitted_by: row.try_get(14)?,
             body_hash: row.try_get(10)?,
         },
-        body: row.try_get::<_, Option<&str>>(11)?.map(str::as_bytes),
+        // As stored: `AuditRows::push` unpacks it.
+        body: row.try_get(11)?,
         salt,
         leaf_hash: row.try_get(15)?,
         index,

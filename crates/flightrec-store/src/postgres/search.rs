@@ -22,7 +22,7 @@
 
 use super::PgStore;
 use super::query::Conditions;
-use crate::StoreError;
+use crate::{StoreError, body_codec};
 use flightrec_core::event::search_text;
 use postgres::GenericClient;
 use std::collections::HashMap;
@@ -207,7 +207,10 @@ fn index_tenant(
     let seqs: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
     let documents: Vec<String> = rows
         .iter()
-        .map(|r| document(&indexed_text(r.get(1), r.get(2))))
+        .map(|r| {
+            let body = body_codec::searchable_text(r.get(2));
+            document(&indexed_text(r.get(1), body.as_deref()))
+        })
         .collect();
     tx.execute(
         "INSERT INTO record_search (tenant, seq, document) \
@@ -249,7 +252,10 @@ fn tenant_index_problem(
         let seqs: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
         let documents: Vec<String> = rows
             .iter()
-            .map(|r| document(&indexed_text(r.get(1), r.get(2))))
+            .map(|r| {
+                let body = body_codec::searchable_text(r.get(2));
+                document(&indexed_text(r.get(1), body.as_deref()))
+            })
             .collect();
         let differs = tx.query_opt(
             "SELECT x.seq FROM unnest($2::bigint[], $3::text[]) AS x (seq, document) \

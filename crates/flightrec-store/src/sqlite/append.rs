@@ -3,10 +3,10 @@
 
 use super::SqliteStore;
 use super::log::{Tiles, latest_checkpoint, store_checkpoint, write_tiles};
-use crate::StoreError;
 use crate::model::{AppendBatch, BatchOutcome};
 use crate::runs::RunFold;
 use crate::stats::{StatFacts, StatRows};
+use crate::{StoreError, body_codec};
 use flightrec_core::event::format_time;
 use flightrec_core::log::leaf_hash;
 use flightrec_core::log::tree::RightEdge;
@@ -142,7 +142,7 @@ fn append_events(
             event.status.as_str(),
             event.body_hash,
             leaf.as_bytes().as_slice(),
-            event.body,
+            body_codec::pack(&event.body),
             event.salt.as_slice(),
             ix.session_id,
             ix.agent_id,

@@ -119,7 +119,7 @@ fn audit_row<'r>(row: &'r Row<'_>) -> rusqlite::Result<AuditRow<'r>> {
             submitted_by: text_or_null(row, 14)?,
             body_hash: text(row, 10)?,
         },
-        body: text_bytes_or_null(row, 11)?,
+        body: stored_body(row, 11)?,
         salt,
         leaf_hash: blob(row, 15)?,
         index,
@@ -134,10 +134,11 @@ fn text_or_null<'r>(row: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r s
     borrow(row, i, |v| v.as_str_or_null())
 }
 
-/// A text column's bytes, left for the caller to check as UTF-8.
-fn text_bytes_or_null<'r>(row: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r [u8]>> {
+/// The body column's bytes as stored, left for [`AuditRows::push`] to
+/// unpack.
+fn stored_body<'r>(row: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r [u8]>> {
     borrow(row, i, |v| match v {
-        ValueRef::Text(bytes) => Ok(Some(bytes)),
+        ValueRef::Blob(bytes) | ValueRef::Text(bytes) => Ok(Some(bytes)),
         ValueRef::Null => Ok(None),
         _ => Err(FromSqlError::InvalidType),
     })

@@ -9,7 +9,7 @@
 //! [`LifecycleStore::purge_erased`] truncates the log.
 
 use super::SqliteStore;
-use super::search::text_of;
+use super::search::{searchable_body, text_of};
 use crate::lifecycle::{
     ERASED_EXCERPT, ErasureJob, ErasureStatus, ErasureSubject, ErasureTarget, IMMUTABLE_SETTING,
     immutable_refusal,
@@ -17,6 +17,7 @@ use crate::lifecycle::{
 use crate::model::Erase;
 use crate::{LifecycleStore, StoreError};
 use flightrec_core::erasure::ERASED_TYPE;
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 /// Erases the bodies `erase` names in `tenant`'s log that are still
@@ -91,7 +92,11 @@ fn erase_rows(conn: &Connection, tenant: &str, seqs: &[u64]) -> Result<(), Store
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
+                    // Whether there is a body to erase, and its words.
+                    match r.get_ref(2)? {
+                        ValueRef::Null => None,
+                        stored => Some(searchable_body(stored)),
+                    },
                     r.get::<_, Option<String>>(3)?,
                     r.get::<_, String>(4)?,
                     r.get::<_, String>(5)?,
@@ -110,7 +115,7 @@ fn erase_rows(conn: &Connection, tenant: &str, seqs: &[u64]) -> Result<(), Store
             )));
         }
         if rowid <= indexed {
-            unindex.execute(params![rowid, text_of(&event_type, Some(&body))])?;
+            unindex.execute(params![rowid, text_of(&event_type, body.as_deref())])?;
             index.execute(params![rowid, text_of(&event_type, None)])?;
         }
         clear.execute([rowid])?;

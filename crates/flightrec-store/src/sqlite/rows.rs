@@ -1,9 +1,10 @@
 //! Reading records out of rows.
 
+use crate::body_codec;
 use flightrec_core::event::Status;
 use flightrec_core::record::{Header, SALT_LEN, StoredRecord};
 use rusqlite::Row;
-use rusqlite::types::Type;
+use rusqlite::types::{Type, ValueRef};
 
 /// The columns [`record_from_row`] reads, in its order.
 pub const RECORD_COLUMNS: &str = "tenant, seq, id, time, received_at, type, run_id, span_id, \
@@ -52,7 +53,27 @@ pub fn record_from_row(row: &Row<'_>) -> rusqlite::Result<StoredRecord> {
             submitted_by: row.get(14)?,
             body_hash: row.get(10)?,
         },
-        body: row.get(11)?,
+        body: body_at(row, 11)?,
         salt,
     })
+}
+
+/// The body column `i` unpacked to its JCS text; `None` once erased.
+pub fn body_at(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<String>> {
+    stored_body_text(row.get_ref(i)?)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Blob, Box::new(e)))
+}
+
+/// A body column's value unpacked to its JCS text ([`body_codec`]).
+pub fn stored_body_text(value: ValueRef<'_>) -> Result<Option<String>, crate::StoreError> {
+    match value {
+        ValueRef::Null => Ok(None),
+        ValueRef::Blob(stored) | ValueRef::Text(stored) => {
+            body_codec::unpack_text(stored).map(Some)
+        }
+        other => Err(crate::StoreError::Corrupt(format!(
+            "a body of type {}",
+            other.data_type()
+        ))),
+    }
 }

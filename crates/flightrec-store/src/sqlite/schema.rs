@@ -11,7 +11,7 @@ use rusqlite::Connection;
 pub const APPLICATION_ID: i64 = 0x4652_6563;
 
 /// Each migration takes the schema from its index to its index + 1.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -20,6 +20,10 @@ pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 /// for `/v1/stats`, which takes Rust as well as SQL.
 const STATS_VERSION: usize = 7;
 
+/// The version whose migration compresses the bodies already stored,
+/// which takes Rust between its two halves ([`V9`], [`V9_SWAP`]).
+const PACKED_BODIES_VERSION: usize = 9;
+
 /// Applies every migration after `from`, each in its own transaction.
 pub fn migrate(conn: &mut Connection, from: i64) -> Result<(), StoreError> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
@@ -27,6 +31,10 @@ pub fn migrate(conn: &mut Connection, from: i64) -> Result<(), StoreError> {
         tx.execute_batch(sql)?;
         if i + 1 == STATS_VERSION {
             super::stats::tally_stored_records(&tx)?;
+        }
+        if i + 1 == PACKED_BODIES_VERSION {
+            pack_stored_bodies(&tx)?;
+            tx.execute_batch(V9_SWAP)?;
         }
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;
@@ -538,3 +546,80 @@ CREATE TABLE reports (
 CREATE INDEX reports_recent ON reports (tenant, created_at, id);
 CREATE INDEX reports_pending ON reports (status, created_at) WHERE status = 'pending';
 "#;
+
+/// Bodies compressed (see `crate::body_codec`): a BLOB column takes the
+/// place of the TEXT one. This half adds it and takes down what names the
+/// old column; [`pack_stored_bodies`] fills it; [`V9_SWAP`] drops the old
+/// column (SQLite rewrites the table, `secure_delete` zeroes the pages the
+/// plain text was in) and puts the new one under its name.
+const V9: &str = r#"
+ALTER TABLE records ADD COLUMN packed_body BLOB;
+DROP TRIGGER records_only_erase;
+DROP VIEW records_search;
+"#;
+
+const V9_SWAP: &str = r#"
+ALTER TABLE records DROP COLUMN body;
+ALTER TABLE records RENAME COLUMN packed_body TO body;
+
+CREATE VIEW records_search AS
+    SELECT rowid, flightrec_search_text(type, body) AS text FROM records
+    WHERE rowid <= (SELECT CAST(value AS INTEGER) FROM store_meta WHERE key = 'search_indexed_rowid');
+
+CREATE TRIGGER records_only_erase BEFORE UPDATE ON records
+WHEN NOT (
+    NEW.body IS NULL AND NEW.salt IS NULL
+    AND NEW.rowid IS OLD.rowid AND NEW.tenant IS OLD.tenant AND NEW.seq IS OLD.seq
+    AND NEW.id IS OLD.id AND NEW.time IS OLD.time AND NEW.received_at IS OLD.received_at
+    AND NEW.type IS OLD.type AND NEW.run_id IS OLD.run_id AND NEW.span_id IS OLD.span_id
+    AND NEW.parent_span_id IS OLD.parent_span_id AND NEW.status IS OLD.status
+    AND NEW.body_hash IS OLD.body_hash AND NEW.leaf_hash IS OLD.leaf_hash
+    AND NEW.v IS OLD.v AND NEW.submitted_by IS OLD.submitted_by
+    AND NEW.agent_id IS OLD.agent_id AND NEW.actor_type IS OLD.actor_type
+    AND NEW.resource_type IS OLD.resource_type AND NEW.verb IS OLD.verb
+    AND NEW.provider IS OLD.provider AND NEW.governance_status IS OLD.governance_status
+    AND NEW.dry_run IS OLD.dry_run AND NEW.idempotency_hit IS OLD.idempotency_hit
+    AND NEW.duration_ms IS OLD.duration_ms
+    AND (NEW.session_id IS OLD.session_id OR NEW.session_id IS NULL)
+    AND (NEW.actor IS OLD.actor OR NEW.actor IS NULL)
+    AND (NEW.resource_id IS OLD.resource_id OR NEW.resource_id IS NULL)
+)
+BEGIN
+    SELECT RAISE(ABORT, 'flightrec records are append-only');
+END;
+"#;
+
+/// Bodies compressed at a time by [`pack_stored_bodies`].
+const PACK_CHUNK: i64 = 10_000;
+
+/// Compresses every stored body into `packed_body`, in chunks, saying how
+/// far it is on a large store.
+fn pack_stored_bodies(conn: &Connection) -> Result<(), StoreError> {
+    let total: i64 = conn.query_row(
+        "SELECT count(*) FROM records WHERE body IS NOT NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    let mut select = conn.prepare(
+        "SELECT rowid, body FROM records WHERE rowid > ?1 AND body IS NOT NULL \
+         ORDER BY rowid LIMIT ?2",
+    )?;
+    let mut update = conn.prepare("UPDATE records SET packed_body = ?2 WHERE rowid = ?1")?;
+    let (mut after, mut done) = (0i64, 0i64);
+    loop {
+        let chunk: Vec<(i64, String)> = select
+            .query_map([after, PACK_CHUNK], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let Some(&(last, _)) = chunk.last() else {
+            break;
+        };
+        for (rowid, body) in &chunk {
+            update.execute(rusqlite::params![rowid, crate::body_codec::pack(body)])?;
+        }
+        (after, done) = (last, done + chunk.len() as i64);
+        if total > PACK_CHUNK {
+            tracing::info!("schema V9: compressed {done} of {total} stored bodies");
+        }
+    }
+    Ok(())
+}

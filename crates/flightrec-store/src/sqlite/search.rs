@@ -4,9 +4,10 @@
 //! path never pays for it; `index_search` is called by the server whenever
 //! the writer is idle (at most a few hundred milliseconds behind).
 
-use crate::StoreError;
+use crate::{StoreError, body_codec};
 use flightrec_core::event::search_text;
 use rusqlite::functions::FunctionFlags;
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Registers `flightrec_search_text(type, body)`, the function the
@@ -18,10 +19,18 @@ pub fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
         |ctx| {
             let event_type: String = ctx.get(0)?;
-            let body: Option<String> = ctx.get(1)?;
+            let body = searchable_body(ctx.get_raw(1));
             Ok(text_of(&event_type, body.as_deref()))
         },
     )
+}
+
+/// A body column's text for the index ([`body_codec::searchable_text`]).
+pub fn searchable_body(stored: ValueRef<'_>) -> Option<String> {
+    match stored {
+        ValueRef::Blob(bytes) | ValueRef::Text(bytes) => body_codec::searchable_text(Some(bytes)),
+        _ => None,
+    }
 }
 
 /// The search text of a record with this type and (canonical) body.
@@ -56,7 +65,7 @@ pub fn index_pending(conn: &mut Connection, max: usize) -> Result<usize, StoreEr
         while let Some(row) = rows.next()? {
             let rowid: i64 = row.get(0)?;
             let event_type: String = row.get(1)?;
-            let body: Option<String> = row.get(2)?;
+            let body = searchable_body(row.get_ref(2)?);
             insert.execute(params![rowid, text_of(&event_type, body.as_deref())])?;
             last = rowid;
             count += 1;

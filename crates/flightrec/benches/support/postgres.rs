@@ -96,6 +96,36 @@ impl PgDeployment {
         bytes as f64 / 1e6
     }
 
+    /// Each of the store's tables with its indexes and TOAST, largest
+    /// first, in bytes.
+    pub fn table_sizes(&self) -> Vec<(String, i64)> {
+        self.database
+            .connect()
+            .query(
+                "SELECT relname::text, pg_total_relation_size(oid) FROM pg_class \
+                 WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace \
+                 ORDER BY 2 DESC LIMIT 12",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect()
+    }
+
+    /// The bytes the store keeps for a body, on average.
+    pub fn average_body_bytes(&self) -> f64 {
+        self.database
+            .connect()
+            .query_one(
+                "SELECT coalesce(avg(octet_length(body)), 0)::float8 FROM records \
+                 WHERE body IS NOT NULL",
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    }
+
     /// The server's version and the settings that bound a commit.
     pub fn settings(&self) -> String {
         let mut client = self.database.connect();

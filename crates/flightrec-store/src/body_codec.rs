@@ -1,0 +1,161 @@
+//! How a body is kept in the `body` column: the JCS text of the event,
+//! compressed as one standard zstd frame (RFC 8878), so any zstd tool can
+//! read a stored body back. The body hash stays over the JCS text itself:
+//! compression is a matter of storage, not of the record format, and a
+//! body decompressed is byte for byte the text that was hashed.
+//!
+//! PostgreSQL stores that upgraded from schema V4 keep the bodies written
+//! before as plain JSON text in the same column; a JSON text starts with
+//! `{`, a zstd frame with its magic number, so each is read for what it is.
+
+use crate::StoreError;
+
+/// zstd's level 3 (its default): on ~1 KB JSON bodies, higher levels
+/// gain a few percent for several times the CPU on the ingest path.
+const LEVEL: i32 = 3;
+
+/// The first four bytes of every zstd frame (RFC 8878, 3.1.1).
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
+
+/// The most a body may decompress to: far above the largest event ingest
+/// accepts, so only a corrupt or hostile frame reaches it.
+const MAX_BODY: usize = 64 << 20;
+
+/// The bytes to store for a body's JCS text.
+pub fn pack(jcs: &str) -> Vec<u8> {
+    // Compressing from memory into memory cannot fail for want of space:
+    // the output grows as needed.
+    zstd::bulk::compress(jcs.as_bytes(), LEVEL).expect("zstd compresses a body in memory")
+}
+
+/// A stored body's JCS bytes, not yet checked to be UTF-8.
+pub fn unpack(stored: &[u8]) -> Result<Vec<u8>, StoreError> {
+    if stored.starts_with(&ZSTD_MAGIC) {
+        zstd::bulk::decompress(stored, MAX_BODY)
+            .map_err(|e| StoreError::Corrupt(format!("a stored body does not decompress: {e}")))
+    } else if stored.first() == Some(&b'{') {
+        Ok(stored.to_vec())
+    } else {
+        Err(StoreError::Corrupt(
+            "a stored body is neither a zstd frame nor JSON text".into(),
+        ))
+    }
+}
+
+/// Unpacks many bodies with one zstd context, appending each to a buffer
+/// (verify reads a million in a row; a context per body would cost more
+/// than the decompression).
+pub struct Unpacker {
+    zstd: zstd::bulk::Decompressor<'static>,
+}
+
+impl Unpacker {
+    pub fn new() -> Unpacker {
+        Unpacker {
+            zstd: zstd::bulk::Decompressor::new().expect("zstd allocates a decompression context"),
+        }
+    }
+
+    /// Appends the JCS bytes of `stored` to `out`; on error `out` is as it
+    /// was.
+    pub fn unpack_into(&mut self, stored: &[u8], out: &mut Vec<u8>) -> Result<(), StoreError> {
+        if stored.first() == Some(&b'{') {
+            out.extend_from_slice(stored);
+            return Ok(());
+        }
+        let corrupt = |why: &str| StoreError::Corrupt(format!("a stored body {why}"));
+        if !stored.starts_with(&ZSTD_MAGIC) {
+            return Err(corrupt("is neither a zstd frame nor JSON text"));
+        }
+        let size = match zstd::zstd_safe::get_frame_content_size(stored) {
+            Ok(Some(size)) if size <= MAX_BODY as u64 => size as usize,
+            _ => return Err(corrupt("is a zstd frame without a usable content size")),
+        };
+        let start = out.len();
+        out.resize(start + size, 0);
+        match self.zstd.decompress_to_buffer(stored, &mut out[start..]) {
+            Ok(written) if written == size => Ok(()),
+            Ok(_) => {
+                out.truncate(start);
+                Err(corrupt("decompresses to another size than its frame says"))
+            }
+            Err(e) => {
+                out.truncate(start);
+                Err(corrupt(&format!("does not decompress: {e}")))
+            }
+        }
+    }
+}
+
+impl Default for Unpacker {
+    fn default() -> Unpacker {
+        Unpacker::new()
+    }
+}
+
+impl std::fmt::Debug for Unpacker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Unpacker")
+    }
+}
+
+/// A stored body's JCS text.
+pub fn unpack_text(stored: &[u8]) -> Result<String, StoreError> {
+    String::from_utf8(unpack(stored)?)
+        .map_err(|_| StoreError::Corrupt("a stored body is not UTF-8".into()))
+}
+
+/// A stored body's JCS text, or `None` for an erased one.
+pub fn unpack_optional(stored: Option<&[u8]>) -> Result<Option<String>, StoreError> {
+    stored.map(unpack_text).transpose()
+}
+
+/// A stored body's text for the free-text index. One that does not unpack
+/// yields no words, the same every time, so an index can still remove what
+/// it added (verify names such a record; search is not where to stop).
+pub fn searchable_text(stored: Option<&[u8]>) -> Option<String> {
+    stored.and_then(|stored| unpack_text(stored).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_comes_back_byte_for_byte() {
+        let body =
+            r#"{"message":"héllo ✓","output":{"stdout":"lorem ipsum lorem ipsum lorem ipsum"}}"#;
+        let stored = pack(body);
+        assert!(stored.starts_with(&ZSTD_MAGIC));
+        assert_eq!(unpack_text(&stored).unwrap(), body);
+    }
+
+    #[test]
+    fn bodies_stored_before_compression_read_as_they_are() {
+        assert_eq!(unpack_text(br#"{"a":1}"#).unwrap(), r#"{"a":1}"#);
+    }
+
+    #[test]
+    fn damaged_bytes_are_named_corrupt_not_read() {
+        let mut stored = pack(r#"{"a":"some text that compresses, some text that compresses"}"#);
+        let last = stored.len() - 1;
+        stored.truncate(last);
+        assert!(matches!(unpack(&stored), Err(StoreError::Corrupt(_))));
+        assert!(matches!(unpack(b"garbage"), Err(StoreError::Corrupt(_))));
+        assert!(matches!(unpack(b""), Err(StoreError::Corrupt(_))));
+        let mut out = b"kept".to_vec();
+        assert!(Unpacker::new().unpack_into(&stored, &mut out).is_err());
+        assert_eq!(out, b"kept");
+    }
+
+    #[test]
+    fn an_unpacker_appends_one_body_after_another() {
+        let mut unpacker = Unpacker::new();
+        let mut out = Vec::new();
+        for body in [r#"{"a":"first first first"}"#, r#"{"b":2}"#] {
+            unpacker.unpack_into(&pack(body), &mut out).unwrap();
+        }
+        unpacker.unpack_into(br#"{"c":3}"#, &mut out).unwrap();
+        assert_eq!(out, br#"{"a":"first first first"}{"b":2}{"c":3}"#);
+    }
+}
