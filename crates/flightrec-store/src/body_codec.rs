@@ -9,6 +9,7 @@
 //! `{`, a zstd frame with its magic number, so each is read for what it is.
 
 use crate::StoreError;
+use std::cell::RefCell;
 
 /// zstd's level 3 (its default): on ~1 KB JSON bodies, higher levels
 /// gain a few percent for several times the CPU on the ingest path.
@@ -18,28 +19,41 @@ const LEVEL: i32 = 3;
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 
 /// The most a body may decompress to: far above the largest event ingest
-/// accepts, so only a corrupt or hostile frame reaches it.
-const MAX_BODY: usize = 64 << 20;
+/// accepts by default (1 MiB), so only a corrupt or hostile frame reaches
+/// it; `serve` refuses a `--max-event-bytes` above it.
+pub const MAX_BODY: usize = 64 << 20;
+
+thread_local! {
+    /// One compression context per thread, reused: allocating one for each
+    /// ~1 KB body cost more than compressing it (see docs/benchmarks.md).
+    static COMPRESSOR: RefCell<zstd::bulk::Compressor<'static>> = RefCell::new(
+        zstd::bulk::Compressor::new(LEVEL).expect("zstd allocates a compression context"),
+    );
+    /// Likewise for reading bodies back one at a time.
+    static UNPACKER: RefCell<Unpacker> = RefCell::new(Unpacker::new());
+}
 
 /// The bytes to store for a body's JCS text.
 pub fn pack(jcs: &str) -> Vec<u8> {
+    pack_bytes(jcs.as_bytes())
+}
+
+/// [`pack`] for bytes read from an older store, which need not be UTF-8.
+pub fn pack_bytes(body: &[u8]) -> Vec<u8> {
     // Compressing from memory into memory cannot fail for want of space:
-    // the output grows as needed.
-    zstd::bulk::compress(jcs.as_bytes(), LEVEL).expect("zstd compresses a body in memory")
+    // the output buffer is sized by zstd's bound.
+    COMPRESSOR
+        .with_borrow_mut(|zstd| zstd.compress(body))
+        .expect("zstd compresses a body in memory")
 }
 
 /// A stored body's JCS bytes, not yet checked to be UTF-8.
 pub fn unpack(stored: &[u8]) -> Result<Vec<u8>, StoreError> {
-    if stored.starts_with(&ZSTD_MAGIC) {
-        zstd::bulk::decompress(stored, MAX_BODY)
-            .map_err(|e| StoreError::Corrupt(format!("a stored body does not decompress: {e}")))
-    } else if stored.first() == Some(&b'{') {
-        Ok(stored.to_vec())
-    } else {
-        Err(StoreError::Corrupt(
-            "a stored body is neither a zstd frame nor JSON text".into(),
-        ))
-    }
+    UNPACKER.with_borrow_mut(|unpacker| {
+        let mut out = Vec::new();
+        unpacker.unpack_into(stored, &mut out)?;
+        Ok(out)
+    })
 }
 
 /// Unpacks many bodies with one zstd context, appending each to a buffer

@@ -3,8 +3,8 @@
 //! `cargo bench -p flightrec --bench disk` records `BENCH_DISK_EVENTS`
 //! (default 1,000,000) ~1 KB events, waits for the free-text index to take
 //! them all, and prints what the store takes on disk per record, in all
-//! and table by table (indexes beside their table), with the body's own
-//! share: its JCS text and the bytes the store keeps for it.
+//! and table by table and index by index, with the bytes the store keeps
+//! for a body beside the size of its event.
 //!
 //! The events are `support::event` with a tool output of varied words
 //! drawn from a vocabulary, rather than one phrase repeated, so that
@@ -201,22 +201,23 @@ fn main() {
             "recorded in {:.0} s ({rate:.0} events/s)",
             started.elapsed().as_secs_f64()
         );
-        let waited = Instant::now();
-        match &deployment {
-            // A `q=` query for a fresh word scans the log on PostgreSQL:
-            // the backlog is read from the database instead.
-            Some(deployment) => {
-                while deployment.search_backlog() > 0 {
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                }
-            }
-            None => drop(search_lag(&base, Duration::from_secs(1800)).await),
-        }
-        println!(
-            "free-text index caught up {:.1} s later",
-            waited.elapsed().as_secs_f64()
-        );
     });
+    let waited = Instant::now();
+    match &deployment {
+        // A `q=` query for a fresh word scans the log on PostgreSQL: the
+        // backlog is read from the database instead (a blocking client,
+        // outside the runtime).
+        Some(deployment) => {
+            while deployment.search_backlog() > 0 {
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        }
+        None => drop(runtime.block_on(search_lag(&base, Duration::from_secs(1800)))),
+    }
+    println!(
+        "free-text index caught up {:.1} s later",
+        waited.elapsed().as_secs_f64()
+    );
     match deployment {
         Some(deployment) => {
             deployment.checkpoint();
@@ -242,10 +243,9 @@ fn print_sqlite(db: &Path, events: usize) {
         dir_bytes as f64 / 1e6,
         dir_bytes as f64 / events as f64
     );
-    let sql = "SELECT coalesce(m.tbl_name, s.name), sum(s.pgsize), sum(s.pgsize) - sum(s.unused) \
-               FROM dbstat s LEFT JOIN sqlite_schema m ON m.name = s.name \
-               GROUP BY 1 ORDER BY 2 DESC LIMIT 12; \
-               SELECT avg(length(body)) FROM records WHERE body IS NOT NULL;";
+    let sql = "SELECT s.name, sum(s.pgsize), sum(s.pgsize) - sum(s.unused) FROM dbstat s \
+               GROUP BY 1 ORDER BY 2 DESC LIMIT 20; \
+               SELECT avg(length(CAST(body AS BLOB))) FROM records WHERE body IS NOT NULL;";
     let out = std::process::Command::new("sqlite3")
         .args(["-readonly", "-separator", "\t"])
         .arg(db)

@@ -1,5 +1,5 @@
-// The real flightrec binary on a free port, over a fresh store with the
-// demo loaded, and a client for its API.
+// The real flightrec binary on a free port, over a fresh store (with the
+// demo loaded unless asked not to), and a client for its API.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,11 +10,13 @@ import { createInterface } from 'node:readline';
 export const OWNER = { email: 'owner@test.invalid', password: 'correct horse battery staple' };
 export const API_KEY = 'fr_browser_test_key_0123456789abcdef0123';
 
-export async function startServer() {
+export async function startServer({ demo = true } = {}) {
   const bin = process.env.FLIGHTREC_BIN;
   if (!bin) throw new Error('FLIGHTREC_BIN is not set: run tests/browser/run');
   const dir = mkdtempSync(join(tmpdir(), 'flightrec-e2e-'));
-  const child = spawn(bin, ['serve', '--demo', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data')], {
+  const args = ['serve', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data')];
+  if (demo) args.push('--demo');
+  const child = spawn(bin, args, {
     env: {
       ...process.env,
       FLIGHTREC_BOOTSTRAP_API_KEY: API_KEY,

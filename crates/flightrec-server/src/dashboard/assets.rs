@@ -18,6 +18,7 @@ const FILES: &[(&str, &str)] = &[
     ("integrity.js", include_str!("../../assets/integrity.js")),
     ("proof.js", include_str!("../../assets/proof.js")),
     ("settings.js", include_str!("../../assets/settings.js")),
+    ("connect.js", include_str!("../../assets/connect.js")),
 ];
 
 /// Each file's ETag: a hash of its content, so a new build is fetched anew.

@@ -1,6 +1,7 @@
 //! The audit log (`/`): totals for the window, filters that live in the
 //! URL, and a page of records with their whole payload one click away.
 
+use super::connect::has_begun_recording;
 use super::filters::{Filters, link};
 use super::format;
 use super::viewer::{Chrome, PageError, PageResult, Viewer, render};
@@ -11,6 +12,7 @@ use crate::routes::events::{event_filter, event_json};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Redirect};
 use flightrec_core::record::{StoredRecord, SubmittedBy};
 use flightrec_store::{EventQuery, Facet, RecordCounts};
 use serde_json::Value;
@@ -116,6 +118,17 @@ pub async fn page(
     RawQuery(raw): RawQuery,
 ) -> PageResult {
     viewer.require(Permission::Read)?;
+    // A tenant with nothing recorded yet is shown how to begin; any filter
+    // in the URL means someone asked for the log itself.
+    if raw.as_deref().unwrap_or_default().is_empty() {
+        let tenant = viewer.principal.tenant.clone();
+        let begun = state
+            .blocking(move |store| has_begun_recording(store, &tenant))
+            .await?;
+        if !begun {
+            return Ok(Redirect::to("/connect").into_response());
+        }
+    }
     let (filters, before_seq) = Filters::parse(raw.as_deref())?;
     let mut params = Params::parse(Some(&filters.api_query()))?;
     let filter = event_filter(&mut params, &state)?;

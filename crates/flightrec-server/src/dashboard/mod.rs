@@ -9,6 +9,7 @@
 
 mod assets;
 mod audit;
+mod connect;
 mod filters;
 mod format;
 mod pages;
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(audit::page))
         .route("/login", get(pages::login))
+        .route("/connect", get(connect::page))
         .route("/events/{id}", get(audit::event_page))
         .route("/runs", get(runs::list))
         .route("/runs/{id}", get(runs::run))

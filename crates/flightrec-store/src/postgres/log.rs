@@ -290,7 +290,7 @@ impl PgStore {
             let rows = conn.query(
                 &format!(
                     "SELECT {} FROM records WHERE tenant = $1 AND seq >= $2 AND seq < $3 ORDER BY seq",
-                    super::rows::RECORD_COLUMNS
+                    super::rows::HEADER_COLUMNS
                 ),
                 &[
                     &tenant,

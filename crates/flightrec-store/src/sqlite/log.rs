@@ -267,7 +267,7 @@ impl SqliteStore {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {} FROM records WHERE tenant = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq",
-                super::rows::RECORD_COLUMNS
+                super::rows::HEADER_COLUMNS
             ))?;
             let records = stmt
                 .query_map(

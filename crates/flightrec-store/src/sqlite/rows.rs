@@ -10,6 +10,12 @@ use rusqlite::types::{Type, ValueRef};
 pub const RECORD_COLUMNS: &str = "tenant, seq, id, time, received_at, type, run_id, span_id, \
      parent_span_id, status, body_hash, body, salt, v, submitted_by";
 
+/// [`RECORD_COLUMNS`] with no body in its place, for readers of headers
+/// alone (a log's entries): they neither unpack bodies nor stop at one
+/// that does not unpack.
+pub const HEADER_COLUMNS: &str = "tenant, seq, id, time, received_at, type, run_id, span_id, \
+     parent_span_id, status, body_hash, NULL, salt, v, submitted_by";
+
 /// The same columns qualified by the `records` table, for joins.
 pub const QUALIFIED_RECORD_COLUMNS: &str = "records.tenant, records.seq, records.id, records.time, \
      records.received_at, records.type, records.run_id, records.span_id, records.parent_span_id, \

@@ -607,14 +607,22 @@ fn pack_stored_bodies(conn: &Connection) -> Result<(), StoreError> {
     let mut update = conn.prepare("UPDATE records SET packed_body = ?2 WHERE rowid = ?1")?;
     let (mut after, mut done) = (0i64, 0i64);
     loop {
-        let chunk: Vec<(i64, String)> = select
-            .query_map([after, PACK_CHUNK], |r| Ok((r.get(0)?, r.get(1)?)))?
+        // The bytes as stored, not a String: a body that is not UTF-8 (a
+        // damaged or tampered file) is kept for verify to name, rather than
+        // stopping the store from opening.
+        let chunk: Vec<(i64, Vec<u8>)> = select
+            .query_map([after, PACK_CHUNK], |r| {
+                Ok((r.get(0)?, r.get_ref(1)?.as_bytes()?.to_vec()))
+            })?
             .collect::<Result<_, _>>()?;
         let Some(&(last, _)) = chunk.last() else {
             break;
         };
         for (rowid, body) in &chunk {
-            update.execute(rusqlite::params![rowid, crate::body_codec::pack(body)])?;
+            update.execute(rusqlite::params![
+                rowid,
+                crate::body_codec::pack_bytes(body)
+            ])?;
         }
         (after, done) = (last, done + chunk.len() as i64);
         if total > PACK_CHUNK {

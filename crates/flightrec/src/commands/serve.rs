@@ -11,7 +11,9 @@ use flightrec_server::auth::rate_limit::RateLimits;
 use flightrec_server::bootstrap::{BootstrapChoices, DEFAULT_TENANT, bootstrap};
 use flightrec_server::webhooks::WebhookSettings;
 use flightrec_server::{AppState, CorsOrigins};
-use flightrec_store::{Checkpointing, Durability, PgStore, SqliteOptions, SqliteStore, Store};
+use flightrec_store::{
+    Checkpointing, Durability, PgStore, SqliteOptions, SqliteStore, Store, body_codec,
+};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +21,13 @@ use tokio::net::TcpListener;
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
+    if args.max_event_bytes > body_codec::MAX_BODY {
+        anyhow::bail!(
+            "--max-event-bytes is {}: the store reads back bodies of at most {} bytes",
+            args.max_event_bytes,
+            body_codec::MAX_BODY
+        );
+    }
     let clock = Arc::new(SystemClock);
     let opened = match args.database_url.as_ref().map(|url| url.expose().trim()) {
         Some(url) if !url.is_empty() => open_postgres(url, &args, clock.clone()).await?,

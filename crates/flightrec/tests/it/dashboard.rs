@@ -16,6 +16,7 @@ const PAGES: &[&str] = &[
     "/integrity",
     "/settings",
     "/events/demo-01",
+    "/connect",
 ];
 
 /// A client that does not follow redirects, and the owner's session cookie.
