@@ -97,6 +97,34 @@ describe('the dashboard', () => {
     await shoot('audit');
   });
 
+  it('charts events over time with the figures of /v1/stats, in a table too', async () => {
+    for (const [since, groupBy] of [['24h', 'hour'], ['30d', 'day']]) {
+      await page.goto(`${server.base}/?since=${since}`);
+      const rows = await page.$$eval('#chart-table tbody tr', (trs) => trs.map((tr) => ({
+        key: tr.dataset.key,
+        cells: [...tr.querySelectorAll('td')].map((td) => Number(td.textContent)),
+      })));
+      const stats = await server.get(`/v1/stats?since=${since}&group_by=${groupBy}`);
+      const byKey = new Map(rows.map((r) => [r.key, r.cells]));
+      for (const g of stats.groups) {
+        const [total, ok, warn, fail] = byKey.get(g.key) ?? [];
+        assert.deepEqual([total, warn, fail], [g.total, g.warn, g.fail], `${since}: ${g.key}`);
+        assert.equal(ok, g.total - g.warn - g.fail);
+      }
+      // Every other bar is an empty hour or day.
+      const counted = rows.reduce((sum, r) => sum + r.cells[0], 0);
+      assert.equal(counted, stats.total, `${since}: the bars add up to the window's total`);
+      assert.ok(rows.length >= stats.groups.length);
+      assert.equal(await page.locator('#chart-over-time svg g.bar').count(), rows.length);
+      const caption = await page.textContent('#chart-over-time figcaption');
+      assert.match(caption, new RegExp(`Events per ${groupBy}`));
+    }
+    await page.goto(`${server.base}/?since=24h`);
+    await page.click('#chart-over-time summary');
+    await page.locator('#chart-table').waitFor({ state: 'visible' });
+    await shoot('audit-chart');
+  });
+
   it('narrows the rows with each filter, shows a chip, and restores them when it is removed', async () => {
     await page.goto(`${server.base}/`);
     const all = await rowCount();

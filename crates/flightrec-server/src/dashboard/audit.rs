@@ -1,6 +1,7 @@
 //! The audit log (`/`): totals for the window, filters that live in the
 //! URL, and a page of records with their whole payload one click away.
 
+use super::chart::{self, TimeChart};
 use super::connect::has_begun_recording;
 use super::filters::{Filters, link};
 use super::format;
@@ -66,6 +67,8 @@ struct AuditPage {
     chrome: Chrome,
     window_label: String,
     counts: RecordCounts,
+    /// The window's records over time, by status.
+    chart: TimeChart,
     /// Links from the cards: every status, failures, warnings.
     card_links: [String; 3],
     actions: Vec<Choice>,
@@ -136,24 +139,28 @@ pub async fn page(
 
     let tenant = viewer.principal.tenant.clone();
     let (since, until) = (filter.since.clone(), filter.until.clone());
+    let now = state.clock().now();
+    let chart_by = chart::granularity(since.as_deref(), now);
     let event_query = EventQuery {
         filter,
         limit: PAGE_SIZE,
         before_seq,
         ..Default::default()
     };
-    let (page, counts, types, resource_types) = state
+    let chart_since = since.clone();
+    let (page, counts, over_time, types, resource_types) = state
         .blocking(move |store| {
+            let (since, until) = (since.as_deref(), until.as_deref());
             Ok((
                 store.records(&tenant, &event_query)?,
-                store.window_counts(&tenant, since.as_deref(), until.as_deref())?,
+                store.window_counts(&tenant, since, until)?,
+                store.stats(&tenant, since, until, Some(chart_by))?,
                 store.distinct_values(&tenant, Facet::EventType)?,
                 store.distinct_values(&tenant, Facet::ResourceType)?,
             ))
         })
         .await?;
 
-    let now = state.clock().now();
     let rows = page
         .items
         .iter()
@@ -186,6 +193,7 @@ pub async fn page(
         chrome: viewer.chrome("Audit log", "audit"),
         window_label: window_name(window).unwrap_or(window).to_owned(),
         counts,
+        chart: TimeChart::new(&over_time, chart_by, chart_since.as_deref(), now),
         card_links: [
             filters.without("status"),
             filters.with("status", "fail"),

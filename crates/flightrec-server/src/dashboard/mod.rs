@@ -9,6 +9,7 @@
 
 mod assets;
 mod audit;
+mod chart;
 mod connect;
 mod filters;
 mod format;
