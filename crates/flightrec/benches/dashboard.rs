@@ -3,8 +3,9 @@
 //! `cargo bench -p flightrec --bench dashboard` fills a store with
 //! `BENCH_STORE_EVENTS` (default 1,000,000) events spread over the last 30
 //! days, signs in as a person, and times `GET /` — the page of 50 rows with
-//! its three cards and filter choices, rendered — for the default view
-//! (last 24 hours) and other common ones: p50 and p99 over
+//! its three cards, its chart of events over time and filter choices,
+//! rendered — for the default view (last 24 hours) and other common ones:
+//! p50 and p99 over
 //! `BENCH_REQUESTS` (default 200) requests each, one at a time, so the
 //! figure is the server's time for a page.
 //!
@@ -99,7 +100,9 @@ fn main() {
             .collect();
         let cookie = cookie.join("; ");
 
-        println!("\nGET / (50 rows, 3 cards, filter choices), {requests} requests each:");
+        println!(
+            "\nGET / (50 rows, 3 cards, the chart, filter choices), {requests} requests each:"
+        );
         println!(
             "{:<44} {:>9} {:>9} {:>7}",
             "view", "p50 ms", "p99 ms", "rows"
