@@ -1,5 +1,6 @@
 // The audit log: a filter applies as soon as it is chosen (text filters on
 // Enter), the URL keeps only what is set, and a row opens to its payload.
+// Keys: `/` to search, j and k from row to row (Enter opens one).
 
 const form = document.getElementById('filters');
 const DEFAULT_WINDOW = '24h';
@@ -30,4 +31,21 @@ document.getElementById('records')?.addEventListener('click', (event) => {
   button.setAttribute('aria-expanded', String(open));
   button.setAttribute('aria-label', open ? 'Hide the record' : 'Show the record');
   payload.hidden = !open;
+});
+
+document.addEventListener('keydown', (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target.closest('input, select, textarea')) return;
+  if (event.key === '/') {
+    event.preventDefault();
+    form?.elements.q?.focus();
+    return;
+  }
+  if (event.key !== 'j' && event.key !== 'k') return;
+  const rows = [...document.querySelectorAll('#records tr.record button.expand')];
+  if (!rows.length) return;
+  const at = rows.indexOf(document.activeElement);
+  const next = at < 0 ? 0 : Math.min(rows.length - 1, Math.max(0, at + (event.key === 'j' ? 1 : -1)));
+  rows[next].focus();
+  rows[next].closest('tr').scrollIntoView({ block: 'nearest' });
 });

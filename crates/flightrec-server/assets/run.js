@@ -159,8 +159,9 @@ timeline.addEventListener('click', (event) => {
 });
 document.addEventListener('keydown', (event) => {
   if (event.target.closest('input, select, textarea')) return;
-  if (event.key === 'ArrowRight') go(current + 1);
-  else if (event.key === 'ArrowLeft') go(current - 1);
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.key === 'ArrowRight' || event.key === 'j') go(current + 1);
+  else if (event.key === 'ArrowLeft' || event.key === 'k') go(current - 1);
   else if (event.key === ' ' && event.target === document.body) {
     event.preventDefault();
     setPlaying(!playing);

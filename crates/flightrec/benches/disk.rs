@@ -165,7 +165,7 @@ fn main() {
     flightrec_server::webhooks::install_tls_provider();
     let events = env_usize("BENCH_DISK_EVENTS", 1_000_000);
     let senders = env_usize("BENCH_SENDERS", 2);
-    let on_postgres = std::env::var("BENCH_STORE").is_ok_and(|s| s == "postgres");
+    let on_postgres = support::postgres::on_postgres();
     let repeated = std::env::var("BENCH_DISK_EVENTS_KIND").is_ok_and(|s| s == "repeated");
     let make: fn(usize) -> Value = if repeated { event } else { varied_event };
     let jcs_bytes: usize = (0..1000).map(|i| make(i).to_string().len()).sum::<usize>() / 1000;
@@ -181,15 +181,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     // Kept alive to the end: dropping either stops the server.
-    let (deployment, server, base) = if on_postgres {
-        let deployment = PgDeployment::start(1);
-        let base = deployment.bases()[0].clone();
-        (Some(deployment), None, base)
-    } else {
-        let server = Server::start(&data);
-        let base = server.base.clone();
-        (None, Some(server), base)
-    };
+    let (deployment, server, base) = support::postgres::one_node(&data);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

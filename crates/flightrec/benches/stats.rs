@@ -20,7 +20,6 @@ mod support;
 use serde_json::{Value, json};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use support::postgres::PgDeployment;
 use support::*;
 
 const SPAN: Duration = Duration::from_secs(30 * 86_400);
@@ -50,7 +49,7 @@ fn main() {
     let events = env_usize("BENCH_STORE_EVENTS", 1_000_000);
     let requests = env_usize("BENCH_REQUESTS", 100);
     let senders = env_usize("BENCH_SENDERS", 2);
-    let on_postgres = std::env::var("BENCH_STORE").is_ok_and(|s| s == "postgres");
+    let on_postgres = support::postgres::on_postgres();
     let now = chrono::Utc::now().timestamp_millis();
     TIMELINE
         .set((
@@ -66,15 +65,7 @@ fn main() {
     );
     let dir = tempfile::tempdir().unwrap();
     // Kept alive to the end: dropping either stops the server.
-    let (_deployment, _server, base) = if on_postgres {
-        let deployment = PgDeployment::start(1);
-        let base = deployment.bases()[0].clone();
-        (Some(deployment), None, base)
-    } else {
-        let server = Server::start(&dir.path().join("data"));
-        let base = server.base.clone();
-        (None, Some(server), base)
-    };
+    let (_deployment, _server, base) = support::postgres::one_node(&dir.path().join("data"));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

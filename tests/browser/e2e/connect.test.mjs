@@ -6,8 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
-import { OWNER, startServer } from './server.mjs';
+import { OWNER, openBrowser, startServer } from './server.mjs';
 
 const artifacts = new URL('../artifacts/', import.meta.url).pathname;
 mkdirSync(artifacts, { recursive: true });
@@ -19,17 +18,9 @@ const problems = [];
 
 before(async () => {
   server = await startServer({ demo: false });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  let context;
+  ({ browser, context, page } = await openBrowser(problems, { viewport: { width: 1280, height: 720 } }));
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.base });
-  page = await context.newPage();
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
 });
 
 after(async () => {
@@ -83,7 +74,7 @@ describe('connecting an agent', () => {
     await page.screenshot({ path: `${artifacts}connect-arrived.png`, fullPage: true });
   });
 
-  it('had no script errors or CSP violations', () => {
+  it('had no script errors, CSP violations or dialogs', () => {
     assert.deepEqual(problems, []);
   });
 });

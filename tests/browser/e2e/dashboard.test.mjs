@@ -5,8 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
-import { OWNER, parseCsv, startServer } from './server.mjs';
+import { OWNER, openBrowser, parseCsv, startServer } from './server.mjs';
 
 const RUN = 'demo-run-fix-pagination';
 const XSS = '<script>alert(1)</script>';
@@ -40,22 +39,12 @@ before(async () => {
   await server.post('/v1/compliance-rules/packs', { packId: 'gdpr' });
   await server.post('/v1/events', { type: 'tool_result', run_id: 'support-1', output: 'write to jane.doe@example.org' });
 
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, acceptDownloads: true });
-  page = await context.newPage();
   // Any script error, CSP violation or dialog (an injected alert) fails the suite.
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().includes('status of 4')) problems.push(`console: ${m.text()}`);
-  });
-  page.on('dialog', async (d) => {
-    if (d.type() === 'confirm') return d.accept();
-    problems.push(`dialog: ${d.message()}`);
-    await d.dismiss();
-  });
+  ({ browser, page } = await openBrowser(problems, {
+    viewport: { width: 1366, height: 900 },
+    acceptDownloads: true,
+    expected: (text) => text.includes('status of 4'),
+  }));
 });
 
 after(async () => {
@@ -115,7 +104,7 @@ describe('the dashboard', () => {
       const counted = rows.reduce((sum, r) => sum + r.cells[0], 0);
       assert.equal(counted, stats.total, `${since}: the bars add up to the window's total`);
       assert.ok(rows.length >= stats.groups.length);
-      assert.equal(await page.locator('#chart-over-time svg g.bar').count(), rows.length);
+      assert.equal(await page.locator('#chart-over-time svg g.chart-bar').count(), rows.length);
       const caption = await page.textContent('#chart-over-time figcaption');
       assert.match(caption, new RegExp(`Events per ${groupBy}`));
     }
@@ -176,6 +165,42 @@ describe('the dashboard', () => {
       await page.waitForURL(`${server.base}/`);
       assert.equal(await rowCount(), all);
     }
+  });
+
+  it('moves through rows with j and k and searches with /', async () => {
+    await page.goto(`${server.base}/`);
+    await page.keyboard.press('j');
+    const first = await page.$$eval('#records tr.record', (trs) => trs[0].dataset.seq);
+    const focusedSeq = () => page.evaluate(() => document.activeElement.closest('tr.record')?.dataset.seq);
+    assert.equal(await focusedSeq(), first);
+    await page.keyboard.press('j');
+    await page.keyboard.press('j');
+    const third = await page.$$eval('#records tr.record', (trs) => trs[2].dataset.seq);
+    assert.equal(await focusedSeq(), third);
+    await page.keyboard.press('k');
+    const second = await page.$$eval('#records tr.record', (trs) => trs[1].dataset.seq);
+    assert.equal(await focusedSeq(), second);
+    await page.keyboard.press('Enter');
+    assert.equal(await page.getAttribute(`#payload-${second}`, 'hidden'), null, 'Enter opens the row');
+    await page.keyboard.press('/');
+    assert.equal(await page.evaluate(() => document.activeElement.name), 'q');
+    // Typing in the search box types: j is a letter there.
+    await page.keyboard.type('jk');
+    assert.equal(await page.inputValue('input[name=q]'), 'jk');
+  });
+
+  it('follows the system into dark mode', async () => {
+    const background = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.goto(`${server.base}/`);
+    const light = await background();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const dark = await background();
+    assert.notEqual(dark, light);
+    const [r, g, b] = dark.match(/\d+/g).map(Number);
+    assert.ok(r + g + b < 150, `a dark background: ${dark}`);
+    await shoot('audit-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   it('opens a row to its whole payload', async () => {

@@ -2,6 +2,7 @@
 // demo loaded unless asked not to), and a client for its API.
 
 import { spawn } from 'node:child_process';
+import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,4 +90,27 @@ export function parseCsv(text) {
     rows.push(row);
   }
   return rows;
+}
+
+// Debian's Chromium (or CHROMIUM) with one page of `viewport`. Every
+// script error, console error and dialog the page raises goes to
+// `problems`, for the suite to fail on, but the console errors `expected`
+// allows (a 4xx a test provokes); confirm dialogs are accepted.
+export async function openBrowser(problems, { viewport, acceptDownloads = false, expected = () => false } = {}) {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox'],
+  });
+  const context = await browser.newContext({ viewport, acceptDownloads });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !expected(m.text())) problems.push(`console: ${m.text()}`);
+  });
+  page.on('dialog', async (d) => {
+    if (d.type() === 'confirm') return d.accept();
+    problems.push(`dialog: ${d.message()}`);
+    await d.dismiss();
+  });
+  return { browser, context, page };
 }

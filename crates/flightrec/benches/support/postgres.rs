@@ -15,6 +15,27 @@ pub struct PgDeployment {
     _keys: tempfile::TempDir,
 }
 
+/// The store a bench chose with `BENCH_STORE`: one node on a fresh
+/// PostgreSQL database (`postgres`), or else a server on a SQLite data dir
+/// at `data`. Both are kept alive by the caller (dropping one stops it);
+/// the last is the node's base URL.
+pub fn one_node(data: &std::path::Path) -> (Option<PgDeployment>, Option<Server>, String) {
+    if on_postgres() {
+        let deployment = PgDeployment::start(1);
+        let base = deployment.bases()[0].clone();
+        (Some(deployment), None, base)
+    } else {
+        let server = Server::start(data);
+        let base = server.base.clone();
+        (None, Some(server), base)
+    }
+}
+
+/// Whether `BENCH_STORE=postgres`.
+pub fn on_postgres() -> bool {
+    std::env::var("BENCH_STORE").is_ok_and(|s| s == "postgres")
+}
+
 impl PgDeployment {
     /// A new database and keys, and `nodes` nodes on it: the first one
     /// alone, so that it is the one that bootstraps tenant `default` with
