@@ -44,7 +44,8 @@ document.addEventListener('keydown', (event) => {
   if (event.key !== 'j' && event.key !== 'k') return;
   const rows = [...document.querySelectorAll('#records tr.record button.expand')];
   if (!rows.length) return;
-  const at = rows.indexOf(document.activeElement);
+  // From the row that holds the focus, whichever of its controls has it.
+  const at = rows.indexOf(document.activeElement?.closest('tr.record')?.querySelector('button.expand'));
   const next = at < 0 ? 0 : Math.min(rows.length - 1, Math.max(0, at + (event.key === 'j' ? 1 : -1)));
   rows[next].focus();
   rows[next].closest('tr').scrollIntoView({ block: 'nearest' });

@@ -106,7 +106,7 @@ describe('the dashboard', () => {
       assert.ok(rows.length >= stats.groups.length);
       assert.equal(await page.locator('#chart-over-time svg g.chart-bar').count(), rows.length);
       const caption = await page.textContent('#chart-over-time figcaption');
-      assert.match(caption, new RegExp(`Events per ${groupBy}`));
+      assert.match(caption, new RegExp(`Events per ${groupBy} by status`));
     }
     await page.goto(`${server.base}/?since=24h`);
     await page.click('#chart-over-time summary');

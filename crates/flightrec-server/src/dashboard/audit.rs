@@ -1,7 +1,7 @@
 //! The audit log (`/`): totals for the window, filters that live in the
 //! URL, and a page of records with their whole payload one click away.
 
-use super::chart::{self, TimeChart};
+use super::chart::{TimeChart, Window};
 use super::connect::has_begun_recording;
 use super::filters::{Filters, link};
 use super::format;
@@ -140,14 +140,19 @@ pub async fn page(
     let tenant = viewer.principal.tenant.clone();
     let (since, until) = (filter.since.clone(), filter.until.clone());
     let now = state.clock().now();
-    let chart_by = chart::granularity(since.as_deref(), now);
+    let chart_by = Window {
+        since: since.as_deref(),
+        until: until.as_deref(),
+        now,
+    }
+    .granularity();
     let event_query = EventQuery {
         filter,
         limit: PAGE_SIZE,
         before_seq,
         ..Default::default()
     };
-    let chart_since = since.clone();
+    let (chart_since, chart_until) = (since.clone(), until.clone());
     let (page, counts, over_time, types, resource_types) = state
         .blocking(move |store| {
             let (since, until) = (since.as_deref(), until.as_deref());
@@ -193,7 +198,15 @@ pub async fn page(
         chrome: viewer.chrome("Audit log", "audit"),
         window_label: window_name(window).unwrap_or(window).to_owned(),
         counts,
-        chart: TimeChart::new(&over_time, chart_by, chart_since.as_deref(), now),
+        chart: TimeChart::new(
+            &over_time,
+            chart_by,
+            &Window {
+                since: chart_since.as_deref(),
+                until: chart_until.as_deref(),
+                now,
+            },
+        ),
         card_links: [
             filters.without("status"),
             filters.with("status", "fail"),

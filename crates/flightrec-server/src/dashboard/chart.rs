@@ -42,54 +42,74 @@ pub struct Bar {
     pub parts: [(f64, f64); 3],
 }
 
-/// How to group a window that starts at `since` (none: all time).
-pub fn granularity(since: Option<&str>, now: DateTime<Utc>) -> GroupBy {
-    let start = since.and_then(|s| DateTime::parse_from_rfc3339(s).ok());
-    match start {
-        Some(start) if now - start.with_timezone(&Utc) <= HOURLY_UP_TO => GroupBy::Hour,
-        _ => GroupBy::Day,
+/// The window a chart covers, from the page's filter: `since` and `until`
+/// as the API normalised them (until exclusive), and the time of the page.
+pub struct Window<'a> {
+    pub since: Option<&'a str>,
+    pub until: Option<&'a str>,
+    pub now: DateTime<Utc>,
+}
+
+impl Window<'_> {
+    fn start(&self) -> Option<DateTime<Utc>> {
+        self.since.and_then(parse_time)
+    }
+
+    /// The last instant inside the window: before `until`, else now.
+    fn end(&self) -> DateTime<Utc> {
+        self.until
+            .and_then(parse_time)
+            .map(|t| t - Duration::microseconds(1))
+            .unwrap_or(self.now)
+    }
+
+    /// Hours for a window of up to 48 hours (with a minute's slack: the
+    /// filter read the clock a moment before the page did), days beyond.
+    pub fn granularity(&self) -> GroupBy {
+        match self.start() {
+            Some(start) if self.end() - start <= HOURLY_UP_TO + Duration::minutes(1) => {
+                GroupBy::Hour
+            }
+            _ => GroupBy::Day,
+        }
     }
 }
 
 impl TimeChart {
-    /// The chart of `groups` (keyed by `group_by`, hour or day) over the
-    /// window from `since` (or the first group) to `now`, every hour or
-    /// day of it a bar, the empty ones too.
-    pub fn new(
-        groups: &StatGroups,
-        group_by: GroupBy,
-        since: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> TimeChart {
+    /// The chart of `groups` (keyed by `group_by`, hour or day) over
+    /// `window`: every hour or day of it a bar, the empty ones too, from its
+    /// start (or the first group, for all time) to its end (or the last
+    /// group, if records are timed later than now), the last
+    /// [`MAX_BARS`] of them.
+    pub fn new(groups: &StatGroups, group_by: GroupBy, window: &Window<'_>) -> TimeChart {
         let hourly = group_by == GroupBy::Hour;
-        let key = |t: DateTime<Utc>| {
-            t.format(if hourly { "%Y-%m-%dT%H" } else { "%Y-%m-%d" })
-                .to_string()
-        };
-        let first = since
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .map(|t| t.with_timezone(&Utc))
-            .or_else(|| groups.0.keys().next().and_then(|k| parse_key(k)));
-        let step = if hourly {
-            Duration::hours(1)
+        let (step, format) = if hourly {
+            (Duration::hours(1), "%Y-%m-%dT%H")
         } else {
-            Duration::days(1)
+            (Duration::days(1), "%Y-%m-%d")
+        };
+        let floor = |t: DateTime<Utc>| {
+            parse_key(&t.format(format).to_string()).expect("a key of our own format")
+        };
+        let first_group = groups.0.keys().next().and_then(|k| parse_key(k));
+        let last_group = groups.0.keys().next_back().and_then(|k| parse_key(k));
+        let end = match (window.until, last_group) {
+            (None, Some(last)) => floor(window.end()).max(last),
+            _ => floor(window.end()),
         };
         let mut keys = Vec::new();
-        if let Some(mut t) = first {
-            let last = key(now);
-            loop {
-                let k = key(t);
-                let done = k >= last;
-                keys.push(k);
-                if done {
-                    break;
-                }
+        let mut left_out = 0;
+        if let Some(start) = window.start().or(first_group).map(floor)
+            && start <= end
+        {
+            let span = ((end - start).num_seconds() / step.num_seconds()) as usize + 1;
+            left_out = span.saturating_sub(MAX_BARS);
+            let mut t = end - step * (span - left_out - 1) as i32;
+            while t <= end {
+                keys.push(t.format(format).to_string());
                 t += step;
             }
         }
-        let left_out = keys.len().saturating_sub(MAX_BARS);
-        keys.drain(..left_out);
 
         let counts: Vec<(String, u64, u64, u64)> = keys
             .into_iter()
@@ -135,6 +155,12 @@ impl TimeChart {
     }
 }
 
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
 /// The start of an hour or day key.
 fn parse_key(key: &str) -> Option<DateTime<Utc>> {
     if key.len() == 13 {
@@ -170,20 +196,29 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
+    fn window<'a>(since: Option<&'a str>, until: Option<&'a str>) -> Window<'a> {
+        Window {
+            since,
+            until,
+            now: at("2026-12-03T10:20:00Z"),
+        }
+    }
+
+    fn keys(chart: &TimeChart) -> Vec<&str> {
+        chart.bars.iter().map(|b| b.key.as_str()).collect()
+    }
+
     #[test]
     fn every_hour_of_the_window_is_a_bar_the_empty_ones_too() {
-        let now = at("2026-12-03T10:20:00Z");
-        let since = "2026-12-03T07:20:00Z";
-        assert_eq!(granularity(Some(since), now), GroupBy::Hour);
+        let w = window(Some("2026-12-03T07:20:00.000000Z"), None);
+        assert_eq!(w.granularity(), GroupBy::Hour);
         let chart = TimeChart::new(
             &groups(&[("2026-12-03T07", 4, 1, 1), ("2026-12-03T09", 8, 0, 2)]),
             GroupBy::Hour,
-            Some(since),
-            now,
+            &w,
         );
-        let keys: Vec<&str> = chart.bars.iter().map(|b| b.key.as_str()).collect();
         assert_eq!(
-            keys,
+            keys(&chart),
             [
                 "2026-12-03T07",
                 "2026-12-03T08",
@@ -202,24 +237,55 @@ mod tests {
     }
 
     #[test]
-    fn long_windows_go_by_day_and_all_time_starts_at_the_first_day() {
-        let now = at("2026-12-03T10:20:00Z");
-        assert_eq!(granularity(Some("2026-11-26T10:20:00Z"), now), GroupBy::Day);
-        assert_eq!(granularity(None, now), GroupBy::Day);
-        let chart = TimeChart::new(&groups(&[("2026-11-30", 3, 0, 0)]), GroupBy::Day, None, now);
-        assert_eq!(chart.bars.len(), 4);
-        assert_eq!(chart.bars[0].key, "2026-11-30");
-        assert_eq!(chart.bars[3].key, "2026-12-03");
-        let empty = TimeChart::new(&StatGroups::default(), GroupBy::Day, None, now);
-        assert!(empty.bars.is_empty() && empty.max == 0);
+    fn forty_eight_hours_are_hours_and_a_little_more_is_days() {
+        // The filter read the clock a moment before the page.
+        let w = window(Some("2026-12-01T10:19:59.990000Z"), None);
+        assert_eq!(w.granularity(), GroupBy::Hour);
+        let w = window(Some("2026-12-01T09:00:00.000000Z"), None);
+        assert_eq!(w.granularity(), GroupBy::Day);
+        assert_eq!(window(None, None).granularity(), GroupBy::Day);
     }
 
     #[test]
-    fn years_of_days_show_the_last_ones() {
-        let now = at("2026-12-03T10:20:00Z");
-        let chart = TimeChart::new(&groups(&[("2024-01-01", 1, 0, 0)]), GroupBy::Day, None, now);
+    fn a_window_that_ends_before_now_ends_there() {
+        let w = window(
+            Some("2025-01-01T00:00:00.000000Z"),
+            Some("2025-01-02T00:00:00.000000Z"),
+        );
+        assert_eq!(w.granularity(), GroupBy::Hour);
+        let chart = TimeChart::new(&groups(&[("2025-01-01T05", 3, 0, 0)]), GroupBy::Hour, &w);
+        assert_eq!(chart.bars.len(), 24, "until is exclusive: 00..23");
+        assert_eq!(chart.bars[23].key, "2025-01-01T23");
+        assert_eq!((chart.max, chart.left_out), (3, 0));
+    }
+
+    #[test]
+    fn all_time_starts_at_the_first_day_and_reaches_records_timed_later_than_now() {
+        let chart = TimeChart::new(
+            &groups(&[("2026-11-30", 3, 0, 0), ("2026-12-05", 1, 0, 0)]),
+            GroupBy::Day,
+            &window(None, None),
+        );
+        assert_eq!(chart.bars.len(), 6);
+        assert_eq!(chart.bars[0].key, "2026-11-30");
+        assert_eq!(chart.bars[5].key, "2026-12-05");
+        let empty = TimeChart::new(&StatGroups::default(), GroupBy::Day, &window(None, None));
+        assert!(empty.bars.is_empty() && empty.max == 0);
+        let ahead = window(Some("2026-12-09T00:00:00.000000Z"), None);
+        assert!(
+            TimeChart::new(&StatGroups::default(), GroupBy::Day, &ahead)
+                .bars
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn centuries_of_days_show_the_last_ones_without_walking_them() {
+        let w = window(Some("0003-01-01T00:00:00.000000Z"), None);
+        let chart = TimeChart::new(&groups(&[("2026-12-03", 1, 0, 0)]), GroupBy::Day, &w);
         assert_eq!(chart.bars.len(), MAX_BARS);
         assert_eq!(chart.bars.last().unwrap().key, "2026-12-03");
-        assert!(chart.left_out > 0);
+        assert_eq!(chart.max, 1);
+        assert!(chart.left_out > 700_000);
     }
 }
