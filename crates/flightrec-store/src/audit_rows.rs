@@ -7,7 +7,8 @@
 //! Not here: reading rows ([`crate::LogStore::audit_rows`]) or checking
 //! them ([`crate::verify`]).
 
-use crate::body_codec::Unpacker;
+use crate::body_codec::{BodyRead, Unpacker};
+use crate::encryption::{Keyring, is_sealed};
 use flightrec_core::event::Status;
 use flightrec_core::record::{HeaderRef, SALT_LEN};
 
@@ -26,6 +27,19 @@ pub struct AuditRow<'a> {
     /// The filter columns as stored, in
     /// [`flightrec_core::event::IndexColumns::NAMES`] order.
     pub index: [Option<&'a str>; 9],
+    /// Set when the body is sealed and could not be opened here (`body`
+    /// then holds it as stored). Backends leave it `None`;
+    /// [`AuditRows::push`] sets it.
+    pub unopened: Option<Unopened>,
+}
+
+/// Why a sealed body was not opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unopened {
+    /// Its data key was destroyed (crypto-shredding).
+    Shredded,
+    /// This process has no master key for it.
+    NoKey,
 }
 
 /// Where `agent_id` is in [`AuditRow::index`].
@@ -91,7 +105,11 @@ impl AuditRows {
     /// ([`crate::body_codec`]) and is unpacked here; one that does not
     /// unpack is kept as stored, for verify to find it does not match its
     /// hash and name the record, rather than stop at it.
-    pub fn push(&mut self, row: AuditRow<'_>) {
+    /// A sealed body is opened with `keys` first; one whose key was
+    /// destroyed, or that `keys` cannot open, is kept as stored and marked
+    /// [`AuditRow::unopened`].
+    pub fn push(&mut self, row: AuditRow<'_>, keys: &Keyring) {
+        let mut unopened = None;
         let text = &mut self.text;
         let h = &row.header;
         let packed = PackedRow {
@@ -111,7 +129,21 @@ impl AuditRows {
             index: row.index.map(|column| column.map(|s| Span::keep(text, s))),
             body: row.body.map(|stored| {
                 let start = self.bodies.len();
-                if self.unpacker.unpack_into(stored, &mut self.bodies).is_err() {
+                let read = self
+                    .unpacker
+                    .read_into(keys, h.tenant, h.seq, stored, &mut self.bodies);
+                match read {
+                    Ok(BodyRead::Text) => {}
+                    Ok(BodyRead::Shredded) => unopened = Some(Unopened::Shredded),
+                    // A sealed body that names a key this process cannot
+                    // unwrap; one that does not open with a key it has is
+                    // damaged, and fails its hash like any other.
+                    Err(crate::StoreError::Rejected(_)) if is_sealed(stored) => {
+                        unopened = Some(Unopened::NoKey)
+                    }
+                    Err(_) => {}
+                }
+                if read.as_ref().map_or(true, |r| *r == BodyRead::Shredded) {
                     self.bodies.extend_from_slice(stored);
                 }
                 Span {
@@ -121,7 +153,9 @@ impl AuditRows {
             }),
             salt: row.salt.copied(),
             leaf_hash: Span::keep_bytes(&mut self.blobs, row.leaf_hash),
+            unopened: None,
         };
+        let packed = PackedRow { unopened, ..packed };
         self.rows.push(packed);
     }
 
@@ -135,6 +169,7 @@ impl AuditRows {
             salt: p.salt.as_ref(),
             leaf_hash: &self.blobs[p.leaf_hash.start..p.leaf_hash.end],
             index: p.index.map(|column| column.map(text)),
+            unopened: p.unopened,
         }
     }
 
@@ -196,6 +231,7 @@ struct PackedRow {
     salt: Option<[u8; SALT_LEN]>,
     /// In the chunk's blobs, not its text.
     leaf_hash: Span,
+    unopened: Option<Unopened>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -267,13 +303,17 @@ mod tests {
         // Pushed as stored (compressed), read back as the JCS text.
         let stored = crate::body_codec::pack("{\"type\":\"tool_call\"}");
         for body in [Some(stored.as_slice()), None] {
-            rows.push(AuditRow {
-                header,
-                body,
-                salt: body.map(|_| &salt),
-                leaf_hash: &[1, 2, 3],
-                index,
-            });
+            rows.push(
+                AuditRow {
+                    header,
+                    body,
+                    salt: body.map(|_| &salt),
+                    leaf_hash: &[1, 2, 3],
+                    index,
+                    unopened: None,
+                },
+                &Keyring::default(),
+            );
         }
         assert!(rows.is_full());
         let back = [rows.get(0), rows.get(1)];

@@ -4,11 +4,16 @@
 //! compression is a matter of storage, not of the record format, and a
 //! body decompressed is byte for byte the text that was hashed.
 //!
+//! A tenant with encryption at rest has each frame sealed with its data
+//! key ([`crate::encryption`]), after compression.
+//!
 //! PostgreSQL stores that upgraded from schema V4 keep the bodies written
 //! before as plain JSON text in the same column; a JSON text starts with
-//! `{`, a zstd frame with its magic number, so each is read for what it is.
+//! `{`, a zstd frame and a sealed value each with a magic number of its
+//! own, so each is read for what it is.
 
 use crate::StoreError;
+use crate::encryption::{DataKey, Keyring, Opened, Place, is_sealed};
 use std::cell::RefCell;
 
 /// zstd's level 3 (its default): on ~1 KB JSON bodies, higher levels
@@ -36,6 +41,16 @@ thread_local! {
 /// The bytes to store for a body's JCS text.
 pub fn pack(jcs: &str) -> Vec<u8> {
     pack_bytes(jcs.as_bytes())
+}
+
+/// The bytes to store for the body of record `seq` of `tenant`: packed,
+/// then sealed if the tenant has a sealing key.
+pub fn pack_for(tenant: &str, seq: u64, key: Option<&DataKey>, jcs: &str) -> Vec<u8> {
+    let packed = pack(jcs);
+    match key {
+        Some(key) => key.seal(tenant, Place::Body { seq }, &packed),
+        None => packed,
+    }
 }
 
 /// [`pack`] for bytes read from an older store, which need not be UTF-8.
@@ -101,6 +116,36 @@ impl Unpacker {
     }
 }
 
+/// What [`Unpacker::read_into`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyRead {
+    /// The body's JCS bytes were appended.
+    Text,
+    /// The body is sealed with a data key that was destroyed.
+    Shredded,
+}
+
+impl Unpacker {
+    /// [`Unpacker::unpack_into`] for the body of record `seq` of `tenant`,
+    /// opening it first if it is sealed.
+    pub fn read_into(
+        &mut self,
+        keys: &Keyring,
+        tenant: &str,
+        seq: u64,
+        stored: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<BodyRead, StoreError> {
+        if !is_sealed(stored) {
+            return self.unpack_into(stored, out).map(|()| BodyRead::Text);
+        }
+        match keys.open(tenant, Place::Body { seq }, stored)? {
+            Opened::Plain(packed) => self.unpack_into(&packed, out).map(|()| BodyRead::Text),
+            Opened::Shredded => Ok(BodyRead::Shredded),
+        }
+    }
+}
+
 impl Default for Unpacker {
     fn default() -> Unpacker {
         Unpacker::new()
@@ -119,16 +164,65 @@ pub fn unpack_text(stored: &[u8]) -> Result<String, StoreError> {
         .map_err(|_| StoreError::Corrupt("a stored body is not UTF-8".into()))
 }
 
-/// A stored body's JCS text, or `None` for an erased one.
-pub fn unpack_optional(stored: Option<&[u8]>) -> Result<Option<String>, StoreError> {
-    stored.map(unpack_text).transpose()
+/// The JCS text of the body of record `seq` of `tenant` as stored, or
+/// `None` for one erased or crypto-shredded.
+pub fn read_text(
+    keys: &Keyring,
+    tenant: &str,
+    seq: u64,
+    stored: Option<&[u8]>,
+) -> Result<Option<String>, StoreError> {
+    let Some(stored) = stored else {
+        return Ok(None);
+    };
+    UNPACKER.with_borrow_mut(|unpacker| {
+        let mut out = Vec::new();
+        match unpacker.read_into(keys, tenant, seq, stored, &mut out)? {
+            BodyRead::Text => String::from_utf8(out)
+                .map(Some)
+                .map_err(|_| StoreError::Corrupt("a stored body is not UTF-8".into())),
+            BodyRead::Shredded => Ok(None),
+        }
+    })
 }
 
-/// A stored body's text for the free-text index. One that does not unpack
-/// yields no words, the same every time, so an index can still remove what
-/// it added (verify names such a record; search is not where to stop).
-pub fn searchable_text(stored: Option<&[u8]>) -> Option<String> {
-    stored.and_then(|stored| unpack_text(stored).ok())
+/// A stored body as the free-text index sees it.
+pub enum Searchable {
+    /// Its JCS text, indexed as it is.
+    Plain(String),
+    /// Sealed at rest: its JCS text, to index as blind tokens under `key`.
+    Sealed {
+        jcs: String,
+        key: std::sync::Arc<DataKey>,
+    },
+    /// No words: erased, crypto-shredded, or not readable. One that does
+    /// not unpack yields none the same every time, so an index can still
+    /// remove what it added (verify names such a record; search is not
+    /// where to stop).
+    Nothing,
+}
+
+/// The body of record `seq` of `tenant` for the free-text index.
+pub fn searchable(keys: &Keyring, tenant: &str, seq: u64, stored: Option<&[u8]>) -> Searchable {
+    let Some(stored) = stored else {
+        return Searchable::Nothing;
+    };
+    if !is_sealed(stored) {
+        return match unpack_text(stored) {
+            Ok(jcs) => Searchable::Plain(jcs),
+            Err(_) => Searchable::Nothing,
+        };
+    }
+    let Ok(Some(key)) = keys.key_for(tenant, stored) else {
+        return Searchable::Nothing;
+    };
+    let jcs = key
+        .open(tenant, Place::Body { seq }, stored)
+        .and_then(|packed| unpack_text(&packed));
+    match jcs {
+        Ok(jcs) => Searchable::Sealed { jcs, key },
+        Err(_) => Searchable::Nothing,
+    }
 }
 
 #[cfg(test)]

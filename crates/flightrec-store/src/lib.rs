@@ -15,6 +15,7 @@
 mod audit_rows;
 pub mod body_codec;
 mod checkpointing;
+pub mod encryption;
 mod error;
 pub mod guardrails;
 mod hour_windows;
@@ -28,11 +29,12 @@ pub mod stats;
 mod tile_cache;
 mod traits;
 pub mod verify;
+mod words;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
-pub use audit_rows::{AuditRow, AuditRows};
+pub use audit_rows::{AuditRow, AuditRows, Unopened};
 pub use checkpointing::Checkpointing;
 pub use error::StoreError;
 pub use guardrails::*;

@@ -37,6 +37,14 @@ pub struct Erase {
 }
 
 impl AppendBatch {
+    /// Whether the batch destroys data keys (a store's keyring must forget
+    /// them once it commits).
+    pub fn destroys_keys(&self) -> bool {
+        self.access
+            .iter()
+            .any(|c| matches!(c, AccessChange::DestroyDataKeys { .. }))
+    }
+
     /// A batch of events alone.
     pub fn events(tenant: impl Into<String>, events: Vec<SealedEvent>) -> Self {
         AppendBatch {
@@ -85,6 +93,21 @@ pub enum AccessChange {
         tenant: String,
         from: serde_json::Value,
         to: serde_json::Value,
+    },
+    /// Turns encryption at rest of the tenant's bodies appended from now on
+    /// on or off; the first time on, a data key is made and stored wrapped
+    /// by the master key (see [`crate::encryption`]).
+    SetEncryption {
+        tenant: String,
+        on: bool,
+        at: String,
+    },
+    /// Destroys every data key of the tenant (crypto-shredding): the bodies
+    /// they sealed can never be read again. Fails with
+    /// [`crate::StoreError::Missing`] when the tenant has none.
+    DestroyDataKeys {
+        tenant: String,
+        at: String,
     },
     /// Files an erasure request (its job is pending).
     RequestErasure(crate::ErasureJob),

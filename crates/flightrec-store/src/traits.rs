@@ -121,6 +121,15 @@ pub trait AccessStore: Send + Sync + 'static {
 
     /// A tenant's settings: a JSON object, empty until first set.
     fn settings(&self, tenant: &str) -> Result<serde_json::Value, StoreError>;
+
+    /// The data keys of tenants that encrypt at rest; give it the master
+    /// key ([`crate::encryption::Keyring::use_master`]) to read and write
+    /// their bodies.
+    fn keyring(&self) -> &crate::encryption::Keyring;
+
+    /// Wraps every live data key with `to` instead of the master key the
+    /// keyring holds (`flightrec keys rotate-master`); says how many.
+    fn rewrap_data_keys(&self, to: &dyn crate::encryption::MasterKey) -> Result<u64, StoreError>;
 }
 
 /// Agents, compliance rules, policies, alerts and webhooks. They change

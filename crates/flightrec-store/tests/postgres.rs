@@ -547,6 +547,7 @@ fn back_to_plain_bodies(conn: &mut postgres::Client) {
         "ALTER TABLE records DROP COLUMN body; \
          ALTER TABLE records RENAME COLUMN plain_body TO body; \
          ALTER TABLE records ENABLE TRIGGER records_only_erase; \
+         DROP TABLE data_keys; \
          DELETE FROM flightrec_schema WHERE version > 4;",
     )
     .unwrap();

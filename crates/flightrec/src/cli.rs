@@ -178,6 +178,50 @@ pub enum KeysCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Make a master key for encryption at rest, in a file only you can
+    /// read (or printed, without --out).
+    NewMaster {
+        #[arg(long, short = 'o')]
+        out: Option<PathBuf>,
+    },
+    /// Wrap every tenant's data key with a new master key. Give the
+    /// current master key as to `serve`, the new one with --new-key-file;
+    /// then restart every node with the new one.
+    RotateMaster {
+        /// The new master key (`flightrec keys new-master -o FILE`).
+        #[arg(long)]
+        new_key_file: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        master: MasterKeyArgs,
+    },
+}
+
+/// Where a store is, for commands that open it directly.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    #[arg(long, env = "FLIGHTREC_DATA_DIR", default_value = "./flightrec-data")]
+    pub data_dir: PathBuf,
+    /// A PostgreSQL store instead (postgres://USER@HOST/DATABASE).
+    #[arg(
+        long,
+        env = "FLIGHTREC_DATABASE_URL",
+        hide_env_values = true,
+        value_parser = secret
+    )]
+    pub database_url: Option<Secret>,
+}
+
+/// The master key that wraps the data keys of tenants that encrypt their
+/// bodies at rest: FLIGHTREC_MASTER_KEY (base64 or hex, 32 bytes), or a
+/// file only its owner may read.
+#[derive(Debug, Args, Clone, Default)]
+pub struct MasterKeyArgs {
+    /// A file holding the master key (`flightrec keys new-master -o FILE`
+    /// makes one); instead of FLIGHTREC_MASTER_KEY.
+    #[arg(long, env = "FLIGHTREC_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -209,6 +253,10 @@ pub struct VerifyArgs {
         value_parser = secret
     )]
     pub database_url: Option<Secret>,
+    /// To check the bodies of tenants that encrypt at rest (without it,
+    /// their headers and proofs are checked, and the bodies counted).
+    #[command(flatten)]
+    pub master_key: MasterKeyArgs,
     /// A JSONL export to verify offline.
     #[arg(long)]
     pub export: Option<PathBuf>,
@@ -354,6 +402,8 @@ pub struct ServeArgs {
     /// new-key` writes one); instead of FLIGHTREC_LOG_KEY or the data dir's.
     #[arg(long, env = "FLIGHTREC_LOG_KEY_FILE")]
     pub log_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub master_key: MasterKeyArgs,
     /// Load a demo run (a coding agent fixing a bug) so there is something to look at.
     #[arg(long)]
     pub demo: bool,

@@ -93,6 +93,57 @@ fn random_key(data_dir: &Path, var: &str, file: &str, what: &str) -> anyhow::Res
     Ok(key)
 }
 
+/// The master key for encryption at rest: `FLIGHTREC_MASTER_KEY`, else
+/// the file `args` names; `None` when neither is given. It is never made
+/// up nor kept in the data dir: beside the data it would protect nothing.
+pub fn master_key(
+    args: &crate::cli::MasterKeyArgs,
+) -> anyhow::Result<Option<std::sync::Arc<dyn flightrec_store::encryption::MasterKey>>> {
+    use flightrec_store::encryption::LocalMasterKey;
+    let key = match (std::env::var("FLIGHTREC_MASTER_KEY"), &args.master_key_file) {
+        (Ok(text), _) if !text.trim().is_empty() => LocalMasterKey::parse(&text)
+            .map_err(|why| anyhow::anyhow!("FLIGHTREC_MASTER_KEY: {why}"))?,
+        (_, Some(path)) => LocalMasterKey::from_file(path).map_err(anyhow::Error::msg)?,
+        _ => return Ok(None),
+    };
+    Ok(Some(std::sync::Arc::new(key)))
+}
+
+/// Gives `store` the master key, or refuses to go on without one when it
+/// holds bodies encrypted at rest.
+pub fn unlock(
+    store: &dyn flightrec_store::Store,
+    args: &crate::cli::MasterKeyArgs,
+) -> anyhow::Result<()> {
+    match master_key(args)? {
+        Some(master) => {
+            store.keyring().use_master(master)?;
+            Ok(())
+        }
+        None if store.keyring().holds_live_keys()? => anyhow::bail!(
+            "this store holds bodies encrypted at rest: give the master key with FLIGHTREC_MASTER_KEY or --master-key-file"
+        ),
+        None => Ok(()),
+    }
+}
+
+/// Writes a new master key to `path` (mode 0600, never over a file).
+pub fn write_master_key(path: &Path) -> anyhow::Result<()> {
+    let mut file = private_file(path).with_context(|| {
+        format!(
+            "could not create {} (it must not exist yet)",
+            path.display()
+        )
+    })?;
+    writeln!(
+        file,
+        "{}",
+        flightrec_store::encryption::LocalMasterKey::generate()
+    )?;
+    file.sync_all()?;
+    Ok(())
+}
+
 /// The secrets every node on one PostgreSQL database must share, all
 /// given by configuration; none is made up, none is read from or written
 /// to a data dir.

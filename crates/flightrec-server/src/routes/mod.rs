@@ -4,6 +4,7 @@ pub mod admin;
 pub mod agents;
 pub mod alerts;
 pub mod auth;
+pub mod encryption;
 pub mod erasures;
 pub mod events;
 pub mod export;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(health::router())
         .merge(openapi::router())
         .merge(events::router())
+        .merge(encryption::router())
         .merge(runs::router())
         .merge(run_state::router())
         .merge(run_tree::router())

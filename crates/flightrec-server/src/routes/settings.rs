@@ -39,6 +39,12 @@ pub struct TenantSettings {
     /// beside it erases nothing); once set it cannot be unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub immutable_audit_logs: Option<bool>,
+    /// Bodies appended from now on are encrypted at rest under a data key
+    /// of the tenant's own (needs the server's master key); free-text
+    /// search finds them through a blind index (keyed hashes of their
+    /// words, never the words).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_log_encryption: Option<bool>,
 }
 
 /// A retention period as people write it: a whole number of days (`90d`)
@@ -112,7 +118,13 @@ impl TenantSettings {
                 .and_then(Value::as_str)
                 .and_then(|r| Retention::try_from(r.to_owned()).ok()),
             immutable_audit_logs: v.get("immutable_audit_logs").and_then(Value::as_bool),
+            audit_log_encryption: v.get("audit_log_encryption").and_then(Value::as_bool),
         }
+    }
+
+    /// Whether new bodies are encrypted at rest.
+    pub fn encrypted(&self) -> bool {
+        self.audit_log_encryption == Some(true)
     }
 
     /// Whether nothing may be erased.
@@ -120,7 +132,7 @@ impl TenantSettings {
         self.immutable_audit_logs == Some(true)
     }
 
-    fn to_value(&self) -> Value {
+    pub fn to_value(&self) -> Value {
         serde_json::to_value(self).expect("settings serialise")
     }
 
@@ -180,9 +192,8 @@ struct Patch {
     audit_log_retention: Option<Option<Retention>>,
     #[serde(default, with = "double_option", alias = "immutableAuditLogs")]
     immutable_audit_logs: Option<Option<bool>>,
-    /// Refused with a message of its own: not in this build yet.
-    #[serde(default, alias = "auditLogEncryption")]
-    audit_log_encryption: Option<Value>,
+    #[serde(default, with = "double_option", alias = "auditLogEncryption")]
+    audit_log_encryption: Option<Option<bool>>,
 }
 
 mod double_option {
@@ -215,14 +226,15 @@ async fn update(
     if let Some(v) = patch.public_log {
         after.public_log = v;
     }
-    if let Some(v) = patch.audit_log_encryption
-        && v != Value::Bool(false)
-        && !v.is_null()
-    {
-        return Err(ApiError::bad_request(
-            "unsupported_setting",
-            "`auditLogEncryption` is not available in this version of flightrec: bodies are not encrypted at rest yet (docs/operations.md says how to encrypt the volume meanwhile)",
-        ));
+    if let Some(v) = patch.audit_log_encryption {
+        if v == Some(true) && !before.encrypted() && state.store().keyring().master().is_none() {
+            return Err(ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "no_master_key",
+                "`auditLogEncryption` needs the server's master key: start flightrec with FLIGHTREC_MASTER_KEY or --master-key-file (`flightrec keys new-master` makes one)",
+            ));
+        }
+        after.audit_log_encryption = v;
     }
     if let Some(v) = patch.immutable_audit_logs {
         if before.immutable() && v != Some(true) {
@@ -266,17 +278,26 @@ async fn update(
     )
     .before(before.to_value())
     .after(after.to_value());
-    let change = AccessChange::SetSettings {
+    let mut changes = vec![AccessChange::SetSettings {
         tenant: principal.tenant.clone(),
         from: stored,
         to: after.to_value(),
-    };
+    }];
+    if after.encrypted() != before.encrypted() {
+        // In the batch of the record that tells of it: that record's body
+        // is already sealed when encryption goes on.
+        changes.push(AccessChange::SetEncryption {
+            tenant: principal.tenant.clone(),
+            on: after.encrypted(),
+            at: flightrec_core::event::format_time(&state.clock().now()),
+        });
+    }
     admin_actions::record(
         &state,
         &principal.tenant,
         &principal.actor(),
         &[action],
-        vec![change],
+        changes,
     )
     .await?;
     if after.audit_log_retention != before.audit_log_retention {

@@ -3,11 +3,13 @@
 //! A backend's tests call each check with a fresh, empty store (see
 //! `tests/sqlite.rs`); [`all`] lists them so none is forgotten.
 
+mod encryption;
 mod guardrails;
 mod lifecycle;
 pub mod postgres;
 mod reports;
 
+pub use encryption::*;
 pub use guardrails::*;
 pub use lifecycle::*;
 pub use reports::*;
@@ -97,6 +99,22 @@ pub fn all<S: Store>() -> Vec<Check<S>> {
         (
             "report_jobs_end_once_and_erasure_reaches_their_files",
             report_jobs_end_once_and_erasure_reaches_their_files::<S>,
+        ),
+        (
+            "encryption_needs_a_master_key",
+            encryption_needs_a_master_key::<S>,
+        ),
+        (
+            "sealed_bodies_read_search_and_verify",
+            sealed_bodies_read_search_and_verify::<S>,
+        ),
+        (
+            "destroyed_keys_shred_and_the_log_verifies",
+            destroyed_keys_shred_and_the_log_verifies::<S>,
+        ),
+        (
+            "a_new_master_key_rewraps_every_data_key",
+            a_new_master_key_rewraps_every_data_key::<S>,
         ),
     ]
 }

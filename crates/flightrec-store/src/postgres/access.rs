@@ -15,6 +15,7 @@ use postgres::{GenericClient, Row};
 pub(super) fn apply(
     conn: &mut impl GenericClient,
     change: &AccessChange,
+    keys: &crate::encryption::Keyring,
 ) -> Result<(), StoreError> {
     match change {
         AccessChange::CreateTenant(t) => {
@@ -123,6 +124,16 @@ pub(super) fn apply(
                  ON CONFLICT (tenant) DO UPDATE SET value = excluded.value",
                 &[tenant, &to.to_string()],
             )?;
+        }
+        AccessChange::SetEncryption { tenant, on, at } => {
+            super::data_keys::set_sealing(conn, keys, tenant, *on, at)?
+        }
+        AccessChange::DestroyDataKeys { tenant, at } => {
+            if super::data_keys::destroy(conn, tenant, at)? == 0 {
+                return Err(StoreError::Missing(format!(
+                    "a data key of tenant {tenant:?}"
+                )));
+            }
         }
         AccessChange::RequestErasure(job) => super::lifecycle::request(conn, job)?,
         AccessChange::RequestReport(job) => super::reports::request(conn, job)?,

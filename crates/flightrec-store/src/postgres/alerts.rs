@@ -4,17 +4,25 @@
 
 use super::PgStore;
 use super::rows::collect;
+use crate::encryption::{DataKey, Keyring, Place};
 use crate::guardrails::{Alert, AlertQuery};
+use crate::lifecycle::ERASED_EXCERPT;
 use crate::{Page, StoreError};
 use postgres::{GenericClient, Row};
 
-/// Writes an alert raised by the record at `seq`, received at `at`.
+/// Writes an alert raised by the record at `seq`, received at `at`; its
+/// excerpt of body text sealed with `sealing`, if the tenant encrypts.
 pub(super) fn insert(
     conn: &mut impl GenericClient,
     a: &Alert,
     seq: u64,
     at: &str,
+    sealing: Option<&DataKey>,
 ) -> Result<(), StoreError> {
+    let excerpt = match sealing {
+        Some(key) => key.seal_text(&a.tenant, Place::AlertExcerpt { alert: &a.id }, &a.excerpt),
+        None => a.excerpt.clone(),
+    };
     conn.execute(
         "INSERT INTO alerts (tenant, id, rule_id, rule_name, severity, detector, event_id, seq, \
          run_id, agent_id, path, excerpt, matches, policy_id, policy_version, status, created_at) \
@@ -31,7 +39,7 @@ pub(super) fn insert(
             &a.run_id,
             &a.agent_id,
             &a.path,
-            &a.excerpt,
+            &excerpt,
             &i64::from(a.matches),
             &a.policy_id,
             &a.policy_version.map(i64::from),
@@ -63,10 +71,15 @@ const ALERT_COLUMNS: &str = "tenant, id, rule_id, rule_name, severity, detector,
      run_id, agent_id, path, excerpt, matches, policy_id, policy_version, status, created_at, \
      resolved_at, resolved_by";
 
-fn alert_from_row(r: &Row) -> Result<Alert, StoreError> {
+fn alert_from_row(r: &Row, keys: &Keyring) -> Result<Alert, StoreError> {
+    let tenant: String = r.try_get(0)?;
+    let id: String = r.try_get(1)?;
+    let excerpt = keys
+        .open_text(&tenant, Place::AlertExcerpt { alert: &id }, r.try_get(11)?)?
+        .unwrap_or_else(|| ERASED_EXCERPT.to_owned());
     Ok(Alert {
-        tenant: r.try_get(0)?,
-        id: r.try_get(1)?,
+        tenant,
+        id,
         rule_id: r.try_get(2)?,
         rule_name: r.try_get(3)?,
         severity: r.try_get(4)?,
@@ -76,7 +89,7 @@ fn alert_from_row(r: &Row) -> Result<Alert, StoreError> {
         run_id: r.try_get(8)?,
         agent_id: r.try_get(9)?,
         path: r.try_get(10)?,
-        excerpt: r.try_get(11)?,
+        excerpt,
         matches: r.try_get::<_, i64>(12)? as u32,
         policy_id: r.try_get(13)?,
         policy_version: r.try_get::<_, Option<i64>>(14)?.map(|v| v as u32),
@@ -95,7 +108,7 @@ impl PgStore {
                 &[&tenant, &id],
             )?
             .as_ref()
-            .map(alert_from_row)
+            .map(|r| alert_from_row(r, &self.keyring))
             .transpose()
         })
     }
@@ -135,7 +148,7 @@ impl PgStore {
                     &(q.limit as i64 + 1),
                 ],
             )?;
-            let mut items = collect(rows, alert_from_row)?;
+            let mut items = collect(rows, |r| alert_from_row(r, &self.keyring))?;
             let more = items.len() > q.limit;
             items.truncate(q.limit);
             Ok(Page { items, more })

@@ -13,6 +13,7 @@ use super::PgStore;
 use super::errors::conflict;
 use super::heads::{ensure_heads, lock_heads, set_size};
 use super::log::{Tiles, latest_checkpoint, store_checkpoint, write_tiles};
+use crate::encryption::{DataKey, Keyring};
 use crate::model::{AppendBatch, BatchOutcome};
 use crate::runs::RunFold;
 use crate::stats::{StatFacts, StatRows};
@@ -49,7 +50,7 @@ impl PgStore {
             let mut outcomes = Vec::with_capacity(batches.len());
             for batch in &batches {
                 let log = logs.get_mut(&batch.tenant).expect("loaded above");
-                outcomes.push(append_one(&mut tx, log, batch)?);
+                outcomes.push(append_one(&mut tx, log, batch, &self.keyring)?);
             }
             for (tenant, log) in &logs {
                 if log.edge.size() == sizes[tenant] {
@@ -71,6 +72,13 @@ impl PgStore {
             // with the same ids, which return the first receipts: nothing
             // is written twice.
             tx.commit()?;
+            if batches.iter().any(AppendBatch::destroys_keys)
+                && let Err(e) = self.keyring.reload()
+            {
+                // Committed all the same; the keyring reloads within
+                // half a minute anyway.
+                tracing::warn!(error = %e, "could not reload the data keys after destroying some");
+            }
             Ok(outcomes)
         })
     }
@@ -83,13 +91,14 @@ fn append_one(
     tx: &mut Transaction<'_>,
     log: &mut TenantLog,
     batch: &AppendBatch,
+    keys: &Keyring,
 ) -> Result<BatchOutcome, StoreError> {
     let mut staged = log.clone();
     let mut sp = tx.savepoint("batch")?;
     let applied = batch
         .access
         .iter()
-        .try_for_each(|change| super::access::apply(&mut sp, change))
+        .try_for_each(|change| super::access::apply(&mut sp, change, keys))
         .and_then(|()| {
             batch
                 .guardrails
@@ -98,8 +107,14 @@ fn append_one(
         })
         .and_then(|()| {
             let first_new = staged.edge.size();
-            let receipts = append_events(&mut sp, &mut staged, batch)?;
-            insert_alerts(&mut sp, batch, &receipts, first_new)?;
+            // Read after the batch's own changes: the batch that turns
+            // encryption on already seals its bodies.
+            let sealing = match super::data_keys::sealing_key(&mut sp, &batch.tenant)? {
+                Some(row) => Some(keys.key_of_row(&row)?),
+                None => None,
+            };
+            let receipts = append_events(&mut sp, &mut staged, batch, sealing.as_deref())?;
+            insert_alerts(&mut sp, batch, &receipts, first_new, sealing.as_deref())?;
             super::lifecycle::erase(&mut sp, &batch.tenant, &batch.erase.seqs)?;
             Ok(receipts)
         });
@@ -155,7 +170,14 @@ struct NewRecords {
 }
 
 impl NewRecords {
-    fn push(&mut self, event: &SealedEvent, seq: u64, leaf: &[u8], header: &Header) {
+    fn push(
+        &mut self,
+        event: &SealedEvent,
+        seq: u64,
+        leaf: &[u8],
+        header: &Header,
+        sealing: Option<&DataKey>,
+    ) {
         let ix = &event.index;
         self.seq.push(seq as i64);
         self.id.push(event.id.clone());
@@ -170,7 +192,12 @@ impl NewRecords {
         self.version.push(header.version as i64);
         self.submitted_by.push(header.submitted_by.clone());
         self.leaf_hash.push(leaf.to_vec());
-        self.body.push(body_codec::pack(&event.body));
+        self.body.push(body_codec::pack_for(
+            &header.tenant,
+            seq,
+            sealing,
+            &event.body,
+        ));
         self.salt.push(event.salt.to_vec());
         self.session_id.push(ix.session_id.clone());
         self.agent_id.push(ix.agent_id.clone());
@@ -241,6 +268,7 @@ fn append_events(
     tx: &mut impl GenericClient,
     log: &mut TenantLog,
     batch: &AppendBatch,
+    sealing: Option<&DataKey>,
 ) -> Result<Vec<Receipt>, StoreError> {
     // Under the tenant's lock no one else can write these ids meanwhile.
     let ids: Vec<&str> = batch.events.iter().map(|e| e.id.as_str()).collect();
@@ -275,7 +303,7 @@ fn append_events(
             )));
         }
         let leaf = leaf_hash(&leaf_input);
-        new.push(event, seq, leaf.as_bytes(), &header);
+        new.push(event, seq, leaf.as_bytes(), &header, sealing);
         tallies.count(&StatFacts::of(event));
         log.edge.push(leaf);
         log.note_run(event, seq);
@@ -303,6 +331,7 @@ fn insert_alerts(
     batch: &AppendBatch,
     receipts: &[Receipt],
     first_new: u64,
+    sealing: Option<&DataKey>,
 ) -> Result<(), StoreError> {
     // Each new seq's alerts come from the first event that got it; a later
     // duplicate of that event in the batch shares its receipt, not its alerts.
@@ -321,7 +350,7 @@ fn insert_alerts(
         let new_record = receipt.seq >= first_new
             && *owner.entry(receipt.seq).or_insert(new.event_index) == new.event_index;
         if new_record {
-            super::alerts::insert(tx, &new.alert, receipt.seq, &event.received_at)?;
+            super::alerts::insert(tx, &new.alert, receipt.seq, &event.received_at, sealing)?;
         }
     }
     Ok(())

@@ -146,6 +146,14 @@ impl crate::AccessStore for PgStore {
     fn settings(&self, tenant: &str) -> Result<serde_json::Value, StoreError> {
         self.read_settings(tenant)
     }
+
+    fn keyring(&self) -> &crate::encryption::Keyring {
+        &self.keyring
+    }
+
+    fn rewrap_data_keys(&self, to: &dyn crate::encryption::MasterKey) -> Result<u64, StoreError> {
+        self.rewrap(to)
+    }
 }
 
 impl crate::LogStore for PgStore {

@@ -38,6 +38,7 @@ GRANT INSERT, DELETE ON user_emails TO {role};
 GRANT INSERT, UPDATE (revoked_at, last_used_at) ON api_keys TO {role};
 GRANT INSERT ON api_key_secrets TO {role};
 GRANT INSERT, UPDATE (value) ON settings TO {role};
+GRANT INSERT, UPDATE (wrapped, master_id, sealing, destroyed_at) ON data_keys TO {role};
 
 -- Guardrails, alerts and the webhook queue.
 GRANT INSERT ON agents, policy_versions TO {role};

@@ -135,6 +135,20 @@ const TABLES: &[TableCopy] = &[
         source: "SELECT tenant, value FROM settings ORDER BY tenant",
     },
     TableCopy {
+        target: "data_keys",
+        columns: &[
+            ("tenant", Text),
+            ("key_id", Int),
+            ("wrapped", Bytes),
+            ("master_id", Text),
+            ("sealing", Bool),
+            ("created_at", Text),
+            ("destroyed_at", Text),
+        ],
+        source: "SELECT tenant, key_id, wrapped, master_id, sealing, created_at, destroyed_at \
+                 FROM data_keys ORDER BY tenant, key_id",
+    },
+    TableCopy {
         target: "records",
         columns: &[
             ("tenant", Text),

@@ -299,7 +299,7 @@ impl PgStore {
                 ],
             )?;
             rows.iter()
-                .map(|r| Ok(super::rows::record_from_row(r)?.header.leaf_input()))
+                .map(|r| Ok(super::rows::record_from_row(r, &self.keyring)?.header.leaf_input()))
                 .collect()
         })
     }

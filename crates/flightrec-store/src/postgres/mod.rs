@@ -19,6 +19,7 @@ mod alerts;
 mod append;
 mod contract;
 mod counts;
+mod data_keys;
 mod errors;
 mod grants;
 mod guardrails;
@@ -39,9 +40,10 @@ mod webhooks;
 
 pub use import::{ImportProgress, ImportReport};
 
+use crate::encryption::Keyring;
 use crate::{Checkpointing, StoreError};
 use postgres::{Client, Config};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 /// The PostgreSQL store.
 pub struct PgStore {
@@ -54,6 +56,8 @@ pub struct PgStore {
     full_tiles: crate::tile_cache::FullTiles,
     /// Set when opened by [`PgStore::open_snapshot`]: every read sees it.
     snapshot: Option<Snapshot>,
+    /// The data keys of tenants that encrypt their bodies at rest.
+    keyring: Arc<Keyring>,
 }
 
 /// A snapshot exported by a transaction that stays open as long as the
@@ -71,6 +75,17 @@ impl std::fmt::Debug for PgStore {
             .field("database", &self.database)
             .finish_non_exhaustive()
     }
+}
+
+/// A keyring that reloads the `data_keys` table on a connection of its own
+/// (a reload may come while a read holds one of the pool's).
+fn keyring_on(pool: &pool::Pool) -> Arc<Keyring> {
+    let keyring = Arc::new(Keyring::default());
+    let own = pool.sibling();
+    keyring.set_loader(Box::new(move || {
+        own.with_client(|client| data_keys::load(client))
+    }));
+    keyring
 }
 
 /// What opening found in the database.
@@ -99,8 +114,10 @@ impl PgStore {
     fn open_with(url: &str, create: bool) -> Result<Self, StoreError> {
         let (config, tls) = tls::parse(url)?;
         let database = describe(&config);
+        let pool = pool::Pool::new(config, tls);
         let store = PgStore {
-            pool: pool::Pool::new(config, tls),
+            keyring: keyring_on(&pool),
+            pool,
             database,
             checkpointing: RwLock::new(None),
             inconsistency: RwLock::new(None),
@@ -216,6 +233,7 @@ impl PgStore {
         }
         let id: String = holder.query_one("SELECT pg_export_snapshot()", &[])?.get(0);
         Ok(PgStore {
+            keyring: keyring_on(&pool),
             database,
             pool,
             checkpointing: RwLock::new(None),
@@ -226,6 +244,11 @@ impl PgStore {
                 _holder: std::sync::Mutex::new(holder),
             }),
         })
+    }
+
+    pub(crate) fn rewrap(&self, to: &dyn crate::encryption::MasterKey) -> Result<u64, StoreError> {
+        self.pool
+            .with_client(|client| data_keys::rewrap(client, &self.keyring, to))
     }
 
     /// Signs checkpoints from now on (the server sets this; a store opened

@@ -3,10 +3,12 @@
 use super::PgStore;
 use super::rows::{QUALIFIED_RECORD_COLUMNS, RECORD_COLUMNS, audit_row, collect, record_from_row};
 use crate::StoreError;
+use crate::encryption::DataKey;
 use crate::model::*;
 use flightrec_core::record::StoredRecord;
 use postgres::Row;
 use postgres::types::ToSql;
+use std::sync::Arc;
 
 /// A WHERE clause under construction, with its parameters.
 #[derive(Default)]
@@ -58,7 +60,7 @@ impl Conditions {
 }
 
 /// The WHERE clause of a filter.
-fn filter_conditions(tenant: &str, f: &EventFilter) -> Conditions {
+fn filter_conditions(tenant: &str, f: &EventFilter, blind: &[Arc<DataKey>]) -> Conditions {
     let mut c = Conditions::new(tenant);
     c.push_opt("records.type = ?", &f.event_type);
     c.push_opt("records.run_id = ?", &f.run_id);
@@ -90,18 +92,28 @@ fn filter_conditions(tenant: &str, f: &EventFilter) -> Conditions {
     c.push_opt("records.time >= ?", &f.since);
     c.push_opt("records.time < ?", &f.until);
     if let Some(q) = &f.q {
-        super::search::push_match(&mut c, tenant, q);
+        super::search::push_match(&mut c, tenant, q, blind);
     }
     c
 }
 
 impl PgStore {
+    /// The tenant's data keys, when a search must also look for blind
+    /// tokens.
+    fn blind_keys(&self, tenant: &str, f: &EventFilter) -> Result<Vec<Arc<DataKey>>, StoreError> {
+        match f.q {
+            Some(_) => self.keyring.search_keys(tenant),
+            None => Ok(Vec::new()),
+        }
+    }
+
     pub(super) fn query_records(
         &self,
         tenant: &str,
         query: &EventQuery,
     ) -> Result<Page<StoredRecord>, StoreError> {
-        let mut c = filter_conditions(tenant, &query.filter);
+        let blind = self.blind_keys(tenant, &query.filter)?;
+        let mut c = filter_conditions(tenant, &query.filter, &blind);
         if let Some(seq) = query.before_seq {
             c.push("records.seq < ?", seq as i64);
         }
@@ -116,7 +128,9 @@ impl PgStore {
             query.limit + 1,
             query.offset,
         );
-        self.page(&sql, &c, query.limit, record_from_row)
+        self.page(&sql, &c, query.limit, |row| {
+            record_from_row(row, &self.keyring)
+        })
     }
 
     pub(super) fn query_counts(
@@ -124,7 +138,8 @@ impl PgStore {
         tenant: &str,
         filter: &EventFilter,
     ) -> Result<RecordCounts, StoreError> {
-        let c = filter_conditions(tenant, filter);
+        let blind = self.blind_keys(tenant, filter)?;
+        let c = filter_conditions(tenant, filter, &blind);
         let sql = format!(
             "SELECT count(*), count(*) FILTER (WHERE records.status = 'fail'), \
                count(*) FILTER (WHERE records.status = 'warn') FROM records WHERE {}",
@@ -205,7 +220,9 @@ impl PgStore {
             c.clause(),
             query.limit + 1
         );
-        self.page(&sql, &c, query.limit, record_from_row)
+        self.page(&sql, &c, query.limit, |row| {
+            record_from_row(row, &self.keyring)
+        })
     }
 
     pub(super) fn query_record(
@@ -219,7 +236,7 @@ impl PgStore {
                 &[&tenant, &id],
             )?
             .as_ref()
-            .map(record_from_row)
+            .map(|row| record_from_row(row, &self.keyring))
             .transpose()
         })
     }
@@ -255,7 +272,7 @@ impl PgStore {
                 if into.is_full() {
                     break;
                 }
-                into.push(audit_row(row)?);
+                into.push(audit_row(row)?, &self.keyring);
             }
             Ok(())
         })
@@ -267,7 +284,7 @@ impl PgStore {
         sql: &str,
         c: &Conditions,
         limit: usize,
-        map: fn(&Row) -> Result<T, StoreError>,
+        map: impl Fn(&Row) -> Result<T, StoreError>,
     ) -> Result<Page<T>, StoreError> {
         let mut items = self.with_client(|conn| collect(conn.query(sql, &c.params())?, map))?;
         let more = items.len() > limit;

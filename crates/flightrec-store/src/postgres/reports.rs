@@ -4,6 +4,7 @@ use super::PgStore;
 use super::errors::conflict;
 use super::rows::collect;
 use crate::StoreError;
+use crate::encryption::Place;
 use crate::reports::{ReportFormat, ReportJob, ReportOutcome, ReportStatus, ReportType};
 use flightrec_core::erasure::ERASED_TYPE;
 use postgres::{GenericClient, Row};
@@ -134,10 +135,17 @@ impl crate::ReportStore for PgStore {
                 "SELECT file FROM reports WHERE tenant = $1 AND id = $2 AND status = 'ready'",
                 &[&tenant, &id],
             )?;
-            Ok(match row {
+            let stored: Option<Vec<u8>> = match row {
                 Some(row) => row.try_get(0)?,
                 None => None,
-            })
+            };
+            Ok(stored
+                .map(|stored| {
+                    self.keyring
+                        .open_blob(tenant, Place::ReportFile { report: id }, stored)
+                })
+                .transpose()?
+                .flatten())
         })
     }
 
@@ -168,6 +176,15 @@ impl crate::ReportStore for PgStore {
                 }
             }
             let (status, file, basis, error) = outcome.columns();
+            // A report quotes the records: sealed like their bodies.
+            let stored = match (file, super::data_keys::sealing_key(&mut tx, tenant)?) {
+                (Some(file), Some(row)) => Some(self.keyring.key_of_row(&row)?.seal(
+                    tenant,
+                    Place::ReportFile { report: id },
+                    file,
+                )),
+                (file, _) => file.cloned(),
+            };
             let n = tx.execute(
                 "UPDATE reports SET status = $3, finished_at = $4, file = $5, size = $6, \
                    basis = $7, error = $8 \
@@ -177,7 +194,7 @@ impl crate::ReportStore for PgStore {
                     &id,
                     &status.as_str(),
                     &finished_at,
-                    &file,
+                    &stored,
                     &file.map(|f| f.len() as i64),
                     &basis,
                     &error,

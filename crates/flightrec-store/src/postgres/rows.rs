@@ -1,5 +1,6 @@
 //! Reading records out of rows.
 
+use crate::encryption::Keyring;
 use crate::{StoreError, body_codec};
 use flightrec_core::event::Status;
 use flightrec_core::record::{Header, HeaderRef, SALT_LEN, StoredRecord};
@@ -21,7 +22,7 @@ pub const QUALIFIED_RECORD_COLUMNS: &str = "records.tenant, records.seq, records
      records.status, records.body_hash, records.body, records.salt, records.v, \
      records.submitted_by";
 
-pub fn record_from_row(row: &Row) -> Result<StoredRecord, StoreError> {
+pub fn record_from_row(row: &Row, keys: &Keyring) -> Result<StoredRecord, StoreError> {
     let status: String = row.try_get(9)?;
     let status = Status::parse(&status)
         .ok_or_else(|| StoreError::Corrupt(format!("a record has unknown status {status:?}")))?;
@@ -32,11 +33,16 @@ pub fn record_from_row(row: &Row) -> Result<StoredRecord, StoreError> {
                 .map_err(|_| StoreError::Corrupt(format!("a salt of {} bytes", s.len())))
         })
         .transpose()?;
+    let tenant: String = row.try_get(0)?;
+    let seq = row.try_get::<_, i64>(1)? as u64;
+    let body = body_codec::read_text(keys, &tenant, seq, row.try_get(11)?)?;
+    // A crypto-shredded body reads as an erased one: without its salt.
+    let salt = salt.filter(|_| body.is_some());
     Ok(StoredRecord {
         header: Header {
             version: row.try_get::<_, i64>(13)? as u64,
-            tenant: row.try_get(0)?,
-            seq: row.try_get::<_, i64>(1)? as u64,
+            tenant,
+            seq,
             id: row.try_get(2)?,
             time: row.try_get(3)?,
             received_at: row.try_get(4)?,
@@ -48,7 +54,7 @@ pub fn record_from_row(row: &Row) -> Result<StoredRecord, StoreError> {
             submitted_by: row.try_get(14)?,
             body_hash: row.try_get(10)?,
         },
-        body: body_codec::unpack_optional(row.try_get(11)?)?,
+        body,
         salt,
     })
 }
@@ -90,6 +96,7 @@ pub fn audit_row(row: &Row) -> Result<crate::AuditRow<'_>, StoreError> {
         salt,
         leaf_hash: row.try_get(15)?,
         index,
+        unopened: None,
     })
 }
 

@@ -12,7 +12,7 @@ use crate::StoreError;
 use postgres::Transaction;
 
 /// Each migration takes the schema from its index to its index + 1.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The version whose migration also tallies the records already stored
 /// for `/v1/stats`, which takes Rust as well as SQL.
@@ -574,4 +574,20 @@ CREATE INDEX reports_pending ON reports (tenant, created_at) WHERE status = 'pen
 /// bodies are zstd frames.
 const V5: &str = r#"
 ALTER TABLE records ALTER COLUMN body TYPE bytea USING convert_to(body, 'UTF8');
+"#;
+
+/// Encryption at rest: each tenant's data keys, wrapped by the master key
+/// (see `crate::encryption`). A destroyed key keeps its row, without the
+/// key: ids are never reused.
+const V6: &str = r#"
+CREATE TABLE data_keys (
+    tenant       text COLLATE "C" NOT NULL,
+    key_id       bigint NOT NULL,
+    wrapped      bytea,
+    master_id    text COLLATE "C" NOT NULL,
+    sealing      boolean NOT NULL DEFAULT false,
+    created_at   text COLLATE "C" NOT NULL,
+    destroyed_at text COLLATE "C",
+    PRIMARY KEY (tenant, key_id)
+);
 "#;

@@ -22,11 +22,15 @@
 
 use super::PgStore;
 use super::query::Conditions;
-use crate::{StoreError, body_codec};
+use crate::StoreError;
+use crate::body_codec::{self, Searchable};
+use crate::encryption::{DataKey, Keyring};
+use crate::words::words_only;
 use flightrec_core::event::search_text;
 use postgres::GenericClient;
 use std::collections::HashMap;
 use std::fmt::Write;
+use std::sync::Arc;
 
 /// The most text indexed per record, in bytes.
 const MAX_INDEXED_TEXT: usize = 256 * 1024;
@@ -48,6 +52,11 @@ pub fn indexed_text(event_type: &str, body: Option<&str>) -> String {
         .and_then(|b| serde_json::from_str(b).ok())
         .unwrap_or(serde_json::Value::Null);
     let mut text = words_only(&search_text(event_type, &value));
+    truncate_text(&mut text);
+    text
+}
+
+fn truncate_text(text: &mut String) {
     if text.len() > MAX_INDEXED_TEXT {
         let mut end = MAX_INDEXED_TEXT;
         while !text.is_char_boundary(end) {
@@ -55,18 +64,32 @@ pub fn indexed_text(event_type: &str, body: Option<&str>) -> String {
         }
         text.truncate(end);
     }
-    text
 }
 
-fn words_only(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            let keep = c.is_alphanumeric();
-            c.to_lowercase()
-                .filter(move |_| keep)
-                .chain((!keep).then_some(' '))
-        })
-        .collect()
+/// [`indexed_text`] of the record `seq` of `tenant` as stored: for a body
+/// sealed at rest, the blind tokens of its words.
+pub fn record_text(
+    keys: &Keyring,
+    tenant: &str,
+    seq: u64,
+    event_type: &str,
+    stored: Option<&[u8]>,
+) -> String {
+    match body_codec::searchable(keys, tenant, seq, stored) {
+        Searchable::Plain(jcs) => indexed_text(event_type, Some(&jcs)),
+        Searchable::Sealed { jcs, key } => {
+            let mut blind = key
+                .search_key()
+                .blind_words(&indexed_text(event_type, Some(&jcs)));
+            // Whole tokens only: a cut one would be a token of no word.
+            truncate_text(&mut blind);
+            if let Some(space) = blind.rfind(' ').filter(|_| blind.len() == MAX_INDEXED_TEXT) {
+                blind.truncate(space);
+            }
+            blind
+        }
+        Searchable::Nothing => indexed_text(event_type, None),
+    }
 }
 
 /// The words of an indexed text that a `tsvector` keeps.
@@ -108,9 +131,28 @@ fn phrase(word: &str) -> Option<String> {
 }
 
 /// Narrows `c` (records of `tenant`) to records whose text holds every word
-/// of `q`.
-pub(super) fn push_match(c: &mut Conditions, tenant: &str, q: &str) {
-    let words: Vec<String> = q.split_whitespace().filter_map(phrase).collect();
+/// of `q`; given the tenant's data keys, a word also matches as the phrase
+/// of its blind tokens under each, so bodies sealed at rest are found too.
+pub(super) fn push_match(c: &mut Conditions, tenant: &str, q: &str, blind: &[Arc<DataKey>]) {
+    let words: Vec<String> = q
+        .split_whitespace()
+        .filter_map(|word| {
+            let plain = phrase(word)?;
+            if blind.is_empty() {
+                return Some(plain);
+            }
+            let words = words_only(word);
+            let alternatives: Vec<String> = std::iter::once(plain)
+                .chain(
+                    blind
+                        .iter()
+                        .filter_map(|key| phrase(&key.search_key().blind_words(&words))),
+                )
+                .map(|p| format!("({p})"))
+                .collect();
+            Some(alternatives.join(" | "))
+        })
+        .collect();
     if words.is_empty() {
         return;
     }
@@ -145,7 +187,7 @@ impl PgStore {
                 if done >= max {
                     break;
                 }
-                done += index_tenant(conn, &tenant, max - done)?;
+                done += index_tenant(conn, &self.keyring, &tenant, max - done)?;
             }
             Ok(done)
         })
@@ -164,7 +206,7 @@ impl PgStore {
                 .map(|r| (r.get(0), r.get(1)))
                 .collect();
             for (tenant, indexed) in progress {
-                if let Some(problem) = tenant_index_problem(tx, &tenant, indexed)? {
+                if let Some(problem) = tenant_index_problem(tx, &self.keyring, &tenant, indexed)? {
                     return Ok(Some(format!(
                         "the free-text index does not match the records: tenant {tenant:?}: {problem}"
                     )));
@@ -179,6 +221,7 @@ impl PgStore {
 /// indexing that tenant right now.
 fn index_tenant(
     conn: &mut postgres::Client,
+    keys: &Keyring,
     tenant: &str,
     max: usize,
 ) -> Result<usize, StoreError> {
@@ -208,8 +251,8 @@ fn index_tenant(
     let documents: Vec<String> = rows
         .iter()
         .map(|r| {
-            let body = body_codec::searchable_text(r.get(2));
-            document(&indexed_text(r.get(1), body.as_deref()))
+            let seq: i64 = r.get(0);
+            document(&record_text(keys, tenant, seq as u64, r.get(1), r.get(2)))
         })
         .collect();
     tx.execute(
@@ -228,6 +271,7 @@ fn index_tenant(
 /// What is wrong with one tenant's part of the index, if anything.
 fn tenant_index_problem(
     tx: &mut impl GenericClient,
+    keys: &Keyring,
     tenant: &str,
     indexed: i64,
 ) -> Result<Option<String>, StoreError> {
@@ -253,8 +297,8 @@ fn tenant_index_problem(
         let documents: Vec<String> = rows
             .iter()
             .map(|r| {
-                let body = body_codec::searchable_text(r.get(2));
-                document(&indexed_text(r.get(1), body.as_deref()))
+                let seq: i64 = r.get(0);
+                document(&record_text(keys, tenant, seq as u64, r.get(1), r.get(2)))
             })
             .collect();
         let differs = tx.query_opt(
@@ -277,8 +321,9 @@ fn tenant_index_problem(
 
 #[cfg(test)]
 mod tests {
-    use super::{document, phrase, words_only};
+    use super::{document, phrase};
     use crate::conformance::postgres::TestDatabase;
+    use crate::words::words_only;
 
     #[test]
     fn only_letters_and_digits_remain_in_lower_case() {

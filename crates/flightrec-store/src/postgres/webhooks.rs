@@ -8,6 +8,7 @@ use super::PgStore;
 use super::errors::conflict;
 use super::rows::collect;
 use crate::StoreError;
+use crate::encryption::{Keyring, Place};
 use crate::guardrails::{Delivery, DeliveryAttempt, Webhook, message_id};
 use crate::lifecycle::ERASED_EXCERPT;
 use postgres::{GenericClient, Row};
@@ -87,14 +88,20 @@ fn webhook_from_row(r: &Row) -> Result<Webhook, StoreError> {
 const DELIVERY_COLUMNS: &str = "id, tenant, webhook_id, event_type, subject_id, payload, status, \
      attempts, next_attempt_at, last_status_code, last_error, created_at, delivered_at";
 
-fn delivery_from_row(r: &Row) -> Result<Delivery, StoreError> {
+fn delivery_from_row(r: &Row, keys: &Keyring) -> Result<Delivery, StoreError> {
+    let id: String = r.try_get(0)?;
+    let tenant: String = r.try_get(1)?;
+    let payload = match r.try_get::<_, Option<String>>(5)? {
+        Some(stored) => keys.open_text(&tenant, Place::WebhookPayload { delivery: &id }, stored)?,
+        None => None,
+    };
     Ok(Delivery {
-        id: r.try_get(0)?,
-        tenant: r.try_get(1)?,
+        id,
+        tenant,
         webhook_id: r.try_get(2)?,
         event_type: r.try_get(3)?,
         subject_id: r.try_get(4)?,
-        payload: r.try_get(5)?,
+        payload,
         status: r.try_get(6)?,
         attempts: r.try_get::<_, i64>(7)? as u32,
         next_attempt_at: r.try_get(8)?,
@@ -136,7 +143,7 @@ impl PgStore {
                 ),
                 &[&tenant, &webhook_id, &(limit as i64)],
             )?;
-            collect(rows, delivery_from_row)
+            collect(rows, |r| delivery_from_row(r, &self.keyring))
         })
     }
 
@@ -168,7 +175,7 @@ impl PgStore {
                 ),
                 &[&now, &(limit as i64), &lease_until],
             )?;
-            let mut due = collect(rows, delivery_from_row)?;
+            let mut due = collect(rows, |r| delivery_from_row(r, &self.keyring))?;
             due.sort_by(|a, b| a.next_attempt_at.cmp(&b.next_attempt_at));
             Ok(due)
         })
@@ -183,6 +190,16 @@ impl PgStore {
              THEN NULL ELSE coalesce(payload, $3) END"
         );
         self.with_client(|conn| {
+            // A payload may quote body text (an alert's excerpt): sealed
+            // like the bodies of a tenant that encrypts.
+            let stored = match super::data_keys::sealing_key(conn, &a.tenant)? {
+                Some(row) => self.keyring.key_of_row(&row)?.seal_text(
+                    &a.tenant,
+                    Place::WebhookPayload { delivery: &a.id },
+                    &a.payload,
+                ),
+                None => a.payload.clone(),
+            };
             conn.execute(
                 &format!(
                     "UPDATE webhook_deliveries SET attempts = attempts + 1, \
@@ -194,7 +211,7 @@ impl PgStore {
                 &[
                     &a.tenant,
                     &a.id,
-                    &a.payload,
+                    &stored,
                     &a.status,
                     &a.next_attempt_at,
                     &a.status_code.map(i64::from),

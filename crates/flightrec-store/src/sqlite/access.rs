@@ -10,7 +10,11 @@ use flightrec_core::secret::Secret;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 /// Applies one change inside the caller's transaction.
-pub(super) fn apply(conn: &Connection, change: &AccessChange) -> Result<(), StoreError> {
+pub(super) fn apply(
+    conn: &Connection,
+    change: &AccessChange,
+    keys: &crate::encryption::Keyring,
+) -> Result<(), StoreError> {
     match change {
         AccessChange::CreateTenant(t) => {
             conn.execute(
@@ -102,6 +106,16 @@ pub(super) fn apply(conn: &Connection, change: &AccessChange) -> Result<(), Stor
                  ON CONFLICT (tenant) DO UPDATE SET value = excluded.value",
                 params![tenant, to.to_string()],
             )?;
+        }
+        AccessChange::SetEncryption { tenant, on, at } => {
+            super::data_keys::set_sealing(conn, keys, tenant, *on, at)?
+        }
+        AccessChange::DestroyDataKeys { tenant, at } => {
+            if super::data_keys::destroy(conn, keys, tenant, at)? == 0 {
+                return Err(StoreError::Missing(format!(
+                    "a data key of tenant {tenant:?}"
+                )));
+            }
         }
         AccessChange::RequestErasure(job) => super::lifecycle::request(conn, job)?,
         AccessChange::RequestReport(job) => super::reports::request(conn, job)?,

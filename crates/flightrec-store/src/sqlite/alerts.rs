@@ -3,12 +3,26 @@
 //! admin action, queueing `alert.resolved`.
 
 use super::SqliteStore;
+use crate::encryption::{DataKey, Keyring, Place};
 use crate::guardrails::{Alert, AlertQuery};
+use crate::lifecycle::ERASED_EXCERPT;
 use crate::{Page, StoreError};
+use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-/// Writes an alert raised by the record at `seq`, received at `at`.
-pub(super) fn insert(conn: &Connection, a: &Alert, seq: u64, at: &str) -> Result<(), StoreError> {
+/// Writes an alert raised by the record at `seq`, received at `at`; its
+/// excerpt of body text sealed with `sealing`, if the tenant encrypts.
+pub(super) fn insert(
+    conn: &Connection,
+    a: &Alert,
+    seq: u64,
+    at: &str,
+    sealing: Option<&DataKey>,
+) -> Result<(), StoreError> {
+    let excerpt = match sealing {
+        Some(key) => key.seal_text(&a.tenant, Place::AlertExcerpt { alert: &a.id }, &a.excerpt),
+        None => a.excerpt.clone(),
+    };
     conn.prepare_cached(
         "INSERT INTO alerts (tenant, id, rule_id, rule_name, severity, detector, event_id, seq, \
          run_id, agent_id, path, excerpt, matches, policy_id, policy_version, status, created_at) \
@@ -26,7 +40,7 @@ pub(super) fn insert(conn: &Connection, a: &Alert, seq: u64, at: &str) -> Result
         a.run_id,
         a.agent_id,
         a.path,
-        a.excerpt,
+        excerpt,
         a.matches,
         a.policy_id,
         a.policy_version,
@@ -57,10 +71,16 @@ const ALERT_COLUMNS: &str = "tenant, id, rule_id, rule_name, severity, detector,
      run_id, agent_id, path, excerpt, matches, policy_id, policy_version, status, created_at, \
      resolved_at, resolved_by";
 
-fn alert_from_row(r: &Row<'_>) -> rusqlite::Result<Alert> {
+fn alert_from_row(r: &Row<'_>, keys: &Keyring) -> rusqlite::Result<Alert> {
+    let tenant: String = r.get(0)?;
+    let id: String = r.get(1)?;
+    let excerpt = keys
+        .open_text(&tenant, Place::AlertExcerpt { alert: &id }, r.get(11)?)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(11, Type::Text, Box::new(e)))?
+        .unwrap_or_else(|| ERASED_EXCERPT.to_owned());
     Ok(Alert {
-        tenant: r.get(0)?,
-        id: r.get(1)?,
+        tenant,
+        id,
         rule_id: r.get(2)?,
         rule_name: r.get(3)?,
         severity: r.get(4)?,
@@ -70,7 +90,7 @@ fn alert_from_row(r: &Row<'_>) -> rusqlite::Result<Alert> {
         run_id: r.get(8)?,
         agent_id: r.get(9)?,
         path: r.get(10)?,
-        excerpt: r.get(11)?,
+        excerpt,
         matches: r.get(12)?,
         policy_id: r.get(13)?,
         policy_version: r.get(14)?,
@@ -88,7 +108,7 @@ impl SqliteStore {
                 .prepare_cached(&format!(
                     "SELECT {ALERT_COLUMNS} FROM alerts WHERE tenant = ?1 AND id = ?2"
                 ))?
-                .query_row(params![tenant, id], alert_from_row)
+                .query_row(params![tenant, id], |r| alert_from_row(r, &self.keyring))
                 .optional()?)
         })
     }
@@ -128,7 +148,7 @@ impl SqliteStore {
                         after_id,
                         q.limit as i64 + 1
                     ],
-                    alert_from_row,
+                    |r| alert_from_row(r, &self.keyring),
                 )?
                 .collect::<Result<_, _>>()?;
             let more = items.len() > q.limit;

@@ -3,6 +3,7 @@
 
 use super::SqliteStore;
 use super::log::{Tiles, latest_checkpoint, store_checkpoint, write_tiles};
+use crate::encryption::{DataKey, Keyring};
 use crate::model::{AppendBatch, BatchOutcome};
 use crate::runs::RunFold;
 use crate::stats::{StatFacts, StatRows};
@@ -34,7 +35,7 @@ impl SqliteStore {
                     logs.insert(batch.tenant.clone(), log);
                 }
                 let log = logs.get_mut(&batch.tenant).expect("loaded above");
-                outcomes.push(append_one(&mut tx, log, batch)?);
+                outcomes.push(append_one(&mut tx, log, batch, &self.keyring)?);
             }
             for (tenant, log) in &logs {
                 log.write_runs(&tx, tenant)?;
@@ -46,6 +47,13 @@ impl SqliteStore {
                 }
             }
             tx.commit()?;
+            if batches.iter().any(AppendBatch::destroys_keys)
+                && let Err(e) = self.keyring.reload()
+            {
+                // Committed all the same; the keyring reloads within
+                // half a minute anyway.
+                tracing::warn!(error = %e, "could not reload the data keys after destroying some");
+            }
             Ok(outcomes)
         })
     }
@@ -58,13 +66,14 @@ fn append_one(
     tx: &mut Transaction<'_>,
     log: &mut TenantLog,
     batch: &AppendBatch,
+    keys: &Keyring,
 ) -> Result<BatchOutcome, StoreError> {
     let mut staged = log.clone();
     let sp = tx.savepoint()?;
     let applied = batch
         .access
         .iter()
-        .try_for_each(|change| super::access::apply(&sp, change))
+        .try_for_each(|change| super::access::apply(&sp, change, keys))
         .and_then(|()| {
             batch
                 .guardrails
@@ -73,9 +82,15 @@ fn append_one(
         })
         .and_then(|()| {
             let first_new = staged.next_seq;
-            let receipts = append_events(&sp, &mut staged, batch)?;
-            insert_alerts(&sp, batch, &receipts, first_new)?;
-            super::lifecycle::erase(&sp, &batch.tenant, &batch.erase)?;
+            // Read after the batch's own changes: the batch that turns
+            // encryption on already seals its bodies.
+            let sealing = match super::data_keys::sealing_key(&sp, &batch.tenant)? {
+                Some(row) => Some(keys.key_of_row(&row)?),
+                None => None,
+            };
+            let receipts = append_events(&sp, &mut staged, batch, sealing.as_deref())?;
+            insert_alerts(&sp, batch, &receipts, first_new, sealing.as_deref())?;
+            super::lifecycle::erase(&sp, &batch.tenant, &batch.erase, keys)?;
             Ok(receipts)
         });
     match applied {
@@ -101,6 +116,7 @@ fn append_events(
     tx: &Connection,
     log: &mut TenantLog,
     batch: &AppendBatch,
+    sealing: Option<&DataKey>,
 ) -> Result<Vec<Receipt>, StoreError> {
     let mut insert = tx.prepare_cached(
         "INSERT INTO records (tenant, seq, id, time, received_at, type, run_id, span_id, \
@@ -142,7 +158,7 @@ fn append_events(
             event.status.as_str(),
             event.body_hash,
             leaf.as_bytes().as_slice(),
-            body_codec::pack(&event.body),
+            body_codec::pack_for(&batch.tenant, seq, sealing, &event.body),
             event.salt.as_slice(),
             ix.session_id,
             ix.agent_id,
@@ -192,6 +208,7 @@ fn insert_alerts(
     batch: &AppendBatch,
     receipts: &[Receipt],
     first_new: u64,
+    sealing: Option<&DataKey>,
 ) -> Result<(), StoreError> {
     // Each new seq's alerts come from the first event that got it; a later
     // duplicate of that event in the batch shares its receipt, not its alerts.
@@ -210,7 +227,7 @@ fn insert_alerts(
         let new_record = receipt.seq >= first_new
             && *owner.entry(receipt.seq).or_insert(new.event_index) == new.event_index;
         if new_record {
-            super::alerts::insert(tx, &new.alert, receipt.seq, &event.received_at)?;
+            super::alerts::insert(tx, &new.alert, receipt.seq, &event.received_at, sealing)?;
         }
     }
     Ok(())

@@ -11,6 +11,7 @@
 
 use super::rows::RECORD_COLUMNS;
 use super::{SqliteStore, heads};
+use crate::encryption::Keyring;
 use crate::{AuditRow, AuditRows, StoreError};
 use flightrec_core::event::{IndexColumns, Status};
 use flightrec_core::record::{HeaderRef, SALT_LEN};
@@ -28,11 +29,11 @@ impl SqliteStore {
     ) -> Result<(), StoreError> {
         into.clear();
         let Some(snapshot) = &self.snapshot else {
-            return self.read(|conn| read_rows(conn, tenant, seqs, into, None));
+            return self.read(|conn| read_rows(conn, tenant, seqs, into, None, &self.keyring));
         };
         let size = self.read(|conn| heads::log_size(conn, tenant))?;
         let seqs = seqs.start..seqs.end.min(size);
-        self.read_pooled(|conn| read_rows(conn, tenant, seqs, into, Some(snapshot)))
+        self.read_pooled(|conn| read_rows(conn, tenant, seqs, into, Some(snapshot), &self.keyring))
     }
 }
 
@@ -44,6 +45,7 @@ fn read_rows(
     seqs: Range<u64>,
     into: &mut AuditRows,
     snapshot: Option<&Mutex<Connection>>,
+    keys: &Keyring,
 ) -> Result<(), StoreError> {
     if seqs.is_empty() {
         return Ok(());
@@ -68,12 +70,12 @@ fn read_rows(
                 snapshot
                     .prepare_cached(&audit_query())?
                     .query_row(params![tenant, seq as i64, seq as i64 + 1, 1], |r| {
-                        into.push(audit_row(r)?);
+                        into.push(audit_row(r)?, keys);
                         Ok(())
                     })
                     .optional()?;
             }
-            _ => into.push(row),
+            _ => into.push(row, keys),
         }
     }
     Ok(())
@@ -123,6 +125,7 @@ fn audit_row<'r>(row: &'r Row<'_>) -> rusqlite::Result<AuditRow<'r>> {
         salt,
         leaf_hash: blob(row, 15)?,
         index,
+        unopened: None,
     })
 }
 

@@ -89,7 +89,7 @@ impl crate::RecordStore for SqliteStore {
     }
 
     fn index_search(&self, max: usize) -> Result<usize, StoreError> {
-        self.write(|conn| search::index_pending(conn, max))
+        self.write(|conn| search::index_pending(conn, &self.keyring, max))
     }
 
     fn search_backlog(&self) -> Result<u64, StoreError> {
@@ -139,6 +139,14 @@ impl crate::AccessStore for SqliteStore {
 
     fn settings(&self, tenant: &str) -> Result<serde_json::Value, StoreError> {
         self.read_settings(tenant)
+    }
+
+    fn keyring(&self) -> &crate::encryption::Keyring {
+        &self.keyring
+    }
+
+    fn rewrap_data_keys(&self, to: &dyn crate::encryption::MasterKey) -> Result<u64, StoreError> {
+        self.rewrap(to)
     }
 }
 

@@ -9,7 +9,8 @@
 //! [`LifecycleStore::purge_erased`] truncates the log.
 
 use super::SqliteStore;
-use super::search::{searchable_body, text_of};
+use super::search::{indexed_text, text_of};
+use crate::encryption::Keyring;
 use crate::lifecycle::{
     ERASED_EXCERPT, ErasureJob, ErasureStatus, ErasureSubject, ErasureTarget, IMMUTABLE_SETTING,
     immutable_refusal,
@@ -24,7 +25,12 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 /// present, and what was derived from them: the query columns that can name
 /// a person, free-text entries, alert excerpts, and webhook payloads (a
 /// delivery without one is built again from the alert when sent).
-pub(super) fn erase(conn: &Connection, tenant: &str, erase: &Erase) -> Result<(), StoreError> {
+pub(super) fn erase(
+    conn: &Connection,
+    tenant: &str,
+    erase: &Erase,
+    keys: &Keyring,
+) -> Result<(), StoreError> {
     if erase.seqs.is_empty() {
         return Ok(());
     }
@@ -48,14 +54,19 @@ pub(super) fn erase(conn: &Connection, tenant: &str, erase: &Erase) -> Result<()
     if erase.scrub_index {
         scrub(true)?;
     }
-    let erased = erase_rows(conn, tenant, &erase.seqs);
+    let erased = erase_rows(conn, tenant, &erase.seqs, keys);
     if erase.scrub_index {
         scrub(false)?;
     }
     erased
 }
 
-fn erase_rows(conn: &Connection, tenant: &str, seqs: &[u64]) -> Result<(), StoreError> {
+fn erase_rows(
+    conn: &Connection,
+    tenant: &str,
+    seqs: &[u64],
+    keys: &Keyring,
+) -> Result<(), StoreError> {
     let indexed: i64 = conn
         .query_row(
             "SELECT CAST(value AS INTEGER) FROM store_meta WHERE key = 'search_indexed_rowid'",
@@ -92,10 +103,16 @@ fn erase_rows(conn: &Connection, tenant: &str, seqs: &[u64]) -> Result<(), Store
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
-                    // Whether there is a body to erase, and its words.
+                    // Whether there is a body to erase, and its indexed text.
                     match r.get_ref(2)? {
                         ValueRef::Null => None,
-                        stored => Some(searchable_body(stored)),
+                        stored => Some(indexed_text(
+                            keys,
+                            tenant,
+                            seq,
+                            &r.get::<_, String>(1)?,
+                            stored,
+                        )),
                     },
                     r.get::<_, Option<String>>(3)?,
                     r.get::<_, String>(4)?,
@@ -115,7 +132,7 @@ fn erase_rows(conn: &Connection, tenant: &str, seqs: &[u64]) -> Result<(), Store
             )));
         }
         if rowid <= indexed {
-            unindex.execute(params![rowid, text_of(&event_type, body.as_deref())])?;
+            unindex.execute(params![rowid, body])?;
             index.execute(params![rowid, text_of(&event_type, None)])?;
         }
         clear.execute([rowid])?;

@@ -276,7 +276,7 @@ impl SqliteStore {
                         from_seq as i64,
                         from_seq.saturating_add(count) as i64
                     ],
-                    super::rows::record_from_row,
+                    |row| super::rows::record_from_row(row, &self.keyring),
                 )?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(records.iter().map(|r| r.header.leaf_input()).collect())

@@ -10,6 +10,7 @@ mod append;
 mod audit;
 mod contract;
 mod counts;
+mod data_keys;
 mod guardrails;
 mod heads;
 mod lifecycle;
@@ -23,10 +24,11 @@ mod search;
 mod stats;
 mod webhooks;
 
+use crate::encryption::Keyring;
 use crate::{Checkpointing, StoreError};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 /// The database file inside a data directory.
@@ -70,6 +72,8 @@ pub struct SqliteStore {
     /// Why the store refuses writes, if the log it opened was inconsistent.
     inconsistency: RwLock<Option<String>>,
     full_tiles: crate::tile_cache::FullTiles,
+    /// The data keys of tenants that encrypt their bodies at rest.
+    keyring: Arc<Keyring>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -114,9 +118,11 @@ impl SqliteStore {
         )?;
         conn.pragma_update(None, "application_id", schema::APPLICATION_ID)?;
         configure(&conn, &options)?;
+        let keys = new_keyring(&path);
+        search::register_functions(&conn, &keys)?;
         schema::migrate(&mut conn, 0)?;
         tracing::info!(path = %path.display(), "created a new store");
-        Ok(Self::with_writer(path, conn))
+        Ok(Self::with_writer(path, conn, keys))
     }
 
     /// Opens the existing store in `dir`; never creates one. An older schema
@@ -137,6 +143,8 @@ impl SqliteStore {
             return Err(StoreError::NotAStore { path: dir.into() });
         }
         configure(&conn, &options)?;
+        let keys = new_keyring(&path);
+        search::register_functions(&conn, &keys)?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version > schema::CURRENT_VERSION {
             return Err(StoreError::TooNew {
@@ -153,7 +161,7 @@ impl SqliteStore {
             );
             schema::migrate(&mut conn, version)?;
         }
-        let store = Self::with_writer(path, conn);
+        let store = Self::with_writer(path, conn, keys);
         store.check_heads(dir)?;
         Ok(store)
     }
@@ -201,12 +209,15 @@ impl SqliteStore {
         // `open_reader`), and the process ends when it is done.
         conn.pragma_update(None, "mmap_size", SNAPSHOT_MMAP_SIZE)?;
         conn.pragma_update(None, "cache_size", -65_536i64)?;
-        search::register_functions(&conn)?;
+        let keys = new_keyring(&path);
+        search::register_functions(&conn, &keys)?;
         // WAL keeps what a read transaction sees from its first read until
         // it ends; this one never ends while the store is open.
         conn.execute_batch("BEGIN DEFERRED")?;
         conn.query_row("SELECT count(*) FROM store_meta", [], |_| Ok(()))?;
-        let mut store = Self::with_writer(path.clone(), open()?);
+        let writer = open()?;
+        search::register_functions(&writer, &keys)?;
+        let mut store = Self::with_writer(path.clone(), writer, keys);
         store.snapshot = Some(Mutex::new(conn));
         Ok(store)
     }
@@ -247,7 +258,7 @@ impl SqliteStore {
             }
         };
         conn.busy_timeout(Duration::from_secs(5))?;
-        search::register_functions(&conn)?;
+        search::register_functions(&conn, &self.keyring)?;
         match search::integrity_problem(&conn) {
             Err(StoreError::Unavailable(why)) => {
                 tracing::warn!(%why, "the free-text index was not checked");
@@ -257,8 +268,9 @@ impl SqliteStore {
         }
     }
 
-    fn with_writer(path: PathBuf, writer: Connection) -> Self {
+    fn with_writer(path: PathBuf, writer: Connection, keyring: Arc<Keyring>) -> Self {
         SqliteStore {
+            keyring,
             path,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
@@ -276,6 +288,10 @@ impl SqliteStore {
             .checkpointing
             .write()
             .unwrap_or_else(|p| p.into_inner()) = Some(checkpointing);
+    }
+
+    pub(crate) fn rewrap(&self, to: &dyn crate::encryption::MasterKey) -> Result<u64, StoreError> {
+        self.write(|conn| data_keys::rewrap(conn, &self.keyring, to))
     }
 
     fn checkpointing(&self) -> Option<Checkpointing> {
@@ -362,7 +378,7 @@ impl SqliteStore {
             0
         };
         conn.pragma_update(None, "mmap_size", mmap_size)?;
-        search::register_functions(&conn)?;
+        search::register_functions(&conn, &self.keyring)?;
         Ok(conn)
     }
 }
@@ -391,8 +407,23 @@ fn configure(conn: &Connection, options: &SqliteOptions) -> Result<(), StoreErro
     if let Some(pages) = options.max_page_count {
         conn.pragma_update(None, "max_page_count", pages as i64)?;
     }
-    search::register_functions(conn)?;
     Ok(())
+}
+
+/// A keyring that reloads the `data_keys` table on a connection of its own
+/// (a reload may come while the writer is in a transaction).
+fn new_keyring(path: &Path) -> Arc<Keyring> {
+    let keyring = Arc::new(Keyring::default());
+    let path = path.to_owned();
+    keyring.set_loader(Box::new(move || {
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        data_keys::load(&conn)
+    }));
+    keyring
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {

@@ -4,10 +4,12 @@ use super::SqliteStore;
 use super::rows::{QUALIFIED_RECORD_COLUMNS, RECORD_COLUMNS, record_from_row};
 use super::search::match_expression;
 use crate::StoreError;
+use crate::encryption::DataKey;
 use crate::model::*;
 use flightrec_core::record::StoredRecord;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use std::sync::Arc;
 
 /// A WHERE clause under construction, with its parameters.
 #[derive(Default)]
@@ -50,7 +52,12 @@ const WALK_WINDOWS_OVER: u64 = 2_000;
 
 /// The WHERE clause of a filter, and the table expression to read it from.
 /// `walk` reads a window-only filter newest first (see `WALK_WINDOWS_OVER`).
-fn filter_conditions(tenant: &str, f: &EventFilter, walk: bool) -> (Conditions, &'static str) {
+fn filter_conditions(
+    tenant: &str,
+    f: &EventFilter,
+    walk: bool,
+    blind: &[Arc<DataKey>],
+) -> (Conditions, &'static str) {
     let mut c = Conditions::new(tenant);
     c.push_opt("records.type = ?", &f.event_type);
     c.push_opt("records.run_id = ?", &f.run_id);
@@ -91,7 +98,7 @@ fn filter_conditions(tenant: &str, f: &EventFilter, walk: bool) -> (Conditions, 
     };
     c.push_opt(&format!("{time} >= ?"), &f.since);
     c.push_opt(&format!("{time} < ?"), &f.until);
-    if let Some(expr) = f.q.as_deref().and_then(match_expression) {
+    if let Some(expr) = f.q.as_deref().and_then(|q| match_expression(q, blind)) {
         c.push(
             "records.rowid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)",
             expr,
@@ -109,6 +116,15 @@ fn filter_conditions(tenant: &str, f: &EventFilter, walk: bool) -> (Conditions, 
 }
 
 impl SqliteStore {
+    /// The tenant's data keys, when a search must also look for blind
+    /// tokens.
+    fn blind_keys(&self, tenant: &str, f: &EventFilter) -> Result<Vec<Arc<DataKey>>, StoreError> {
+        match f.q {
+            Some(_) => self.keyring.search_keys(tenant),
+            None => Ok(Vec::new()),
+        }
+    }
+
     pub(super) fn query_records(
         &self,
         tenant: &str,
@@ -127,7 +143,8 @@ impl SqliteStore {
             }
             _ => false,
         };
-        let (mut c, from) = filter_conditions(tenant, f, walk);
+        let blind = self.blind_keys(tenant, f)?;
+        let (mut c, from) = filter_conditions(tenant, f, walk, &blind);
         if let Some(seq) = query.before_seq {
             c.push("records.seq < ?", seq as i64);
         }
@@ -142,7 +159,11 @@ impl SqliteStore {
             query.limit + 1,
             query.offset,
         );
-        self.read(|conn| page(conn, &sql, c.params, query.limit, record_from_row))
+        self.read(|conn| {
+            page(conn, &sql, c.params, query.limit, |row| {
+                record_from_row(row, &self.keyring)
+            })
+        })
     }
 
     pub(super) fn query_counts(
@@ -150,7 +171,8 @@ impl SqliteStore {
         tenant: &str,
         filter: &EventFilter,
     ) -> Result<RecordCounts, StoreError> {
-        let (c, from) = filter_conditions(tenant, filter, false);
+        let blind = self.blind_keys(tenant, filter)?;
+        let (c, from) = filter_conditions(tenant, filter, false, &blind);
         let sql = format!(
             "SELECT count(*), coalesce(sum(records.status = 'fail'), 0), \
              coalesce(sum(records.status = 'warn'), 0) FROM {from} WHERE {}",
@@ -243,7 +265,11 @@ impl SqliteStore {
             c.clause(),
             query.limit + 1
         );
-        self.read(|conn| page(conn, &sql, c.params, query.limit, record_from_row))
+        self.read(|conn| {
+            page(conn, &sql, c.params, query.limit, |row| {
+                record_from_row(row, &self.keyring)
+            })
+        })
     }
 
     pub(super) fn query_record(
@@ -256,7 +282,9 @@ impl SqliteStore {
                 .prepare_cached(&format!(
                     "SELECT {RECORD_COLUMNS} FROM records WHERE tenant = ?1 AND id = ?2"
                 ))?
-                .query_row(params![tenant, id], record_from_row)
+                .query_row(params![tenant, id], |row| {
+                    record_from_row(row, &self.keyring)
+                })
                 .optional()?)
         })
     }
@@ -272,7 +300,7 @@ fn page<T>(
     sql: &str,
     params: Vec<Value>,
     limit: usize,
-    map: fn(&Row<'_>) -> rusqlite::Result<T>,
+    map: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
 ) -> Result<Page<T>, StoreError> {
     let mut stmt = conn.prepare_cached(sql)?;
     let mut items: Vec<T> = stmt

@@ -2,6 +2,7 @@
 
 use super::SqliteStore;
 use crate::StoreError;
+use crate::encryption::Place;
 use crate::reports::{ReportFormat, ReportJob, ReportOutcome, ReportStatus, ReportType};
 use flightrec_core::erasure::ERASED_TYPE;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -136,6 +137,12 @@ impl crate::ReportStore for SqliteStore {
                     |r| r.get::<_, Option<Vec<u8>>>(0),
                 )
                 .optional()?
+                .flatten()
+                .map(|stored| {
+                    self.keyring
+                        .open_blob(tenant, Place::ReportFile { report: id }, stored)
+                })
+                .transpose()?
                 .flatten())
         })
     }
@@ -161,6 +168,15 @@ impl crate::ReportStore for SqliteStore {
                 return Ok(false);
             }
             let (status, file, basis, error) = outcome.columns();
+            // A report quotes the records: sealed like their bodies.
+            let stored = match (file, super::data_keys::sealing_key(&tx, tenant)?) {
+                (Some(file), Some(row)) => Some(self.keyring.key_of_row(&row)?.seal(
+                    tenant,
+                    Place::ReportFile { report: id },
+                    file,
+                )),
+                (file, _) => file.cloned(),
+            };
             let n = tx.execute(
                 "UPDATE reports SET status = ?3, finished_at = ?4, file = ?5, size = ?6, \
                    basis = ?7, error = ?8 \
@@ -170,7 +186,7 @@ impl crate::ReportStore for SqliteStore {
                     id,
                     status.as_str(),
                     finished_at,
-                    file,
+                    stored,
                     file.map(|f| f.len() as i64),
                     basis,
                     error,

@@ -1,6 +1,7 @@
 //! Reading records out of rows.
 
 use crate::body_codec;
+use crate::encryption::Keyring;
 use flightrec_core::event::Status;
 use flightrec_core::record::{Header, SALT_LEN, StoredRecord};
 use rusqlite::Row;
@@ -22,7 +23,7 @@ pub const QUALIFIED_RECORD_COLUMNS: &str = "records.tenant, records.seq, records
      records.status, records.body_hash, records.body, records.salt, records.v, \
      records.submitted_by";
 
-pub fn record_from_row(row: &Row<'_>) -> rusqlite::Result<StoredRecord> {
+pub fn record_from_row(row: &Row<'_>, keys: &Keyring) -> rusqlite::Result<StoredRecord> {
     let status: String = row.get(9)?;
     let status = Status::parse(&status).ok_or_else(|| {
         rusqlite::Error::FromSqlConversionFailure(
@@ -43,11 +44,16 @@ pub fn record_from_row(row: &Row<'_>) -> rusqlite::Result<StoredRecord> {
             })
         })
         .transpose()?;
+    let tenant: String = row.get(0)?;
+    let seq = row.get::<_, i64>(1)? as u64;
+    let body = body_at(row, 11, keys, &tenant, seq)?;
+    // A crypto-shredded body reads as an erased one: without its salt.
+    let salt = salt.filter(|_| body.is_some());
     Ok(StoredRecord {
         header: Header {
             version: row.get::<_, i64>(13)? as u64,
-            tenant: row.get(0)?,
-            seq: row.get::<_, i64>(1)? as u64,
+            tenant,
+            seq,
             id: row.get(2)?,
             time: row.get(3)?,
             received_at: row.get(4)?,
@@ -59,27 +65,31 @@ pub fn record_from_row(row: &Row<'_>) -> rusqlite::Result<StoredRecord> {
             submitted_by: row.get(14)?,
             body_hash: row.get(10)?,
         },
-        body: body_at(row, 11)?,
+        body,
         salt,
     })
 }
 
-/// The body column `i` unpacked to its JCS text; `None` once erased.
-pub fn body_at(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<String>> {
-    stored_body_text(row.get_ref(i)?)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Blob, Box::new(e)))
-}
-
-/// A body column's value unpacked to its JCS text ([`body_codec`]).
-pub fn stored_body_text(value: ValueRef<'_>) -> Result<Option<String>, crate::StoreError> {
-    match value {
-        ValueRef::Null => Ok(None),
-        ValueRef::Blob(stored) | ValueRef::Text(stored) => {
-            body_codec::unpack_text(stored).map(Some)
+/// The body column `i` of record `seq` of `tenant` read to its JCS text;
+/// `None` once erased or crypto-shredded.
+pub fn body_at(
+    row: &Row<'_>,
+    i: usize,
+    keys: &Keyring,
+    tenant: &str,
+    seq: u64,
+) -> rusqlite::Result<Option<String>> {
+    let stored = match row.get_ref(i)? {
+        ValueRef::Null => None,
+        ValueRef::Blob(stored) | ValueRef::Text(stored) => Some(stored),
+        other => {
+            return Err(rusqlite::Error::FromSqlConversionFailure(
+                i,
+                other.data_type(),
+                format!("a body of type {}", other.data_type()).into(),
+            ));
         }
-        other => Err(crate::StoreError::Corrupt(format!(
-            "a body of type {}",
-            other.data_type()
-        ))),
-    }
+    };
+    body_codec::read_text(keys, tenant, seq, stored)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Blob, Box::new(e)))
 }

@@ -11,7 +11,7 @@ use rusqlite::Connection;
 pub const APPLICATION_ID: i64 = 0x4652_6563;
 
 /// Each migration takes the schema from its index to its index + 1.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -587,6 +587,30 @@ WHEN NOT (
 BEGIN
     SELECT RAISE(ABORT, 'flightrec records are append-only');
 END;
+"#;
+
+/// Encryption at rest: each tenant's data keys, wrapped by the master key
+/// (see `crate::encryption`). A destroyed key keeps its row, without the
+/// key: ids are never reused, and verify can tell a shredded body from a
+/// damaged one.
+const V10: &str = r#"
+CREATE TABLE data_keys (
+    tenant       TEXT NOT NULL,
+    key_id       INTEGER NOT NULL,
+    wrapped      BLOB,
+    master_id    TEXT NOT NULL,
+    sealing      INTEGER NOT NULL DEFAULT 0,
+    created_at   TEXT NOT NULL,
+    destroyed_at TEXT,
+    PRIMARY KEY (tenant, key_id)
+) STRICT;
+
+-- The search text of a sealed body is its blind tokens, which take the
+-- record's tenant and seq to make.
+DROP VIEW records_search;
+CREATE VIEW records_search AS
+    SELECT rowid, flightrec_search_text(type, body, tenant, seq) AS text FROM records
+    WHERE rowid <= (SELECT CAST(value AS INTEGER) FROM store_meta WHERE key = 'search_indexed_rowid');
 "#;
 
 /// Bodies compressed at a time by [`pack_stored_bodies`].

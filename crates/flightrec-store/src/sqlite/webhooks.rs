@@ -5,8 +5,10 @@
 
 use super::SqliteStore;
 use crate::StoreError;
+use crate::encryption::{Keyring, Place};
 use crate::guardrails::{Delivery, DeliveryAttempt, Webhook};
 use crate::lifecycle::ERASED_EXCERPT;
+use rusqlite::types::Type;
 use rusqlite::{Connection, Row, params};
 
 pub(super) fn insert(conn: &Connection, w: &Webhook) -> Result<(), StoreError> {
@@ -85,14 +87,22 @@ fn webhook_from_row(r: &Row<'_>) -> rusqlite::Result<Webhook> {
 const DELIVERY_COLUMNS: &str = "id, tenant, webhook_id, event_type, subject_id, payload, status, \
      attempts, next_attempt_at, last_status_code, last_error, created_at, delivered_at";
 
-fn delivery_from_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
+fn delivery_from_row(r: &Row<'_>, keys: &Keyring) -> rusqlite::Result<Delivery> {
+    let id: String = r.get(0)?;
+    let tenant: String = r.get(1)?;
+    let payload = match r.get::<_, Option<String>>(5)? {
+        Some(stored) => keys
+            .open_text(&tenant, Place::WebhookPayload { delivery: &id }, stored)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(5, Type::Text, Box::new(e)))?,
+        None => None,
+    };
     Ok(Delivery {
-        id: r.get(0)?,
-        tenant: r.get(1)?,
+        id,
+        tenant,
         webhook_id: r.get(2)?,
         event_type: r.get(3)?,
         subject_id: r.get(4)?,
-        payload: r.get(5)?,
+        payload,
         status: r.get(6)?,
         attempts: r.get(7)?,
         next_attempt_at: r.get(8)?,
@@ -132,7 +142,7 @@ impl SqliteStore {
                     "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries \
                      WHERE tenant = ?1 AND webhook_id = ?2 ORDER BY created_at DESC, id DESC LIMIT ?3"
                 ))?
-                .query_map(params![tenant, webhook_id, limit as i64], delivery_from_row)?
+                .query_map(params![tenant, webhook_id, limit as i64], |r| delivery_from_row(r, &self.keyring))?
                 .collect::<Result<_, _>>()?)
         })
     }
@@ -151,7 +161,9 @@ impl SqliteStore {
                      WHERE status = 'pending' AND next_attempt_at <= ?1 \
                      ORDER BY next_attempt_at LIMIT ?2"
                 ))?
-                .query_map(params![now, limit as i64], delivery_from_row)?
+                .query_map(params![now, limit as i64], |r| {
+                    delivery_from_row(r, &self.keyring)
+                })?
                 .collect::<Result<_, _>>()?;
             let mut lease = tx.prepare_cached(
                 "UPDATE webhook_deliveries SET next_attempt_at = ?3 WHERE tenant = ?1 AND id = ?2",
@@ -173,6 +185,16 @@ impl SqliteStore {
              THEN NULL ELSE coalesce(payload, ?3) END"
         );
         self.write(|conn| {
+            // A payload may quote body text (an alert's excerpt): sealed
+            // like the bodies of a tenant that encrypts.
+            let payload_stored = match super::data_keys::sealing_key(conn, &a.tenant)? {
+                Some(row) => self.keyring.key_of_row(&row)?.seal_text(
+                    &a.tenant,
+                    Place::WebhookPayload { delivery: &a.id },
+                    &a.payload,
+                ),
+                None => a.payload.clone(),
+            };
             conn.prepare_cached(&format!(
                 "UPDATE webhook_deliveries SET attempts = attempts + 1, \
                    payload = {payload}, status = ?4, next_attempt_at = ?5, \
@@ -183,7 +205,7 @@ impl SqliteStore {
             .execute(params![
                 a.tenant,
                 a.id,
-                a.payload,
+                payload_stored,
                 a.status,
                 a.next_attempt_at,
                 a.status_code,

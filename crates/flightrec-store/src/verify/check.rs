@@ -15,6 +15,9 @@ pub(super) struct CheckedRow {
     pub leaf: Hash,
     /// Its body was erased.
     pub erased: bool,
+    /// Its body is sealed and was not opened here (so not checked against
+    /// its hash; the header, which holds that hash, is).
+    pub unopened: Option<crate::audit_rows::Unopened>,
     /// The seqs it tells were erased, if it is flightrec's `log.erased`.
     pub tells_of_erasures: Vec<std::ops::RangeInclusive<u64>>,
 }
@@ -62,12 +65,21 @@ fn check_row(row: AuditRow<'_>) -> Result<CheckedRow, String> {
             "the header does not hash to the stored leaf hash (a header column was changed)".into(),
         );
     }
+    if row.unopened.is_some() {
+        return Ok(CheckedRow {
+            leaf,
+            erased: false,
+            unopened: row.unopened,
+            tells_of_erasures: Vec::new(),
+        });
+    }
     let (body, salt) = match (row.body, row.salt) {
         (Some(body), Some(salt)) => (body, salt),
         (None, None) => {
             return Ok(CheckedRow {
                 leaf,
                 erased: true,
+                unopened: None,
                 tells_of_erasures: Vec::new(),
             });
         }
@@ -111,6 +123,7 @@ fn check_row(row: AuditRow<'_>) -> Result<CheckedRow, String> {
     Ok(CheckedRow {
         leaf,
         erased: false,
+        unopened: None,
         tells_of_erasures,
     })
 }

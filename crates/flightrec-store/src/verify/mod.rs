@@ -48,6 +48,11 @@ pub struct TenantReport {
     pub tenant: String,
     pub records: u64,
     pub erased: u64,
+    /// Bodies sealed with a data key that was destroyed (crypto-shredded).
+    pub shredded: u64,
+    /// Bodies sealed with a data key this process was given no master key
+    /// for: their headers and proofs were checked, the bodies not.
+    pub sealed_unchecked: u64,
     pub checkpoints: u64,
     pub runs: u64,
     /// The root of the whole tree.
@@ -245,6 +250,13 @@ fn verify_tenant(
                     Ok(row) => {
                         if row.erased {
                             erased.push(seq);
+                        }
+                        match row.unopened {
+                            Some(crate::audit_rows::Unopened::Shredded) => report.shredded += 1,
+                            Some(crate::audit_rows::Unopened::NoKey) => {
+                                report.sealed_unchecked += 1
+                            }
+                            None => {}
                         }
                         erasures_told.extend(row.tells_of_erasures);
                         row.leaf

@@ -151,6 +151,7 @@ async fn open_sqlite(args: &ServeArgs, clock: Arc<SystemClock>) -> anyhow::Resul
         tokio::task::spawn_blocking(move || SqliteStore::open_or_create(&data_dir, options))
             .await?
             .with_context(|| format!("could not open the store in {}", args.data_dir.display()))?;
+    crate::server_keys::unlock(&store, &args.master_key)?;
     let key = crate::server_keys::log_key(
         &args.data_dir,
         args.log_key_file.as_deref(),
@@ -180,6 +181,7 @@ async fn open_postgres(
     let store = tokio::task::spawn_blocking(move || PgStore::open_or_create(&url))
         .await?
         .context("could not open the store in PostgreSQL (--database-url)")?;
+    crate::server_keys::unlock(&store, &args.master_key)?;
     let place = store.database().to_owned();
     if let Some(why) = store.inconsistency() {
         tracing::error!(%why, "the log is inconsistent: serving reads only; run `flightrec verify`");

@@ -35,11 +35,13 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
                 // The URL may hold a password: the error never repeats it.
                 let store = PgStore::open_snapshot(&url)
                     .context("could not open the PostgreSQL store")?;
+                give_master_key(&store, &args.master_key)?;
                 verify_snapshot(&store, &trust, args.search_index)
             }
             (None, None, Some(dir)) => {
                 let store = SqliteStore::open_snapshot(dir)
                     .with_context(|| format!("could not open the store in {}", dir.display()))?;
+                give_master_key(&store, &args.master_key)?;
                 verify_snapshot(&store, &trust, args.search_index)
             }
             (None, None, None) => bail!(
@@ -48,6 +50,16 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         }
     })
     .await?
+}
+
+/// Gives the store the master key if one is configured: verify reads the
+/// bodies of tenants that encrypt at rest with it, and without it checks
+/// their headers and proofs and counts the bodies it could not read.
+fn give_master_key(store: &dyn Store, args: &crate::cli::MasterKeyArgs) -> anyhow::Result<()> {
+    if let Some(master) = crate::server_keys::master_key(args)? {
+        store.keyring().use_master(master)?;
+    }
+    Ok(())
 }
 
 /// Verifies every tenant's log in a store opened as a snapshot.
@@ -81,6 +93,18 @@ fn verify_snapshot(
             t.erased,
             t.root.map(|r| r.to_hex()).unwrap_or_else(|| "-".into())
         );
+        if t.shredded > 0 {
+            println!(
+                "  {} bodies crypto-shredded (their data key destroyed): headers and proofs checked",
+                t.shredded
+            );
+        }
+        if t.sealed_unchecked > 0 {
+            println!(
+                "  {} bodies encrypted at rest not checked against their hashes: give the master key (FLIGHTREC_MASTER_KEY or --master-key-file) to check them too; headers and proofs checked",
+                t.sealed_unchecked
+            );
+        }
     }
     match &report.mismatch {
         None => {

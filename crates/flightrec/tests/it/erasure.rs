@@ -275,8 +275,9 @@ async fn immutable_logs_refuse_erasure(backend: Backend) {
         Some(&json!({"auditLogEncryption": true})),
     )
     .await;
-    assert_eq!(status, 400);
-    assert!(err.to_string().contains("auditLogEncryption"), "{err}");
+    assert_eq!(status, 409, "no master key was given: {err}");
+    assert_eq!(err["code"], "no_master_key");
+    assert!(err.to_string().contains("FLIGHTREC_MASTER_KEY"), "{err}");
     for bad in ["90", "d", "0d", "1.5d", "-1d", "99999999d"] {
         let (status, err) = call(
             &s,
