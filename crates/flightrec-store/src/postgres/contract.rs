@@ -161,6 +161,7 @@ impl crate::LogStore for PgStore {
         Ok(Box::new(PgStore::snapshot_on(
             self.pool.sibling(),
             self.database.clone(),
+            self.keyring.clone(),
         )?))
     }
 

@@ -200,11 +200,17 @@ impl PgStore {
     pub fn open_snapshot(url: &str) -> Result<Self, StoreError> {
         let (config, tls) = tls::parse(url)?;
         let database = describe(&config);
-        Self::snapshot_on(pool::Pool::new(config, tls), database)
+        let pool = pool::Pool::new(config, tls);
+        let keys = keyring_on(&pool);
+        Self::snapshot_on(pool, database, keys)
     }
 
     /// A snapshot of the store `pool` connects to (see [`PgStore::open_snapshot`]).
-    fn snapshot_on(pool: pool::Pool, database: String) -> Result<Self, StoreError> {
+    fn snapshot_on(
+        pool: pool::Pool,
+        database: String,
+        keyring: Arc<Keyring>,
+    ) -> Result<Self, StoreError> {
         let mut holder = pool.connect()?;
         holder.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
         let version = match found_in(&mut holder)? {
@@ -233,7 +239,7 @@ impl PgStore {
         }
         let id: String = holder.query_one("SELECT pg_export_snapshot()", &[])?.get(0);
         Ok(PgStore {
-            keyring: keyring_on(&pool),
+            keyring,
             database,
             pool,
             checkpointing: RwLock::new(None),

@@ -102,7 +102,10 @@ fn append_one(
         Err(e) if e.is_transient() => Err(e),
         Err(e) => {
             drop(sp); // rolls back to the savepoint
-            if matches!(e, StoreError::Conflict(_) | StoreError::Changed(_)) {
+            if matches!(
+                e,
+                StoreError::Conflict(_) | StoreError::Changed(_) | StoreError::Missing(_)
+            ) {
                 tracing::info!(tenant = %batch.tenant, error = %e, "a batch was refused by the store");
             } else {
                 tracing::error!(tenant = %batch.tenant, error = %e, "a batch was refused by the store");

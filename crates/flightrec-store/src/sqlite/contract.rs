@@ -152,8 +152,7 @@ impl crate::AccessStore for SqliteStore {
 
 impl crate::LogStore for SqliteStore {
     fn snapshot(&self) -> Result<Box<dyn crate::Store>, StoreError> {
-        let dir = self.path.parent().unwrap_or(std::path::Path::new("."));
-        Ok(Box::new(SqliteStore::open_snapshot(dir)?))
+        Ok(Box::new(self.snapshot_sharing_keys()?))
     }
 
     fn tile(&self, tenant: &str, level: u8, index: u64) -> Result<Option<Vec<u8>>, StoreError> {

@@ -171,6 +171,12 @@ impl SqliteStore {
     /// writing; for `verify`. Nothing is written, not even a migration: an
     /// older schema is refused with what to do.
     pub fn open_snapshot(dir: &Path) -> Result<Self, StoreError> {
+        Self::snapshot_with(dir, new_keyring(&dir.join(DB_FILE)))
+    }
+
+    /// [`SqliteStore::open_snapshot`] with the keyring of the store it is
+    /// taken of (a report's or an export's snapshot, in the same process).
+    fn snapshot_with(dir: &Path, keys: Arc<Keyring>) -> Result<Self, StoreError> {
         let path = dir.join(DB_FILE);
         if !path.exists() {
             return Err(StoreError::NotFound { path: dir.into() });
@@ -209,7 +215,6 @@ impl SqliteStore {
         // `open_reader`), and the process ends when it is done.
         conn.pragma_update(None, "mmap_size", SNAPSHOT_MMAP_SIZE)?;
         conn.pragma_update(None, "cache_size", -65_536i64)?;
-        let keys = new_keyring(&path);
         search::register_functions(&conn, &keys)?;
         // WAL keeps what a read transaction sees from its first read until
         // it ends; this one never ends while the store is open.
@@ -220,6 +225,12 @@ impl SqliteStore {
         let mut store = Self::with_writer(path.clone(), writer, keys);
         store.snapshot = Some(Mutex::new(conn));
         Ok(store)
+    }
+
+    /// A snapshot of this store that opens sealed bodies with its keys.
+    pub(crate) fn snapshot_sharing_keys(&self) -> Result<Self, StoreError> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        Self::snapshot_with(dir, self.keyring.clone())
     }
 
     fn is_snapshot(&self) -> bool {

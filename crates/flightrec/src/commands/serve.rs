@@ -151,7 +151,7 @@ async fn open_sqlite(args: &ServeArgs, clock: Arc<SystemClock>) -> anyhow::Resul
         tokio::task::spawn_blocking(move || SqliteStore::open_or_create(&data_dir, options))
             .await?
             .with_context(|| format!("could not open the store in {}", args.data_dir.display()))?;
-    crate::server_keys::unlock(&store, &args.master_key)?;
+    let store = unlock(store, &args.master_key).await?;
     let key = crate::server_keys::log_key(
         &args.data_dir,
         args.log_key_file.as_deref(),
@@ -168,6 +168,16 @@ async fn open_sqlite(args: &ServeArgs, clock: Arc<SystemClock>) -> anyhow::Resul
     })
 }
 
+/// [`crate::server_keys::unlock`], off the runtime: it reads the store.
+async fn unlock<S: Store>(store: S, master: &crate::cli::MasterKeyArgs) -> anyhow::Result<S> {
+    let master = master.clone();
+    tokio::task::spawn_blocking(move || {
+        crate::server_keys::unlock(&store, &master)?;
+        Ok(store)
+    })
+    .await?
+}
+
 /// The store in PostgreSQL, shared with any other node given the same URL.
 /// The keys are checked first: a node that would sign under a key of its
 /// own must not start.
@@ -181,7 +191,7 @@ async fn open_postgres(
     let store = tokio::task::spawn_blocking(move || PgStore::open_or_create(&url))
         .await?
         .context("could not open the store in PostgreSQL (--database-url)")?;
-    crate::server_keys::unlock(&store, &args.master_key)?;
+    let store = unlock(store, &args.master_key).await?;
     let place = store.database().to_owned();
     if let Some(why) = store.inconsistency() {
         tracing::error!(%why, "the log is inconsistent: serving reads only; run `flightrec verify`");

@@ -108,7 +108,7 @@ fn files_holding(dir: &Path, needle: &[u8]) -> Vec<String> {
 
 /// What every zstd frame starting anywhere in `bytes` decompresses to, as
 /// far as it does.
-fn zstd_contents(bytes: &[u8]) -> Vec<u8> {
+pub fn zstd_contents(bytes: &[u8]) -> Vec<u8> {
     use std::io::Read;
     const MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
     let mut out = Vec::new();

@@ -24,6 +24,7 @@ mod compat;
 mod cors;
 mod crash;
 mod dashboard;
+mod encryption;
 mod erasure;
 mod exports;
 mod faults_postgres;
