@@ -89,6 +89,32 @@ async function loadLifecycle() {
   }
 }
 
+/// Whether this tenant encrypts at rest, in words and in the form.
+async function loadEncryption() {
+  const now = document.getElementById('encryption-now');
+  try {
+    const s = await api('GET', '/v1/settings');
+    now.textContent = s.audit_log_encryption
+      ? 'Bodies recorded from now on are encrypted (AES-256-GCM, under a data key of this organisation\'s own). Search still finds them, through keyed hashes of their words. Destroying the keys makes every encrypted body unreadable for good; the log and its proofs stay.'
+      : 'Bodies are stored without encryption of their own (the disk\'s aside).';
+    const form = document.getElementById('encryption-setting');
+    if (!form) return;
+    const on = form.elements.auditLogEncryption;
+    on.checked = on.defaultChecked = Boolean(s.audit_log_encryption);
+  } catch (e) {
+    now.textContent = e.message;
+  }
+}
+
+// Crypto-shredding cannot be undone: asked once more.
+document.getElementById('shred')?.addEventListener('submit', (event) => {
+  const question = 'Destroy every data key of this organisation? Every encrypted body becomes unreadable, for good.';
+  if (!window.confirm(question)) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
+}, true);
+
 // An erasure names its subject by kind: `{subject: {actor: "…"}, reason}`.
 document.getElementById('erasure')?.addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -117,6 +143,7 @@ document.getElementById('erasure')?.addEventListener('submit', async (event) => 
 const loadAll = () => {
   Object.keys(lists).forEach(load);
   loadLifecycle();
+  loadEncryption();
 };
 document.addEventListener('api:done', loadAll);
 loadAll();

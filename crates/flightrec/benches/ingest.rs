@@ -16,8 +16,10 @@
 //! plus the idle server's RSS and how far free-text search lags ingest.
 //!
 //! Knobs (environment): BENCH_STORE_EVENTS, BENCH_SINGLE_EVENTS,
-//! BENCH_BATCH_EVENTS, BENCH_DURABILITY (fsync | os), and BENCH_BIN to
-//! measure another build of `flightrec` (e.g. an older commit's) the same way.
+//! BENCH_BATCH_EVENTS, BENCH_DURABILITY (fsync | os), BENCH_ENCRYPT=1 (the
+//! tenant encrypts its bodies at rest, under a master key of the run's
+//! own), and BENCH_BIN to measure another build of `flightrec` (e.g. an
+//! older commit's) the same way.
 
 mod support;
 
@@ -143,13 +145,19 @@ fn raw_insert(rows: usize) -> f64 {
 }
 
 /// Runs `flightrec verify` on the stopped server's store.
-fn verify(data_dir: &std::path::Path, trust: &std::path::Path, records: usize) {
+fn verify(
+    data_dir: &std::path::Path,
+    trust: &std::path::Path,
+    records: usize,
+    env: &[(&str, &str)],
+) {
     let started = Instant::now();
     let out = Command::new(binary())
         .args(["verify", "--data-dir"])
         .arg(data_dir)
         .arg("--trust")
         .arg(trust)
+        .envs(env.iter().copied())
         .output()
         .expect("run verify");
     let secs = started.elapsed().as_secs_f64();
@@ -177,7 +185,13 @@ fn main() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
-    let server = Server::start(&data_dir);
+    let master = (std::env::var("BENCH_ENCRYPT").as_deref() == Ok("1"))
+        .then(flightrec_store::encryption::LocalMasterKey::generate);
+    let env: Vec<(&str, &str)> = master
+        .iter()
+        .map(|key| ("FLIGHTREC_MASTER_KEY", key.as_str()))
+        .collect();
+    let server = Server::start_with(&data_dir, &[], &env);
     std::thread::sleep(Duration::from_secs(2));
     let idle_rss = server.rss_mb();
     println!(
@@ -200,6 +214,17 @@ fn main() {
             .await
             .unwrap();
         std::fs::write(&trust, keys).unwrap();
+        if master.is_some() {
+            let settings = reqwest::Client::new()
+                .patch(format!("{base}/v1/settings"))
+                .header("x-api-key", API_KEY)
+                .json(&serde_json::json!({"auditLogEncryption": true}))
+                .send()
+                .await
+                .unwrap();
+            assert!(settings.status().is_success(), "encryption not turned on");
+            println!("  bodies encrypted at rest (BENCH_ENCRYPT=1)");
+        }
         let rate = batch_ingest(&base, 0, batch_events, 4, event).await;
         println!("(1) batch ingest, 1,000 × ~1 KB per request, 4 connections: {rate:.0} events/s ({batch_events} events)");
         let batch_rate = rate;
@@ -294,5 +319,5 @@ fn main() {
     println!("    ratio (1)/(4): {:.0}%", batch_rate / raw * 100.0);
     // Everything ingested, plus the two search-lag probes.
     let records = store_events.max(batch_events + single_events + 1) + 1;
-    verify(&data_dir, &trust, records);
+    verify(&data_dir, &trust, records, &env);
 }

@@ -75,6 +75,10 @@ pub struct MigrateArgs {
     /// key kept in the data dir.
     #[arg(long, value_name = "FILE")]
     pub trust: Option<PathBuf>,
+    /// Needed when a tenant encrypts at rest: the copy's search index is
+    /// built from the bodies, and the copy's bodies verified.
+    #[command(flatten)]
+    pub master_key: MasterKeyArgs,
 }
 
 #[derive(Debug, Subcommand)]

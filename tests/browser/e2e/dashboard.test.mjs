@@ -4,6 +4,7 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { OWNER, openBrowser, parseCsv, startServer } from './server.mjs';
 
@@ -22,7 +23,9 @@ const rowCount = () => page.locator('#records tr.record').count();
 const apiCount = async (query) => (await server.get(`/v1/events?${query}&limit=50`)).events.length;
 
 before(async () => {
-  server = await startServer();
+  // A master key of the run's own: the settings page turns encryption at
+  // rest on and destroys its keys.
+  server = await startServer({ env: { FLIGHTREC_MASTER_KEY: randomBytes(32).toString('base64') } });
   const now = Date.now();
   await server.post('/v1/events', {
     type: 'tool_call', tool: 'bash', actor: { type: 'system', id: 'xss-bot' },
@@ -425,6 +428,37 @@ describe('the dashboard', () => {
     assert.equal(again.erased, true);
     assert.equal(again.message, undefined);
     await shoot('settings-lifecycle');
+  });
+
+  it('encrypts at rest from the settings, finds what it sealed, and destroys its keys', async () => {
+    await page.goto(`${server.base}/settings`);
+    await page.locator('#encryption-now', { hasText: 'without encryption' }).waitFor();
+    await page.check('#encryption-setting input[name=auditLogEncryption]');
+    await page.click('#encryption-setting button[type=submit]');
+    await page.locator('#encryption-now', { hasText: 'are encrypted' }).waitFor();
+    assert.equal((await server.get('/v1/settings')).audit_log_encryption, true);
+    const sealed = await server.post('/v1/events', { type: 'thinking', run_id: 'sealed-run', content: 'a sealedword thought' });
+    for (let i = 0; (await apiCount('q=sealedword')) === 0; i++) {
+      assert.ok(i < 100, 'search finds the encrypted body');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await shoot('settings-encryption');
+
+    await page.fill('#shred input[name=reason]', 'end of the trial');
+    await page.fill('#shred input[name=confirm]', 'someone-else');
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.click('#shred button[type=submit]');
+    await page.locator('#shred .error', { hasText: 'confirm' }).waitFor();
+    await page.fill('#shred input[name=confirm]', 'default');
+    page.once('dialog', (dialog) => dialog.dismiss());
+    await page.click('#shred button[type=submit]');
+    assert.equal((await server.get('/v1/settings')).audit_log_encryption, true, 'dismissed: nothing destroyed');
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.click('#shred button[type=submit]');
+    await page.locator('#encryption-now', { hasText: 'without encryption' }).waitFor();
+    const gone = await server.get(`/v1/events/${sealed.id}`);
+    assert.equal(gone.erased, true, 'the encrypted body is unreadable');
+    assert.equal(await apiCount('q=sealedword'), 0);
   });
 
   it('signs out', async () => {

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 export const OWNER = { email: 'owner@test.invalid', password: 'correct horse battery staple' };
 export const API_KEY = 'fr_browser_test_key_0123456789abcdef0123';
 
-export async function startServer({ demo = true } = {}) {
+export async function startServer({ demo = true, env = {} } = {}) {
   const bin = process.env.FLIGHTREC_BIN;
   if (!bin) throw new Error('FLIGHTREC_BIN is not set: run tests/browser/run');
   const dir = mkdtempSync(join(tmpdir(), 'flightrec-e2e-'));
@@ -24,6 +24,7 @@ export async function startServer({ demo = true } = {}) {
       FLIGHTREC_BOOTSTRAP_ADMIN_EMAIL: OWNER.email,
       FLIGHTREC_BOOTSTRAP_ADMIN_PASSWORD: OWNER.password,
       FLIGHTREC_LOG: 'warn',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

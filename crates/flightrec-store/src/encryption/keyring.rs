@@ -61,7 +61,14 @@ pub struct Keyring {
     loaded_at: Mutex<Option<Instant>>,
     /// When a reload was last made for a key it did not know.
     missed: Mutex<HashMap<(String, u32), Instant>>,
+    /// Keys unwrapped from rows read in a transaction (the sealing key of
+    /// an append), by their wrapped bytes: such a row may not be committed
+    /// yet, so it is not known by id until a reload finds it.
+    unwrapped: Mutex<HashMap<Vec<u8>, Arc<DataKey>>>,
 }
+
+/// Keys kept in [`Keyring`]'s `unwrapped`, at most (a handful in practice).
+const MAX_UNWRAPPED: usize = 1024;
 
 impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -122,8 +129,24 @@ impl Keyring {
         {
             return Ok(key.clone());
         }
+        let wrapped = row.wrapped.clone().unwrap_or_default();
+        if let Some(key) = self
+            .unwrapped
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&wrapped)
+        {
+            return Ok(key.clone());
+        }
         match self.unwrap_row(row) {
-            Known::Ready(key) => Ok(key),
+            Known::Ready(key) => {
+                let mut unwrapped = self.unwrapped.lock().unwrap_or_else(|p| p.into_inner());
+                if unwrapped.len() >= MAX_UNWRAPPED {
+                    unwrapped.clear();
+                }
+                unwrapped.insert(wrapped, key.clone());
+                Ok(key)
+            }
             Known::Locked(why) => Err(StoreError::Rejected(why)),
             Known::Destroyed => Err(StoreError::Rejected(format!(
                 "data key {} of tenant {:?} was destroyed",
@@ -198,6 +221,12 @@ impl Keyring {
             }
         }
         *self.known.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+        // Committed keys are known by id now; a destroyed one goes from
+        // memory too.
+        self.unwrapped
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         *self.loaded_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
         Ok(())
     }

@@ -9,7 +9,9 @@ use anyhow::{Context, bail};
 use flightrec_core::clock::SystemClock;
 use flightrec_core::log::Signer;
 use flightrec_store::verify::{Progress, SearchIndex, verify_store};
-use flightrec_store::{Checkpointing, ImportProgress, LogStore, PgStore, RecordStore, SqliteStore};
+use flightrec_store::{
+    AccessStore, Checkpointing, ImportProgress, LogStore, PgStore, RecordStore, SqliteStore,
+};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -29,6 +31,7 @@ fn migrate(args: MigrateArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let source = SqliteStore::open_snapshot(dir)
         .with_context(|| format!("could not open the store in {}", dir.display()))?;
+    crate::server_keys::unlock(&source, &args.master_key)?;
     let tenants = source.log_tenants()?;
     // Known before anything is written: a copy that cannot be checked
     // is not worth making.
@@ -37,6 +40,10 @@ fn migrate(args: MigrateArgs) -> anyhow::Result<ExitCode> {
 
     // The URL may hold a password: no message repeats it.
     let target = PgStore::open_or_create(url).context("could not open the PostgreSQL database")?;
+    let master = crate::server_keys::master_key(&args.master_key)?;
+    if let Some(master) = &master {
+        target.keyring().use_master(master.clone())?;
+    }
     eprintln!(
         "copying {source_records} records of {} tenant(s) from {} into {}",
         tenants.len(),
@@ -60,6 +67,9 @@ fn migrate(args: MigrateArgs) -> anyhow::Result<ExitCode> {
     // Checked as any auditor would: a snapshot of the new store, every
     // record against its leaf, every checkpoint against the tree and keys.
     let copy = PgStore::open_snapshot(url).context("could not reopen the copy to verify it")?;
+    if let Some(master) = master {
+        copy.keyring().use_master(master)?;
+    }
     let verified = verify_store(
         &copy,
         &|tenant| trust.for_tenant(tenant),
