@@ -82,9 +82,7 @@ impl std::fmt::Debug for PgStore {
 fn keyring_on(pool: &pool::Pool) -> Arc<Keyring> {
     let keyring = Arc::new(Keyring::default());
     let own = pool.sibling();
-    keyring.set_loader(Box::new(move || {
-        own.with_client(|client| data_keys::load(client))
-    }));
+    keyring.set_loader(Box::new(move || own.with_client(data_keys::load)));
     keyring
 }
 

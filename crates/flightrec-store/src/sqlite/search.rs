@@ -191,7 +191,7 @@ mod tests {
             blind.token("1234")
         );
         assert_eq!(
-            match_expression("Order-1234 \"", &[key.clone()]),
+            match_expression("Order-1234 \"", std::slice::from_ref(&key)),
             Some(expected)
         );
     }
