@@ -13,6 +13,11 @@ use std::ops::RangeInclusive;
 /// The type of the record that tells of an erasure.
 pub const ERASED_TYPE: &str = "log.erased";
 
+/// The type of flightrec's record that tells of crypto-shredding: every
+/// data key of its tenant destroyed, every body they sealed unreadable.
+/// `verify` accepts a body it cannot open for that reason only before one.
+pub const KEYS_DESTROYED_TYPE: &str = "encryption.keys_destroyed";
+
 /// The `metadata` member that lists the erased seqs.
 pub const ERASED_SEQS: &str = "erased_seqs";
 

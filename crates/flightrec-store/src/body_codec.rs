@@ -202,27 +202,39 @@ pub enum Searchable {
     Nothing,
 }
 
-/// The body of record `seq` of `tenant` for the free-text index.
-pub fn searchable(keys: &Keyring, tenant: &str, seq: u64, stored: Option<&[u8]>) -> Searchable {
+/// The body of record `seq` of `tenant` for the free-text index. Fails
+/// only when the answer could differ later (the key table could not be
+/// read, or this process cannot unwrap the key): an index must then wait,
+/// not hold words it would not find again when it removes them.
+pub fn searchable(
+    keys: &Keyring,
+    tenant: &str,
+    seq: u64,
+    stored: Option<&[u8]>,
+) -> Result<Searchable, StoreError> {
     let Some(stored) = stored else {
-        return Searchable::Nothing;
+        return Ok(Searchable::Nothing);
     };
     if !is_sealed(stored) {
-        return match unpack_text(stored) {
+        return Ok(match unpack_text(stored) {
             Ok(jcs) => Searchable::Plain(jcs),
             Err(_) => Searchable::Nothing,
-        };
+        });
     }
-    let Ok(Some(key)) = keys.key_for(tenant, stored) else {
-        return Searchable::Nothing;
+    let key = match keys.key_for(tenant, stored) {
+        Ok(Some(key)) => key,
+        // Destroyed, or a key the store never had (a damaged value, which
+        // verify names): no words, the same every time.
+        Ok(None) | Err(StoreError::Corrupt(_)) => return Ok(Searchable::Nothing),
+        Err(e) => return Err(e),
     };
     let jcs = key
         .open(tenant, Place::Body { seq }, stored)
         .and_then(|packed| unpack_text(&packed));
-    match jcs {
+    Ok(match jcs {
         Ok(jcs) => Searchable::Sealed { jcs, key },
         Err(_) => Searchable::Nothing,
-    }
+    })
 }
 
 #[cfg(test)]

@@ -94,6 +94,21 @@ pub enum StoreError {
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         use rusqlite::ErrorCode;
+        // A store error raised inside a row's conversion or an SQL function
+        // (reading a sealed body) comes out as itself.
+        let e = match e {
+            rusqlite::Error::FromSqlConversionFailure(i, t, inner) => {
+                match inner.downcast::<StoreError>() {
+                    Ok(store) => return *store,
+                    Err(inner) => rusqlite::Error::FromSqlConversionFailure(i, t, inner),
+                }
+            }
+            rusqlite::Error::UserFunctionError(inner) => match inner.downcast::<StoreError>() {
+                Ok(store) => return *store,
+                Err(inner) => rusqlite::Error::UserFunctionError(inner),
+            },
+            e => e,
+        };
         match e.sqlite_error_code() {
             Some(ErrorCode::DiskFull) => StoreError::Full,
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {

@@ -250,9 +250,9 @@ pub trait ReportStore: Send + Sync + 'static {
     /// A ready report's file; `None` for any other.
     fn report_file(&self, tenant: &str, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
 
-    /// The seq of the newest `log.erased` record of flightrec's own in a
-    /// tenant's log: read before building a report, and compared by
-    /// [`ReportStore::finish_report`].
+    /// The seq of the newest `log.erased` (or `encryption.keys_destroyed`)
+    /// record of flightrec's own in a tenant's log: read before building a
+    /// report, and compared by [`ReportStore::finish_report`].
     fn erasure_mark(&self, tenant: &str) -> Result<Option<u64>, StoreError>;
 
     /// Ends a pending job. A ready report is stored only if the tenant's

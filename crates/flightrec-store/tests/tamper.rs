@@ -358,3 +358,51 @@ fn an_erased_body_must_be_told_of_by_flightrec() {
     tell_of_erasure(&dir, 299..=301, SubmittedBy::Flightrec);
     assert_eq!(verdict(&dir).0, Some(302));
 }
+
+/// Destroying a data key behind flightrec's back (the wrapped key nulled
+/// in the table) makes bodies unreadable as crypto-shredding does; without
+/// flightrec's `encryption.keys_destroyed` record after them, verify
+/// names the first such body.
+#[test]
+fn a_destroyed_key_must_be_told_of_by_flightrec() {
+    use flightrec_store::encryption::LocalMasterKey;
+    use flightrec_store::{AccessChange, AccessStore};
+    let root = tempfile::tempdir().unwrap();
+    let pristine = root.path().join("sealed");
+    let store = SqliteStore::create(&pristine, SqliteOptions::default()).unwrap();
+    store.set_checkpointing(conformance::checkpointing());
+    let master = std::sync::Arc::new(LocalMasterKey::from_bytes(&[4; 32]));
+    store.keyring().use_master(master.clone()).unwrap();
+    conformance::append(
+        &store,
+        "acme",
+        vec![json!({"type": "x", "content": "plain"})],
+    );
+    let on = AppendBatch {
+        access: vec![AccessChange::SetEncryption {
+            tenant: "acme".into(),
+            on: true,
+            at: "2026-12-01T00:00:00.000000Z".into(),
+        }],
+        ..AppendBatch::events("acme", vec![])
+    };
+    store.append(vec![on]).unwrap().pop().unwrap().unwrap();
+    conformance::append(
+        &store,
+        "acme",
+        vec![json!({"type": "x", "content": "sealed"})],
+    );
+    drop(store);
+
+    let (dir, conn) = copy_for_attack(&pristine, root.path(), "silent-shredding");
+    conn.execute("UPDATE data_keys SET wrapped = NULL", [])
+        .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&dir, SqliteOptions::default()).unwrap();
+    store.keyring().use_master(master).unwrap();
+    let m = conformance::verify_with_test_key(&store)
+        .mismatch
+        .expect("noticed");
+    assert_eq!(m.seq, Some(1), "{m}");
+    assert!(m.reason.contains("encryption.keys_destroyed"), "{m}");
+}

@@ -100,11 +100,17 @@ pub fn master_key(
     args: &crate::cli::MasterKeyArgs,
 ) -> anyhow::Result<Option<std::sync::Arc<dyn flightrec_store::encryption::MasterKey>>> {
     use flightrec_store::encryption::LocalMasterKey;
-    let key = match (std::env::var("FLIGHTREC_MASTER_KEY"), &args.master_key_file) {
-        (Ok(text), _) if !text.trim().is_empty() => LocalMasterKey::parse(&text)
+    let env = std::env::var("FLIGHTREC_MASTER_KEY")
+        .ok()
+        .filter(|text| !text.trim().is_empty());
+    let key = match (env, &args.master_key_file) {
+        (Some(_), Some(_)) => anyhow::bail!(
+            "the master key is given twice (FLIGHTREC_MASTER_KEY and --master-key-file): give one"
+        ),
+        (Some(text), None) => LocalMasterKey::parse(&text)
             .map_err(|why| anyhow::anyhow!("FLIGHTREC_MASTER_KEY: {why}"))?,
-        (_, Some(path)) => LocalMasterKey::from_file(path).map_err(anyhow::Error::msg)?,
-        _ => return Ok(None),
+        (None, Some(path)) => LocalMasterKey::from_file(path).map_err(anyhow::Error::msg)?,
+        (None, None) => return Ok(None),
     };
     Ok(Some(std::sync::Arc::new(key)))
 }

@@ -5,6 +5,8 @@
 use super::{all_records, append, assert_verifies};
 use crate::encryption::{LocalMasterKey, MasterKey};
 use crate::*;
+use flightrec_core::erasure::KEYS_DESTROYED_TYPE;
+use flightrec_core::record::SubmittedBy;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -216,7 +218,10 @@ pub fn destroyed_keys_shred_and_the_log_verifies<S: Store>(store: &S) {
         }],
         ..AppendBatch::events(
             "acme",
-            vec![super::sealed(json!({"type": "encryption.keys_destroyed"}))],
+            vec![super::sealed_by(
+                json!({"type": KEYS_DESTROYED_TYPE}),
+                SubmittedBy::Flightrec,
+            )],
         )
     };
     store
@@ -227,6 +232,12 @@ pub fn destroyed_keys_shred_and_the_log_verifies<S: Store>(store: &S) {
         .expect("destroyed");
     let read = bodies(store);
     assert!(read[0].as_deref().unwrap().contains("plain before"));
+    // Text a client sent that starts like a sealed value reads as sent.
+    raise_alert(store, "al2", "flightrec-sealed:not really");
+    assert_eq!(
+        store.alert("acme", "al2").unwrap().unwrap().excerpt,
+        "flightrec-sealed:not really"
+    );
     let shredded = read.iter().filter(|b| b.is_none()).count();
     assert_eq!(
         shredded, 4,

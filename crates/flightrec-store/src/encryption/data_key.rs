@@ -26,6 +26,18 @@ const TAG_LEN: usize = 16;
 const HEADER_LEN: usize = MAGIC.len() + 4 + NONCE_LEN;
 /// Sealed values in text columns: this prefix and the value in base64.
 const TEXT_PREFIX: &str = "flightrec-sealed:";
+/// Put before a plain text that starts like a sealed one (or like this),
+/// so that text a client sent is never read as a sealed value.
+pub(crate) const PLAIN_PREFIX: &str = "flightrec-plain:";
+
+/// A plain value for a text column that may also hold sealed ones.
+pub fn plain_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(TEXT_PREFIX) || text.starts_with(PLAIN_PREFIX) {
+        format!("{PLAIN_PREFIX}{text}").into()
+    } else {
+        text.into()
+    }
+}
 
 /// The length of a data key (AES-256).
 pub const KEY_LEN: usize = 32;

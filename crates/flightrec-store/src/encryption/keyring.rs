@@ -6,7 +6,7 @@
 //! at least every [`FRESH_FOR`], so a key destroyed by one node stops
 //! opening bodies on every node within that time.
 
-use super::data_key::{DataKey, Place, is_sealed, sealed_key_id, sealed_text};
+use super::data_key::{DataKey, PLAIN_PREFIX, Place, is_sealed, sealed_key_id, sealed_text};
 use super::master_key::MasterKey;
 use crate::StoreError;
 use std::collections::HashMap;
@@ -65,6 +65,10 @@ pub struct Keyring {
     /// an append), by their wrapped bytes: such a row may not be committed
     /// yet, so it is not known by id until a reload finds it.
     unwrapped: Mutex<HashMap<Vec<u8>, Arc<DataKey>>>,
+    /// Held from reading the table to replacing what is known: a reload
+    /// that read before a key was destroyed cannot land after one that
+    /// read since.
+    reloading: Mutex<()>,
 }
 
 /// Keys kept in [`Keyring`]'s `unwrapped`, at most (a handful in practice).
@@ -108,6 +112,19 @@ impl Keyring {
     /// Called once by the store that owns the keyring.
     pub(crate) fn set_loader(&self, loader: KeyLoader) {
         let _ = self.loader.set(loader);
+    }
+
+    /// Marks keys destroyed as a transaction sees them (the indexer's,
+    /// before it indexes): a key another node destroyed a moment ago opens
+    /// nothing more here, even before the next reload.
+    pub(crate) fn note_destroyed(&self, destroyed: &[(String, u32)]) {
+        if destroyed.is_empty() {
+            return;
+        }
+        let mut known = self.known.write().unwrap_or_else(|p| p.into_inner());
+        for at in destroyed {
+            known.insert(at.clone(), Known::Destroyed);
+        }
     }
 
     /// Whether the store holds data keys that are not destroyed: bodies
@@ -207,6 +224,7 @@ impl Keyring {
         let Some(loader) = self.loader.get() else {
             return Ok(());
         };
+        let _reloading = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
         let rows = loader()?;
         let mut fresh = HashMap::with_capacity(rows.len());
         {
@@ -214,6 +232,8 @@ impl Keyring {
             for row in rows {
                 let at = (row.tenant.clone(), row.key_id);
                 let entry = match (known.get(&at), &row.wrapped) {
+                    // Destroyed is for good, whatever a reader saw.
+                    (Some(Known::Destroyed), _) => Known::Destroyed,
                     (Some(Known::Ready(key)), Some(_)) => Known::Ready(key.clone()),
                     _ => self.unwrap_row(&row),
                 };
@@ -323,6 +343,9 @@ impl Keyring {
         place: Place<'_>,
         stored: String,
     ) -> Result<Option<String>, StoreError> {
+        if let Some(plain) = stored.strip_prefix(PLAIN_PREFIX) {
+            return Ok(Some(plain.to_owned()));
+        }
         let Some(sealed) = sealed_text(&stored) else {
             return Ok(Some(stored));
         };
@@ -367,9 +390,17 @@ pub fn new_data_key(master: &dyn MasterKey, tenant: &str, key_id: u32) -> DataKe
     }
 }
 
+/// The error for making a data key under another master key than the
+/// store's others (a node not yet restarted after a rotation).
+pub fn other_master(this: &str, store: &str) -> StoreError {
+    StoreError::Rejected(format!(
+        "this node's master key is {this}, but the store's data keys are wrapped by master key {store}: restart it with that key"
+    ))
+}
+
 /// The error for turning encryption on without a master key.
 pub fn no_master_key() -> StoreError {
     StoreError::Rejected(
-        "encryption at rest needs a master key: start flightrec with FLIGHTREC_MASTER_KEY or --master-key-file (`flightrec keys generate` makes one)".into(),
+        "encryption at rest needs a master key: start flightrec with FLIGHTREC_MASTER_KEY or --master-key-file (`flightrec keys new-master` makes one)".into(),
     )
 }

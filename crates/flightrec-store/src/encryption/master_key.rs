@@ -62,7 +62,7 @@ impl LocalMasterKey {
         }
     }
 
-    /// A new random key, as `flightrec keys generate` prints it.
+    /// A new random key, as `flightrec keys new-master` prints it.
     pub fn generate() -> String {
         let mut key = Zeroizing::new([0u8; KEY_LEN]);
         rand::rngs::OsRng.fill_bytes(key.as_mut());
@@ -116,7 +116,7 @@ impl LocalMasterKey {
 }
 
 fn bad_key() -> String {
-    "a master key is 32 bytes, written in base64 or as 64 hexadecimal digits (`flightrec keys generate` makes one)".into()
+    "a master key is 32 bytes, written in base64 or as 64 hexadecimal digits (`flightrec keys new-master` makes one)".into()
 }
 
 impl MasterKey for LocalMasterKey {

@@ -19,6 +19,8 @@ mod keyring;
 mod master_key;
 
 pub use blind_index::SearchKey;
-pub use data_key::{DataKey, KEY_LEN, Place, SEALED_MAGIC, is_sealed, sealed_key_id};
-pub use keyring::{DataKeyRow, KeyLoader, Keyring, Opened, new_data_key, no_master_key};
+pub use data_key::{DataKey, KEY_LEN, Place, SEALED_MAGIC, is_sealed, plain_text, sealed_key_id};
+pub use keyring::{
+    DataKeyRow, KeyLoader, Keyring, Opened, new_data_key, no_master_key, other_master,
+};
 pub use master_key::{LocalMasterKey, MasterKey};

@@ -4,7 +4,7 @@
 
 use super::PgStore;
 use super::rows::collect;
-use crate::encryption::{DataKey, Keyring, Place};
+use crate::encryption::{DataKey, Keyring, Place, plain_text};
 use crate::guardrails::{Alert, AlertQuery};
 use crate::lifecycle::ERASED_EXCERPT;
 use crate::{Page, StoreError};
@@ -21,7 +21,7 @@ pub(super) fn insert(
 ) -> Result<(), StoreError> {
     let excerpt = match sealing {
         Some(key) => key.seal_text(&a.tenant, Place::AlertExcerpt { alert: &a.id }, &a.excerpt),
-        None => a.excerpt.clone(),
+        None => plain_text(&a.excerpt).into_owned(),
     };
     conn.execute(
         "INSERT INTO alerts (tenant, id, rule_id, rule_name, severity, detector, event_id, seq, \

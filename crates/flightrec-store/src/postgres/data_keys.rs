@@ -3,7 +3,9 @@
 use super::search::{document, indexed_text};
 use crate::StoreError;
 use crate::encryption::SEALED_MAGIC;
-use crate::encryption::{DataKeyRow, Keyring, MasterKey, new_data_key, no_master_key};
+use crate::encryption::{
+    DataKeyRow, Keyring, MasterKey, new_data_key, no_master_key, other_master,
+};
 use postgres::{GenericClient, Row};
 
 const COLUMNS: &str = "tenant, key_id, wrapped, master_id, sealing";
@@ -25,6 +27,51 @@ pub fn load(client: &mut impl GenericClient) -> Result<Vec<DataKeyRow>, StoreErr
         .iter()
         .map(row_of)
         .collect()
+}
+
+/// A tenant's destroyed keys, as (tenant, key id).
+pub fn destroyed(
+    client: &mut impl GenericClient,
+    tenant: &str,
+) -> Result<Vec<(String, u32)>, StoreError> {
+    Ok(client
+        .query(
+            "SELECT key_id FROM data_keys WHERE tenant = $1 AND wrapped IS NULL",
+            &[&tenant],
+        )?
+        .iter()
+        .map(|r| (tenant.to_owned(), r.get::<_, i64>(0) as u32))
+        .collect())
+}
+
+/// The newest live key of a tenant: what copies of its sealed bodies
+/// (report files, webhook payloads) are sealed with, even once it no
+/// longer seals new bodies.
+pub fn newest_live_key(
+    client: &mut impl GenericClient,
+    tenant: &str,
+) -> Result<Option<DataKeyRow>, StoreError> {
+    client
+        .query_opt(
+            &format!(
+                "SELECT {COLUMNS} FROM data_keys WHERE tenant = $1 AND wrapped IS NOT NULL \
+                 ORDER BY key_id DESC LIMIT 1"
+            ),
+            &[&tenant],
+        )?
+        .as_ref()
+        .map(row_of)
+        .transpose()
+}
+
+/// Whether the tenant ever had a data key.
+pub fn ever_encrypted(client: &mut impl GenericClient, tenant: &str) -> Result<bool, StoreError> {
+    Ok(client
+        .query_opt(
+            "SELECT 1 FROM data_keys WHERE tenant = $1 LIMIT 1",
+            &[&tenant],
+        )?
+        .is_some())
 }
 
 /// The key a tenant's new bodies are sealed with, if it encrypts. Read
@@ -80,6 +127,13 @@ pub fn set_sealing(
         return Ok(());
     }
     let master = keys.master().ok_or_else(no_master_key)?;
+    let other = client.query_opt(
+        "SELECT master_id FROM data_keys WHERE wrapped IS NOT NULL AND master_id <> $1 LIMIT 1",
+        &[&master.id()],
+    )?;
+    if let Some(other) = other {
+        return Err(other_master(master.id(), other.get(0)));
+    }
     let next: i64 = client
         .query_one(
             "SELECT coalesce(max(key_id), 0) + 1 FROM data_keys WHERE tenant = $1",

@@ -6,7 +6,7 @@ use super::rows::collect;
 use crate::StoreError;
 use crate::encryption::Place;
 use crate::reports::{ReportFormat, ReportJob, ReportOutcome, ReportStatus, ReportType};
-use flightrec_core::erasure::ERASED_TYPE;
+use flightrec_core::erasure::{ERASED_TYPE, KEYS_DESTROYED_TYPE};
 use postgres::{GenericClient, Row};
 
 const COLUMNS: &str = "tenant, id, type, format, window_from, window_to, requested_by, \
@@ -38,12 +38,14 @@ fn job_from_row(r: &Row) -> Result<ReportJob, StoreError> {
     })
 }
 
-/// The newest `log.erased` record of flightrec's own in a tenant's log.
+/// The newest `log.erased` or `encryption.keys_destroyed` record of
+/// flightrec's own in a tenant's log: a report built before it may hold
+/// what it made unreadable.
 fn erasure_mark(conn: &mut impl GenericClient, tenant: &str) -> Result<Option<u64>, StoreError> {
     let row = conn.query_one(
-        "SELECT max(seq) FROM records WHERE tenant = $1 AND type = $2 \
+        "SELECT max(seq) FROM records WHERE tenant = $1 AND type IN ($2, $3) \
          AND submitted_by = 'flightrec'",
-        &[&tenant, &ERASED_TYPE],
+        &[&tenant, &ERASED_TYPE, &KEYS_DESTROYED_TYPE],
     )?;
     Ok(row.try_get::<_, Option<i64>>(0)?.map(|s| s as u64))
 }
@@ -176,8 +178,10 @@ impl crate::ReportStore for PgStore {
                 }
             }
             let (status, file, basis, error) = outcome.columns();
-            // A report quotes the records: sealed like their bodies.
-            let stored = match (file, super::data_keys::sealing_key(&mut tx, tenant)?) {
+            // A report quotes the records: sealed while the tenant has a
+            // live data key (a report built before its keys were destroyed
+            // is not stored: the erasure mark above moved).
+            let stored = match (file, super::data_keys::newest_live_key(&mut tx, tenant)?) {
                 (Some(file), Some(row)) => Some(self.keyring.key_of_row(&row)?.seal(
                     tenant,
                     Place::ReportFile { report: id },

@@ -74,8 +74,8 @@ pub fn record_text(
     seq: u64,
     event_type: &str,
     stored: Option<&[u8]>,
-) -> String {
-    match body_codec::searchable(keys, tenant, seq, stored) {
+) -> Result<String, StoreError> {
+    Ok(match body_codec::searchable(keys, tenant, seq, stored)? {
         Searchable::Plain(jcs) => indexed_text(event_type, Some(&jcs)),
         Searchable::Sealed { jcs, key } => {
             let mut blind = key
@@ -89,7 +89,7 @@ pub fn record_text(
             blind
         }
         Searchable::Nothing => indexed_text(event_type, None),
-    }
+    })
 }
 
 /// The words of an indexed text that a `tsvector` keeps.
@@ -238,6 +238,8 @@ fn index_tenant(
         return Ok(0);
     };
     let from: i64 = progress.get(0);
+    // Keys destroyed by another node a moment ago open nothing more here.
+    keys.note_destroyed(&super::data_keys::destroyed(&mut tx, tenant)?);
     // Committed records of a tenant are always a gapless prefix of its log.
     let rows = tx.query(
         "SELECT seq, type, body FROM records WHERE tenant = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
@@ -252,9 +254,15 @@ fn index_tenant(
         .iter()
         .map(|r| {
             let seq: i64 = r.get(0);
-            document(&record_text(keys, tenant, seq as u64, r.get(1), r.get(2)))
+            Ok(document(&record_text(
+                keys,
+                tenant,
+                seq as u64,
+                r.get(1),
+                r.get(2),
+            )?))
         })
-        .collect();
+        .collect::<Result<_, StoreError>>()?;
     tx.execute(
         "INSERT INTO record_search (tenant, seq, document) \
          SELECT $1, s, d::tsvector FROM unnest($2::bigint[], $3::text[]) AS x (s, d)",
@@ -298,9 +306,15 @@ fn tenant_index_problem(
             .iter()
             .map(|r| {
                 let seq: i64 = r.get(0);
-                document(&record_text(keys, tenant, seq as u64, r.get(1), r.get(2)))
+                Ok(document(&record_text(
+                    keys,
+                    tenant,
+                    seq as u64,
+                    r.get(1),
+                    r.get(2),
+                )?))
             })
-            .collect();
+            .collect::<Result<_, StoreError>>()?;
         let differs = tx.query_opt(
             "SELECT x.seq FROM unnest($2::bigint[], $3::text[]) AS x (seq, document) \
              LEFT JOIN record_search s ON s.tenant = $1 AND s.seq = x.seq \

@@ -8,7 +8,7 @@ use super::PgStore;
 use super::errors::conflict;
 use super::rows::collect;
 use crate::StoreError;
-use crate::encryption::{Keyring, Place};
+use crate::encryption::{Keyring, Place, plain_text};
 use crate::guardrails::{Delivery, DeliveryAttempt, Webhook, message_id};
 use crate::lifecycle::ERASED_EXCERPT;
 use postgres::{GenericClient, Row};
@@ -191,14 +191,16 @@ impl PgStore {
         );
         self.with_client(|conn| {
             // A payload may quote body text (an alert's excerpt): sealed
-            // like the bodies of a tenant that encrypts.
-            let stored = match super::data_keys::sealing_key(conn, &a.tenant)? {
-                Some(row) => self.keyring.key_of_row(&row)?.seal_text(
+            // while the tenant has a live data key; not kept if it had keys
+            // and all are destroyed (it may quote what they sealed).
+            let stored = match super::data_keys::newest_live_key(conn, &a.tenant)? {
+                Some(row) => Some(self.keyring.key_of_row(&row)?.seal_text(
                     &a.tenant,
                     Place::WebhookPayload { delivery: &a.id },
                     &a.payload,
-                ),
-                None => a.payload.clone(),
+                )),
+                None if super::data_keys::ever_encrypted(conn, &a.tenant)? => None,
+                None => Some(plain_text(&a.payload).into_owned()),
             };
             conn.execute(
                 &format!(

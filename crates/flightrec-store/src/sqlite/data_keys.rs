@@ -3,7 +3,9 @@
 use super::search::{indexed_text, text_of};
 use crate::StoreError;
 use crate::encryption::SEALED_MAGIC;
-use crate::encryption::{DataKeyRow, Keyring, MasterKey, new_data_key, no_master_key};
+use crate::encryption::{
+    DataKeyRow, Keyring, MasterKey, new_data_key, no_master_key, other_master,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 
 const COLUMNS: &str = "tenant, key_id, wrapped, master_id, sealing";
@@ -23,6 +25,38 @@ pub fn load(conn: &Connection) -> Result<Vec<DataKeyRow>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM data_keys"))?;
     let rows = stmt.query_map([], row_of)?.collect::<Result<_, _>>()?;
     Ok(rows)
+}
+
+/// Every destroyed key, as (tenant, key id).
+pub fn destroyed(conn: &Connection) -> Result<Vec<(String, u32)>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT tenant, key_id FROM data_keys WHERE wrapped IS NULL")?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// The newest live key of a tenant: what copies of its sealed bodies
+/// (report files, webhook payloads) are sealed with, even once it no
+/// longer seals new bodies.
+pub fn newest_live_key(conn: &Connection, tenant: &str) -> Result<Option<DataKeyRow>, StoreError> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM data_keys WHERE tenant = ?1 AND wrapped IS NOT NULL \
+             ORDER BY key_id DESC LIMIT 1"
+        ))?
+        .query_row([tenant], row_of)
+        .optional()?)
+}
+
+/// Whether the tenant ever had a data key.
+pub fn ever_encrypted(conn: &Connection, tenant: &str) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM data_keys WHERE tenant = ?1 LIMIT 1")?
+        .query_row([tenant], |_| Ok(()))
+        .optional()?
+        .is_some())
 }
 
 /// The key a tenant's new bodies are sealed with, if it encrypts.
@@ -68,6 +102,16 @@ pub fn set_sealing(
         return Ok(());
     }
     let master = keys.master().ok_or_else(no_master_key)?;
+    let others: Option<String> = conn
+        .query_row(
+            "SELECT master_id FROM data_keys WHERE wrapped IS NOT NULL AND master_id != ?1 LIMIT 1",
+            [master.id()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(other) = others {
+        return Err(other_master(master.id(), &other));
+    }
     let next: u32 = conn.query_row(
         "SELECT coalesce(max(key_id), 0) + 1 FROM data_keys WHERE tenant = ?1",
         [tenant],
@@ -114,7 +158,7 @@ pub fn destroy(
         let rowid: i64 = row.get(0)?;
         let event_type: String = row.get(1)?;
         let seq: i64 = row.get(3)?;
-        let text = indexed_text(keys, tenant, seq as u64, &event_type, row.get_ref(2)?);
+        let text = indexed_text(keys, tenant, seq as u64, &event_type, row.get_ref(2)?)?;
         unindex.execute(params![rowid, text])?;
         index.execute(params![rowid, text_of(&event_type, None)])?;
     }

@@ -106,13 +106,10 @@ fn erase_rows(
                     // Whether there is a body to erase, and its indexed text.
                     match r.get_ref(2)? {
                         ValueRef::Null => None,
-                        stored => Some(indexed_text(
-                            keys,
-                            tenant,
-                            seq,
-                            &r.get::<_, String>(1)?,
-                            stored,
-                        )),
+                        stored => Some(
+                            indexed_text(keys, tenant, seq, &r.get::<_, String>(1)?, stored)
+                                .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))?,
+                        ),
                     },
                     r.get::<_, Option<String>>(3)?,
                     r.get::<_, String>(4)?,

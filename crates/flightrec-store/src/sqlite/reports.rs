@@ -4,7 +4,7 @@ use super::SqliteStore;
 use crate::StoreError;
 use crate::encryption::Place;
 use crate::reports::{ReportFormat, ReportJob, ReportOutcome, ReportStatus, ReportType};
-use flightrec_core::erasure::ERASED_TYPE;
+use flightrec_core::erasure::{ERASED_TYPE, KEYS_DESTROYED_TYPE};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 const COLUMNS: &str = "tenant, id, type, format, window_from, window_to, requested_by, \
@@ -38,12 +38,14 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<ReportJob> {
     })
 }
 
-/// The newest `log.erased` record of flightrec's own in a tenant's log.
+/// The newest `log.erased` or `encryption.keys_destroyed` record of
+/// flightrec's own in a tenant's log: a report built before it may hold
+/// what it made unreadable.
 fn erasure_mark(conn: &Connection, tenant: &str) -> rusqlite::Result<Option<u64>> {
     conn.query_row(
-        "SELECT max(seq) FROM records WHERE tenant = ?1 AND type = ?2 \
+        "SELECT max(seq) FROM records WHERE tenant = ?1 AND type IN (?2, ?3) \
          AND submitted_by = 'flightrec'",
-        params![tenant, ERASED_TYPE],
+        params![tenant, ERASED_TYPE, KEYS_DESTROYED_TYPE],
         |r| r.get::<_, Option<i64>>(0),
     )
     .map(|seq| seq.map(|s| s as u64))
@@ -168,8 +170,10 @@ impl crate::ReportStore for SqliteStore {
                 return Ok(false);
             }
             let (status, file, basis, error) = outcome.columns();
-            // A report quotes the records: sealed like their bodies.
-            let stored = match (file, super::data_keys::sealing_key(&tx, tenant)?) {
+            // A report quotes the records: sealed while the tenant has a
+            // live data key (a report built before its keys were destroyed
+            // is not stored: the erasure mark above moved).
+            let stored = match (file, super::data_keys::newest_live_key(&tx, tenant)?) {
                 (Some(file), Some(row)) => Some(self.keyring.key_of_row(&row)?.seal(
                     tenant,
                     Place::ReportFile { report: id },

@@ -29,13 +29,8 @@ pub fn register_functions(conn: &Connection, keys: &Arc<Keyring>) -> rusqlite::R
             let event_type: String = ctx.get(0)?;
             let tenant: String = ctx.get(2)?;
             let seq: i64 = ctx.get(3)?;
-            Ok(indexed_text(
-                &keys,
-                &tenant,
-                seq as u64,
-                &event_type,
-                ctx.get_raw(1),
-            ))
+            indexed_text(&keys, &tenant, seq as u64, &event_type, ctx.get_raw(1))
+                .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))
         },
     )
 }
@@ -48,18 +43,18 @@ pub fn indexed_text(
     seq: u64,
     event_type: &str,
     stored: ValueRef<'_>,
-) -> String {
+) -> Result<String, StoreError> {
     let stored = match stored {
         ValueRef::Blob(bytes) | ValueRef::Text(bytes) => Some(bytes),
         _ => None,
     };
-    match body_codec::searchable(keys, tenant, seq, stored) {
+    Ok(match body_codec::searchable(keys, tenant, seq, stored)? {
         Searchable::Plain(jcs) => text_of(event_type, Some(&jcs)),
         Searchable::Sealed { jcs, key } => key
             .search_key()
             .blind_words(&words_only(&text_of(event_type, Some(&jcs)))),
         Searchable::Nothing => text_of(event_type, None),
-    }
+    })
 }
 
 /// The search text of a record with this type and (canonical) body.
@@ -77,6 +72,7 @@ pub fn index_pending(
     max: usize,
 ) -> Result<usize, StoreError> {
     let tx = conn.transaction()?;
+    keys.note_destroyed(&super::data_keys::destroyed(&tx)?);
     let done: i64 = tx
         .query_row(
             "SELECT value FROM store_meta WHERE key = 'search_indexed_rowid'",
@@ -101,7 +97,7 @@ pub fn index_pending(
             let event_type: String = row.get(1)?;
             let tenant: String = row.get(3)?;
             let seq: i64 = row.get(4)?;
-            let text = indexed_text(keys, &tenant, seq as u64, &event_type, row.get_ref(2)?);
+            let text = indexed_text(keys, &tenant, seq as u64, &event_type, row.get_ref(2)?)?;
             insert.execute(params![rowid, text])?;
             last = rowid;
             count += 1;

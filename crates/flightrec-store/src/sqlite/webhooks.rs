@@ -5,7 +5,7 @@
 
 use super::SqliteStore;
 use crate::StoreError;
-use crate::encryption::{Keyring, Place};
+use crate::encryption::{Keyring, Place, plain_text};
 use crate::guardrails::{Delivery, DeliveryAttempt, Webhook};
 use crate::lifecycle::ERASED_EXCERPT;
 use rusqlite::types::Type;
@@ -186,14 +186,16 @@ impl SqliteStore {
         );
         self.write(|conn| {
             // A payload may quote body text (an alert's excerpt): sealed
-            // like the bodies of a tenant that encrypts.
-            let payload_stored = match super::data_keys::sealing_key(conn, &a.tenant)? {
-                Some(row) => self.keyring.key_of_row(&row)?.seal_text(
+            // while the tenant has a live data key; not kept if it had keys
+            // and all are destroyed (it may quote what they sealed).
+            let payload_stored = match super::data_keys::newest_live_key(conn, &a.tenant)? {
+                Some(row) => Some(self.keyring.key_of_row(&row)?.seal_text(
                     &a.tenant,
                     Place::WebhookPayload { delivery: &a.id },
                     &a.payload,
-                ),
-                None => a.payload.clone(),
+                )),
+                None if super::data_keys::ever_encrypted(conn, &a.tenant)? => None,
+                None => Some(plain_text(&a.payload).into_owned()),
             };
             conn.prepare_cached(&format!(
                 "UPDATE webhook_deliveries SET attempts = attempts + 1, \

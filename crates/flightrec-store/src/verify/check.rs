@@ -3,7 +3,7 @@
 //! against the body.
 
 use crate::{AuditRow, AuditRows};
-use flightrec_core::erasure::{ERASED_TYPE, erased_seqs};
+use flightrec_core::erasure::{ERASED_TYPE, KEYS_DESTROYED_TYPE, erased_seqs};
 use flightrec_core::event::{Body, IndexColumns};
 use flightrec_core::log::Hash;
 use flightrec_core::record::body_digest;
@@ -20,6 +20,8 @@ pub(super) struct CheckedRow {
     pub unopened: Option<crate::audit_rows::Unopened>,
     /// The seqs it tells were erased, if it is flightrec's `log.erased`.
     pub tells_of_erasures: Vec<std::ops::RangeInclusive<u64>>,
+    /// It is flightrec's `encryption.keys_destroyed`.
+    pub tells_of_shredding: bool,
 }
 
 /// [`check_row`] for every row, spread over the machine's cores. The
@@ -71,6 +73,7 @@ fn check_row(row: AuditRow<'_>) -> Result<CheckedRow, String> {
             erased: false,
             unopened: row.unopened,
             tells_of_erasures: Vec::new(),
+            tells_of_shredding: false,
         });
     }
     let (body, salt) = match (row.body, row.salt) {
@@ -81,6 +84,7 @@ fn check_row(row: AuditRow<'_>) -> Result<CheckedRow, String> {
                 erased: true,
                 unopened: None,
                 tells_of_erasures: Vec::new(),
+                tells_of_shredding: false,
             });
         }
         _ => return Err("only one of body and salt is present".into()),
@@ -120,11 +124,14 @@ fn check_row(row: AuditRow<'_>) -> Result<CheckedRow, String> {
         } else {
             Vec::new()
         };
+    let tells_of_shredding =
+        header.event_type == KEYS_DESTROYED_TYPE && header.submitted_by == Some("flightrec");
     Ok(CheckedRow {
         leaf,
         erased: false,
         unopened: None,
         tells_of_erasures,
+        tells_of_shredding,
     })
 }
 

@@ -18,7 +18,7 @@ mod read;
 use crate::runs::RunFold;
 use crate::{RunQuery, Store, StoreError, StoredCheckpoint};
 use check::check_rows_in_parallel;
-use flightrec_core::erasure::{ERASED_TYPE, SeqRanges};
+use flightrec_core::erasure::{ERASED_TYPE, KEYS_DESTROYED_TYPE, SeqRanges};
 use flightrec_core::log::tree::RightEdge;
 use flightrec_core::log::{Hash, Verifier, open_checkpoint};
 use read::{Chunk, Spare, in_seq_order};
@@ -202,6 +202,9 @@ fn verify_tenant(
     // Erased bodies, and the seqs flightrec's `log.erased` records name.
     let mut erased = SeqRanges::default();
     let mut erasures_told = Vec::new();
+    // The last body found crypto-shredded, and the last record of
+    // flightrec's that tells of shredding: the first must precede one.
+    let (mut last_shredded, mut last_shredding_told) = (None, None);
 
     while let Some(cp) = pending_checkpoints.peek() {
         if cp.size != 0 {
@@ -251,8 +254,14 @@ fn verify_tenant(
                         if row.erased {
                             erased.push(seq);
                         }
+                        if row.tells_of_shredding {
+                            last_shredding_told = Some(seq);
+                        }
                         match row.unopened {
-                            Some(crate::audit_rows::Unopened::Shredded) => report.shredded += 1,
+                            Some(crate::audit_rows::Unopened::Shredded) => {
+                                report.shredded += 1;
+                                last_shredded = Some(seq);
+                            }
                             Some(crate::audit_rows::Unopened::NoKey) => {
                                 report.sealed_unchecked += 1
                             }
@@ -327,6 +336,16 @@ fn verify_tenant(
         return fail(
             Some(size),
             "the tree has leaves past the last stored record (records were removed)".into(),
+        );
+    }
+    if let Some(seq) = last_shredded
+        && last_shredding_told.is_none_or(|told| told < seq)
+    {
+        return fail(
+            Some(seq),
+            format!(
+                "the body's data key was destroyed, but no `{KEYS_DESTROYED_TYPE}` record of flightrec's follows it (a body was made unreadable)"
+            ),
         );
     }
     report.erased = erased.len();
