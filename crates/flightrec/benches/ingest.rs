@@ -122,7 +122,7 @@ fn raw_insert(rows: usize) -> f64 {
                     e.status.as_str(),
                     e.body_hash,
                     leaves[seq],
-                    e.body,
+                    flightrec_store::body_codec::pack(&e.body),
                     e.salt.as_slice(),
                     ix.session_id,
                     ix.agent_id,

@@ -11,7 +11,6 @@
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use std::fmt::Write;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -39,9 +38,10 @@ impl SearchKey {
     fn push_token(&self, word: &str, out: &mut String) {
         let mut mac = self.0.clone();
         mac.update(word.as_bytes());
-        for byte in &mac.finalize().into_bytes()[..8] {
-            let _ = write!(out, "{byte:02x}");
-        }
+        let mut hex = [0u8; 16];
+        hex::encode_to_slice(&mac.finalize().into_bytes()[..8], &mut hex)
+            .expect("16 hex digits for 8 bytes");
+        out.push_str(std::str::from_utf8(&hex).expect("hex is ASCII"));
     }
 
     /// A text cut into words ([`crate::words::words_only`]) with each word
