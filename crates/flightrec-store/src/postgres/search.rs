@@ -250,19 +250,7 @@ fn index_tenant(
     };
     let next: i64 = last.get::<_, i64>(0) + 1;
     let seqs: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-    let documents: Vec<String> = rows
-        .iter()
-        .map(|r| {
-            let seq: i64 = r.get(0);
-            Ok(document(&record_text(
-                keys,
-                tenant,
-                seq as u64,
-                r.get(1),
-                r.get(2),
-            )?))
-        })
-        .collect::<Result<_, StoreError>>()?;
+    let documents = documents_of(keys, tenant, &rows)?;
     tx.execute(
         "INSERT INTO record_search (tenant, seq, document) \
          SELECT $1, s, d::tsvector FROM unnest($2::bigint[], $3::text[]) AS x (s, d)",
@@ -274,6 +262,26 @@ fn index_tenant(
     )?;
     tx.commit()?;
     Ok(seqs.len())
+}
+
+/// The `tsvector` of each row of `seq, type, body`.
+fn documents_of(
+    keys: &Keyring,
+    tenant: &str,
+    rows: &[postgres::Row],
+) -> Result<Vec<String>, StoreError> {
+    rows.iter()
+        .map(|r| {
+            let seq: i64 = r.get(0);
+            Ok(document(&record_text(
+                keys,
+                tenant,
+                seq as u64,
+                r.get(1),
+                r.get(2),
+            )?))
+        })
+        .collect()
 }
 
 /// What is wrong with one tenant's part of the index, if anything.
@@ -302,19 +310,7 @@ fn tenant_index_problem(
             &[&tenant, &from, &(from + CHECK_CHUNK).min(indexed)],
         )?;
         let seqs: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-        let documents: Vec<String> = rows
-            .iter()
-            .map(|r| {
-                let seq: i64 = r.get(0);
-                Ok(document(&record_text(
-                    keys,
-                    tenant,
-                    seq as u64,
-                    r.get(1),
-                    r.get(2),
-                )?))
-            })
-            .collect::<Result<_, StoreError>>()?;
+        let documents = documents_of(keys, tenant, &rows)?;
         let differs = tx.query_opt(
             "SELECT x.seq FROM unnest($2::bigint[], $3::text[]) AS x (seq, document) \
              LEFT JOIN record_search s ON s.tenant = $1 AND s.seq = x.seq \

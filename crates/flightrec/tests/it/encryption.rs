@@ -90,7 +90,7 @@ impl Store {
     /// PostgreSQL tables.
     fn holding_marker(&self) -> Vec<String> {
         match self {
-            Store::Sqlite(dir) => files_holding(dir.path(), MARKER.as_bytes()),
+            Store::Sqlite(dir) => crate::erasure::files_holding(dir.path(), MARKER.as_bytes()),
             Store::Postgres(db) => {
                 let url = db.url().to_owned();
                 off_runtime(move || {
@@ -122,24 +122,6 @@ impl Store {
             }
         }
     }
-}
-
-/// Every file under `dir` holding `needle`, as stored or inside a zstd
-/// frame.
-fn files_holding(dir: &Path, needle: &[u8]) -> Vec<String> {
-    let holds = |bytes: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            found.extend(files_holding(&path, needle));
-        } else if let Ok(bytes) = std::fs::read(&path)
-            && (holds(&bytes) || holds(&crate::erasure::zstd_contents(&bytes)))
-        {
-            found.push(path.display().to_string());
-        }
-    }
-    found
 }
 
 async fn call(s: &Server, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
@@ -346,6 +328,13 @@ async fn encryption_at_rest(backend: Backend) {
     assert!(verified, "the export verifies: {out}");
 }
 
+/// Asks to destroy the tenant's keys, and expects a 409 with `code`.
+async fn refused_shredding(s: &Server, code: &str) {
+    let shred = json!({"confirm": "default", "reason": "x"});
+    let (status, err) = call(s, "POST", "/v1/encryption/shred", Some(&shred)).await;
+    assert_eq!((status, err["code"].as_str()), (409, Some(code)), "{err}");
+}
+
 /// Without a master key, encryption cannot be turned on, and shredding
 /// has nothing to destroy.
 async fn encryption_needs_a_master_key(backend: Backend) {
@@ -362,18 +351,7 @@ async fn encryption_needs_a_master_key(backend: Backend) {
         (409, Some("no_master_key")),
         "{err}"
     );
-    let (status, err) = call(
-        &s,
-        "POST",
-        "/v1/encryption/shred",
-        Some(&json!({"confirm": "default", "reason": "x"})),
-    )
-    .await;
-    assert_eq!(
-        (status, err["code"].as_str()),
-        (409, Some("no_data_keys")),
-        "{err}"
-    );
+    refused_shredding(&s, "no_data_keys").await;
     ok(
         &s,
         "PATCH",
@@ -381,18 +359,7 @@ async fn encryption_needs_a_master_key(backend: Backend) {
         Some(&json!({"immutableAuditLogs": true})),
     )
     .await;
-    let (status, err) = call(
-        &s,
-        "POST",
-        "/v1/encryption/shred",
-        Some(&json!({"confirm": "default", "reason": "x"})),
-    )
-    .await;
-    assert_eq!(
-        (status, err["code"].as_str()),
-        (409, Some("immutable_audit_logs")),
-        "{err}"
-    );
+    refused_shredding(&s, "immutable_audit_logs").await;
 }
 
 on_both_backends!(encryption_at_rest, encryption_needs_a_master_key);

@@ -90,7 +90,7 @@ async fn wait_done(s: &Server, id: &str) -> Value {
 /// Every file under `dir` that holds `needle`, as it is or inside a zstd
 /// frame (stored bodies are compressed: a search of the bytes alone would
 /// miss one left behind).
-fn files_holding(dir: &Path, needle: &[u8]) -> Vec<String> {
+pub fn files_holding(dir: &Path, needle: &[u8]) -> Vec<String> {
     let holds = |bytes: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -108,7 +108,7 @@ fn files_holding(dir: &Path, needle: &[u8]) -> Vec<String> {
 
 /// What every zstd frame starting anywhere in `bytes` decompresses to, as
 /// far as it does.
-pub fn zstd_contents(bytes: &[u8]) -> Vec<u8> {
+fn zstd_contents(bytes: &[u8]) -> Vec<u8> {
     use std::io::Read;
     const MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
     let mut out = Vec::new();
