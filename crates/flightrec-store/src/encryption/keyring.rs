@@ -53,6 +53,7 @@ pub enum Opened {
     Shredded,
 }
 
+/// A store's data keys as this process holds them.
 #[derive(Default)]
 pub struct Keyring {
     master: RwLock<Option<Arc<dyn MasterKey>>>,

@@ -109,10 +109,9 @@ fn append_one(
             let first_new = staged.edge.size();
             // Read after the batch's own changes: the batch that turns
             // encryption on already seals its bodies.
-            let sealing = match super::data_keys::sealing_key(&mut sp, &batch.tenant)? {
-                Some(row) => Some(keys.key_of_row(&row)?),
-                None => None,
-            };
+            let sealing = super::data_keys::sealing_key(&mut sp, &batch.tenant)?
+                .map(|row| keys.key_of_row(&row))
+                .transpose()?;
             let receipts = append_events(&mut sp, &mut staged, batch, sealing.as_deref())?;
             insert_alerts(&mut sp, batch, &receipts, first_new, sealing.as_deref())?;
             super::lifecycle::erase(&mut sp, &batch.tenant, &batch.erase.seqs)?;

@@ -84,10 +84,9 @@ fn append_one(
             let first_new = staged.next_seq;
             // Read after the batch's own changes: the batch that turns
             // encryption on already seals its bodies.
-            let sealing = match super::data_keys::sealing_key(&sp, &batch.tenant)? {
-                Some(row) => Some(keys.key_of_row(&row)?),
-                None => None,
-            };
+            let sealing = super::data_keys::sealing_key(&sp, &batch.tenant)?
+                .map(|row| keys.key_of_row(&row))
+                .transpose()?;
             let receipts = append_events(&sp, &mut staged, batch, sealing.as_deref())?;
             insert_alerts(&sp, batch, &receipts, first_new, sealing.as_deref())?;
             super::lifecycle::erase(&sp, &batch.tenant, &batch.erase, keys)?;
