@@ -1,8 +1,8 @@
 //! Totals for a time window from hourly counts: the whole hours inside the
 //! window come from a table of counts per hour (one row per tenant, hour and
 //! status, kept by every append), the partial hours at its edges from the
-//! records themselves. Both backends count this way, for the dashboard's
-//! totals (`record_counts`) and for `/v1/stats` (`record_stats`).
+//! records themselves. Both backends count this way, from `record_stats`,
+//! for the dashboard's totals and for `/v1/stats`.
 
 use crate::model::RecordCounts;
 use crate::stats::hour_of;

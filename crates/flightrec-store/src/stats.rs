@@ -182,7 +182,7 @@ pub(crate) fn group_expr(group_by: Option<GroupBy>) -> &'static str {
     }
 }
 
-/// The key of the hour of a time (`2026-11-23T02`), as `record_counts` has.
+/// The key of the hour of a time (`2026-11-23T02`), as `record_stats` has.
 pub fn hour_of(time: &str) -> &str {
     time.get(..13).unwrap_or(time)
 }

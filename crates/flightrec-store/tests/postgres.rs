@@ -520,7 +520,8 @@ fn migrating_a_version_2_store_tallies_its_records_for_stats() {
 }
 
 /// Bodies as schema V4 and earlier kept them, plain text in a text
-/// column, with schema version 4 recorded.
+/// column, with schema version 4 recorded (and its hourly counts table,
+/// which V7 dropped).
 fn back_to_plain_bodies(conn: &mut postgres::Client) {
     let rows = conn
         .query(
@@ -549,6 +550,25 @@ fn back_to_plain_bodies(conn: &mut postgres::Client) {
          ALTER TABLE records ENABLE TRIGGER records_only_erase; \
          DROP TABLE data_keys; \
          DELETE FROM flightrec_schema WHERE version > 4;",
+    )
+    .unwrap();
+    // The hourly counts of V1 to V6, filled as their trigger would have.
+    tx.batch_execute(
+        "CREATE TABLE record_counts (tenant text COLLATE \"C\" NOT NULL, \
+           hour text COLLATE \"C\" NOT NULL, status text COLLATE \"C\" NOT NULL, \
+           n bigint NOT NULL, PRIMARY KEY (tenant, hour, status)); \
+         INSERT INTO record_counts SELECT tenant, left(time, 13), status, count(*) \
+           FROM records GROUP BY 1, 2, 3; \
+         CREATE FUNCTION flightrec_count_records() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN \
+           INSERT INTO record_counts (tenant, hour, status, n) \
+             SELECT tenant, left(time, 13), status, count(*) FROM new_records GROUP BY 1, 2, 3 \
+           ON CONFLICT (tenant, hour, status) DO UPDATE SET n = record_counts.n + excluded.n; \
+           RETURN NULL; \
+         END $$; \
+         CREATE TRIGGER records_counted AFTER INSERT ON records \
+           REFERENCING NEW TABLE AS new_records \
+           FOR EACH STATEMENT EXECUTE FUNCTION flightrec_count_records();",
     )
     .unwrap();
     tx.commit().unwrap();

@@ -62,28 +62,25 @@ fn window_counts(
     )
 }
 
+/// Whole hours come from the `status` rows of `record_stats`: one row per
+/// hour and status.
 fn hour_counts(
     conn: &mut impl GenericClient,
     tenant: &str,
     from_hour: &str,
     before_hour: &str,
 ) -> Result<RecordCounts, StoreError> {
-    let rows = conn.query(
-        "SELECT status, sum(n)::bigint FROM record_counts \
-         WHERE tenant = $1 AND hour >= $2 AND hour < $3 GROUP BY status",
+    let row = conn.query_one(
+        "SELECT coalesce(sum(n), 0)::bigint, coalesce(sum(fail), 0)::bigint, \
+           coalesce(sum(warn), 0)::bigint \
+         FROM record_stats WHERE tenant = $1 AND dim = 'status' AND hour >= $2 AND hour < $3",
         &[&tenant, &from_hour, &before_hour],
     )?;
-    let mut counts = RecordCounts::default();
-    for row in rows {
-        let n = row.try_get::<_, i64>(1)? as u64;
-        counts.total += n;
-        match row.try_get::<_, &str>(0)? {
-            "fail" => counts.fail += n,
-            "warn" => counts.warn += n,
-            _ => {}
-        }
-    }
-    Ok(counts)
+    Ok(RecordCounts {
+        total: row.try_get::<_, i64>(0)? as u64,
+        fail: row.try_get::<_, i64>(1)? as u64,
+        warn: row.try_get::<_, i64>(2)? as u64,
+    })
 }
 
 fn record_counts(

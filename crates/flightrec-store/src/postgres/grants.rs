@@ -24,7 +24,6 @@ GRANT USAGE ON SEQUENCE cosignatures_arrival_seq TO {role};
 
 -- What every append keeps up to date beside the log.
 GRANT INSERT, UPDATE (size) ON log_heads TO {role};
-GRANT INSERT, UPDATE (n) ON record_counts TO {role};
 GRANT INSERT, UPDATE (n, fail, warn, blocked, dry_run, idempotency_hits, durations) ON record_stats TO {role};
 GRANT INSERT, UPDATE ON runs TO {role};
 GRANT INSERT, UPDATE (document) ON record_search TO {role};

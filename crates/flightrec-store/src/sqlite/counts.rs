@@ -1,5 +1,5 @@
 //! Summaries of the whole log: totals for a time window (see
-//! `hour_windows`; the hourly counts are schema V4's) and the distinct
+//! `hour_windows`; the hourly counts are `record_stats`' status rows) and the distinct
 //! values of a column.
 
 use super::SqliteStore;
@@ -62,28 +62,25 @@ fn window_counts(
     )
 }
 
+/// Whole hours come from the `status` rows of `record_stats`: one row per
+/// hour and status.
 fn hour_counts(
     conn: &Connection,
     tenant: &str,
     from_hour: &str,
     before_hour: &str,
 ) -> rusqlite::Result<RecordCounts> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT status, sum(n) FROM record_counts \
-         WHERE tenant = ?1 AND hour >= ?2 AND hour < ?3 GROUP BY status",
-    )?;
-    let mut rows = stmt.query(params![tenant, from_hour, before_hour])?;
-    let mut counts = RecordCounts::default();
-    while let Some(row) = rows.next()? {
-        let n = row.get::<_, i64>(1)? as u64;
-        counts.total += n;
-        match row.get_ref(0)?.as_str()? {
-            "fail" => counts.fail += n,
-            "warn" => counts.warn += n,
-            _ => {}
-        }
-    }
-    Ok(counts)
+    conn.prepare_cached(
+        "SELECT coalesce(sum(n), 0), coalesce(sum(fail), 0), coalesce(sum(warn), 0) \
+         FROM record_stats WHERE tenant = ?1 AND dim = 'status' AND hour >= ?2 AND hour < ?3",
+    )?
+    .query_row(params![tenant, from_hour, before_hour], |r| {
+        Ok(RecordCounts {
+            total: r.get::<_, i64>(0)? as u64,
+            fail: r.get::<_, i64>(1)? as u64,
+            warn: r.get::<_, i64>(2)? as u64,
+        })
+    })
 }
 
 fn record_counts(
