@@ -7,6 +7,7 @@
 //!   is durable.
 //! - [`Replay`]: a run played back at its own pace, with pause, resume,
 //!   speed, seeking and the state at any moment.
+//! - [`Tail`]: the log followed live, each new matching record once.
 //! - [`Executor`]: re-runs a run's recorded actions against something live
 //!   and reports `OK`/`FAIL`/`SKIP` for each; [`WorkspaceExecutor`] does it
 //!   for file actions in a directory.
@@ -32,6 +33,7 @@ mod recorder;
 mod replay;
 mod retry;
 pub mod sse;
+mod tail;
 mod workspace;
 
 pub use client::{Client, Until, path_segment};
@@ -47,4 +49,5 @@ pub use replay::{
     PaceClock, Replay, ReplayControl, ReplayEnd, ReplayOptions, RunEvent, TokioClock,
 };
 pub use retry::RetryPolicy;
+pub use tail::{Tail, TailRecord};
 pub use workspace::WorkspaceExecutor;

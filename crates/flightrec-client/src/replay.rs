@@ -15,7 +15,6 @@ use flightrec_core::replay::{RunState, delay};
 use futures_util::Stream;
 use serde::Deserialize;
 use serde_json::Value;
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -203,7 +202,7 @@ pub struct Replay {
     control: ReplayControl,
     changes: watch::Receiver<Controls>,
     options: ReplayOptions,
-    source: Option<Source>,
+    source: Option<sse::Source>,
     /// The seek request the source was opened for.
     opened_for: u64,
     /// The next event, read but not yet due.
@@ -422,12 +421,7 @@ impl Replay {
             ];
             let path = format!("/v1/runs/{}/replay", path_segment(&c.run_id));
             let response = c.client.get_stream(&path, &query).await?;
-            self.source = Some(Source {
-                response,
-                parser: sse::Parser::default(),
-                queue: VecDeque::new(),
-                server: c.client.server().to_owned(),
-            });
+            self.source = Some(sse::Source::new(response, c.client.server(), "replay"));
         }
         let source = self.source.as_mut().expect("opened above");
         loop {
@@ -435,7 +429,7 @@ impl Replay {
             let message = match source.next().await {
                 Ok(Some(m)) => m,
                 Ok(None) => {
-                    let server = source.server.clone();
+                    let server = source.server().to_owned();
                     self.source = None;
                     return Err(Error::Unreachable {
                         server,
@@ -486,33 +480,5 @@ fn check_speed(speed: f64) -> Result<()> {
         Err(Error::Invalid(format!(
             "a replay's speed is above 0 and at most 10000, not {speed}"
         )))
-    }
-}
-
-/// The server's event stream, read message by message.
-struct Source {
-    response: reqwest::Response,
-    parser: sse::Parser,
-    queue: VecDeque<sse::Message>,
-    server: String,
-}
-
-impl Source {
-    async fn next(&mut self) -> Result<Option<sse::Message>> {
-        loop {
-            if let Some(m) = self.queue.pop_front() {
-                return Ok(Some(m));
-            }
-            match self.response.chunk().await {
-                Ok(Some(bytes)) => self.queue.extend(self.parser.feed(&bytes)),
-                Ok(None) => return Ok(None),
-                Err(e) => {
-                    return Err(Error::Unreachable {
-                        server: self.server.clone(),
-                        reason: format!("the replay stream broke: {e}"),
-                    });
-                }
-            }
-        }
     }
 }

@@ -1,6 +1,54 @@
 //! Reading a Server-Sent Events stream (the HTML living standard's
 //! `text/event-stream`) as it arrives: bytes in, whole messages out.
 
+use crate::{Error, Result};
+use std::collections::VecDeque;
+
+/// A server's event stream, read message by message.
+pub(crate) struct Source {
+    response: reqwest::Response,
+    parser: Parser,
+    queue: VecDeque<Message>,
+    server: String,
+    /// What the stream is, for errors: "replay", "tail".
+    what: &'static str,
+}
+
+impl Source {
+    pub(crate) fn new(response: reqwest::Response, server: &str, what: &'static str) -> Source {
+        Source {
+            response,
+            parser: Parser::default(),
+            queue: VecDeque::new(),
+            server: server.to_owned(),
+            what,
+        }
+    }
+
+    pub(crate) fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// The next message; `None` once the server has closed the stream.
+    pub(crate) async fn next(&mut self) -> Result<Option<Message>> {
+        loop {
+            if let Some(m) = self.queue.pop_front() {
+                return Ok(Some(m));
+            }
+            match self.response.chunk().await {
+                Ok(Some(bytes)) => self.queue.extend(self.parser.feed(&bytes)),
+                Ok(None) => return Ok(None),
+                Err(e) => {
+                    return Err(Error::Unreachable {
+                        server: self.server.clone(),
+                        reason: format!("the {} stream broke: {e}", self.what),
+                    });
+                }
+            }
+        }
+    }
+}
+
 /// One dispatched message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Message {

@@ -50,3 +50,113 @@ document.addEventListener('keydown', (event) => {
   rows[next].focus();
   rows[next].closest('tr').scrollIntoView({ block: 'nearest' });
 });
+
+// Following live: the API's event stream says when records matching the
+// filters are committed; the rows themselves come rendered from
+// /audit/rows, as the page renders them. Pausing keeps the stream and
+// counts what arrives; resuming shows it.
+const live = document.getElementById('live');
+const liveStatus = document.getElementById('live-status');
+const table = document.getElementById('records');
+// A tab left following a busy log would grow without end.
+const MAX_NEW_ROWS = 1000;
+
+let source = null;
+let paused = false;
+let shownTop = live?.dataset.after ? Number(live.dataset.after) : null;
+let newestSeen = shownTop;
+let added = 0;
+let fetching = false;
+
+function say(text) {
+  if (liveStatus) liveStatus.textContent = text;
+}
+
+function waiting() {
+  return newestSeen !== null && (shownTop === null || newestSeen > shownTop);
+}
+
+async function showNew() {
+  if (fetching || paused || !waiting()) return;
+  fetching = true;
+  try {
+    while (!paused && waiting() && added < MAX_NEW_ROWS) {
+      const after = shownTop ?? newestSeen - 1;
+      const response = await fetch(`${live.dataset.rows}&after_seq=${after}`, { credentials: 'same-origin' });
+      if (!response.ok) throw new Error(`the server answered ${response.status}`);
+      const body = table.tBodies[0];
+      const template = document.createElement('template');
+      template.innerHTML = (await response.text()).trim();
+      const rows = template.content.querySelectorAll('tr.record');
+      if (!rows.length) break;
+      shownTop = Math.max(...[...rows].map((r) => Number(r.dataset.seq)));
+      for (const row of rows) row.classList.add('new');
+      body.prepend(template.content);
+      added += rows.length;
+      table.hidden = false;
+      document.getElementById('no-records')?.remove();
+    }
+    if (added >= MAX_NEW_ROWS) {
+      stop();
+      say(`Stopped after ${added} new records: reload the page to follow again.`);
+    } else {
+      say(`Following: ${added} new record${added === 1 ? '' : 's'}.`);
+    }
+  } catch (error) {
+    say(`Could not show the new records (${error.message}); still following.`);
+  } finally {
+    fetching = false;
+  }
+}
+
+function stop() {
+  source?.close();
+  source = null;
+  live.setAttribute('aria-pressed', 'false');
+  live.textContent = 'Follow live';
+}
+
+function start() {
+  const after = shownTop === null ? '' : `&after_seq=${shownTop}`;
+  source = new EventSource(`${live.dataset.stream}${after}`);
+  source.addEventListener('start', (event) => {
+    // Where the server began: with no row shown yet, new rows come after it.
+    if (shownTop === null) shownTop = Number(event.lastEventId);
+  });
+  source.onmessage = (message) => {
+    newestSeen = Math.max(newestSeen ?? 0, Number(message.lastEventId));
+    if (paused) say('Paused: new records waiting.');
+    else showNew();
+  };
+  source.onerror = (event) => {
+    // The server's own `error` event carries why; without data this is the
+    // connection, which EventSource reopens by itself from the last id.
+    if (event.data) {
+      stop();
+      say(`Stopped following: ${event.data}`);
+    } else if (source?.readyState === EventSource.CONNECTING) {
+      say('Reconnecting…');
+    }
+  };
+  live.setAttribute('aria-pressed', 'true');
+  live.textContent = 'Pause';
+  say('Following: new records appear at the top.');
+}
+
+live?.addEventListener('click', () => {
+  if (!source) {
+    paused = false;
+    start();
+  } else if (!paused) {
+    paused = true;
+    live.textContent = 'Resume';
+    live.setAttribute('aria-pressed', 'false');
+    say(waiting() ? 'Paused: new records waiting.' : 'Paused.');
+  } else {
+    paused = false;
+    live.textContent = 'Pause';
+    live.setAttribute('aria-pressed', 'true');
+    say('Following: new records appear at the top.');
+    showNew();
+  }
+});

@@ -553,6 +553,17 @@ pub enum EventsCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Follow the log: print each new event matching the filters as it is
+    /// committed, until interrupted (`--json`: one JSON object per line).
+    Tail {
+        #[command(flatten)]
+        filters: EventFilters,
+        /// Start after this record (its `seq`) instead of from now.
+        #[arg(long)]
+        after_seq: Option<u64>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -85,6 +85,24 @@ struct AuditPage {
     older: Option<String>,
     newest: Option<String>,
     export: String,
+    /// Following new records, offered on the newest page without `q`.
+    live: Option<Live>,
+}
+
+/// What the audit page's live tail needs: the API stream of these filters
+/// and the rows to add when it says there are new records.
+struct Live {
+    api_query: String,
+    filters: String,
+    /// The newest record shown: the tail starts after it.
+    after_seq: Option<u64>,
+}
+
+/// `/audit/rows`: the table rows the live tail adds.
+#[derive(Template)]
+#[template(path = "audit_rows.html")]
+struct AuditRows {
+    rows: Vec<Row>,
 }
 
 struct Choice {
@@ -237,7 +255,61 @@ pub async fn page(
         older,
         newest: before_seq.map(|_| filters.href()),
         export: format!("/v1/events/export?{}&format=csv", filters.api_query()),
+        live: (before_seq.is_none() && filters.get("q").is_none()).then(|| Live {
+            api_query: filters.api_query(),
+            filters: filters.query(),
+            after_seq: page.items.first().map(|r| r.header.seq),
+        }),
     })
+}
+
+/// Rows at most one `/audit/rows` answer holds; the tail asks again while
+/// it knows of newer records.
+const LIVE_ROWS: usize = 200;
+
+/// `/audit/rows?<filters>&after_seq=N`: the records after `N` that match
+/// the audit log's filters (the oldest [`LIVE_ROWS`] of them), newest
+/// first, as the table rows the page shows them with.
+pub async fn new_rows(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    viewer.require(Permission::Read)?;
+    let (mut filters, _) = Filters::parse(raw.as_deref())?;
+    let after_seq = filters
+        .take("after_seq")
+        .map(|v| {
+            v.parse::<u64>().map_err(|_| {
+                crate::error::ApiError::bad_request(
+                    "invalid_parameter",
+                    format!("`after_seq` must be a record's seq, not {v:?}"),
+                )
+            })
+        })
+        .transpose()?;
+    let mut params = Params::parse(Some(&filters.api_query()))?;
+    let filter = event_filter(&mut params, &state)?;
+    params.finish()?;
+    let tenant = viewer.principal.tenant.clone();
+    let query = EventQuery {
+        filter,
+        limit: LIVE_ROWS,
+        after_seq,
+        ascending: true,
+        ..Default::default()
+    };
+    let page = state
+        .blocking(move |store| store.records(&tenant, &query))
+        .await?;
+    let now = state.clock().now();
+    let rows = page
+        .items
+        .iter()
+        .rev()
+        .map(|record| Ok(row(record, &event_json(record)?, now)))
+        .collect::<Result<Vec<_>, PageError>>()?;
+    render(&AuditRows { rows })
 }
 
 /// A select's options, `current` selected.

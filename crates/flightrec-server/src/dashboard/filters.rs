@@ -38,6 +38,12 @@ impl Filters {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// Takes `name` out of the filters (its first value).
+    pub fn take(&mut self, name: &str) -> Option<String> {
+        let at = self.0.iter().position(|(k, _)| k == name)?;
+        Some(self.0.remove(at).1)
+    }
+
     pub fn window(&self) -> &str {
         self.get("since").unwrap_or(DEFAULT_WINDOW)
     }
@@ -45,6 +51,11 @@ impl Filters {
     /// This view's link.
     pub fn href(&self) -> String {
         link(self.iter())
+    }
+
+    /// This view's query string, as its link carries it.
+    pub fn query(&self) -> String {
+        encode(self.iter())
     }
 
     /// This view's link without `name`.
@@ -99,6 +110,10 @@ mod tests {
         );
         assert_eq!(f.with("type", "x"), "/?actor=a%40b.c&type=x");
         assert_eq!(f.api_query(), "type=edit_file&actor=a%40b.c&since=24h");
+        assert_eq!(f.query(), "type=edit_file&actor=a%40b.c");
+        let mut taken = f.clone();
+        assert_eq!(taken.take("type").as_deref(), Some("edit_file"));
+        assert_eq!((taken.take("type"), taken.href()), (None, "/?actor=a%40b.c".into()));
         let (f, _) = Filters::parse(Some("since=all")).unwrap();
         assert_eq!((f.window(), f.api_query().as_str()), ("all", "since=all"));
     }

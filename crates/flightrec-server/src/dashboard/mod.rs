@@ -26,6 +26,7 @@ use axum::routing::get;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(audit::page))
+        .route("/audit/rows", get(audit::new_rows))
         .route("/login", get(pages::login))
         .route("/connect", get(connect::page))
         .route("/events/{id}", get(audit::event_page))

@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/events", post(post_event).get(list_events))
         .route("/v1/events/batch", post(post_batch))
         .route("/v1/events/export", get(super::export::export))
+        .route("/v1/events/stream", get(super::event_stream::stream))
         .route("/v1/events/{id}", get(get_event))
         .route("/v1/events/{id}/proof", get(get_proof))
 }

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod auth;
 pub mod encryption;
 pub mod erasures;
+pub mod event_stream;
 pub mod events;
 pub mod export;
 pub mod health;

@@ -4,6 +4,7 @@ use crate::cli::EventsCommand;
 use crate::client;
 use crate::output;
 use serde_json::Value;
+use std::io::Write;
 use std::process::ExitCode;
 
 pub async fn run(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
@@ -37,24 +38,48 @@ pub async fn run(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        EventsCommand::Tail {
+            filters,
+            after_seq,
+            client,
+        } => {
+            let api = client::connect(&client)?;
+            let mut tail = api.tail(filters.query_pairs(), after_seq);
+            if !client.json {
+                eprintln!("following the log; Ctrl-C stops");
+            }
+            let mut out = std::io::stdout().lock();
+            loop {
+                let record = tail.next().await?;
+                let line = if client.json {
+                    record.event.to_string()
+                } else {
+                    event_row(&record.event).join("  ")
+                };
+                // A reader that went away (`| head`) ends the tail quietly.
+                if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
+        }
     }
 }
 
+/// An event's cells, as `search` and `tail` print them.
+fn event_row(e: &Value) -> Vec<String> {
+    vec![
+        output::text(&e["time"]),
+        output::text(&e["seq"]),
+        output::text(&e["type"]),
+        output::text(&e["status"]),
+        output::text(&e["run_id"]),
+        output::actor(e),
+        output::summary(e),
+    ]
+}
+
 pub fn print_events(events: &[Value]) {
-    let rows: Vec<Vec<String>> = events
-        .iter()
-        .map(|e| {
-            vec![
-                output::text(&e["time"]),
-                output::text(&e["seq"]),
-                output::text(&e["type"]),
-                output::text(&e["status"]),
-                output::text(&e["run_id"]),
-                output::actor(e),
-                output::summary(e),
-            ]
-        })
-        .collect();
+    let rows: Vec<Vec<String>> = events.iter().map(event_row).collect();
     output::table(
         &["TIME", "SEQ", "TYPE", "STATUS", "RUN", "ACTOR", "SUMMARY"],
         &rows,

@@ -25,6 +25,7 @@ mod cors;
 mod crash;
 mod dashboard;
 mod encryption;
+mod event_stream;
 mod erasure;
 mod exports;
 mod faults_postgres;
