@@ -113,7 +113,10 @@ mod tests {
         assert_eq!(f.query(), "type=edit_file&actor=a%40b.c");
         let mut taken = f.clone();
         assert_eq!(taken.take("type").as_deref(), Some("edit_file"));
-        assert_eq!((taken.take("type"), taken.href()), (None, "/?actor=a%40b.c".into()));
+        assert_eq!(
+            (taken.take("type"), taken.href()),
+            (None, "/?actor=a%40b.c".into())
+        );
         let (f, _) = Filters::parse(Some("since=all")).unwrap();
         assert_eq!((f.window(), f.api_query().as_str()), ("all", "since=all"));
     }

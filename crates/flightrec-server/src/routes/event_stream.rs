@@ -142,7 +142,9 @@ async fn send_records(
             .map_err(|e| e.message)?;
         for record in &page.items {
             let data = event_json(record).map_err(|e| e.message)?.to_string();
-            let event = Event::default().id(record.header.seq.to_string()).data(data);
+            let event = Event::default()
+                .id(record.header.seq.to_string())
+                .data(data);
             if tx.send(event).await.is_err() {
                 return Ok(()); // the client left
             }
@@ -153,7 +155,9 @@ async fn send_records(
         }
         after = after.max(committed.checked_sub(1));
         if started.elapsed() > MAX_LIFETIME {
-            let end = Event::default().event("end").data(r#"{"reason":"reconnect"}"#);
+            let end = Event::default()
+                .event("end")
+                .data(r#"{"reason":"reconnect"}"#);
             let _ = tx.send(end).await;
             return Ok(());
         }

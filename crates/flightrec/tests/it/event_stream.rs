@@ -96,7 +96,10 @@ async fn the_tail_sends_each_new_matching_record_once_and_resumes(backend: Backe
     let first = String::from_utf8_lossy(&tail.chunk().await.unwrap().unwrap()).into_owned();
     assert_eq!(
         first,
-        format!("event: start\nid: {}\ndata: {{\"after_seq\":{}}}\n\n", before[1], before[1])
+        format!(
+            "event: start\nid: {}\ndata: {{\"after_seq\":{}}}\n\n",
+            before[1], before[1]
+        )
     );
     assert!(stays_quiet(&mut tail).await, "an old record was sent");
     let seqs = post(
@@ -145,7 +148,10 @@ async fn the_tail_refuses_what_it_cannot_follow(backend: Backend) {
     ] {
         let (status, body) = s.get(&format!("/v1/events/stream?{query}")).await;
         assert_eq!(status, 400, "{query}: {body}");
-        assert!(body["error"].as_str().unwrap().contains(says), "{query}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains(says),
+            "{query}: {body}"
+        );
     }
     let r = s
         .http
@@ -157,7 +163,10 @@ async fn the_tail_refuses_what_it_cannot_follow(backend: Backend) {
         .unwrap();
     assert_eq!(r.status(), 400);
     let body: Value = r.json().await.unwrap();
-    assert!(body["error"].as_str().unwrap().contains("Last-Event-ID"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("Last-Event-ID"),
+        "{body}"
+    );
 }
 
 /// `flightrec events tail`: the CLI follows the same stream.
@@ -191,7 +200,9 @@ async fn the_cli_tails_the_log() {
     .await;
     let ids: Vec<String> = (0..2)
         .map(|_| {
-            let line = rx.recv_timeout(Duration::from_secs(20)).expect("a line in time");
+            let line = rx
+                .recv_timeout(Duration::from_secs(20))
+                .expect("a line in time");
             let event: Value = serde_json::from_str(&line).unwrap();
             event["id"].as_str().unwrap().to_owned()
         })
