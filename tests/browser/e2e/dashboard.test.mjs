@@ -459,6 +459,38 @@ describe('the dashboard', () => {
     assert.equal(await apiCount('q=sealedword'), 0);
   });
 
+  it('follows the log live, pauses and resumes', async () => {
+    await page.goto(`${server.base}/?type=deploy.live&since=all`);
+    await page.locator('#no-records').waitFor();
+    assert.equal(await page.locator('#records').isHidden(), true);
+    const live = page.locator('#live');
+    await live.click();
+    assert.equal(await live.getAttribute('aria-pressed'), 'true');
+    const ids = () => page.locator('#records tr.record').evaluateAll((rows) => rows.map((r) => r.dataset.id));
+    const waitForRows = (n) => page.waitForFunction((n) => document.querySelectorAll('#records tr.record').length === n, n);
+
+    const first = await server.post('/v1/events', { type: 'deploy.live', message: 'first' });
+    await server.post('/v1/events', { type: 'something.else', message: 'not shown' });
+    await waitForRows(1);
+    assert.deepEqual(await ids(), [first.receipt.id]);
+    assert.equal(await page.locator('#no-records').count(), 0);
+    assert.equal(await page.locator('#records tr.record.new').count(), 1);
+
+    await live.click(); // pause
+    assert.equal(await live.textContent(), 'Resume');
+    const second = await server.post('/v1/events', { type: 'deploy.live', message: 'second' });
+    await page.locator('#live-status', { hasText: 'new records waiting' }).waitFor();
+    assert.equal(await page.locator('#records tr.record').count(), 1, 'nothing added while paused');
+
+    await live.click(); // resume
+    await waitForRows(2);
+    // Newest first, as the API lists them.
+    const api = await server.get('/v1/events?type=deploy.live&since=all');
+    assert.deepEqual(await ids(), api.events.map((e) => e.id));
+    assert.deepEqual(await ids(), [second.receipt.id, first.receipt.id]);
+    await shoot('audit-live');
+  });
+
   it('signs out', async () => {
     await page.goto(`${server.base}/login`);
     assert.equal(page.url(), `${server.base}/`, 'signed in, the sign-in page goes straight on');

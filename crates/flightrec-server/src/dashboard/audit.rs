@@ -94,7 +94,7 @@ struct AuditPage {
 struct Live {
     api_query: String,
     filters: String,
-    /// The newest record shown: the tail starts after it.
+    /// Where the tail starts; `None` on an empty log.
     after_seq: Option<u64>,
 }
 
@@ -171,10 +171,12 @@ pub async fn page(
         ..Default::default()
     };
     let (chart_since, chart_until) = (since.clone(), until.clone());
-    let (page, over_time, types, resource_types) = state
+    let (log_size, page, over_time, types, resource_types) = state
         .blocking(move |store| {
             let (since, until) = (since.as_deref(), until.as_deref());
             Ok((
+                // Before the records: the live tail starts after both.
+                store.log_size(&tenant)?,
                 store.records(&tenant, &event_query)?,
                 store.stats(&tenant, since, until, Some(chart_by))?,
                 store.distinct_values(&tenant, Facet::EventType)?,
@@ -258,7 +260,13 @@ pub async fn page(
         live: (before_seq.is_none() && filters.get("q").is_none()).then(|| Live {
             api_query: filters.api_query(),
             filters: filters.query(),
-            after_seq: page.items.first().map(|r| r.header.seq),
+            // The newest record the page could have shown: those after it
+            // are what the tail adds.
+            after_seq: page
+                .items
+                .first()
+                .map(|r| r.header.seq)
+                .max(log_size.checked_sub(1)),
         }),
     })
 }
