@@ -26,6 +26,7 @@ mod otlp;
 mod params;
 mod reports;
 mod routes;
+mod run_comparison;
 mod run_pages;
 mod run_timelines;
 mod search_indexer;

@@ -309,6 +309,33 @@ describe('the dashboard', () => {
     assert.equal(await page.textContent('#run-count'), '4');
   });
 
+  it('compares two runs that differ, as GET /v1/runs/{id}/compare does', async () => {
+    const other = 'demo-run-dependency-upgrade';
+    await page.goto(`${server.base}/runs/${RUN}`);
+    await page.getByLabel('Compare with run').fill(other);
+    await page.getByRole('button', { name: 'Compare' }).click();
+    await page.waitForURL(`${server.base}/runs/${RUN}/compare?with=${other}`);
+    const api = await server.get(`/v1/runs/${RUN}/compare?with=${other}`);
+    assert.ok(api.first_difference !== null, 'the demo runs differ');
+    const rows = page.locator('#compare-steps tbody tr');
+    assert.equal(await rows.count(), api.steps.length);
+    assert.equal(await page.locator('#compare-steps tbody tr.differs').count(), api.steps.filter((r) => r.differs).length);
+    // Each row shows the events the API aligned there, or says one run did not take it.
+    for (const [i, row] of api.steps.entries()) {
+      const cells = rows.nth(i).locator('td');
+      for (const [k, side] of [[0, row.a], [1, row.b]]) {
+        const text = await cells.nth(k).textContent();
+        if (side) assert.ok(text.includes(`#${side.index}`) && text.includes(side.type), `row ${i}: ${text}`);
+        else assert.match(text, /not in this run/);
+      }
+    }
+    await page.locator('#compare-summary a').click();
+    assert.equal(new URL(page.url()).hash, `#step-${api.first_difference}`);
+    const files = await page.locator('#compare-files > li').evaluateAll((lis) => lis.map((li) => [li.querySelector('code').textContent, li.className]));
+    assert.deepEqual(files, api.files.map((f) => [f.path, f.outcome.replace('_', '-')]));
+    await shoot('compare');
+  });
+
   it('renders the span tree', async () => {
     await page.goto(`${server.base}/runs/${RUN}`);
     await page.click('a:has-text("Trace")');

@@ -30,9 +30,19 @@ fn lines_with_ends(text: &str) -> Vec<&str> {
     text.split_inclusive('\n').collect()
 }
 
-/// The shortest edit script from `a` to `b` (longest common subsequence),
-/// after setting aside the lines both share at either end.
-fn script<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<(Op, &'a str)> {
+/// Where each item of two sequences went: in both, or in one only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aligned {
+    Both(usize, usize),
+    OnlyA(usize),
+    OnlyB(usize),
+}
+
+/// The shortest edit script from `a` to `b` (a longest common
+/// subsequence), after setting aside what both share at either end; in
+/// order, removals before additions as diff(1) shows them. Past
+/// [`MAX_CELLS`] the middle is one replacement.
+pub fn align<T: PartialEq>(a: &[T], b: &[T]) -> Vec<Aligned> {
     let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let suffix = a[prefix..]
         .iter()
@@ -41,10 +51,11 @@ fn script<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<(Op, &'a str)> {
         .take_while(|(x, y)| x == y)
         .count();
     let (ma, mb) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
-    let mut out: Vec<(Op, &str)> = a[..prefix].iter().map(|l| (Op::Same, *l)).collect();
+    let mut out: Vec<Aligned> = (0..prefix).map(|i| Aligned::Both(i, i)).collect();
+    let (ia, ib) = (|i| prefix + i, |j| prefix + j);
     if (ma.len() + 1) * (mb.len() + 1) > MAX_CELLS {
-        out.extend(ma.iter().map(|l| (Op::Removed, *l)));
-        out.extend(mb.iter().map(|l| (Op::Added, *l)));
+        out.extend((0..ma.len()).map(|i| Aligned::OnlyA(ia(i))));
+        out.extend((0..mb.len()).map(|j| Aligned::OnlyB(ib(j))));
     } else {
         // lcs[i][j]: the longest common subsequence of ma[i..] and mb[j..].
         let w = mb.len() + 1;
@@ -61,22 +72,34 @@ fn script<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<(Op, &'a str)> {
         let (mut i, mut j) = (0, 0);
         while i < ma.len() || j < mb.len() {
             if i < ma.len() && j < mb.len() && ma[i] == mb[j] {
-                out.push((Op::Same, ma[i]));
+                out.push(Aligned::Both(ia(i), ib(j)));
                 i += 1;
                 j += 1;
             } else if i < ma.len() && (j == mb.len() || lcs[(i + 1) * w + j] >= lcs[i * w + j + 1])
             {
-                // Removals before additions, as diff(1) shows them.
-                out.push((Op::Removed, ma[i]));
+                out.push(Aligned::OnlyA(ia(i)));
                 i += 1;
             } else {
-                out.push((Op::Added, mb[j]));
+                out.push(Aligned::OnlyB(ib(j)));
                 j += 1;
             }
         }
     }
-    out.extend(a[a.len() - suffix..].iter().map(|l| (Op::Same, *l)));
+    let (ea, eb) = (a.len() - suffix, b.len() - suffix);
+    out.extend((0..suffix).map(|k| Aligned::Both(ea + k, eb + k)));
     out
+}
+
+/// [`align`] of two texts' lines, as the unified format reads it.
+fn script<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<(Op, &'a str)> {
+    align(a, b)
+        .into_iter()
+        .map(|step| match step {
+            Aligned::Both(i, _) => (Op::Same, a[i]),
+            Aligned::OnlyA(i) => (Op::Removed, a[i]),
+            Aligned::OnlyB(j) => (Op::Added, b[j]),
+        })
+        .collect()
 }
 
 /// A unified diff from `old` to `new` of the file at `path`; empty when

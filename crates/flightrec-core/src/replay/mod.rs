@@ -6,8 +6,10 @@
 //! a file with the diff it made, and the events that could not be made
 //! sense of. It is a pure function of the events, so the state at event N
 //! is the fold of the first N + 1. A [`Timeline`] keeps a run folded once
-//! and answers the state after any event from it.
+//! and answers the state after any event from it. [`align_steps`] and
+//! [`compare_files`] set two runs side by side.
 
+mod compare;
 mod diff;
 mod edit;
 mod fold;
@@ -15,7 +17,8 @@ mod pace;
 mod state;
 mod timeline;
 
-pub use diff::{apply_unified_diff, unified_diff};
+pub use compare::{FileOutcome, StepKey, align_steps, compare_files};
+pub use diff::{Aligned, apply_unified_diff, unified_diff};
 pub use edit::{EditError, edited};
 pub use fold::{FILE_OPERATIONS, FILE_PATH_KEYS, Step, fold};
 pub use pace::delay;

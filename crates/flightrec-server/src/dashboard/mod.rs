@@ -10,6 +10,7 @@
 mod assets;
 mod audit;
 mod chart;
+mod compare;
 mod connect;
 mod filters;
 mod format;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/runs", get(runs::list))
         .route("/runs/{id}", get(runs::run))
         .route("/runs/{id}/trace", get(pages::trace))
+        .route("/runs/{id}/compare", get(compare::page))
         .route("/alerts", get(pages::alerts))
         .route("/integrity", get(pages::integrity))
         .route("/settings", get(pages::settings))

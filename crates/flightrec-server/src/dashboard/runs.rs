@@ -85,6 +85,8 @@ struct RunPage {
     duration_ms: i64,
     steps: Vec<Step>,
     exports: [(&'static str, &'static str); 5],
+    /// Recently active runs, offered to compare this one with.
+    others: Vec<String>,
 }
 
 /// One event on the timeline.
@@ -133,11 +135,19 @@ pub async fn run(
     viewer.require(Permission::Read)?;
     let tenant = viewer.principal.tenant.clone();
     let id = run_id.clone();
-    let (run, steps) = state
+    let (run, steps, others) = state
         .blocking(move |store| {
             let Some(run) = store.run(&tenant, &id)? else {
                 return Ok(None);
             };
+            let recent = RunQuery {
+                limit: PAGE_SIZE,
+                ..Default::default()
+            };
+            let others: Vec<String> = (store.runs(&tenant, &recent)?.items.into_iter())
+                .map(|r| r.run_id)
+                .filter(|r| *r != id)
+                .collect();
             // Steps straight from each page of records, none kept.
             let mut steps: Vec<Step> = Vec::new();
             let mut start = None;
@@ -160,7 +170,7 @@ pub async fn run(
                     steps.len() < MAX_TIMELINE
                 },
             )?;
-            failure.map_or(Ok(Some((run, steps))), Err)
+            failure.map_or(Ok(Some((run, steps, others))), Err)
         })
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no run {run_id:?}")))?;
@@ -178,5 +188,6 @@ pub async fn run(
             ("asciicast", "asciicast"),
             ("html", "HTML replay"),
         ],
+        others,
     })
 }

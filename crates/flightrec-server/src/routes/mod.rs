@@ -17,6 +17,7 @@ pub mod policies;
 pub mod replay;
 pub mod reports;
 pub mod rules;
+pub mod run_compare;
 pub mod run_state;
 pub mod run_tree;
 pub mod runs;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(encryption::router())
         .merge(runs::router())
         .merge(run_state::router())
+        .merge(run_compare::router())
         .merge(run_tree::router())
         .merge(replay::router())
         .merge(log::router())

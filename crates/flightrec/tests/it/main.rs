@@ -45,6 +45,7 @@ mod proxy;
 mod receiver;
 mod replay;
 mod reports;
+mod run_compare;
 mod scale_out;
 mod sdk;
 mod stats;
