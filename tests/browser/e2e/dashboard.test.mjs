@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { OWNER, openBrowser, parseCsv, startServer } from './server.mjs';
+import { seriousViolations } from './axe.mjs';
 
 const RUN = 'demo-run-fix-pagination';
 const XSS = '<script>alert(1)</script>';
@@ -59,6 +60,7 @@ describe('the dashboard', () => {
   it('signs in and comes back to the page asked for', async () => {
     await page.goto(`${server.base}/runs`);
     assert.match(page.url(), /\/login\?next=%2Fruns$/);
+    assert.deepEqual(await seriousViolations(page), [], 'the sign-in page (axe-core)');
     await shoot('login');
     await page.fill('input[name=email]', OWNER.email);
     await page.fill('input[name=password]', 'wrong password');
@@ -516,6 +518,46 @@ describe('the dashboard', () => {
     assert.deepEqual(await ids(), api.events.map((e) => e.id));
     assert.deepEqual(await ids(), [second.receipt.id, first.receipt.id]);
     await shoot('audit-live');
+  });
+
+  it('has no serious or critical accessibility violation on any page, light or dark (axe-core)', async () => {
+    const event = (await server.get('/v1/events?limit=1')).events[0];
+    const pages = [
+      '/', '/?status=fail&since=all', `/events/${event.id}`, '/runs', `/runs/${RUN}`, `/runs/${RUN}/trace`,
+      `/runs/${RUN}/compare?with=demo-run-dependency-upgrade`, '/alerts', '/integrity', '/settings', '/connect',
+    ];
+    const found = [];
+    for (const colorScheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme });
+      for (const path of pages) {
+        await page.goto(`${server.base}${path}`);
+        await page.waitForLoadState('networkidle');
+        for (const v of await seriousViolations(page)) found.push({ path, colorScheme, ...v });
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    assert.deepEqual(found, []);
+  });
+
+  it('fits 1280×720 and a tablet (768×1024) without scrolling sideways', async () => {
+    const event = (await server.get('/v1/events?limit=1')).events[0];
+    const pages = ['/', `/events/${event.id}`, '/runs', `/runs/${RUN}`, `/runs/${RUN}/trace`,
+      `/runs/${RUN}/compare?with=demo-run-dependency-upgrade`, '/alerts', '/integrity', '/settings', '/connect'];
+    const wide = [];
+    for (const viewport of [{ width: 1280, height: 720 }, { width: 768, height: 1024 }]) {
+      await page.setViewportSize(viewport);
+      for (const path of pages) {
+        await page.goto(`${server.base}${path}`);
+        await page.waitForLoadState('networkidle');
+        const { scroll, client } = await page.evaluate(() => ({
+          scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
+        }));
+        if (scroll > client) wide.push(`${path} at ${viewport.width}: ${scroll} px wide`);
+        if (path === '/') await shoot(`audit-${viewport.width}`);
+      }
+    }
+    await page.setViewportSize({ width: 1366, height: 900 });
+    assert.deepEqual(wide, []);
   });
 
   it('signs out', async () => {
