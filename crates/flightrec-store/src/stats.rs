@@ -204,6 +204,15 @@ pub struct RowCounts {
 }
 
 impl RowCounts {
+    /// `part`'s share of these records (0 when there are none).
+    pub fn rate(&self, part: u64) -> f64 {
+        if self.n == 0 {
+            0.0
+        } else {
+            part as f64 / self.n as f64
+        }
+    }
+
     fn add(&mut self, more: &RowCounts) {
         self.n += more.n;
         self.fail += more.fail;

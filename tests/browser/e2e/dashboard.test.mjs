@@ -520,11 +520,64 @@ describe('the dashboard', () => {
     await shoot('audit-live');
   });
 
+  it('shows rates and durations per agent with the figures of GET /v1/stats', async () => {
+    await page.goto(`${server.base}/stats?by=agent&since=all`);
+    const api = await server.get('/v1/stats?group_by=agent&since=all');
+    const percent = (rate) => `${(rate * 100).toFixed(1)}%`;
+    const shown = await page.locator('#stats-table tbody tr').evaluateAll((trs) => trs.map((tr) => ({
+      key: tr.dataset.key,
+      total: Number(tr.children[1].textContent),
+      rates: [...tr.querySelectorAll('td.rate')].map((td) => [td.querySelector('span').textContent, Number(td.dataset.count)]),
+      durations: tr.querySelector('td.durations span').textContent,
+    })));
+    assert.equal(shown.length, Math.min(api.groups.length, 50));
+    const ms = (v) => (v === null ? '—' : v >= 100 ? `${v.toFixed(0)} ms` : `${v.toFixed(1)} ms`);
+    for (const [i, group] of api.groups.slice(0, 50).entries()) {
+      assert.deepEqual(shown[i], {
+        key: group.key ?? '(none)',
+        total: group.total,
+        rates: [[percent(group.failure_rate), group.fail], [percent(group.block_rate), group.blocked], [percent(group.idempotency_hit_rate), group.idempotency_hits]],
+        durations: ['p50', 'p95', 'p99'].map((p) => ms(group.duration_ms[p])).join(' / '),
+      });
+    }
+    assert.equal(await page.locator('#stats-table tfoot td').first().textContent(), String(api.total));
+    // A group leads to its records.
+    const agent = api.groups.find((g) => g.key !== null).key;
+    await page.locator('#stats-table tbody th a', { hasText: agent }).first().click();
+    await page.waitForURL((url) => url.pathname === '/' && url.searchParams.get('agent_id') === agent);
+    // Choosing another dimension applies at once.
+    await page.goto(`${server.base}/stats`);
+    await page.getByLabel('Per').selectOption('verb');
+    await page.waitForURL((url) => url.searchParams.get('by') === 'verb');
+    await shoot('stats');
+  });
+
+  it('requests a report, watches it being built, and downloads it', async () => {
+    await page.goto(`${server.base}/reports`);
+    await page.locator('#reports-status', { hasText: /No reports yet|report/ }).waitFor();
+    const before = (await server.get('/v1/reports')).reports.length;
+    await page.locator('#report-request select[name=type]').selectOption('compliance_summary');
+    await page.locator('#report-request select[name=format]').selectOption('pdf');
+    await page.getByRole('button', { name: 'Request' }).click();
+    const ready = page.locator('#reports tbody tr[data-status="ready"]');
+    await ready.first().waitFor({ timeout: 60_000 });
+    const jobs = (await server.get('/v1/reports')).reports;
+    assert.equal(jobs.length, before + 1);
+    assert.equal(await page.locator('#reports tbody tr').count(), jobs.length);
+    assert.equal(await ready.first().getAttribute('data-id'), jobs[0].id);
+    assert.match(await ready.first().textContent(), new RegExp(`checkpoint of ${jobs[0].basis.checkpoint.size} records`));
+    const [download] = await Promise.all([page.waitForEvent('download'), ready.first().locator('a.download').click()]);
+    assert.equal(download.suggestedFilename(), `flightrec-compliance_summary-${jobs[0].id}.pdf`);
+    const file = readFileSync(await download.path());
+    assert.equal(file.subarray(0, 5).toString(), '%PDF-');
+    await shoot('reports');
+  });
+
   it('has no serious or critical accessibility violation on any page, light or dark (axe-core)', async () => {
     const event = (await server.get('/v1/events?limit=1')).events[0];
     const pages = [
       '/', '/?status=fail&since=all', `/events/${event.id}`, '/runs', `/runs/${RUN}`, `/runs/${RUN}/trace`,
-      `/runs/${RUN}/compare?with=demo-run-dependency-upgrade`, '/alerts', '/integrity', '/settings', '/connect',
+      `/runs/${RUN}/compare?with=demo-run-dependency-upgrade`, '/stats', '/alerts', '/reports', '/integrity', '/settings', '/connect',
     ];
     const found = [];
     for (const colorScheme of ['light', 'dark']) {
@@ -542,7 +595,7 @@ describe('the dashboard', () => {
   it('fits 1280×720 and a tablet (768×1024) without scrolling sideways', async () => {
     const event = (await server.get('/v1/events?limit=1')).events[0];
     const pages = ['/', `/events/${event.id}`, '/runs', `/runs/${RUN}`, `/runs/${RUN}/trace`,
-      `/runs/${RUN}/compare?with=demo-run-dependency-upgrade`, '/alerts', '/integrity', '/settings', '/connect'];
+      `/runs/${RUN}/compare?with=demo-run-dependency-upgrade`, '/stats', '/alerts', '/reports', '/integrity', '/settings', '/connect'];
     const wide = [];
     for (const viewport of [{ width: 1280, height: 720 }, { width: 768, height: 1024 }]) {
       await page.setViewportSize(viewport);

@@ -12,6 +12,8 @@ const FILES: &[(&str, &str)] = &[
     ("dom.js", include_str!("../../assets/dom.js")),
     ("forms.js", include_str!("../../assets/forms.js")),
     ("audit.js", include_str!("../../assets/audit.js")),
+    ("reports.js", include_str!("../../assets/reports.js")),
+    ("stats.js", include_str!("../../assets/stats.js")),
     ("run.js", include_str!("../../assets/run.js")),
     ("trace.js", include_str!("../../assets/trace.js")),
     ("alerts.js", include_str!("../../assets/alerts.js")),

@@ -17,6 +17,7 @@ mod format;
 mod pages;
 mod runs;
 mod security;
+mod stats;
 mod viewer;
 
 use crate::state::AppState;
@@ -36,6 +37,8 @@ pub fn router() -> Router<AppState> {
         .route("/runs/{id}/trace", get(pages::trace))
         .route("/runs/{id}/compare", get(compare::page))
         .route("/alerts", get(pages::alerts))
+        .route("/reports", get(pages::reports))
+        .route("/stats", get(stats::page))
         .route("/integrity", get(pages::integrity))
         .route("/settings", get(pages::settings))
         .route("/assets/{file}", get(assets::serve))

@@ -1,5 +1,5 @@
 //! Pages whose content the scripts fetch from the API (trace, alerts,
-//! settings), the sign-in page, the integrity page and the error page.
+//! reports, settings), the sign-in page, the integrity page and the error page.
 
 use super::viewer::{Chrome, PageResult, Viewer, render};
 use crate::auth::Permission;
@@ -54,6 +54,21 @@ pub async fn alerts(viewer: Viewer) -> PageResult {
     viewer.require(Permission::Read)?;
     render(&AlertsPage {
         chrome: viewer.chrome("Alerts", "alerts"),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportsPage {
+    chrome: Chrome,
+}
+
+/// `/reports`: request a report, watch it being built, download it (the
+/// script asks `/v1/reports`).
+pub async fn reports(viewer: Viewer) -> PageResult {
+    viewer.require(Permission::Read)?;
+    render(&ReportsPage {
+        chrome: viewer.chrome("Reports", "reports"),
     })
 }
 

@@ -78,10 +78,10 @@ fn figures(tally: &Tally) -> Map<String, Value> {
         ("blocked", json!(c.blocked)),
         ("dry_run", json!(c.dry_run)),
         ("idempotency_hits", json!(c.idempotency_hits)),
-        ("failure_rate", json!(rate(c.fail, c.n))),
-        ("warn_rate", json!(rate(c.warn, c.n))),
-        ("block_rate", json!(rate(c.blocked, c.n))),
-        ("idempotency_hit_rate", json!(rate(c.idempotency_hits, c.n))),
+        ("failure_rate", json!(c.rate(c.fail))),
+        ("warn_rate", json!(c.rate(c.warn))),
+        ("block_rate", json!(c.rate(c.blocked))),
+        ("idempotency_hit_rate", json!(c.rate(c.idempotency_hits))),
         (
             "duration_ms",
             json!({
@@ -95,12 +95,4 @@ fn figures(tally: &Tally) -> Map<String, Value> {
     .into_iter()
     .map(|(name, value)| (name.to_owned(), value))
     .collect()
-}
-
-fn rate(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 / whole as f64
-    }
 }
