@@ -605,7 +605,15 @@ describe('the dashboard', () => {
         const { scroll, client } = await page.evaluate(() => ({
           scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
         }));
-        if (scroll > client) wide.push(`${path} at ${viewport.width}: ${scroll} px wide`);
+        if (scroll > client) {
+          // Name what sticks out, to say where to look.
+          const culprit = await page.evaluate((client) => {
+            const out = [...document.querySelectorAll('main *')].filter((el) => el.getBoundingClientRect().right > client + 1);
+            const el = out[out.length - 1];
+            return el ? `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}.${el.className}: ${el.textContent.slice(0, 60)}` : '?';
+          }, client);
+          wide.push(`${path} at ${viewport.width}: ${scroll} px wide (${culprit})`);
+        }
         if (path === '/') await shoot(`audit-${viewport.width}`);
       }
     }
