@@ -162,6 +162,17 @@ pub trait GuardrailStore: Send + Sync + 'static {
 
     fn alerts(&self, tenant: &str, query: &AlertQuery) -> Result<Page<Alert>, StoreError>;
 
+    /// How many alerts were raised in each hour (`2026-11-23T02`) or, with
+    /// `by_day`, each day (`2026-11-23`) of `[since, until)`, per severity:
+    /// `(bucket, severity, count)`, in bucket order.
+    fn alert_counts(
+        &self,
+        tenant: &str,
+        since: Option<&str>,
+        until: Option<&str>,
+        by_day: bool,
+    ) -> Result<Vec<(String, String, u64)>, StoreError>;
+
     fn webhook(&self, tenant: &str, id: &str) -> Result<Option<Webhook>, StoreError>;
 
     /// A tenant's webhooks, oldest first.

@@ -520,6 +520,30 @@ describe('the dashboard', () => {
     await shoot('audit-live');
   });
 
+  it('charts alerts over time by severity, as GET /v1/alerts lists them', async () => {
+    await page.goto(`${server.base}/alerts`);
+    const since = new Date(Date.now() - 30 * 86400_000).toISOString();
+    const { alerts } = await server.get(`/v1/alerts?since=${encodeURIComponent(since)}&limit=1000`);
+    assert.ok(alerts.length > 0, 'the suite raised alerts');
+    const expected = {};
+    for (const a of alerts) {
+      const day = a.created_at.slice(0, 10);
+      expected[day] ??= { low: 0, medium: 0, high: 0, critical: 0 };
+      expected[day][a.severity] += 1;
+    }
+    await page.locator('#chart-over-time summary').click();
+    const shown = await page.locator('#chart-table tbody tr').evaluateAll((trs) => trs.map((tr) => [
+      tr.dataset.key, [...tr.querySelectorAll('td')].map((td) => Number(td.textContent))]));
+    assert.equal(shown.length, 31, 'a bar a day, the empty ones too');
+    for (const [day, [total, low, medium, high, critical]] of shown) {
+      const want = expected[day] ?? { low: 0, medium: 0, high: 0, critical: 0 };
+      assert.deepEqual({ low, medium, high, critical }, want, day);
+      assert.equal(total, low + medium + high + critical);
+    }
+    assert.equal(await page.locator('#chart-over-time svg[role=img]').count(), 1);
+    await shoot('alerts-chart');
+  });
+
   it('shows rates and durations per agent with the figures of GET /v1/stats', async () => {
     await page.goto(`${server.base}/stats?by=agent&since=all`);
     const api = await server.get('/v1/stats?group_by=agent&since=all');

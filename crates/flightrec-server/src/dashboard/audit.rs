@@ -69,6 +69,7 @@ struct AuditPage {
     counts: RecordCounts,
     /// The window's records over time, by status.
     chart: TimeChart,
+    chart_caption: String,
     /// Links from the cards: every status, failures, warnings.
     card_links: [String; 3],
     actions: Vec<Choice>,
@@ -213,9 +214,19 @@ pub async fn page(
     let selected = |name: &str| filters.get(name).unwrap_or("");
     let named = |v: Vec<String>| v.into_iter().map(|t| (t.clone(), t));
     let window = filters.window();
+    let window_label = window_name(window).unwrap_or(window);
+    let chart = TimeChart::of_statuses(
+        &over_time,
+        chart_by,
+        &Window {
+            since: chart_since.as_deref(),
+            until: chart_until.as_deref(),
+            now,
+        },
+    );
     render(&AuditPage {
         chrome: viewer.chrome("Audit log", "audit"),
-        window_label: window_name(window).unwrap_or(window).to_owned(),
+        window_label: window_label.to_owned(),
         // The cards' totals are the chart's bars summed: one read of the
         // window's tallies serves both.
         counts: {
@@ -226,15 +237,11 @@ pub async fn page(
                 warn: all.warn,
             }
         },
-        chart: TimeChart::new(
-            &over_time,
-            chart_by,
-            &Window {
-                since: chart_since.as_deref(),
-                until: chart_until.as_deref(),
-                now,
-            },
+        chart_caption: format!(
+            "Events {} by {}, {window_label}: every record of the window, whatever the filters",
+            chart.unit, chart.kinds.by
         ),
+        chart,
         card_links: [
             filters.without("status"),
             filters.with("status", "fail"),

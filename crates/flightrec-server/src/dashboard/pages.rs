@@ -1,13 +1,17 @@
 //! Pages whose content the scripts fetch from the API (trace, alerts,
 //! reports, settings), the sign-in page, the integrity page and the error page.
 
+use super::chart::{SEVERITIES, TimeChart, Window};
 use super::viewer::{Chrome, PageResult, Viewer, render};
 use crate::auth::Permission;
+use crate::params::Params;
 use crate::routes::log::latest;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect};
+use flightrec_store::stats::GroupBy;
+use std::collections::BTreeMap;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -48,12 +52,47 @@ pub async fn trace(viewer: Viewer, Path(run_id): Path<String>) -> PageResult {
 #[template(path = "alerts.html")]
 struct AlertsPage {
     chrome: Chrome,
+    /// Alerts raised per day over the last 30 days, by severity.
+    chart: TimeChart,
+    chart_caption: String,
 }
 
-pub async fn alerts(viewer: Viewer) -> PageResult {
+/// The window the alerts page charts.
+const ALERTS_CHARTED: &str = "30d";
+
+/// `/alerts`: alerts over time, drawn here; the list, its filters and
+/// *Resolve* are the script's (`GET /v1/alerts`).
+pub async fn alerts(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     viewer.require(Permission::Read)?;
+    let now = state.clock().now();
+    let since = Params::parse(Some(&format!("since={ALERTS_CHARTED}")))?.take_since(now)?;
+    let tenant = viewer.principal.tenant.clone();
+    let from = since.clone();
+    let rows = state
+        .blocking(move |store| store.alert_counts(&tenant, from.as_deref(), None, true))
+        .await?;
+    let mut counts: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for (day, severity, n) in rows {
+        let Some(k) = SEVERITIES.classes.iter().position(|c| *c == severity) else {
+            continue; // not a severity flightrec raises
+        };
+        counts
+            .entry(day)
+            .or_insert_with(|| vec![0; SEVERITIES.classes.len()])[k] += n;
+    }
+    let window = Window {
+        since: since.as_deref(),
+        until: None,
+        now,
+    };
+    let chart = TimeChart::new(&SEVERITIES, &counts, GroupBy::Day, &window);
     render(&AlertsPage {
         chrome: viewer.chrome("Alerts", "alerts"),
+        chart_caption: format!(
+            "Alerts raised {} by {}, last 30 days, resolved ones too",
+            chart.unit, chart.kinds.by
+        ),
+        chart,
     })
 }
 

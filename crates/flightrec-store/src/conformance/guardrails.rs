@@ -326,6 +326,47 @@ pub fn alerts_commit_with_new_records_only<S: Store>(store: &S) {
         store.alert("other", "a1").unwrap().is_none(),
         "alerts are the tenant's"
     );
+
+    // Counted per hour or day and severity, resolved ones too.
+    raise(
+        store,
+        &[json!({"id": "e3", "type": "tool_call"})],
+        vec![NewAlert {
+            alert: Alert {
+                severity: "medium".into(),
+                ..alert("c1", 0, "e3").alert
+            },
+            event_index: 0,
+        }],
+    );
+    let counts = |since: Option<&str>, until: Option<&str>, by_day| {
+        store.alert_counts("acme", since, until, by_day).unwrap()
+    };
+    let hour = |s: &str, n| ("2026-11-22T10".to_owned(), s.to_owned(), n);
+    assert_eq!(
+        counts(None, None, false),
+        [hour("high", 2), hour("medium", 1)]
+    );
+    assert_eq!(
+        counts(
+            Some("2026-11-22T00:00:00.000000Z"),
+            Some("2026-11-23T00:00:00.000000Z"),
+            true
+        ),
+        [
+            ("2026-11-22".to_owned(), "high".to_owned(), 2),
+            ("2026-11-22".to_owned(), "medium".to_owned(), 1)
+        ]
+    );
+    // Times as the store keeps them: fixed width, compared bytewise.
+    assert!(counts(Some("2026-11-22T10:00:00.000001Z"), None, false).is_empty());
+    assert!(counts(None, Some("2026-11-22T10:00:00.000000Z"), false).is_empty());
+    assert!(
+        store
+            .alert_counts("other", None, None, false)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub fn webhook_deliveries_are_queued_claimed_and_noted<S: Store>(store: &S) {

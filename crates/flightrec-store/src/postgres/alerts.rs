@@ -154,4 +154,27 @@ impl PgStore {
             Ok(Page { items, more })
         })
     }
+
+    pub(super) fn count_alerts(
+        &self,
+        tenant: &str,
+        since: Option<&str>,
+        until: Option<&str>,
+        by_day: bool,
+    ) -> Result<Vec<(String, String, u64)>, StoreError> {
+        // Hour and day keys are prefixes of the fixed-width times.
+        let width: i32 = if by_day { 10 } else { 13 };
+        self.with_client(|conn| {
+            let rows = conn.query(
+                "SELECT left(created_at, $4) AS bucket, severity, count(*) FROM alerts \
+                 WHERE tenant = $1 AND ($2::text IS NULL OR created_at >= $2) \
+                   AND ($3::text IS NULL OR created_at < $3) \
+                 GROUP BY bucket, severity ORDER BY bucket, severity",
+                &[&tenant, &since, &until, &width],
+            )?;
+            rows.iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get::<_, i64>(2)? as u64)))
+                .collect()
+        })
+    }
 }

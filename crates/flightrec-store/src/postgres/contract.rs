@@ -298,6 +298,16 @@ impl crate::GuardrailStore for PgStore {
         self.select_alerts(tenant, query)
     }
 
+    fn alert_counts(
+        &self,
+        tenant: &str,
+        since: Option<&str>,
+        until: Option<&str>,
+        by_day: bool,
+    ) -> Result<Vec<(String, String, u64)>, StoreError> {
+        self.count_alerts(tenant, since, until, by_day)
+    }
+
     fn webhook(&self, tenant: &str, id: &str) -> Result<Option<crate::Webhook>, StoreError> {
         Ok(self.select_webhooks(tenant, Some(id))?.pop())
     }

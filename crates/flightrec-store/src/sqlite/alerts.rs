@@ -156,4 +156,29 @@ impl SqliteStore {
             Ok(Page { items, more })
         })
     }
+
+    pub(super) fn count_alerts(
+        &self,
+        tenant: &str,
+        since: Option<&str>,
+        until: Option<&str>,
+        by_day: bool,
+    ) -> Result<Vec<(String, String, u64)>, StoreError> {
+        // Hour and day keys are prefixes of the fixed-width times.
+        let width = if by_day { 10 } else { 13 };
+        self.read(|conn| {
+            let rows = conn
+                .prepare_cached(
+                    "SELECT substr(created_at, 1, ?4) AS bucket, severity, count(*) FROM alerts \
+                     WHERE tenant = ?1 AND (?2 IS NULL OR created_at >= ?2) \
+                       AND (?3 IS NULL OR created_at < ?3) \
+                     GROUP BY bucket, severity ORDER BY bucket, severity",
+                )?
+                .query_map(params![tenant, since, until, width], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+    }
 }
