@@ -673,7 +673,7 @@ pub enum RunsCommand {
         client: ClientArgs,
     },
     /// Writes a run out: json, jsonl (verifiable offline), csv, transcript,
-    /// asciicast or html.
+    /// asciicast, html, or gif (the replay as an animated image).
     Export {
         run: String,
         #[arg(long, default_value = "json")]

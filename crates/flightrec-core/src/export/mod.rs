@@ -8,7 +8,10 @@
 //! - `json`, `csv`, `transcript` (Markdown), `asciicast` (v2) and `html`
 //!   (one self-contained file with a player): [`Writer`]s over the
 //!   canonical events.
+//! - `gif` ([`animation`]): the replay as an animated image, a frame per
+//!   event drawn from the run's state at that point.
 
+pub mod animation;
 mod asciicast;
 mod csv;
 mod html;

@@ -84,7 +84,7 @@ struct RunPage {
     /// The scrubber's range.
     duration_ms: i64,
     steps: Vec<Step>,
-    exports: [(&'static str, &'static str); 5],
+    exports: [(&'static str, &'static str); 6],
     /// Recently active runs, offered to compare this one with.
     others: Vec<String>,
 }
@@ -187,6 +187,7 @@ pub async fn run(
             ("csv", "CSV"),
             ("asciicast", "asciicast"),
             ("html", "HTML replay"),
+            ("gif", "GIF"),
         ],
         others,
     })

@@ -29,6 +29,7 @@ use flightrec_core::record::StoredRecord;
 use flightrec_store::{EventFilter, EventQuery, RunRecordsQuery, Store, StoreError};
 use serde_json::json;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Records read per page while streaming.
 const PAGE: usize = 1000;
@@ -52,7 +53,7 @@ pub async fn export(
     if format == "jsonl" {
         return verifiable(&state, &principal, filter, "flightrec-export").await;
     }
-    let writer = writer_for(&format)?;
+    let writer = writer_for(&format, false)?;
     Ok(formatted(
         &state,
         &principal,
@@ -74,9 +75,30 @@ pub async fn export_run(
     principal.require(Permission::Export)?;
     let mut params = Params::parse(query.as_deref())?;
     let format = params.take("format").unwrap_or_else(|| "json".into());
+    let max_gap = params.take_parsed("max_gap_ms", |v| {
+        v.parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| format!("must be a whole number of milliseconds, not {v:?}"))
+    })?;
     params.finish()?;
-    super::runs::existing_run(&state, &principal, &run_id).await?;
+    let run = super::runs::existing_run(&state, &principal, &run_id).await?;
     let name = format!("run-{}", file_safe(&run_id));
+    if format == "gif" {
+        let max_gap = max_gap.unwrap_or(super::export_gif::DEFAULT_MAX_GAP);
+        return Ok(super::export_gif::gif(
+            &state,
+            principal.tenant.clone(),
+            run,
+            max_gap,
+            &name,
+        ));
+    }
+    if max_gap.is_some() {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            "`max_gap_ms` applies to format=gif only",
+        ));
+    }
     if format == "jsonl" {
         let filter = EventFilter {
             run_id: Some(run_id),
@@ -84,7 +106,7 @@ pub async fn export_run(
         };
         return verifiable(&state, &principal, filter, &name).await;
     }
-    let writer = writer_for(&format)?;
+    let writer = writer_for(&format, true)?;
     let subject = Subject {
         title: format!("Run {run_id}"),
         run_id: Some(run_id.clone()),
@@ -101,10 +123,12 @@ pub async fn export_run(
     ))
 }
 
-fn writer_for(format: &str) -> ApiResult<Box<dyn Writer>> {
+/// The writer of a readable `format`; a run's export also takes `gif`.
+fn writer_for(format: &str, run: bool) -> ApiResult<Box<dyn Writer>> {
     writer(format).ok_or_else(|| {
         let known: Vec<&str> = std::iter::once("jsonl")
             .chain(FORMATS.iter().map(|f| f.0))
+            .chain(run.then_some("gif"))
             .collect();
         ApiError::bad_request(
             "invalid_parameter",
@@ -130,7 +154,7 @@ fn file_safe(s: &str) -> String {
         .collect()
 }
 
-fn attachment(content_type: &str, file: &str) -> [(axum::http::HeaderName, String); 2] {
+pub(super) fn attachment(content_type: &str, file: &str) -> [(axum::http::HeaderName, String); 2] {
     [
         (CONTENT_TYPE, content_type.to_owned()),
         (
@@ -314,7 +338,7 @@ fn write_records(
 }
 
 /// A receiver as a byte stream.
-fn tokio_stream_from<T>(
+pub(super) fn tokio_stream_from<T>(
     mut rx: tokio::sync::mpsc::Receiver<Result<T, std::io::Error>>,
 ) -> impl futures_util::Stream<Item = Result<T, std::io::Error>> {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))

@@ -9,6 +9,7 @@ pub mod erasures;
 pub mod event_stream;
 pub mod events;
 pub mod export;
+pub mod export_gif;
 pub mod health;
 pub mod log;
 pub mod metrics;

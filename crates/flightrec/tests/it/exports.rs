@@ -149,4 +149,84 @@ async fn every_format_reads_back(backend: Backend) {
     }
 }
 
-on_both_backends!(every_format_reads_back,);
+on_both_backends!(
+    every_format_reads_back,
+    a_replay_exports_as_a_gif_any_reader_plays,
+);
+
+async fn gif_of(s: &Server, query: &str) -> reqwest::Response {
+    s.http
+        .get(s.url(&format!("/v1/runs/fix/export?{query}")))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn a_replay_exports_as_a_gif_any_reader_plays(backend: Backend) {
+    let (_store, s) = Server::start_on(backend, &[], &[]);
+    let (status, body) = s.post("/v1/events/batch", &json!(run())).await;
+    assert_eq!(status, 201, "{body}");
+
+    let r = gif_of(&s, "format=gif").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/gif");
+    assert_eq!(
+        r.headers()["content-disposition"],
+        "attachment; filename=\"run-fix.gif\""
+    );
+    let bytes = r.bytes().await.unwrap();
+    // Pillow decodes every frame: one per event, at the recorded pace
+    // (3 s apart, idle gaps capped at 2 s), the last held 3 s, looping.
+    let read = crate::support::read_with("read_gif.py", &[], &bytes);
+    assert_eq!(read["format"], "GIF");
+    assert_eq!(read["size"], json!([960, 600]));
+    assert_eq!(read["frames"], 7);
+    assert_eq!(
+        read["durations"],
+        json!([2000, 2000, 2000, 2000, 2000, 2000, 3000])
+    );
+    assert_eq!(read["loop"], 0);
+
+    let r = gif_of(&s, "format=gif&max_gap_ms=600").await;
+    let read = crate::support::read_with("read_gif.py", &[], &r.bytes().await.unwrap());
+    assert_eq!(
+        read["durations"],
+        json!([600, 600, 600, 600, 600, 600, 3000])
+    );
+
+    // The CLI writes the same file.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fix.gif");
+    let (ok, _, err) = crate::support::cli(
+        &s,
+        &[
+            "runs",
+            "export",
+            "fix",
+            "--format",
+            "gif",
+            "-o",
+            path.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+
+    for (query, says) in [
+        ("format=gif&max_gap_ms=soon", "max_gap_ms"),
+        ("format=json&max_gap_ms=100", "format=gif only"),
+        ("format=mp4", "gif"),
+    ] {
+        let r = gif_of(&s, query).await;
+        assert_eq!(r.status(), 400, "{query}");
+        let body: Value = r.json().await.unwrap();
+        assert!(
+            body["error"].as_str().unwrap().contains(says),
+            "{query}: {body}"
+        );
+    }
+    // A filtered export has no replay to draw.
+    let (status, body) = s.get("/v1/events/export?format=gif").await;
+    assert_eq!(status, 400, "{body}");
+}

@@ -9,11 +9,9 @@ use base64::Engine;
 use flightrec_core::log::{Verifier, open_checkpoint};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 const EMAIL: &str = "reported@example.com";
@@ -22,40 +20,10 @@ const FROM: &str = "2026-02-01T00:00:00Z";
 const TO: &str = "2026-02-04T00:00:00Z";
 const IN_WINDOW: usize = 40;
 
-/// `tests/reports`, with the JSON Schema validator installed.
-fn validator_dir() -> &'static Path {
-    static INSTALLED: OnceLock<PathBuf> = OnceLock::new();
-    INSTALLED.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/reports");
-        let dir = dir.canonicalize().expect("tests/reports exists");
-        let lock = File::create(dir.join(".install.lock")).unwrap();
-        lock.lock().unwrap();
-        let status = Command::new(dir.join("install"))
-            .stdout(Stdio::null())
-            .status()
-            .expect("run tests/reports/install");
-        assert!(status.success(), "tests/reports/install failed");
-        dir
-    })
-}
-
+/// Checked by python-jsonschema against docs/report.schema.json.
 fn assert_valid_json_report(bytes: &[u8]) {
-    let dir = validator_dir();
     let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/report.schema.json");
-    let mut child = Command::new(dir.join(".venv/bin/python"))
-        .arg(dir.join("validate.py"))
-        .arg(schema)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run tests/reports/validate.py");
-    child.stdin.take().unwrap().write_all(bytes).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "the JSON report does not match docs/report.schema.json:\n{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    crate::support::read_with("validate.py", &[&schema], bytes);
 }
 
 /// The PDF's text, as poppler's pdftotext reads it.

@@ -444,3 +444,46 @@ pub fn flightrec(args: &[&str]) -> (bool, String) {
     );
     (out.status.success(), text)
 }
+
+/// `tests/readers`, with the readers that are not ours installed (pinned:
+/// python-jsonschema, Pillow), once per test process and one process at
+/// a time.
+pub fn readers_dir() -> &'static Path {
+    static INSTALLED: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/readers");
+        let dir = dir.canonicalize().expect("tests/readers exists");
+        let lock = std::fs::File::create(dir.join(".install.lock")).unwrap();
+        lock.lock().unwrap();
+        let status = Command::new(dir.join("install"))
+            .stdout(Stdio::null())
+            .status()
+            .expect("run tests/readers/install");
+        assert!(status.success(), "tests/readers/install failed");
+        dir
+    })
+}
+
+/// Runs `tests/readers/SCRIPT` with Python from the readers' venv, `input`
+/// on its stdin; its stdout as JSON.
+pub fn read_with(script: &str, args: &[&Path], input: &[u8]) -> Value {
+    use std::io::Write;
+    let dir = readers_dir();
+    let mut child = Command::new(dir.join(".venv/bin/python"))
+        .arg(dir.join(script))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("run tests/readers/{script}: {e}"));
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "tests/readers/{script} refused it:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
