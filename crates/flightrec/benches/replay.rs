@@ -20,38 +20,6 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use support::*;
 
-const FILES: usize = 200;
-
-/// The i-th event of a coding run over 200 files: each file is read whole
-/// once, then edited again and again in place, with thinking and tool
-/// calls between.
-fn run_event(i: usize) -> Value {
-    let file = format!("src/module_{}.rs", i % FILES);
-    let mut e = match (i / FILES) % 4 {
-        0 if i < FILES => {
-            let content: String = (0..60)
-                .map(|l| format!("fn f{l}() -> u32 {{ {l} }}\n"))
-                .collect();
-            json!({"type": "read_file", "input": {"path": file}, "output": content})
-        }
-        1 | 3 => {
-            json!({"type": "edit_file", "input": {"path": file, "old_str": format!("{{ {} }}", (i / FILES) % 60), "new_str": format!("{{ {} }}", i)}})
-        }
-        2 => {
-            json!({"type": "tool_call", "tool": "bash", "input": {"command": format!("cargo test -p m{}", i % 7)}, "output": {"exit_code": 0}})
-        }
-        _ => {
-            json!({"type": "thinking", "content": format!("step {i}: the next change goes into {file}")})
-        }
-    };
-    e["run_id"] = json!("bench-run");
-    let start = chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z").unwrap();
-    let time = start + chrono::Duration::milliseconds(100 * i as i64);
-    e["time"] = json!(time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
-    e["id"] = json!(format!("bench-run-{i}"));
-    e
-}
-
 /// A memory figure of a process from /proc (`VmRSS`: all resident
 /// memory, including the database file's pages SQLite maps; `RssAnon`: the
 /// process's own heap and stacks), in MB.
@@ -88,7 +56,7 @@ fn main() {
     let mut server = Server::start(&data_dir);
     runtime.block_on(async {
         let base = server.base.clone();
-        batch_ingest(&base, 0, run_events, 2, run_event).await;
+        batch_ingest(&base, 0, run_events, 2, |i| coding_run_event("bench-run", i)).await;
         let http = reqwest::Client::new();
         // The first request folds the run; the rest read what it kept.
         let cold = Instant::now();
@@ -97,7 +65,7 @@ fn main() {
             .header("x-api-key", API_KEY)
             .send().await.unwrap().json().await.unwrap();
         let cold = cold.elapsed();
-        assert_eq!(check["files"].as_object().map_or(0, |f| f.len()), FILES, "the run touches 200 files");
+        assert_eq!(check["files"].as_object().map_or(0, |f| f.len()), CODING_RUN_FILES, "the run touches 200 files");
         assert_eq!(check["problems"].as_array().map_or(0, Vec::len), 0, "{}", check["problems"]);
         let mut latencies = Vec::new();
         for k in 0..200 {
@@ -113,7 +81,7 @@ fn main() {
         }
         latencies.sort();
         println!(
-            "(1) GET /v1/runs/{{id}}/state?event=N, run of {run_events} events over {FILES} files: p50 {:.1} ms, p99 {:.1} ms",
+            "(1) GET /v1/runs/{{id}}/state?event=N, run of {run_events} events over {CODING_RUN_FILES} files: p50 {:.1} ms, p99 {:.1} ms",
             percentile(&latencies, 0.50),
             percentile(&latencies, 0.99)
         );

@@ -292,3 +292,36 @@ pub fn raw_get_counting(base: &str, path: &str) -> (String, usize, usize) {
         .to_owned();
     (status, bytes, lines)
 }
+
+/// Files a coding run ([`coding_run_event`]) works on.
+pub const CODING_RUN_FILES: usize = 200;
+
+/// The i-th event of a coding run over 200 files, 100 ms apart: each file
+/// is read whole once, then edited again and again in place, with
+/// thinking and tool calls between.
+pub fn coding_run_event(run_id: &str, i: usize) -> Value {
+    let file = format!("src/module_{}.rs", i % CODING_RUN_FILES);
+    let mut e = match (i / CODING_RUN_FILES) % 4 {
+        0 if i < CODING_RUN_FILES => {
+            let content: String = (0..60)
+                .map(|l| format!("fn f{l}() -> u32 {{ {l} }}\n"))
+                .collect();
+            json!({"type": "read_file", "input": {"path": file}, "output": content})
+        }
+        1 | 3 => {
+            json!({"type": "edit_file", "input": {"path": file, "old_str": format!("{{ {} }}", (i / CODING_RUN_FILES) % 60), "new_str": format!("{{ {} }}", i)}})
+        }
+        2 => {
+            json!({"type": "tool_call", "tool": "bash", "input": {"command": format!("cargo test -p m{}", i % 7)}, "output": {"exit_code": 0}})
+        }
+        _ => {
+            json!({"type": "thinking", "content": format!("step {i}: the next change goes into {file}")})
+        }
+    };
+    e["run_id"] = json!(run_id);
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z").unwrap();
+    let time = start + chrono::Duration::milliseconds(100 * i as i64);
+    e["time"] = json!(time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    e["id"] = json!(format!("{run_id}-{i}"));
+    e
+}
