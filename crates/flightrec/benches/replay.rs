@@ -16,7 +16,7 @@
 
 mod support;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::time::{Duration, Instant};
 use support::*;
 
