@@ -81,8 +81,9 @@ async function showNew() {
   fetching = true;
   try {
     while (!paused && waiting() && added < MAX_NEW_ROWS) {
-      const after = shownTop ?? newestSeen - 1;
-      const response = await fetch(`${live.dataset.rows}&after_seq=${after}`, { credentials: 'same-origin' });
+      // Nothing shown of an empty log yet: its rows from the beginning.
+      const after = shownTop === null ? '' : `&after_seq=${shownTop}`;
+      const response = await fetch(`${live.dataset.rows}${after}`, { credentials: 'same-origin' });
       if (!response.ok) throw new Error(`the server answered ${response.status}`);
       const body = table.tBodies[0];
       const template = document.createElement('template');
@@ -120,8 +121,12 @@ function start() {
   const after = shownTop === null ? '' : `&after_seq=${shownTop}`;
   source = new EventSource(`${live.dataset.stream}${after}`);
   source.addEventListener('start', (event) => {
-    // Where the server began: with no row shown yet, new rows come after it.
-    if (shownTop === null) shownTop = Number(event.lastEventId);
+    // The log was empty when the page was drawn, and the server starts
+    // after its newest record: whatever came meanwhile is shown first.
+    if (shownTop === null) {
+      newestSeen = Math.max(newestSeen ?? -1, Number(event.lastEventId));
+      showNew();
+    }
   });
   source.onmessage = (message) => {
     newestSeen = Math.max(newestSeen ?? 0, Number(message.lastEventId));

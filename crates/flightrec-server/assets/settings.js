@@ -106,6 +106,24 @@ async function loadEncryption() {
   }
 }
 
+/// Whether the log is public, in words and in the form.
+async function loadPublicLog() {
+  const now = document.getElementById('public-log-now');
+  try {
+    const s = await api('GET', '/v1/settings');
+    const tenant = encodeURIComponent(now.dataset.tenant);
+    now.textContent = s.public_log
+      ? `Public: anyone may follow this log at /logs/${tenant}/checkpoint and its tiles, without a key.`
+      : 'Private: reading the log takes a key or a session.';
+    const form = document.getElementById('public-log-setting');
+    if (!form) return;
+    const on = form.elements.publicLog;
+    on.checked = on.defaultChecked = Boolean(s.public_log);
+  } catch (e) {
+    now.textContent = e.message;
+  }
+}
+
 // Crypto-shredding cannot be undone: asked once more.
 document.getElementById('shred')?.addEventListener('submit', (event) => {
   const question = 'Destroy every data key of this organisation? Every encrypted body becomes unreadable, for good.';
@@ -143,6 +161,7 @@ document.getElementById('erasure')?.addEventListener('submit', async (event) => 
 const loadAll = () => {
   Object.keys(lists).forEach(load);
   loadLifecycle();
+  loadPublicLog();
   loadEncryption();
 };
 document.addEventListener('api:done', loadAll);

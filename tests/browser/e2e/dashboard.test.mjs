@@ -578,7 +578,7 @@ describe('the dashboard', () => {
 
   it('requests a report, watches it being built, and downloads it', async () => {
     await page.goto(`${server.base}/reports`);
-    await page.locator('#reports-status', { hasText: /No reports yet|report/ }).waitFor();
+    await page.locator('#reports-status', { hasText: /No reports yet|\d+ report/ }).waitFor();
     const before = (await server.get('/v1/reports')).reports.length;
     await page.locator('#report-request select[name=type]').selectOption('compliance_summary');
     await page.locator('#report-request select[name=format]').selectOption('pdf');
@@ -595,6 +595,27 @@ describe('the dashboard', () => {
     const file = readFileSync(await download.path());
     assert.equal(file.subarray(0, 5).toString(), '%PDF-');
     await shoot('reports');
+  });
+
+  it('makes the log public from the settings, and the trust page says how to check it offline', async () => {
+    await page.goto(`${server.base}/settings`);
+    const now = page.locator('#public-log-now');
+    await now.filter({ hasText: 'Private' }).waitFor();
+    assert.equal((await fetch(`${server.base}/logs/default/checkpoint`)).status, 404, 'private: not served');
+    await page.locator('#public-log-setting input[name=publicLog]').check();
+    await page.locator('#public-log-setting button[type=submit]').click();
+    await now.filter({ hasText: 'Public' }).waitFor();
+    const open = await fetch(`${server.base}/logs/default/checkpoint`);
+    assert.equal(open.status, 200, 'public: served without a key');
+    assert.equal((await server.get('/v1/settings')).public_log, true);
+
+    await page.goto(`${server.base}/integrity`);
+    assert.match(await page.locator('#witnesses').textContent(), /No witness is configured/);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#trust-file').click()]);
+    const trust = readFileSync(await download.path(), 'utf8');
+    const key = (await server.get('/v1/log/public-key')) ?? '';
+    assert.ok(trust.includes(String(key).trim()), `the trust file holds the log's key:\n${trust}`);
+    await shoot('integrity');
   });
 
   it('has no serious or critical accessibility violation on any page, light or dark (axe-core)', async () => {

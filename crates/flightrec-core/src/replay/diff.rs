@@ -4,8 +4,9 @@
 /// Lines of context around each change.
 const CONTEXT: usize = 3;
 /// Beyond this many cells the middle of a diff is shown as one replacement
-/// rather than searched for the shortest edit.
-const MAX_CELLS: usize = 4_000_000;
+/// rather than searched for the shortest edit. Enough for two runs'
+/// 2,000 compared steps each (`run_comparison`), 2,001² cells.
+const MAX_CELLS: usize = 4_100_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {

@@ -146,9 +146,10 @@ fn file(path: &str, outcome: &FileOutcome, a: &str, b: &str) -> File {
         label,
         diff: diff
             .lines()
-            .map(|line| {
+            .enumerate()
+            .map(|(i, line)| {
                 let class = match line.as_bytes().first() {
-                    _ if line.starts_with("+++") || line.starts_with("---") => "",
+                    _ if i < 2 => "", // the `--- a/…` and `+++ b/…` lines
                     Some(b'+') => "add",
                     Some(b'-') => "del",
                     Some(b'@') => "hunk",

@@ -5,7 +5,7 @@ use super::chart::{SEVERITIES, TimeChart, Window};
 use super::viewer::{Chrome, PageResult, Viewer, render};
 use crate::auth::Permission;
 use crate::params::Params;
-use crate::routes::log::latest;
+use crate::routes::log::{latest, with_cosignatures};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -115,11 +115,23 @@ pub async fn reports(viewer: Viewer) -> PageResult {
 #[template(path = "integrity.html")]
 struct IntegrityPage {
     chrome: Chrome,
-    /// The newest signed checkpoint, and its tree size.
+    /// The newest signed checkpoint with the cosignatures gathered, and
+    /// its tree size.
     checkpoint: Option<(String, u64)>,
     public_key: String,
+    /// Each witness this server asks, and whether it has cosigned the
+    /// newest checkpoint.
+    witnesses: Vec<(String, bool)>,
     /// The record to check, when the link named one.
     event: String,
+}
+
+/// The names that signed a note: its signature lines (`— name signature`).
+fn signers(note: &str) -> Vec<&str> {
+    note.lines()
+        .filter_map(|l| l.strip_prefix("— "))
+        .filter_map(|l| l.split(' ').next())
+        .collect()
 }
 
 pub async fn integrity(
@@ -129,10 +141,29 @@ pub async fn integrity(
 ) -> PageResult {
     viewer.require(Permission::Read)?;
     let checkpoint = match latest(&state, &viewer.principal).await {
-        Ok(cp) => Some((cp.note, cp.size)),
+        Ok(cp) => {
+            let size = cp.size;
+            Some((
+                with_cosignatures(&state, &viewer.principal.tenant, cp).await?,
+                size,
+            ))
+        }
         Err(e) if e.status == axum::http::StatusCode::NOT_FOUND => None,
         Err(e) => return Err(e.into()),
     };
+    let signed = checkpoint
+        .as_ref()
+        .map(|(note, _)| signers(note))
+        .unwrap_or_default();
+    let witnesses = state
+        .witnessing()
+        .witnesses()
+        .iter()
+        .map(|w| {
+            let name = w.verifier().name();
+            (name.to_owned(), signed.contains(&name))
+        })
+        .collect();
     let public_key = state
         .checkpointing()
         .verifier(&viewer.principal.tenant)
@@ -146,6 +177,7 @@ pub async fn integrity(
         chrome: viewer.chrome("Integrity", "integrity"),
         checkpoint,
         public_key,
+        witnesses,
         event,
     })
 }
@@ -161,6 +193,15 @@ pub async fn settings(viewer: Viewer) -> PageResult {
     render(&SettingsPage {
         chrome: viewer.chrome("Settings", "settings"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_note_names_its_signers() {
+        let note = "example.com/log\n5\nAAAA\n\n— example.com/log abc\n— witness.example def\n";
+        assert_eq!(super::signers(note), ["example.com/log", "witness.example"]);
+    }
 }
 
 #[derive(Template)]

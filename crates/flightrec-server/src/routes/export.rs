@@ -85,13 +85,7 @@ pub async fn export_run(
     let name = format!("run-{}", file_safe(&run_id));
     if format == "gif" {
         let max_gap = max_gap.unwrap_or(super::export_gif::DEFAULT_MAX_GAP);
-        return Ok(super::export_gif::gif(
-            &state,
-            principal.tenant.clone(),
-            run,
-            max_gap,
-            &name,
-        ));
+        return super::export_gif::gif(&state, principal.tenant.clone(), run, max_gap, &name);
     }
     if max_gap.is_some() {
         return Err(ApiError::bad_request(

@@ -19,8 +19,10 @@ type HmacSha256 = Hmac<Sha256>;
 /// Tokens remembered per search key: the same words (a body's keys, tool
 /// and model names, common words) come back in almost every body, and a
 /// token costs two SHA-256 compressions, most of what indexing a sealed
-/// body costs the writer. Bounded: once full the memo starts again.
-const MEMO_WORDS: usize = 16_384;
+/// body costs the writer. Bounded (about half a megabyte a key): once full
+/// the memo starts again. It holds words of sealed bodies in memory, so an
+/// erasure request empties it ([`SearchKey::forget_words`]).
+const MEMO_WORDS: usize = 4_096;
 
 /// Longer words are rare and not worth the memo's memory.
 const MEMO_WORD_BYTES: usize = 48;
@@ -66,6 +68,11 @@ impl SearchKey {
             self.push_token(&mut memo, word, &mut out);
         }
         out
+    }
+
+    /// Empties the memo and gives its memory back.
+    pub fn forget_words(&self) {
+        *self.memo() = HashMap::new();
     }
 
     fn memo(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, [u8; 16]>> {
@@ -141,6 +148,9 @@ mod tests {
         assert_eq!(key.token(&long), fresh.hash_hex(&long));
         assert!(key.memo().len() <= MEMO_WORDS);
         assert!(!key.memo().contains_key(long.as_str()));
+        key.forget_words();
+        assert!(key.memo().is_empty());
+        assert_eq!(key.token("word7"), fresh.hash_hex("word7"));
     }
 
     impl SearchKey {

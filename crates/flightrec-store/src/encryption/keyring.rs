@@ -115,6 +115,22 @@ impl Keyring {
         let _ = self.loader.set(loader);
     }
 
+    /// Empties every search key's memo of words (see `blind_index`):
+    /// after an erasure request, no word of an erased body stays in memory
+    /// there.
+    pub(crate) fn forget_words(&self) {
+        let known = self.known.read().unwrap_or_else(|p| p.into_inner());
+        for entry in known.values() {
+            if let Known::Ready(key) = entry {
+                key.search_key().forget_words();
+            }
+        }
+        let unwrapped = self.unwrapped.lock().unwrap_or_else(|p| p.into_inner());
+        for key in unwrapped.values() {
+            key.search_key().forget_words();
+        }
+    }
+
     /// Marks keys destroyed as a transaction sees them (the indexer's,
     /// before it indexes): a key another node destroyed a moment ago opens
     /// nothing more here, even before the next reload.

@@ -72,6 +72,9 @@ impl PgStore {
             // with the same ids, which return the first receipts: nothing
             // is written twice.
             tx.commit()?;
+            if batches.iter().any(|b| b.erase.scrub_index) {
+                self.keyring.forget_words();
+            }
             if batches.iter().any(AppendBatch::destroys_keys)
                 && let Err(e) = self.keyring.reload()
             {

@@ -47,6 +47,9 @@ impl SqliteStore {
                 }
             }
             tx.commit()?;
+            if batches.iter().any(|b| b.erase.scrub_index) {
+                self.keyring.forget_words();
+            }
             if batches.iter().any(AppendBatch::destroys_keys)
                 && let Err(e) = self.keyring.reload()
             {

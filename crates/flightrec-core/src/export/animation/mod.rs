@@ -225,13 +225,9 @@ impl<W: Write> GifReplay<W> {
         // The file this event touched, else the last one changed.
         let x = COLUMN + MARGIN;
         let mut y = TOP;
-        let change = state
-            .changes
-            .iter()
-            .rev()
-            .find(|ch| ch.index == step.index)
-            .or(state.changes.last());
-        match change {
+        // Changes are kept in run order: the last is this event's, if it
+        // changed a file.
+        match state.changes.last() {
             None => {
                 c.text(x, y, "FILES", Colour::Muted, 1, 10);
                 y += LINE + 2;
@@ -332,6 +328,9 @@ mod tests {
             ("complete", "2026-11-22T11:00:00Z", Body::default()),
         ];
         let mut gif = GifReplay::new(Vec::new(), "fix-1", 4, Duration::from_secs(2)).unwrap();
+        // What each frame must show, drawn whole.
+        let mut whole = GifReplay::new(Vec::new(), "fix-1", 4, Duration::from_secs(2)).unwrap();
+        let mut expected = Vec::new();
         let mut state = RunState::default();
         for (i, (t, time, body)) in bodies.iter().enumerate() {
             let step = Step {
@@ -344,6 +343,9 @@ mod tests {
             };
             state.apply(&step);
             gif.frame(&step, &state).unwrap();
+            whole.first_time = whole.first_time.or(crate::event::parse_time(time).ok());
+            whole.draw(&step, &state, crate::event::parse_time(time).ok());
+            expected.push(whole.canvas.pixels.clone());
         }
         let (bytes, frames) = gif.finish().unwrap();
         assert_eq!(frames, 4);
@@ -357,8 +359,25 @@ mod tests {
             (WIDTH as u16, HEIGHT as u16)
         );
         let mut delays = Vec::new();
+        // Each frame laid over the ones before (they are kept) is the
+        // whole drawing of its event.
+        let mut screen = vec![0u8; WIDTH * HEIGHT];
         while let Some(frame) = decoder.read_next_frame().unwrap() {
             delays.push(frame.delay);
+            let (left, top, w) = (
+                frame.left as usize,
+                frame.top as usize,
+                frame.width as usize,
+            );
+            for (row, line) in frame.buffer.chunks(w).enumerate() {
+                let at = (top + row) * WIDTH + left;
+                screen[at..at + w].copy_from_slice(line);
+            }
+            assert!(
+                screen == expected[delays.len() - 1],
+                "frame {}",
+                delays.len() - 1
+            );
         }
         // 100 ms is raised to the shortest frame; 1.4 s kept; an hour capped.
         assert_eq!(delays, [25, 140, 200, 300]);
