@@ -2,11 +2,9 @@
 //! `GET /v1/runs/{id}/compare?with=` answers and the dashboard's
 //! comparison page shows.
 
-use crate::run_pages::walk_run;
+use crate::run_pages::walk_records_as_steps;
 use flightrec_core::event::Status;
-use flightrec_core::replay::{
-    Aligned, FileOutcome, RunState, Step, StepKey, align_steps, compare_files,
-};
+use flightrec_core::replay::{Aligned, FileOutcome, RunState, StepKey, align_steps, compare_files};
 use flightrec_store::{RunRecordsQuery, RunSummary, Store, StoreError};
 use serde_json::Value;
 
@@ -60,6 +58,16 @@ impl Comparison {
         }
     }
 
+    /// The steps of a row: A's and B's, one missing where only the other
+    /// run took the step.
+    pub fn pair(&self, row: Aligned) -> (Option<&ComparedStep>, Option<&ComparedStep>) {
+        match row {
+            Aligned::Both(i, j) => (Some(&self.a.steps[i]), Some(&self.b.steps[j])),
+            Aligned::OnlyA(i) => (Some(&self.a.steps[i]), None),
+            Aligned::OnlyB(j) => (None, Some(&self.b.steps[j])),
+        }
+    }
+
     /// The first row where the runs part, if they do.
     pub fn first_difference(&self) -> Option<usize> {
         self.rows.iter().position(|row| self.differs(*row))
@@ -88,51 +96,30 @@ fn read_run(store: &dyn Store, tenant: &str, run_id: &str) -> Result<ComparedRun
         .ok_or_else(|| StoreError::Missing(format!("run {run_id:?}")))?;
     let mut steps = Vec::new();
     let mut state = RunState::default();
-    let mut index = 0u64;
     let mut failure = None;
-    walk_run(
-        store,
-        tenant,
-        run_id,
-        RunRecordsQuery::default(),
-        &mut |records| {
-            for record in records {
-                let read = record
-                    .parsed_body()
-                    .and_then(|body| Ok((body.unwrap_or_default(), record.to_event_json()?)));
-                let (body, event) = match read {
-                    Ok(read) => read,
-                    Err(e) => {
-                        let seq = record.header.seq;
-                        failure = Some(StoreError::Corrupt(format!("record {seq}: {e}")));
-                        return false;
-                    }
-                };
-                let h = &record.header;
-                let step = Step {
-                    index,
-                    seq: h.seq,
-                    time: &h.time,
-                    event_type: &h.event_type,
-                    status: h.status,
-                    body: &body,
-                };
-                state.apply(&step);
-                if steps.len() < MAX_COMPARED_STEPS {
-                    steps.push(ComparedStep {
-                        index,
-                        id: h.id.clone(),
-                        seq: h.seq,
-                        time: h.time.clone(),
-                        status: h.status,
-                        key: StepKey::of(&step),
-                        event,
-                    });
+    let query = RunRecordsQuery::default();
+    walk_records_as_steps(store, tenant, run_id, query, 0, &mut |record, step| {
+        state.apply(step);
+        if steps.len() < MAX_COMPARED_STEPS {
+            let event = match record.to_event_json() {
+                Ok(event) => event,
+                Err(e) => {
+                    let seq = record.header.seq;
+                    failure = Some(StoreError::Corrupt(format!("record {seq}: {e}")));
+                    return false;
                 }
-                index += 1;
-            }
-            true
-        },
-    )?;
+            };
+            steps.push(ComparedStep {
+                index: step.index,
+                id: record.header.id.clone(),
+                seq: step.seq,
+                time: step.time.to_owned(),
+                status: step.status,
+                key: StepKey::of(step),
+                event,
+            });
+        }
+        true
+    })?;
     failure.map_or(Ok(ComparedRun { run, steps, state }), Err)
 }

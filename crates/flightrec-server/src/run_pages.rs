@@ -45,6 +45,20 @@ pub fn walk_steps(
     first_index: u64,
     each: &mut dyn FnMut(&Step<'_>) -> bool,
 ) -> Result<(), StoreError> {
+    walk_records_as_steps(store, tenant, run_id, query, first_index, &mut |_, step| {
+        each(step)
+    })
+}
+
+/// [`walk_steps`], with each step's record beside it.
+pub fn walk_records_as_steps(
+    store: &dyn Store,
+    tenant: &str,
+    run_id: &str,
+    query: RunRecordsQuery,
+    first_index: u64,
+    each: &mut dyn FnMut(&StoredRecord, &Step<'_>) -> bool,
+) -> Result<(), StoreError> {
     let mut index = first_index;
     let mut failure = None;
     walk_run(store, tenant, run_id, query, &mut |records| {
@@ -68,7 +82,7 @@ pub fn walk_steps(
                 status: h.status,
                 body: &body,
             };
-            if !each(&step) {
+            if !each(record, &step) {
                 return false;
             }
             index += 1;

@@ -3,7 +3,7 @@
 
 use super::chart::{TimeChart, Window};
 use super::connect::has_begun_recording;
-use super::filters::{Filters, link};
+use super::filters::{Filters, WINDOWS, link};
 use super::format;
 use super::viewer::{Chrome, PageError, PageResult, Viewer, render};
 use crate::auth::Permission;
@@ -19,13 +19,6 @@ use flightrec_store::{EventQuery, Facet, RecordCounts};
 use serde_json::Value;
 
 const PAGE_SIZE: usize = 50;
-const WINDOWS: [(&str, &str); 5] = [
-    ("1h", "Last hour"),
-    ("24h", "Last 24 hours"),
-    ("7d", "Last 7 days"),
-    ("30d", "Last 30 days"),
-    ("all", "All time"),
-];
 const ACTOR_TYPES: [(&str, &str); 3] =
     [("human", "Human"), ("agent", "Agent"), ("system", "System")];
 const ORIGINS: [(&str, &str); 2] = [

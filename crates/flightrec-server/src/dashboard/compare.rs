@@ -12,7 +12,7 @@ use crate::run_comparison::{ComparedRun, ComparedStep, MAX_COMPARED_STEPS, compa
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
-use flightrec_core::replay::{Aligned, FileOutcome};
+use flightrec_core::replay::FileOutcome;
 use flightrec_store::RunSummary;
 
 #[derive(Template)]
@@ -82,11 +82,7 @@ pub async fn page(
         .rows
         .iter()
         .map(|row| {
-            let (a, b) = match *row {
-                Aligned::Both(i, j) => (Some(&c.a.steps[i]), Some(&c.b.steps[j])),
-                Aligned::OnlyA(i) => (Some(&c.a.steps[i]), None),
-                Aligned::OnlyB(j) => (None, Some(&c.b.steps[j])),
-            };
+            let (a, b) = c.pair(*row);
             Row {
                 cells: [a.map(cell), b.map(cell)],
                 differs: c.differs(*row),

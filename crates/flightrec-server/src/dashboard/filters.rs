@@ -8,6 +8,15 @@ use crate::error::ApiResult;
 /// The window the audit log shows when the URL names none.
 pub const DEFAULT_WINDOW: &str = "24h";
 
+/// The windows a page offers, as `since` takes them, with their names.
+pub const WINDOWS: [(&str, &str); 5] = [
+    ("1h", "Last hour"),
+    ("24h", "Last 24 hours"),
+    ("7d", "Last 7 days"),
+    ("30d", "Last 30 days"),
+    ("all", "All time"),
+];
+
 /// The filters given, in order, empty values left out.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filters(Vec<(String, String)>);

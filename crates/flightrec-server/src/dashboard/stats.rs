@@ -3,7 +3,7 @@
 //! table whose every rate and duration also has a bar, drawn as SVG on the
 //! server. The table is the chart's own text, for screen readers too.
 
-use super::filters::link;
+use super::filters::{WINDOWS, link};
 use super::viewer::{Chrome, PageResult, Viewer, render};
 use crate::auth::Permission;
 use crate::params::Params;
@@ -19,14 +19,8 @@ const DIMENSIONS: [(GroupBy, &str, &str); 4] = [
     (GroupBy::Provider, "Provider", "provider"),
     (GroupBy::Type, "Event type", "type"),
 ];
-const WINDOWS: [(&str, &str); 5] = [
-    ("1h", "Last hour"),
-    ("24h", "Last 24 hours"),
-    ("7d", "Last 7 days"),
-    ("30d", "Last 30 days"),
-    ("all", "All time"),
-];
-const DEFAULT_WINDOW: &str = "7d";
+/// The window shown when the URL names none: the last 7 days.
+const DEFAULT_WINDOW: usize = 2;
 /// Groups shown, the largest first.
 const MAX_GROUPS: usize = 50;
 
@@ -97,7 +91,7 @@ pub async fn page(
     })?;
     params.finish()?;
     let (group_by, label, filter) = DIMENSIONS[by.unwrap_or(0)];
-    let (window, window_label) = window.map_or((DEFAULT_WINDOW, "Last 7 days"), |i| WINDOWS[i]);
+    let (window, window_label) = WINDOWS[window.unwrap_or(DEFAULT_WINDOW)];
     let since = Params::parse(Some(&format!("since={window}")))?.take_since(state.clock().now())?;
     let tenant = viewer.principal.tenant.clone();
     let groups = state

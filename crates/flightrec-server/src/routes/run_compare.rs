@@ -10,7 +10,7 @@ use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use flightrec_core::replay::{Aligned, FileOutcome};
+use flightrec_core::replay::FileOutcome;
 use serde_json::{Value, json};
 
 pub fn router() -> Router<AppState> {
@@ -41,11 +41,7 @@ fn comparison_json(c: &Comparison) -> Value {
         .rows
         .iter()
         .map(|row| {
-            let (a, b) = match *row {
-                Aligned::Both(i, j) => (Some(&c.a.steps[i]), Some(&c.b.steps[j])),
-                Aligned::OnlyA(i) => (Some(&c.a.steps[i]), None),
-                Aligned::OnlyB(j) => (None, Some(&c.b.steps[j])),
-            };
+            let (a, b) = c.pair(*row);
             json!({"a": a.map(step_json), "b": b.map(step_json), "differs": c.differs(*row)})
         })
         .collect();
