@@ -57,6 +57,8 @@ try {
   for (const [view, query] of [['last 24 hours (the default)', ''], ['last 30 days', '?since=30d']]) {
     const load = async () => {
       await page.goto(`${server.base}/${query}`, { waitUntil: 'load' });
+      // Chromium reports the paint a moment after it happens.
+      await page.waitForFunction(() => performance.getEntriesByName('first-contentful-paint').length > 0, null, { timeout: 10_000 });
       return page.evaluate(() => {
         const nav = performance.getEntriesByType('navigation')[0];
         const paint = performance.getEntriesByName('first-contentful-paint')[0];
