@@ -8,8 +8,7 @@
 //   tests/browser/install && cargo build --release -p flightrec
 //   FLIGHTREC_BIN=target/release/flightrec node tests/browser/bench/audit-page.mjs
 
-import { chromium } from 'playwright-core';
-import { OWNER, startServer } from '../e2e/server.mjs';
+import { openBrowser, signIn, startServer } from '../e2e/server.mjs';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000);
 const LOADS = Number(process.env.BENCH_LOADS ?? 20);
@@ -46,13 +45,8 @@ try {
   await Promise.all(senders);
   console.log(`filled the log with ${RECORDS} records in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${server.base}/login`);
-  await page.fill('input[name=email]', OWNER.email);
-  await page.fill('input[name=password]', OWNER.password);
-  await Promise.all([page.waitForURL(`${server.base}/`), page.click('button[type=submit]')]);
+  const { browser, page } = await openBrowser([], { viewport: { width: 1366, height: 900 } });
+  await signIn(page, server);
 
   for (const [view, query] of [['last 24 hours (the default)', ''], ['last 30 days', '?since=30d']]) {
     const load = async () => {

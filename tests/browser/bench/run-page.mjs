@@ -6,8 +6,7 @@
 //   tests/browser/install && cargo build --release -p flightrec
 //   FLIGHTREC_BIN=target/release/flightrec node tests/browser/bench/run-page.mjs
 
-import { chromium } from 'playwright-core';
-import { OWNER, startServer } from '../e2e/server.mjs';
+import { openBrowser, signIn, startServer } from '../e2e/server.mjs';
 
 const EVENTS = Number(process.env.BENCH_RUN_EVENTS ?? 5000);
 const LOADS = Number(process.env.BENCH_LOADS ?? 20);
@@ -37,13 +36,8 @@ try {
     const batch = Array.from({ length: Math.min(1000, EVENTS - start) }, (_, k) => runEvent(start + k));
     await server.post('/v1/events/batch', batch);
   }
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${server.base}/login`);
-  await page.fill('input[name=email]', OWNER.email);
-  await page.fill('input[name=password]', OWNER.password);
-  await Promise.all([page.waitForURL(`${server.base}/`), page.click('button[type=submit]')]);
+  const { browser, page } = await openBrowser([], { viewport: { width: 1366, height: 900 } });
+  await signIn(page, server);
 
   const url = `${server.base}/runs/bench-run`;
   const load = async () => {

@@ -115,3 +115,11 @@ export async function openBrowser(problems, { viewport, acceptDownloads = false,
   });
   return { browser, context, page };
 }
+
+/// Signs the page in as the owner, through the sign-in form.
+export async function signIn(page, server) {
+  await page.goto(`${server.base}/login`);
+  await page.fill('input[name=email]', OWNER.email);
+  await page.fill('input[name=password]', OWNER.password);
+  await Promise.all([page.waitForURL(`${server.base}/`), page.click('button[type=submit]')]);
+}
